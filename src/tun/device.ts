@@ -1,0 +1,471 @@
+/**
+ * TunDevice: a Linux TUN interface (IFF_TUN | IFF_NO_PI, layer 3, no packet
+ * info header) opened in the caller's current network namespace.
+ *
+ * ```ts
+ * const tun = TunDevice.open({ name: 'tsvpn%d' });   // kernel picks tsvpn0, tsvpn1, …
+ * tun.name; tun.ifindex;
+ * tun.onPackets((packets) => { for (const p of packets) engine.sendIp(p, now) }); // views, valid during the call
+ * tun.write(ipPacket);                                 // false = dropped and counted
+ * await tun.close();                                   // interface, its addresses and routes disappear
+ * ```
+ *
+ * Reading. Node cannot poll an arbitrary character device: `net.Socket({fd})`
+ * refuses it (ERR_INVALID_FD_TYPE, libuv sees a FILE) and fs reads on it run
+ * in the libuv threadpool, where a blocking read never returns on close and a
+ * non-blocking one just fails with EAGAIN. So one worker thread per device
+ * does poll() + read() through koffi on the O_NONBLOCK fd, straight into a
+ * SharedArrayBuffer ring (ring.ts), and wakes the main thread once per batch
+ * with Atomics.notify → Atomics.waitAsync. The main thread hands out views of
+ * the ring (no copy) and frees the room after the handler returns.
+ * Bounded: the ring has a fixed size; when it is full the worker stops reading
+ * and the kernel's own queue (txqueuelen) holds, then drops, packets —
+ * visible as TX drops of the interface in `ip -s link` and as `rxStalls` here.
+ *
+ * Writing goes straight to the fd from the main thread (one write() per
+ * packet; TUN writes never block). A failed write is dropped and counted.
+ *
+ * Lifetime. The reader starts with the first `onPackets()` call. While it runs,
+ * the worker keeps the process alive (like a socket); `unref()` lets the
+ * process exit anyway. `close()` stops the worker (eventfd wakeup, no
+ * timeouts involved), then closes the fds; nothing is left running.
+ *
+ * Events: 'error' (TunError: the reader stopped on a device error, e.g. the
+ * interface was deleted), 'close' (after close() completed or the reader died).
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { TunError, errnoName } from './errors.js';
+import { EFD_CLOEXEC, EFD_NONBLOCK, IFF_NO_PI, IFF_TUN, IFNAMSIZ, TUNSETIFF, libc } from './libc.js';
+import { READER_WORKER_SOURCE, type ReaderWorkerData } from './reader-worker.js';
+import {
+  C_EXIT_ERRNO,
+  C_HEAD,
+  C_MAIN_IDLE,
+  C_READ_ERRORS,
+  C_SEQ,
+  C_SLOTS,
+  C_STALLS,
+  C_STATE,
+  C_TAIL,
+  C_TAIL_SEQ,
+  C_WAKEUPS,
+  C_WORKER_BLOCKED,
+  WRAP,
+} from './ring.js';
+
+export interface TunOpenOptions {
+  /** Interface name or pattern with one `%d`; default `tsvpn%d`. At most 15 bytes. */
+  name?: string;
+  /** Ring size in bytes between reader thread and main thread; default 4 MiB. */
+  ringBytes?: number;
+  /** Largest packet read; default 65535 (longer ones would be truncated). */
+  maxPacket?: number;
+  /** Most packets handed to one onPackets() call; default 256. */
+  maxBatch?: number;
+}
+
+export interface TunStats {
+  /** Packets read from the interface (kernel → us). */
+  rxPackets: number;
+  rxBytes: number;
+  /** Packets written to the interface (us → kernel). */
+  txPackets: number;
+  txBytes: number;
+  /** Packets read but not delivered (no handler, or the device closed while they waited). */
+  rxDrops: number;
+  /** Times the reader found the ring full (packets then wait in, or are dropped by, the kernel queue). */
+  rxStalls: number;
+  /** Writes that failed (device down, bad packet, closed): dropped. */
+  txDrops: number;
+  /** Read errors plus write errors other than the expected drop cases. */
+  errors: number;
+  /** Reader wakeups; rxPackets / wakeups = mean packets per wakeup. */
+  wakeups: number;
+}
+
+export type PacketsHandler = (packets: Uint8Array[]) => void;
+
+const DEFAULT_NAME = 'tsvpn%d';
+const EAGAIN = 11;
+const EIO = 5;
+const EINVAL = 22;
+
+/** Checks an interface name or pattern the way the kernel's dev_valid_name does. */
+export function validateIfName(name: string): void {
+  const bytes = Buffer.byteLength(name);
+  const why =
+    bytes === 0
+      ? 'is empty'
+      : bytes >= IFNAMSIZ
+        ? `is ${bytes} bytes long (at most ${IFNAMSIZ - 1})`
+        : name === '.' || name === '..'
+          ? 'is "." or ".."'
+          : /[/:\s]/.test(name)
+            ? 'contains "/", ":" or whitespace'
+            : (name.match(/%/g)?.length ?? 0) > 1 || (name.includes('%') && !name.includes('%d'))
+              ? 'may contain one "%d" pattern and no other "%"'
+              : null;
+  if (why) throw new TunError('TUN_INVALID_NAME', `invalid interface name ${JSON.stringify(name)}: ${why}`);
+}
+
+function openError(op: string, name: string, errno: number): TunError {
+  const e = errnoName(errno);
+  switch (errno) {
+    case 1:
+    case 13:
+      return new TunError('TUN_PERMISSION', `${op} ${name}: ${e}: need root or CAP_NET_ADMIN`, e);
+    case 16:
+    case 17:
+      return new TunError('TUN_NAME_TAKEN', `${op} ${name}: ${e}: interface name already in use`, e);
+    default:
+      return new TunError('TUN_SYSTEM', `${op} ${name}: ${e}`, e);
+  }
+}
+
+export class TunDevice extends EventEmitter {
+  /** Actual interface name chosen by the kernel. */
+  readonly name: string;
+  /** Interface index in the current network namespace. */
+  readonly ifindex: number;
+
+  private fd: number;
+  private wakeFd = -1;
+  private worker: Worker | null = null;
+  private ctrl: Int32Array | null = null;
+  private data: Uint8Array | null = null;
+  private data32: Int32Array | null = null;
+  private handler: PacketsHandler | null = null;
+  private closing: Promise<void> | null = null;
+  private closed = false;
+  private refed = true;
+  private draining = false;
+  private readonly ringBytes: number;
+  private readonly maxPacket: number;
+  private readonly maxBatch: number;
+  private readonly st: TunStats = {
+    rxPackets: 0,
+    rxBytes: 0,
+    txPackets: 0,
+    txBytes: 0,
+    rxDrops: 0,
+    rxStalls: 0,
+    txDrops: 0,
+    errors: 0,
+    wakeups: 0,
+  };
+  private readonly drainBound = (): void => this.drain();
+
+  private constructor(fd: number, name: string, ifindex: number, opts: TunOpenOptions) {
+    super();
+    this.fd = fd;
+    this.name = name;
+    this.ifindex = ifindex;
+    this.maxPacket = opts.maxPacket ?? 65535;
+    this.ringBytes = Math.max(opts.ringBytes ?? 4 << 20, 4 * (this.maxPacket + 8)) & ~3;
+    this.maxBatch = opts.maxBatch ?? 256;
+  }
+
+  /**
+   * Creates the TUN interface in the current network namespace (down, no
+   * address). Throws TunError: TUN_INVALID_NAME, TUN_PERMISSION,
+   * TUN_NO_DEVICE_NODE, TUN_NAME_TAKEN, TUN_SYSTEM.
+   */
+  static open(opts: TunOpenOptions = {}): TunDevice {
+    const want = opts.name ?? DEFAULT_NAME;
+    validateIfName(want);
+    let fd: number;
+    try {
+      fd = fs.openSync('/dev/net/tun', fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENXIO')
+        throw new TunError('TUN_NO_DEVICE_NODE', `/dev/net/tun: ${code}: the tun driver is not available (try \`modprobe tun\`)`, code, { cause: err });
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new TunError('TUN_PERMISSION', `/dev/net/tun: ${code}: need root or CAP_NET_ADMIN`, code, { cause: err });
+      throw new TunError('TUN_SYSTEM', `/dev/net/tun: ${(err as Error).message}`, code, { cause: err });
+    }
+    const c = libc();
+    // struct ifreq { char ifr_name[16]; short ifr_flags; … } (40 bytes on x86-64/arm64)
+    const ifr = new Uint8Array(40);
+    ifr.set(Buffer.from(want), 0);
+    new DataView(ifr.buffer).setInt16(IFNAMSIZ, IFF_TUN | IFF_NO_PI, true);
+    if (c.ioctlIfreq(fd, TUNSETIFF, ifr) < 0) {
+      const errno = c.errno();
+      fs.closeSync(fd);
+      // TUNSETIFF on a name held by a non-TUN device fails with EINVAL; the name is valid (checked above).
+      if (errno === EINVAL) throw new TunError('TUN_NAME_TAKEN', `TUNSETIFF ${want}: EINVAL: interface name already in use by another kind of device`, 'EINVAL');
+      throw openError('TUNSETIFF', want, errno);
+    }
+    const end = ifr.indexOf(0);
+    const name = Buffer.from(ifr.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end)).toString();
+    const ifindex = c.ifNameToIndex(name);
+    if (ifindex === 0) {
+      const errno = c.errno();
+      fs.closeSync(fd);
+      throw new TunError('TUN_SYSTEM', `if_nametoindex ${name}: ${errnoName(errno)}`, errnoName(errno));
+    }
+    return new TunDevice(fd, name, ifindex, opts);
+  }
+
+  /** The TUN file descriptor (for diagnostics; do not read it yourself). */
+  get fileDescriptor(): number {
+    return this.fd;
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.closing !== null;
+  }
+
+  /**
+   * Sets the packet handler and starts the reader. `packets` are views of the
+   * shared ring, valid only during the call: copy what you keep. Handlers are
+   * called from the event loop in batches of up to `maxBatch`.
+   */
+  onPackets(handler: PacketsHandler): void {
+    if (this.isClosed) throw new TunError('TUN_CLOSED', `${this.name}: device is closed`);
+    this.handler = handler;
+    if (!this.worker) this.startReader();
+  }
+
+  /** Writes one IP packet to the interface. false = dropped (counted in txDrops). */
+  write(packet: Uint8Array): boolean {
+    if (this.fd < 0 || this.closing) {
+      this.st.txDrops++;
+      return false;
+    }
+    try {
+      const n = fs.writeSync(this.fd, packet);
+      this.st.txPackets++;
+      this.st.txBytes += n;
+      return true;
+    } catch (err) {
+      this.st.txDrops++;
+      const code = (err as NodeJS.ErrnoException).code;
+      // EIO: interface down; EAGAIN: no room; EINVAL: not an IP packet. Drops, not errors.
+      if (code !== 'EIO' && code !== 'EAGAIN' && code !== 'EINVAL') this.st.errors++;
+      return false;
+    }
+  }
+
+  /** Writes several packets; returns how many were accepted. */
+  writeMany(packets: readonly Uint8Array[]): number {
+    let ok = 0;
+    for (let i = 0; i < packets.length; i++) if (this.write(packets[i])) ok++;
+    return ok;
+  }
+
+  stats(): TunStats {
+    const s = { ...this.st };
+    if (this.ctrl) {
+      s.rxStalls = Atomics.load(this.ctrl, C_STALLS);
+      s.wakeups = Atomics.load(this.ctrl, C_WAKEUPS);
+      s.errors += Atomics.load(this.ctrl, C_READ_ERRORS);
+    }
+    return s;
+  }
+
+  /** Keep the process alive while the reader runs (default). */
+  ref(): this {
+    this.refed = true;
+    this.worker?.ref();
+    return this;
+  }
+
+  /** Let the process exit even though the reader runs. */
+  unref(): this {
+    this.refed = false;
+    this.worker?.unref();
+    return this;
+  }
+
+  /**
+   * Stops the reader and closes the fd: the kernel deletes the interface with
+   * its addresses and routes. Idempotent; resolves when nothing is left running.
+   */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private startReader(): void {
+    const c = libc();
+    const wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakeFd < 0) throw new TunError('TUN_SYSTEM', `eventfd: ${errnoName(c.errno())}`, errnoName(c.errno()));
+    this.wakeFd = wakeFd;
+    const ctrl = new SharedArrayBuffer(C_SLOTS * 4);
+    const data = new SharedArrayBuffer(this.ringBytes);
+    this.ctrl = new Int32Array(ctrl);
+    this.data = new Uint8Array(data);
+    this.data32 = new Int32Array(data);
+    const workerData: ReaderWorkerData = {
+      koffiPath: createRequire(import.meta.url).resolve('koffi'),
+      tunFd: this.fd,
+      wakeFd,
+      ctrl,
+      data,
+      maxPacket: this.maxPacket,
+      batch: this.maxBatch,
+    };
+    const worker = new Worker(READER_WORKER_SOURCE, { eval: true, workerData, stdout: false, stderr: false });
+    this.worker = worker;
+    if (!this.refed) worker.unref();
+    worker.on('error', (err) => {
+      this.st.errors++;
+      this.fail(new TunError('TUN_SYSTEM', `${this.name}: reader thread failed: ${err.message}`, undefined, { cause: err }));
+    });
+    worker.on('exit', () => {
+      this.worker = null;
+      if (!this.closing) {
+        const errno = this.ctrl ? Atomics.load(this.ctrl, C_EXIT_ERRNO) : 0;
+        this.drain();
+        this.fail(new TunError('TUN_SYSTEM', `${this.name}: reader stopped: ${errnoName(errno || EIO)}`, errnoName(errno || EIO)));
+      }
+    });
+    this.arm();
+  }
+
+  private fail(err: TunError): void {
+    if (this.closing) return;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    void this.close();
+  }
+
+  /** Waits (asynchronously) for the worker to publish records. */
+  private arm(): void {
+    const ctrl = this.ctrl;
+    if (!ctrl || this.closed) return;
+    const seq = Atomics.load(ctrl, C_SEQ);
+    Atomics.store(ctrl, C_MAIN_IDLE, 1);
+    if (Atomics.load(ctrl, C_HEAD) !== Atomics.load(ctrl, C_TAIL) || this.closing) {
+      Atomics.store(ctrl, C_MAIN_IDLE, 0);
+      setImmediate(this.drainBound);
+      return;
+    }
+    // Atomics.waitAsync is in Node 20 (V8) but not in the ES2022 lib typings.
+    const r = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync(ctrl, C_SEQ, seq);
+    if (r.async) (r.value as Promise<string>).then(this.drainBound);
+    else setImmediate(this.drainBound);
+  }
+
+  /** Hands published records to the handler, a bounded number per turn of the event loop. */
+  private drain(): void {
+    const ctrl = this.ctrl;
+    const data = this.data;
+    const data32 = this.data32;
+    if (!ctrl || !data || !data32 || this.closed || this.draining) return;
+    this.draining = true;
+    const size = data.length;
+    let tail = Atomics.load(ctrl, C_TAIL);
+    let budget = 16 * this.maxBatch;
+    try {
+      while (budget > 0) {
+        const head = Atomics.load(ctrl, C_HEAD);
+        if (head === tail) break;
+        const batch: Uint8Array[] = [];
+        let bytes = 0;
+        while (tail !== head && batch.length < this.maxBatch) {
+          if (tail === size) {
+            tail = 0;
+            continue;
+          }
+          const len = data32[tail >> 2];
+          if (len === WRAP) {
+            tail = 0;
+            continue;
+          }
+          batch.push(data.subarray(tail + 4, tail + 4 + len));
+          bytes += len;
+          tail += 4 + ((len + 3) & ~3);
+        }
+        budget -= batch.length;
+        this.st.rxPackets += batch.length;
+        this.st.rxBytes += bytes;
+        const h = this.handler;
+        if (h && !this.closing) {
+          try {
+            h(batch);
+          } catch (err) {
+            queueMicrotask(() => {
+              throw err;
+            });
+          }
+        } else this.st.rxDrops += batch.length;
+        // The views are dead from here on: give the room back to the worker.
+        Atomics.store(ctrl, C_TAIL, tail);
+        if (Atomics.load(ctrl, C_WORKER_BLOCKED) === 1) {
+          Atomics.add(ctrl, C_TAIL_SEQ, 1);
+          Atomics.notify(ctrl, C_TAIL_SEQ);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (budget <= 0) setImmediate(this.drainBound);
+    else this.arm();
+  }
+
+  private async doClose(): Promise<void> {
+    const ctrl = this.ctrl;
+    const worker = this.worker;
+    if (ctrl) {
+      Atomics.store(ctrl, C_STATE, 1);
+      Atomics.add(ctrl, C_TAIL_SEQ, 1);
+      Atomics.notify(ctrl, C_TAIL_SEQ);
+    }
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      if (this.wakeFd >= 0) {
+        const one = new Uint8Array(8);
+        one[0] = 1;
+        try {
+          fs.writeSync(this.wakeFd, one);
+        } catch {
+          /* counter full: a wakeup is pending anyway */
+        }
+      }
+      // The worker wakes at once (eventfd); the 2 s bound only covers a worker stuck in native code.
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<'stuck'>((resolve) => {
+        timer = setTimeout(() => resolve('stuck'), 2000);
+      });
+      if ((await Promise.race([exited, stuck])) === 'stuck') await worker.terminate();
+      clearTimeout(timer);
+    }
+    if (ctrl) {
+      // Packets published but not handed out are dropped.
+      const head = Atomics.load(ctrl, C_HEAD);
+      let tail = Atomics.load(ctrl, C_TAIL);
+      const size = this.ringBytes;
+      while (this.data32 && tail !== head) {
+        if (tail === size || this.data32[tail >> 2] === WRAP) {
+          tail = 0;
+          continue;
+        }
+        const len = this.data32[tail >> 2];
+        this.st.rxDrops++;
+        tail += 4 + ((len + 3) & ~3);
+      }
+      this.st.rxStalls = Atomics.load(ctrl, C_STALLS);
+      this.st.wakeups = Atomics.load(ctrl, C_WAKEUPS);
+      this.st.errors += Atomics.load(ctrl, C_READ_ERRORS);
+      // Releases a pending Atomics.waitAsync so no promise outlives the device.
+      Atomics.add(ctrl, C_SEQ, 1);
+      Atomics.notify(ctrl, C_SEQ);
+    }
+    this.closed = true;
+    this.ctrl = null;
+    this.handler = null;
+    if (this.wakeFd >= 0) {
+      fs.closeSync(this.wakeFd);
+      this.wakeFd = -1;
+    }
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+    this.emit('close');
+  }
+}
