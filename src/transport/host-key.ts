@@ -1,0 +1,148 @@
+/**
+ * Host key verification with OpenSSH semantics (ssh(1) StrictHostKeyChecking):
+ * known_hosts match → ok; `@revoked` → refuse; same key type with another key →
+ * refuse loudly (even with accept-new); nothing known → refuse, or append with
+ * accept-new. A pinned fingerprint list replaces known_hosts entirely.
+ */
+import { createHash } from 'node:crypto';
+import { TransportError } from './errors.js';
+import {
+  appendKnownHost,
+  blobKeyType,
+  entryMatchesHost,
+  type KnownHostEntry,
+  knownHostName,
+  readKnownHostsFile,
+} from './known-hosts.js';
+
+/** `SHA256:` + base64 without padding of SHA-256(blob), as `ssh-keygen -l` prints it. */
+export function fingerprintSha256(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** `ED25519`, `RSA`, `ECDSA`, … as OpenSSH names key types in messages. */
+export function keyTypeLabel(keyType: string | null): string {
+  switch (keyType) {
+    case 'ssh-ed25519':
+      return 'ED25519';
+    case 'ssh-rsa':
+      return 'RSA';
+    case 'ssh-dss':
+      return 'DSA';
+    case 'sk-ssh-ed25519@openssh.com':
+      return 'ED25519-SK';
+    case 'sk-ecdsa-sha2-nistp256@openssh.com':
+      return 'ECDSA-SK';
+    default:
+      return keyType?.startsWith('ecdsa-sha2-') ? 'ECDSA' : (keyType ?? 'UNKNOWN');
+  }
+}
+
+/** Normalises a user-supplied pin: `SHA256:abc=` and `abc` both become `SHA256:abc`. */
+export function normalizeFingerprint(fp: string): string {
+  const s = fp.trim().replace(/^SHA256:/i, '').replace(/=+$/, '');
+  return `SHA256:${s}`;
+}
+
+export interface HostKeyPolicy {
+  /** known_hosts files to consult, in order; the first one receives accept-new lines. */
+  knownHostsFiles: string[];
+  /** Add unknown hosts to the first file (StrictHostKeyChecking=accept-new). */
+  acceptNew?: boolean;
+  /** Pinned `SHA256:…` fingerprints; when non-empty, known_hosts is not consulted. */
+  fingerprints?: string[];
+}
+
+export interface HostKeyVerdict {
+  fingerprint: string;
+  keyType: string;
+  /** `known_hosts <file>:<line>`, `pinned fingerprint`, `accept-new (added to <file>)`. */
+  verifiedBy: string;
+}
+
+/**
+ * Decides about `blob` offered by `host:port`. Returns the verdict or throws a
+ * TransportError (HOST_KEY_UNKNOWN / HOST_KEY_MISMATCH / HOST_KEY_REVOKED).
+ * `log` receives notices (accept-new additions, ignored @cert-authority lines, skipped lines).
+ */
+export function verifyHostKey(
+  host: string,
+  port: number,
+  blob: Buffer,
+  policy: HostKeyPolicy,
+  log: (msg: string) => void = () => {},
+): HostKeyVerdict {
+  const keyType = blobKeyType(blob) ?? 'unknown';
+  const label = keyTypeLabel(keyType);
+  const fingerprint = fingerprintSha256(blob);
+  const name = knownHostName(host, port);
+  const primaryFile = policy.knownHostsFiles[0] ?? '~/.ssh/known_hosts';
+
+  if (policy.fingerprints && policy.fingerprints.length > 0) {
+    const pins = policy.fingerprints.map(normalizeFingerprint);
+    if (pins.includes(fingerprint)) return { fingerprint, keyType, verifiedBy: 'pinned fingerprint' };
+    throw new TransportError(
+      'HOST_KEY_MISMATCH',
+      `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The ${label} host key for ${name} has fingerprint ${fingerprint}, ` +
+        `which is not the pinned fingerprint (${pins.join(', ')}). Host key verification failed.`,
+    );
+  }
+
+  const entries: KnownHostEntry[] = [];
+  for (const f of policy.knownHostsFiles) {
+    for (const e of readKnownHostsFile(f, (line, why) => log(`${f}:${line}: ignoring malformed known_hosts line (${why})`))) {
+      if (entryMatchesHost(e, name)) entries.push(e);
+    }
+  }
+
+  const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(blob));
+  if (revoked) {
+    throw new TransportError(
+      'HOST_KEY_REVOKED',
+      `WARNING: REVOKED HOST KEY DETECTED! The ${label} host key for ${name} (${fingerprint}) is marked as revoked ` +
+        `in ${revoked.file}:${revoked.line}. This could mean that a stolen key is being used to impersonate this host. ` +
+        'Host key verification failed.',
+    );
+  }
+  for (const e of entries) {
+    if (e.marker === 'cert-authority') log(`${e.file}:${e.line}: @cert-authority entries are not supported; ignored`);
+  }
+  const plain = entries.filter((e) => e.marker === null);
+  const match = plain.find((e) => e.key.equals(blob));
+  if (match) return { fingerprint, keyType, verifiedBy: `known_hosts ${match.file}:${match.line}` };
+
+  const offending = plain.find((e) => e.keyType === keyType);
+  if (offending) {
+    throw new TransportError(
+      'HOST_KEY_MISMATCH',
+      [
+        '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+        '@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @',
+        '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@',
+        'IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!',
+        'Someone could be eavesdropping on you right now (man-in-the-middle attack)!',
+        'It is also possible that a host key has just been changed.',
+        `The fingerprint for the ${label} key sent by the remote host is`,
+        `${fingerprint}.`,
+        `Add correct host key in ${offending.file} to get rid of this message.`,
+        `Offending ${keyTypeLabel(offending.keyType)} key in ${offending.file}:${offending.line}`,
+        `Host key for ${name} has changed and you have requested strict checking.`,
+        'Host key verification failed.',
+      ].join('\n'),
+    );
+  }
+
+  if (policy.acceptNew) {
+    appendKnownHost(primaryFile, name, blob);
+    log(`Warning: Permanently added '${name}' (${label}) to the list of known hosts (${primaryFile}); ${fingerprint}.`);
+    return { fingerprint, keyType, verifiedBy: `accept-new (added to ${primaryFile})` };
+  }
+
+  const others = plain.length > 0 ? ` (keys of other types are known: ${[...new Set(plain.map((e) => keyTypeLabel(e.keyType)))].join(', ')})` : '';
+  throw new TransportError(
+    'HOST_KEY_UNKNOWN',
+    `No ${label} host key is known for ${name}${others} and you have requested strict checking. ` +
+      `Host key verification failed. Fingerprint ${fingerprint}; add it to ${primaryFile} ` +
+      'or set ssh.host-key.accept-new / fingerprint',
+  );
+}

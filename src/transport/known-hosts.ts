@@ -1,0 +1,182 @@
+/**
+ * OpenSSH known_hosts (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"):
+ *
+ *   [@revoked|@cert-authority] patterns keytype base64-blob [comment]
+ *
+ * patterns: comma list of hostnames/addresses with `*` and `?` wildcards and `!` negation,
+ * `[host]:port` for ports other than 22, or one hashed entry `|1|base64(salt)|base64(hmac)`
+ * where hmac = HMAC-SHA1(key = salt, data = host string). Lines that do not parse are
+ * skipped (OpenSSH warns and carries on), never thrown on.
+ */
+import { createHmac } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type KnownHostMarker = 'revoked' | 'cert-authority' | null;
+
+export interface KnownHostEntry {
+  file: string;
+  /** 1-based line number, as OpenSSH prints it. */
+  line: number;
+  marker: KnownHostMarker;
+  /** The raw pattern field (comma list, or the hashed `|1|…|…`). */
+  hosts: string;
+  hashed: { salt: Buffer; hash: Buffer } | null;
+  keyType: string;
+  /** The decoded public key blob (SSH wire format). */
+  key: Buffer;
+  comment: string;
+}
+
+/** The host string OpenSSH looks up: `host` on port 22, else `[host]:port`. Lower case. */
+export function knownHostName(host: string, port: number): string {
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+
+/** Parses known_hosts text. Malformed lines are skipped (and reported through `onSkip`). */
+export function parseKnownHosts(
+  text: string,
+  file = '<memory>',
+  onSkip?: (line: number, why: string) => void,
+): KnownHostEntry[] {
+  const out: KnownHostEntry[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].trim();
+    if (raw === '' || raw.startsWith('#')) continue;
+    const fields = raw.split(/[ \t]+/);
+    let marker: KnownHostMarker = null;
+    if (fields[0].startsWith('@')) {
+      const m = fields.shift()!;
+      if (m === '@revoked') marker = 'revoked';
+      else if (m === '@cert-authority') marker = 'cert-authority';
+      else {
+        onSkip?.(i + 1, `unknown marker ${m}`);
+        continue;
+      }
+    }
+    if (fields.length < 3) {
+      onSkip?.(i + 1, 'too few fields');
+      continue;
+    }
+    const [hosts, keyType, b64] = fields;
+    const key = decodeBase64Strict(b64);
+    if (!key || blobKeyType(key) !== keyType) {
+      onSkip?.(i + 1, 'invalid key');
+      continue;
+    }
+    let hashed: KnownHostEntry['hashed'] = null;
+    if (hosts.startsWith('|')) {
+      const parts = hosts.split('|');
+      // '', '1', salt, hash
+      const salt = parts.length === 4 && parts[1] === '1' ? decodeBase64Strict(parts[2]) : null;
+      const hash = salt ? decodeBase64Strict(parts[3]) : null;
+      if (!salt || !hash || salt.length !== 20 || hash.length !== 20) {
+        onSkip?.(i + 1, 'invalid hashed host');
+        continue;
+      }
+      hashed = { salt, hash };
+    }
+    out.push({ file, line: i + 1, marker, hosts, hashed, keyType, key, comment: fields.slice(3).join(' ') });
+  }
+  return out;
+}
+
+/** Reads and parses a known_hosts file; a missing file is an empty list. */
+export function readKnownHostsFile(file: string, onSkip?: (line: number, why: string) => void): KnownHostEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return parseKnownHosts(text, file, onSkip);
+}
+
+/** `*` and `?` glob match of a whole string (OpenSSH match_pattern). */
+export function matchPattern(s: string, pattern: string): boolean {
+  // Iterative glob with backtracking on the last `*`.
+  let si = 0;
+  let pi = 0;
+  let star = -1;
+  let mark = 0;
+  while (si < s.length) {
+    if (pi < pattern.length && (pattern[pi] === '?' || pattern[pi] === s[si])) {
+      si++;
+      pi++;
+    } else if (pi < pattern.length && pattern[pi] === '*') {
+      star = pi++;
+      mark = si;
+    } else if (star !== -1) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < pattern.length && pattern[pi] === '*') pi++;
+  return pi === pattern.length;
+}
+
+/**
+ * OpenSSH match_hostname: true when some positive pattern matches and no negated
+ * pattern (`!pat`) does. Patterns compare case-insensitively.
+ */
+export function matchHostPatterns(host: string, patterns: string): boolean {
+  const h = host.toLowerCase();
+  let positive = false;
+  for (const p of patterns.split(',')) {
+    if (p === '') continue;
+    const neg = p.startsWith('!');
+    const pat = (neg ? p.slice(1) : p).toLowerCase();
+    if (matchPattern(h, pat)) {
+      if (neg) return false;
+      positive = true;
+    }
+  }
+  return positive;
+}
+
+/** Does `entry` apply to the lookup name (`knownHostName(host, port)`)? */
+export function entryMatchesHost(entry: KnownHostEntry, name: string): boolean {
+  if (entry.hashed) {
+    const mac = createHmac('sha1', entry.hashed.salt).update(name.toLowerCase()).digest();
+    return mac.equals(entry.hashed.hash);
+  }
+  return matchHostPatterns(name, entry.hosts);
+}
+
+/** The key type string at the start of an SSH public key blob, or null. */
+export function blobKeyType(blob: Buffer): string | null {
+  if (blob.length < 4) return null;
+  const n = blob.readUInt32BE(0);
+  if (n === 0 || n > 64 || 4 + n > blob.length) return null;
+  return blob.subarray(4, 4 + n).toString('latin1');
+}
+
+/** One known_hosts line for `name` (already `[host]:port` shaped), plain (HashKnownHosts no). */
+export function formatKnownHostLine(name: string, key: Buffer): string {
+  return `${name} ${blobKeyType(key)} ${key.toString('base64')}`;
+}
+
+/** Appends a line, creating the directory (0700) and file (0600) if needed. */
+export function appendKnownHost(file: string, name: string, key: Buffer): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let prefix = '';
+  try {
+    const cur = readFileSync(file);
+    if (cur.length > 0 && cur[cur.length - 1] !== 0x0a) prefix = '\n';
+  } catch {
+    /* new file */
+  }
+  appendFileSync(file, `${prefix}${formatKnownHostLine(name, key)}\n`, { mode: 0o600 });
+}
+
+function decodeBase64Strict(s: string): Buffer | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s)) return null;
+  const b = Buffer.from(s, 'base64');
+  return b.length > 0 ? b : null;
+}
