@@ -1,0 +1,81 @@
+/**
+ * Async-Control-Character-Map handling (RFC 1662 §7.1, RFC 1661 §6.2 option 2): which
+ * octets a transmitter escapes and which a receiver treats as special. Tables are 256
+ * octets, non-zero for a special octet, so the hot loops do one lookup per octet.
+ */
+import { ESCAPE, FLAG } from './constants.js';
+import { HdlcError, HdlcErrorCode } from './errors.js';
+
+/** How {@link findSpecial} may pre-filter 32-bit words before looking at single octets. */
+export const ScanMode = {
+  /** Octet-by-octet table lookups only (extra escapes configured, or big-endian host). */
+  Table: 0,
+  /** Only 0x7e and 0x7d are special (ACCM 0): word test for those two values. */
+  Flags: 1,
+  /** 0x7e, 0x7d and some control characters: word test for those values and for any octet < 0x20. */
+  FlagsCtl: 2,
+} as const;
+
+export type ScanMode = (typeof ScanMode)[keyof typeof ScanMode];
+
+/** Validates an ACCM (an unsigned 32-bit integer; bit n set = character n is mapped). */
+export function checkAccm(accm: number, what: string): number {
+  if (!Number.isInteger(accm) || accm < 0 || accm > 0xffffffff) {
+    throw new HdlcError(
+      HdlcErrorCode.BadOption,
+      `${what}: ACCM must be a 32-bit unsigned integer, got ${accm}`,
+    );
+  }
+  return accm >>> 0;
+}
+
+/**
+ * Validates pppd-style extra escapes (`escape` option). Like pppd, refuses 0x20-0x3f (their
+ * escaped form is a control character a receiver may discard) and 0x5e (escaped, it reads
+ * as the abort sequence `7d 7e`).
+ */
+export function checkEscapes(extra: Iterable<number>): Uint8Array {
+  const out: number[] = [];
+  for (const b of extra) {
+    if (!Number.isInteger(b) || b < 0 || b > 0xff || (b >= 0x20 && b <= 0x3f) || b === 0x5e) {
+      throw new HdlcError(HdlcErrorCode.BadOption, `extraEscapes: cannot escape ${b}`);
+    }
+    out.push(b);
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * Transmit table (RFC 1662 §4.2): the flag, the control escape, every control character
+ * whose bit is set in `accm`, and every extra escape.
+ */
+export function txEscapeTable(accm: number, extra: Uint8Array): Uint8Array {
+  const t = new Uint8Array(256);
+  fillControl(t, accm);
+  t[FLAG] = 1;
+  t[ESCAPE] = 1;
+  for (let i = 0; i < extra.length; i++) t[extra[i]] = 1;
+  return t;
+}
+
+/**
+ * Receive table: the flag, the control escape, and the control characters set in the
+ * receive ACCM, which are discarded when they arrive unescaped (RFC 1662 §4.2).
+ */
+export function rxSpecialTable(accm: number, into: Uint8Array = new Uint8Array(256)): Uint8Array {
+  into.fill(0);
+  fillControl(into, accm);
+  into[FLAG] = 1;
+  into[ESCAPE] = 1;
+  return into;
+}
+
+/** The cheapest {@link ScanMode} that finds every special octet of a table built above. */
+export function scanModeFor(accm: number, extraCount: number, littleEndian: boolean): ScanMode {
+  if (!littleEndian || extraCount > 0) return ScanMode.Table;
+  return accm === 0 ? ScanMode.Flags : ScanMode.FlagsCtl;
+}
+
+function fillControl(t: Uint8Array, accm: number): void {
+  for (let c = 0; c < 32; c++) if ((accm >>> c) & 1) t[c] = 1;
+}

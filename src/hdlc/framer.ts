@@ -1,0 +1,267 @@
+/**
+ * HDLC-like framer, RFC 1662 §3-§4: builds complete frames (address/control, protocol,
+ * information, FCS-16, flags) with octet stuffing into one reused, bounded output buffer
+ * that the runtime drains with {@link HdlcFramer.take}, several frames per chunk.
+ */
+import { checkAccm, checkEscapes, ScanMode, scanModeFor, txEscapeTable } from './accm.js';
+import {
+  ALL_STATIONS,
+  DEFAULT_ACCM,
+  DEFAULT_MAX_PENDING,
+  ESCAPE,
+  ESCAPE_XOR,
+  FLAG,
+  UI,
+} from './constants.js';
+import { LITTLE_ENDIAN, wordView } from './endian.js';
+import { HdlcError, HdlcErrorCode } from './errors.js';
+import { escapeInPlace, escapeInto } from './escape.js';
+import { FCS16_INIT, fcs16, fcs16Words } from './fcs16.js';
+
+export interface FramerOptions {
+  /** Transmit ACCM, i.e. the peer's receive ACCM (RFC 1662 §7.1); default 0xffffffff. */
+  accm?: number;
+  /** Octets always escaped, like pppd's `escape` option (not 0x20-0x3f or 0x5e). */
+  extraEscapes?: Iterable<number>;
+  /** Address-and-Control-Field-Compression: omit `ff 03` (RFC 1661 §6.6); default false. */
+  acfc?: boolean;
+  /** Protocol-Field-Compression: 1-byte protocol below 0x100 (RFC 1661 §6.5); default false. */
+  pfc?: boolean;
+  /** Bound on un-taken output bytes; a frame that would exceed it is dropped. Default 1 MiB. */
+  maxPending?: number;
+}
+
+/** Framer counters. */
+export interface FramerStats {
+  /** Frames appended to the pending output. */
+  frames: number;
+  /** Encoded bytes appended (flags, escapes and FCS included). */
+  bytes: number;
+  /** Frames refused because `maxPending` would have been exceeded. */
+  drops: number;
+}
+
+/** Info fields shorter than this are escaped straight from the caller's array. */
+const SMALL_INFO = 48;
+/** Initial output capacity (bounded by maxPending). */
+const INITIAL_CAPACITY = 64 * 1024;
+
+/**
+ * Appends frames to a pending output buffer. An opening flag is written only when the
+ * pending output is empty; back-to-back frames share one flag, like Linux `ppp_async`
+ * (RFC 1662 §3.1 allows one flag to close a frame and open the next).
+ */
+export class HdlcFramer {
+  readonly stats: FramerStats;
+  private accm: number;
+  private acfc: boolean;
+  private pfc: boolean;
+  private maxPending: number;
+  private extra: Uint8Array;
+  /** Escape table and scan mode for frames sent with the negotiated options. */
+  private table: Uint8Array;
+  private mode: ScanMode;
+  /** Escape table and scan mode for LCP codes 1-7 (ACCM 0xffffffff plus extra escapes). */
+  private lcpTable: Uint8Array;
+  private lcpMode: ScanMode;
+  private buf: Uint8Array;
+  private words: Int32Array | null;
+  private len: number;
+  /** Scratch for the address/control/protocol header of the frame being written. */
+  private readonly hdr: Uint8Array;
+
+  constructor(opts: FramerOptions = {}) {
+    this.stats = { frames: 0, bytes: 0, drops: 0 };
+    this.accm = DEFAULT_ACCM;
+    this.acfc = false;
+    this.pfc = false;
+    this.maxPending = DEFAULT_MAX_PENDING;
+    this.extra = new Uint8Array(0);
+    this.table = txEscapeTable(DEFAULT_ACCM, this.extra);
+    this.mode = ScanMode.Table;
+    this.lcpTable = this.table;
+    this.lcpMode = ScanMode.Table;
+    this.buf = new Uint8Array(0);
+    this.words = null;
+    this.len = 0;
+    this.hdr = new Uint8Array(4);
+    this.configure(opts);
+  }
+
+  /** Changes options for frames written from now on; pending output is kept as it is. */
+  configure(opts: Partial<FramerOptions>): void {
+    const accm = opts.accm === undefined ? this.accm : checkAccm(opts.accm, 'accm');
+    const extra = opts.extraEscapes === undefined ? this.extra : checkEscapes(opts.extraEscapes);
+    const maxPending = opts.maxPending === undefined ? this.maxPending : opts.maxPending;
+    if (!Number.isInteger(maxPending) || maxPending < 16 || maxPending > 0x40000000) {
+      throw new HdlcError(
+        HdlcErrorCode.BadOption,
+        `maxPending must be an integer in 16..2^30, got ${maxPending}`,
+      );
+    }
+    this.accm = accm;
+    this.extra = extra;
+    this.acfc = opts.acfc === undefined ? this.acfc : opts.acfc === true;
+    this.pfc = opts.pfc === undefined ? this.pfc : opts.pfc === true;
+    this.maxPending = maxPending;
+    this.table = txEscapeTable(accm, extra);
+    this.mode = scanModeFor(accm, extra.length, LITTLE_ENDIAN);
+    this.lcpTable = txEscapeTable(DEFAULT_ACCM, extra);
+    this.lcpMode = scanModeFor(DEFAULT_ACCM, extra.length, LITTLE_ENDIAN);
+    const want = Math.min(INITIAL_CAPACITY, maxPending);
+    if (this.buf.length < want) this.grow(want);
+  }
+
+  /** Bytes waiting to be taken. */
+  get pendingBytes(): number {
+    return this.len;
+  }
+
+  /**
+   * Appends one complete frame (flag if the output is empty, header, escaped information,
+   * FCS-16 LSB first, closing flag; RFC 1662 §3.1, §4.2, §C.2).
+   * `linkDefaults` forces `ff 03`, a 2-byte protocol and ACCM 0xffffffff, as required for
+   * LCP codes 1-7 (RFC 1661 §6.5, §6.6; RFC 1662 §7.1).
+   * Returns false, and counts a drop, when `maxPending` would be exceeded.
+   * Throws an {@link HdlcError} for a protocol number RFC 1661 §2 does not allow.
+   */
+  writeFrame(protocol: number, info: Uint8Array, linkDefaults = false): boolean {
+    if ((protocol & 0xffff) !== protocol || (protocol & 0x0101) !== 0x0001) {
+      throw new HdlcError(HdlcErrorCode.BadProtocol, `invalid PPP protocol number ${protocol}`);
+    }
+    if (!(info instanceof Uint8Array)) {
+      throw new HdlcError(HdlcErrorCode.BadInfo, 'info must be a Uint8Array');
+    }
+    const table = linkDefaults ? this.lcpTable : this.table;
+    const hdr = this.hdr;
+    let hn = 0;
+    if (linkDefaults || !this.acfc) {
+      hdr[0] = ALL_STATIONS;
+      hdr[1] = UI;
+      hn = 2;
+    }
+    if (!linkDefaults && this.pfc && protocol < 0x100) {
+      hdr[hn++] = protocol;
+    } else {
+      hdr[hn++] = protocol >>> 8;
+      hdr[hn++] = protocol & 0xff;
+    }
+    const n = info.length;
+    const start = this.len;
+    // Worst case: opening flag, every octet of header, info and FCS escaped, closing flag.
+    const worst = 2 * (hn + n + 2) + 2;
+    if (start + worst > this.maxPending) return this.writeExact(hdr, hn, info, table);
+    if (start + worst > this.buf.length) this.grow(start + worst);
+    const buf = this.buf;
+    const words = this.words;
+    let o = start;
+    if (o === 0) buf[o++] = FLAG;
+    let fcs = fcs16(hdr, 0, hn, FCS16_INIT);
+    o = escapeInto(buf, o, hdr, 0, hn, table);
+    if (n < SMALL_INFO || words === null) {
+      fcs = fcs16(info, 0, n, fcs);
+      o = escapeInto(buf, o, info, 0, n, table);
+    } else {
+      // Stage the raw octets at the end of the worst-case region, then FCS and escape
+      // them in place towards the front: bulk copies, aligned word reads, no allocation.
+      const raw = start + worst - n;
+      buf.set(info, raw);
+      fcs = fcs16Words(buf, words, raw, raw + n, fcs);
+      o = escapeInPlace(
+        buf,
+        words,
+        o,
+        raw,
+        raw + n,
+        table,
+        linkDefaults ? this.lcpMode : this.mode,
+      );
+    }
+    o = this.finish(o, fcs, table);
+    this.stats.frames++;
+    this.stats.bytes += o - start;
+    this.len = o;
+    return true;
+  }
+
+  /**
+   * All pending bytes as one Uint8Array the caller owns (possibly several frames), or
+   * null when nothing is pending. The internal buffer is kept for reuse.
+   */
+  take(): Uint8Array | null {
+    if (this.len === 0) return null;
+    const out = this.buf.slice(0, this.len);
+    this.len = 0;
+    return out;
+  }
+
+  /** Near the bound: count the exact encoded size first, then write octet by octet. */
+  private writeExact(hdr: Uint8Array, hn: number, info: Uint8Array, table: Uint8Array): boolean {
+    const start = this.len;
+    const fcs = fcs16(info, 0, info.length, fcs16(hdr, 0, hn, FCS16_INIT));
+    const sent = fcs ^ 0xffff;
+    const size =
+      (start === 0 ? 1 : 0) +
+      hn +
+      countSpecial(hdr, hn, table) +
+      info.length +
+      countSpecial(info, info.length, table) +
+      2 +
+      table[sent & 0xff] +
+      table[sent >>> 8] +
+      1;
+    if (start + size > this.maxPending) {
+      this.stats.drops++;
+      return false;
+    }
+    if (start + size > this.buf.length) this.grow(start + size);
+    const buf = this.buf;
+    let o = start;
+    if (o === 0) buf[o++] = FLAG;
+    o = escapeInto(buf, o, hdr, 0, hn, table);
+    o = escapeInto(buf, o, info, 0, info.length, table);
+    o = this.finish(o, fcs, table);
+    this.stats.frames++;
+    this.stats.bytes += o - start;
+    this.len = o;
+    return true;
+  }
+
+  /** Writes the complemented FCS, LSB first and escaped, and the closing flag. */
+  private finish(o: number, fcs: number, table: Uint8Array): number {
+    const buf = this.buf;
+    const f = fcs ^ 0xffff;
+    const lo = f & 0xff;
+    const hi = f >>> 8;
+    if (table[lo] === 0) {
+      buf[o++] = lo;
+    } else {
+      buf[o++] = ESCAPE;
+      buf[o++] = lo ^ ESCAPE_XOR;
+    }
+    if (table[hi] === 0) {
+      buf[o++] = hi;
+    } else {
+      buf[o++] = ESCAPE;
+      buf[o++] = hi ^ ESCAPE_XOR;
+    }
+    buf[o++] = FLAG;
+    return o;
+  }
+
+  /** Grows the output buffer to at least `need` bytes (never beyond maxPending, rounded up to 8). */
+  private grow(need: number): void {
+    const cap = Math.min(Math.max(need, this.buf.length * 2), this.maxPending);
+    const size = (Math.max(cap, need) + 7) & ~7;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.words = wordView(next);
+  }
+}
+
+function countSpecial(data: Uint8Array, n: number, table: Uint8Array): number {
+  let c = 0;
+  for (let i = 0; i < n; i++) c += table[data[i]];
+  return c;
+}
