@@ -16,7 +16,7 @@
  * nc.close();
  * ```
  */
-import { createRtNetlink, FlagsNew, type RtNetlinkSocket, type rt } from 'netlink';
+import { createRtNetlink, FlagsNew, type RtNetlinkSocket, rt } from 'netlink';
 import { AF_INET, AF_INET6, type Cidr, formatCidr, formatIp, parseCidr, parseIp } from './addr.js';
 import { TunError, type TunErrorCode } from './errors.js';
 
@@ -119,6 +119,13 @@ function requireIfindex(ifindex: number): void {
   if (!Number.isInteger(ifindex) || ifindex <= 0) throw new TunError('INVALID_ARGUMENT', `invalid interface index ${ifindex}`);
 }
 
+/** The package decodes known enum values to their names ('UNICAST'); we keep numbers. */
+function enumNumber(value: unknown, names: Record<string, string | number>): number {
+  if (typeof value === 'number') return value;
+  const n = typeof value === 'string' ? names[value] : undefined;
+  return typeof n === 'number' ? n : 0;
+}
+
 /** Converts a kernel route message to RouteInfo. */
 export function routeInfoOf(msg: rt.RouteMessage): RouteInfo {
   const fam: 4 | 6 = msg.data.family === AF_INET6 ? 6 : 4;
@@ -132,9 +139,9 @@ export function routeInfoOf(msg: rt.RouteMessage): RouteInfo {
     metric: a.priority,
     src: a.prefsrc ? formatIp(a.prefsrc) : undefined,
     table: a.table ?? msg.data.table ?? RT_TABLE_MAIN,
-    protocol: Number(msg.data.protocol ?? 0),
-    scope: Number(msg.data.scope ?? 0),
-    type: Number(msg.data.type ?? 0),
+    protocol: enumNumber(msg.data.protocol, rt.RouteProtocol as unknown as Record<string, number>),
+    scope: enumNumber(msg.data.scope, rt.RouteScope as unknown as Record<string, number>),
+    type: enumNumber(msg.data.type, rt.RouteType as unknown as Record<string, number>),
   };
 }
 
