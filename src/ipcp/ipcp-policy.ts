@@ -1,0 +1,233 @@
+/**
+ * IPCP negotiation policy (RFC 1332, RFC 1877 DNS):
+ *  - IP-Address (3): a side that knows the peer's address Naks a wrong or
+ *    0.0.0.0 proposal with it; a side without its own address asks with
+ *    0.0.0.0 and takes the Nak'd one if `acceptLocal` allows;
+ *  - DNS (129/131): requested when `requestDns`; handed out from `dns`
+ *    (one address is offered for both, like pppd); rejected when we have none;
+ *  - IP-Addresses (1), VJ compression (2), NBNS (130/132) and unknown options: rejected.
+ */
+
+import { readU32 } from '../ppp/bytes.js';
+import { formatIpv4 } from '../ppp/ipv4.js';
+import { type RawOption, rawOption } from '../ppp/options.js';
+import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT } from '../ppp/policy.js';
+import { Protocol } from '../ppp/protocols.js';
+import { IpcpOpt, ipAddressCodec, primaryDnsCodec, secondaryDnsCodec } from './options.js';
+import { IPCP_PRINTER } from './printers.js';
+
+/** IPCP settings with addresses as 32-bit numbers (0 = unknown). */
+export interface IpcpConfig {
+  /** Our address; 0 = ask the peer. */
+  local: number;
+  /** The peer's address we assign or insist on; 0 = none. */
+  peer: number;
+  /** May we take this address offered by the peer? */
+  acceptLocal: (addr: string) => boolean;
+  /** May the peer use the address it proposes? */
+  acceptPeer: (addr: string) => boolean;
+  /** Ask the peer for DNS servers (RFC 1877). */
+  requestDns: boolean;
+  /** DNS servers we hand out (0-2). */
+  dns: number[];
+}
+
+/** One set of IPCP option values (want / got / his). */
+export class IpcpOptionSet {
+  negAddr = false;
+  addr = 0;
+  negDns1 = false;
+  dns1 = 0;
+  negDns2 = false;
+  dns2 = 0;
+
+  copyFrom(o: IpcpOptionSet): void {
+    this.negAddr = o.negAddr;
+    this.addr = o.addr;
+    this.negDns1 = o.negDns1;
+    this.dns1 = o.dns1;
+    this.negDns2 = o.negDns2;
+    this.dns2 = o.dns2;
+  }
+
+  clear(): void {
+    this.negAddr = false;
+    this.addr = 0;
+    this.negDns1 = false;
+    this.dns1 = 0;
+    this.negDns2 = false;
+    this.dns2 = 0;
+  }
+}
+
+/** The IPCP {@link FsmPolicy}. */
+export class IpcpPolicy implements FsmPolicy {
+  readonly protocol = Protocol.IPCP;
+  readonly printer = IPCP_PRINTER;
+  readonly config: IpcpConfig;
+  readonly want = new IpcpOptionSet();
+  readonly got = new IpcpOptionSet();
+  readonly his = new IpcpOptionSet();
+  /** Address the peer pushed on us that `acceptLocal` refused (for the failure reason). */
+  private refusedLocal = 0;
+  private fatal: string | null = null;
+
+  constructor(config: IpcpConfig) {
+    this.config = config;
+    this.want.negAddr = true;
+    this.want.addr = config.local >>> 0;
+    this.want.negDns1 = config.requestDns;
+    this.want.negDns2 = config.requestDns;
+    this.got.copyFrom(this.want);
+  }
+
+  resetNegotiation(): void {
+    this.got.copyFrom(this.want);
+    this.refusedLocal = 0;
+    this.fatal = null;
+  }
+
+  ownOptions(): RawOption[] {
+    const g = this.got;
+    const out: RawOption[] = [];
+    if (g.negAddr) out.push(rawOption(ipAddressCodec, g.addr));
+    if (g.negDns1) out.push(rawOption(primaryDnsCodec, g.dns1));
+    if (g.negDns2) out.push(rawOption(secondaryDnsCodec, g.dns2));
+    return out;
+  }
+
+  onAck(): void {}
+
+  onNak(options: RawOption[]): boolean {
+    const g = this.got;
+    for (const o of options) {
+      if (o.type !== IpcpOpt.IpAddress && o.type !== IpcpOpt.PrimaryDns && o.type !== IpcpOpt.SecondaryDns) {
+        continue; // e.g. a VJ suggestion: we do not compress
+      }
+      if (o.data.length !== 4) return false;
+      const v = readU32(o.data, 0);
+      if (o.type === IpcpOpt.IpAddress) {
+        if (v === 0 || v === g.addr) continue;
+        if (this.config.acceptLocal(formatIpv4(v))) {
+          g.negAddr = true;
+          g.addr = v;
+        } else {
+          this.refusedLocal = v;
+        }
+      } else if (o.type === IpcpOpt.PrimaryDns) {
+        if (this.want.negDns1) g.dns1 = v;
+      } else if (this.want.negDns2) {
+        g.dns2 = v;
+      }
+    }
+    return true;
+  }
+
+  onReject(options: RawOption[]): boolean {
+    const g = this.got;
+    for (const o of options) {
+      switch (o.type) {
+        case IpcpOpt.IpAddress:
+          g.negAddr = false;
+          if (g.addr === 0) this.fatal = 'IPCP: peer rejected the IP-Address option and we have no local address';
+          break;
+        case IpcpOpt.PrimaryDns:
+          g.negDns1 = false;
+          break;
+        case IpcpOpt.SecondaryDns:
+          g.negDns2 = false;
+          break;
+        default:
+          return false;
+      }
+    }
+    return true;
+  }
+
+  takeFatal(): string | null {
+    const f = this.fatal;
+    this.fatal = null;
+    return f;
+  }
+
+  failureHint(): string | null {
+    if (this.refusedLocal !== 0) {
+      const ours = this.got.addr === 0 ? 'no address' : formatIpv4(this.got.addr);
+      return `peer offers local address ${formatIpv4(this.refusedLocal)}, not accepted; we have ${ours}`;
+    }
+    return null;
+  }
+
+  // ---- the peer's request ------------------------------------------------------------------
+
+  private sawAddr = false;
+
+  beginPeerRequest(): void {
+    this.his.clear();
+    this.sawAddr = false;
+  }
+
+  onPeerOption(type: number, data: Uint8Array): OptionVerdict {
+    switch (type) {
+      case IpcpOpt.IpAddress: {
+        if (data.length !== 4) return REJECT;
+        this.sawAddr = true;
+        const v = readU32(data, 0);
+        const want = this.config.peer >>> 0;
+        if (v !== 0 && (v === want || (v !== this.got.addr && this.config.acceptPeer(formatIpv4(v))))) {
+          this.his.negAddr = true;
+          this.his.addr = v;
+          return ACK;
+        }
+        // We know what the peer should use: tell it. Otherwise we cannot help.
+        if (want !== 0) return nak(ipAddressCodec.emit(want));
+        return REJECT;
+      }
+      case IpcpOpt.PrimaryDns:
+      case IpcpOpt.SecondaryDns: {
+        const dns = this.config.dns;
+        if (data.length !== 4 || dns.length === 0) return REJECT;
+        const offer = type === IpcpOpt.PrimaryDns ? dns[0] : (dns[1] ?? dns[0]);
+        const v = readU32(data, 0);
+        if (type === IpcpOpt.PrimaryDns) {
+          this.his.negDns1 = true;
+          this.his.dns1 = v;
+        } else {
+          this.his.negDns2 = true;
+          this.his.dns2 = v;
+        }
+        return v === offer ? ACK : nak(ipAddressCodec.emit(offer));
+      }
+      default:
+        // IP-Addresses (1), VJ (2), NBNS (130/132), anything else.
+        return REJECT;
+    }
+  }
+
+  /** RFC 1661 §5.3: Nak an address into a request that lacks one, when we have one for the peer. */
+  missingOptions(nakAllowed: boolean): RawOption[] {
+    if (!this.sawAddr && nakAllowed && this.config.peer !== 0) {
+      return [rawOption(ipAddressCodec, this.config.peer >>> 0)];
+    }
+    return [];
+  }
+
+  /** Our negotiated address (0 if unknown). */
+  get localAddress(): number {
+    return this.got.addr;
+  }
+
+  /** The peer's address: what we acked, else what we were configured with (0 if unknown). */
+  get peerAddress(): number {
+    return this.his.negAddr ? this.his.addr : this.config.peer >>> 0;
+  }
+
+  /** DNS servers the peer gave us (non-zero, de-duplicated, primary first). */
+  get dnsServers(): string[] {
+    const out: string[] = [];
+    const g = this.got;
+    if (g.negDns1 && g.dns1 !== 0) out.push(formatIpv4(g.dns1));
+    if (g.negDns2 && g.dns2 !== 0 && !(g.negDns1 && g.dns2 === g.dns1)) out.push(formatIpv4(g.dns2));
+    return out;
+  }
+}

@@ -1,0 +1,6 @@
+/** LCP: options, policy, echo keepalive, printer. */
+export * from './options.js';
+export * from './option-set.js';
+export * from './policy.js';
+export * from './echo.js';
+export * from './printer.js';

@@ -1,0 +1,156 @@
+/**
+ * LCP Configuration Option codecs (RFC 1661 §6, RFC 1570 for the extras pppd
+ * prints). Each option is defined once: parse, emit and pppd debug format.
+ */
+
+import { readU16, readU32, u16Bytes, u32Bytes } from '../ppp/bytes.js';
+import { type OptionCodec, optionTable } from '../ppp/options.js';
+import { Protocol } from '../ppp/protocols.js';
+
+/** LCP option types. */
+export const LcpOpt = {
+  /** §6.1 Maximum-Receive-Unit. */
+  MRU: 1,
+  /** RFC 1662 §7.1 Async-Control-Character-Map. */
+  ACCM: 2,
+  /** §6.2 Authentication-Protocol. */
+  AuthProtocol: 3,
+  /** §6.3 Quality-Protocol. */
+  QualityProtocol: 4,
+  /** §6.4 Magic-Number. */
+  MagicNumber: 5,
+  /** §6.5 Protocol-Field-Compression. */
+  PFC: 7,
+  /** §6.6 Address-and-Control-Field-Compression. */
+  ACFC: 8,
+  /** RFC 1570 §2.3 Callback. */
+  Callback: 13,
+  /** RFC 1990 Multilink MRRU. */
+  MRRU: 17,
+} as const;
+
+/** CHAP algorithm number for MD5 (RFC 1994 §3). */
+export const CHAP_MD5 = 5;
+
+/** §6.1 MRU: 2-octet value. */
+export const mruCodec: OptionCodec<number> = {
+  type: LcpOpt.MRU,
+  name: 'mru',
+  parse: (d) => (d.length === 2 ? readU16(d, 0) : null),
+  emit: (v) => u16Bytes(v),
+  format: (v) => ({ text: `mru ${v}`, used: 2 }),
+};
+
+/** RFC 1662 §7.1 ACCM: 4-octet bitmap of control characters to escape. */
+export const accmCodec: OptionCodec<number> = {
+  type: LcpOpt.ACCM,
+  name: 'asyncmap',
+  parse: (d) => (d.length === 4 ? readU32(d, 0) : null),
+  emit: (v) => u32Bytes(v),
+  format: (v) => ({ text: `asyncmap 0x${v.toString(16)}`, used: 4 }),
+};
+
+/** §6.2 Authentication-Protocol: protocol number and (for CHAP) algorithm. */
+export interface AuthProtocolValue {
+  protocol: number;
+  /** CHAP algorithm octet, or -1 when absent. */
+  algorithm: number;
+}
+
+const CHAP_ALG_NAMES: ReadonlyMap<number, string> = new Map([
+  [CHAP_MD5, 'MD5'],
+  [0x80, 'MS'],
+  [0x81, 'MS-v2'],
+]);
+
+/** The Authentication-Protocol option. */
+export const authCodec: OptionCodec<AuthProtocolValue> = {
+  type: LcpOpt.AuthProtocol,
+  name: 'auth',
+  parse: (d) => (d.length >= 2 ? { protocol: readU16(d, 0), algorithm: d.length >= 3 ? d[2] : -1 } : null),
+  emit: (v) => {
+    const out = new Uint8Array(v.algorithm >= 0 ? 3 : 2);
+    out[0] = v.protocol >>> 8;
+    out[1] = v.protocol & 0xff;
+    if (v.algorithm >= 0) out[2] = v.algorithm;
+    return out;
+  },
+  format: (v) => {
+    if (v.protocol === Protocol.PAP) return { text: 'auth pap', used: 2 };
+    if (v.protocol === Protocol.EAP) return { text: 'auth eap', used: 2 };
+    if (v.protocol === Protocol.CHAP) {
+      const alg = v.algorithm >= 0 ? CHAP_ALG_NAMES.get(v.algorithm) : undefined;
+      return alg !== undefined ? { text: `auth chap ${alg}`, used: 3 } : { text: 'auth chap', used: 2 };
+    }
+    return { text: `auth 0x${v.protocol.toString(16)}`, used: 2 };
+  },
+};
+
+/** §6.3 Quality-Protocol (we always reject it; printed like pppd). */
+export const qualityCodec: OptionCodec<number> = {
+  type: LcpOpt.QualityProtocol,
+  name: 'quality',
+  parse: (d) => (d.length >= 2 ? readU16(d, 0) : null),
+  emit: (v) => u16Bytes(v),
+  format: (v) => ({ text: v === Protocol.LQR ? 'quality lqr' : `quality 0x${v.toString(16)}`, used: 2 }),
+};
+
+/** §6.4 Magic-Number. */
+export const magicCodec: OptionCodec<number> = {
+  type: LcpOpt.MagicNumber,
+  name: 'magic',
+  parse: (d) => (d.length === 4 ? readU32(d, 0) : null),
+  emit: (v) => u32Bytes(v),
+  format: (v) => ({ text: `magic 0x${v.toString(16)}`, used: 4 }),
+};
+
+const EMPTY = new Uint8Array(0);
+
+/** §6.5 Protocol-Field-Compression (no data). */
+export const pfcCodec: OptionCodec<true> = {
+  type: LcpOpt.PFC,
+  name: 'pcomp',
+  parse: (d) => (d.length === 0 ? true : null),
+  emit: () => EMPTY,
+  format: () => ({ text: 'pcomp', used: 0 }),
+};
+
+/** §6.6 Address-and-Control-Field-Compression (no data). */
+export const acfcCodec: OptionCodec<true> = {
+  type: LcpOpt.ACFC,
+  name: 'accomp',
+  parse: (d) => (d.length === 0 ? true : null),
+  emit: () => EMPTY,
+  format: () => ({ text: 'accomp', used: 0 }),
+};
+
+/** RFC 1570 Callback (always rejected; printed like pppd). */
+export const callbackCodec: OptionCodec<number> = {
+  type: LcpOpt.Callback,
+  name: 'callback',
+  parse: (d) => (d.length >= 1 ? d[0] : null),
+  emit: (v) => Uint8Array.of(v),
+  format: (v) => ({ text: v === 6 ? 'callback CBCP' : `callback 0x${v.toString(16)}`, used: 1 }),
+};
+
+/** RFC 1990 MRRU (always rejected). */
+export const mrruCodec: OptionCodec<number> = {
+  type: LcpOpt.MRRU,
+  name: 'mrru',
+  parse: (d) => (d.length === 2 ? readU16(d, 0) : null),
+  emit: (v) => u16Bytes(v),
+  format: (v) => ({ text: `mrru ${v}`, used: 2 }),
+};
+
+/** All LCP option codecs by type. */
+export const LCP_OPTIONS = optionTable([
+  mruCodec,
+  accmCodec,
+  authCodec,
+  qualityCodec,
+  magicCodec,
+  pfcCodec,
+  acfcCodec,
+  callbackCodec,
+  mrruCodec,
+]);

@@ -1,0 +1,12 @@
+/** The generic PPP control-protocol core. */
+export * from './protocols.js';
+export * from './codes.js';
+export * from './bytes.js';
+export * from './ipv4.js';
+export * from './errors.js';
+export * from './packet.js';
+export * from './options.js';
+export * from './format.js';
+export * from './policy.js';
+export * from './fsm-table.js';
+export * from './fsm.js';
