@@ -52,10 +52,16 @@ export function parseCidr(value: string): Cidr {
   const ip = parseIp(slash < 0 ? value : value.slice(0, slash));
   const max = ip.family === 4 ? 32 : 128;
   const lenText = slash < 0 ? String(max) : value.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) throw bad('prefix', value, `prefix length must be 0..${max}`);
+  if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max)
+    throw bad('prefix', value, `prefix length must be 0..${max}`);
   const prefixLen = Number(lenText);
   for (let bit = prefixLen; bit < max; bit++) {
-    if (ip.bytes[bit >> 3] & (0x80 >> (bit & 7))) throw bad('prefix', value, `host bits set (network is ${formatCidr({ ...ip, bytes: maskBytes(ip.bytes, prefixLen), prefixLen })})`);
+    if (ip.bytes[bit >> 3] & (0x80 >> (bit & 7)))
+      throw bad(
+        'prefix',
+        value,
+        `host bits set (network is ${formatCidr({ ...ip, bytes: maskBytes(ip.bytes, prefixLen), prefixLen })})`,
+      );
   }
   return { ...ip, prefixLen };
 }
@@ -98,7 +104,11 @@ export function formatCidr(c: { bytes: Uint8Array; prefixLen: number }): string 
 
 /** fe80::/64 link-local address from a 64-bit IPv6CP interface identifier (RFC 5072 §5). */
 export function linkLocalFromInterfaceId(id: Uint8Array): string {
-  if (id.length !== 8) throw new TunError('INVALID_ARGUMENT', `interface identifier must be 8 bytes, got ${id.length}`);
+  if (id.length !== 8)
+    throw new TunError(
+      'INVALID_ARGUMENT',
+      `interface identifier must be 8 bytes, got ${id.length}`,
+    );
   const b = Buffer.alloc(16);
   b[0] = 0xfe;
   b[1] = 0x80;

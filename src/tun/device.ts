@@ -37,8 +37,16 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { TunError, errnoName } from './errors.js';
-import { EFD_CLOEXEC, EFD_NONBLOCK, IFF_NO_PI, IFF_TUN, IFNAMSIZ, TUNSETIFF, libc } from './libc.js';
+import { errnoName, TunError } from './errors.js';
+import {
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  IFF_NO_PI,
+  IFF_TUN,
+  IFNAMSIZ,
+  libc,
+  TUNSETIFF,
+} from './libc.js';
 import { READER_WORKER_SOURCE, type ReaderWorkerData } from './reader-worker.js';
 import {
   C_EXIT_ERRNO,
@@ -89,7 +97,6 @@ export interface TunStats {
 export type PacketsHandler = (packets: Uint8Array[]) => void;
 
 const DEFAULT_NAME = 'tsvpn%d';
-const EAGAIN = 11;
 const EIO = 5;
 const EINVAL = 22;
 
@@ -108,7 +115,11 @@ export function validateIfName(name: string): void {
             : (name.match(/%/g)?.length ?? 0) > 1 || (name.includes('%') && !name.includes('%d'))
               ? 'may contain one "%d" pattern and no other "%"'
               : null;
-  if (why) throw new TunError('TUN_INVALID_NAME', `invalid interface name ${JSON.stringify(name)}: ${why}`);
+  if (why)
+    throw new TunError(
+      'TUN_INVALID_NAME',
+      `invalid interface name ${JSON.stringify(name)}: ${why}`,
+    );
 }
 
 function openError(op: string, name: string, errno: number): TunError {
@@ -119,7 +130,11 @@ function openError(op: string, name: string, errno: number): TunError {
       return new TunError('TUN_PERMISSION', `${op} ${name}: ${e}: need root or CAP_NET_ADMIN`, e);
     case 16:
     case 17:
-      return new TunError('TUN_NAME_TAKEN', `${op} ${name}: ${e}: interface name already in use`, e);
+      return new TunError(
+        'TUN_NAME_TAKEN',
+        `${op} ${name}: ${e}: interface name already in use`,
+        e,
+      );
     default:
       return new TunError('TUN_SYSTEM', `${op} ${name}: ${e}`, e);
   }
@@ -182,10 +197,22 @@ export class TunDevice extends EventEmitter {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENXIO')
-        throw new TunError('TUN_NO_DEVICE_NODE', `/dev/net/tun: ${code}: the tun driver is not available (try \`modprobe tun\`)`, code, { cause: err });
+        throw new TunError(
+          'TUN_NO_DEVICE_NODE',
+          `/dev/net/tun: ${code}: the tun driver is not available (try \`modprobe tun\`)`,
+          code,
+          { cause: err },
+        );
       if (code === 'EACCES' || code === 'EPERM')
-        throw new TunError('TUN_PERMISSION', `/dev/net/tun: ${code}: need root or CAP_NET_ADMIN`, code, { cause: err });
-      throw new TunError('TUN_SYSTEM', `/dev/net/tun: ${(err as Error).message}`, code, { cause: err });
+        throw new TunError(
+          'TUN_PERMISSION',
+          `/dev/net/tun: ${code}: need root or CAP_NET_ADMIN`,
+          code,
+          { cause: err },
+        );
+      throw new TunError('TUN_SYSTEM', `/dev/net/tun: ${(err as Error).message}`, code, {
+        cause: err,
+      });
     }
     const c = libc();
     // struct ifreq { char ifr_name[16]; short ifr_flags; … } (40 bytes on x86-64/arm64)
@@ -196,16 +223,27 @@ export class TunDevice extends EventEmitter {
       const errno = c.errno();
       fs.closeSync(fd);
       // TUNSETIFF on a name held by a non-TUN device fails with EINVAL; the name is valid (checked above).
-      if (errno === EINVAL) throw new TunError('TUN_NAME_TAKEN', `TUNSETIFF ${want}: EINVAL: interface name already in use by another kind of device`, 'EINVAL');
+      if (errno === EINVAL)
+        throw new TunError(
+          'TUN_NAME_TAKEN',
+          `TUNSETIFF ${want}: EINVAL: interface name already in use by another kind of device`,
+          'EINVAL',
+        );
       throw openError('TUNSETIFF', want, errno);
     }
     const end = ifr.indexOf(0);
-    const name = Buffer.from(ifr.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end)).toString();
+    const name = Buffer.from(
+      ifr.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end),
+    ).toString();
     const ifindex = c.ifNameToIndex(name);
     if (ifindex === 0) {
       const errno = c.errno();
       fs.closeSync(fd);
-      throw new TunError('TUN_SYSTEM', `if_nametoindex ${name}: ${errnoName(errno)}`, errnoName(errno));
+      throw new TunError(
+        'TUN_SYSTEM',
+        `if_nametoindex ${name}: ${errnoName(errno)}`,
+        errnoName(errno),
+      );
     }
     return new TunDevice(fd, name, ifindex, opts);
   }
@@ -293,7 +331,8 @@ export class TunDevice extends EventEmitter {
   private startReader(): void {
     const c = libc();
     const wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wakeFd < 0) throw new TunError('TUN_SYSTEM', `eventfd: ${errnoName(c.errno())}`, errnoName(c.errno()));
+    if (wakeFd < 0)
+      throw new TunError('TUN_SYSTEM', `eventfd: ${errnoName(c.errno())}`, errnoName(c.errno()));
     this.wakeFd = wakeFd;
     const ctrl = new SharedArrayBuffer(C_SLOTS * 4);
     const data = new SharedArrayBuffer(this.ringBytes);
@@ -309,19 +348,37 @@ export class TunDevice extends EventEmitter {
       maxPacket: this.maxPacket,
       batch: this.maxBatch,
     };
-    const worker = new Worker(READER_WORKER_SOURCE, { eval: true, workerData, stdout: false, stderr: false });
+    const worker = new Worker(READER_WORKER_SOURCE, {
+      eval: true,
+      workerData,
+      stdout: false,
+      stderr: false,
+    });
     this.worker = worker;
     if (!this.refed) worker.unref();
     worker.on('error', (err) => {
       this.st.errors++;
-      this.fail(new TunError('TUN_SYSTEM', `${this.name}: reader thread failed: ${err.message}`, undefined, { cause: err }));
+      this.fail(
+        new TunError(
+          'TUN_SYSTEM',
+          `${this.name}: reader thread failed: ${err.message}`,
+          undefined,
+          { cause: err },
+        ),
+      );
     });
     worker.on('exit', () => {
       this.worker = null;
       if (!this.closing) {
         const errno = this.ctrl ? Atomics.load(this.ctrl, C_EXIT_ERRNO) : 0;
         this.drain();
-        this.fail(new TunError('TUN_SYSTEM', `${this.name}: reader stopped: ${errnoName(errno || EIO)}`, errnoName(errno || EIO)));
+        this.fail(
+          new TunError(
+            'TUN_SYSTEM',
+            `${this.name}: reader stopped: ${errnoName(errno || EIO)}`,
+            errnoName(errno || EIO),
+          ),
+        );
       }
     });
     this.arm();
@@ -345,7 +402,15 @@ export class TunDevice extends EventEmitter {
       return;
     }
     // Atomics.waitAsync is in Node 20 (V8) but not in the ES2022 lib typings.
-    const r = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync(ctrl, C_SEQ, seq);
+    const r = (
+      Atomics as unknown as {
+        waitAsync(
+          a: Int32Array,
+          i: number,
+          v: number,
+        ): { async: boolean; value: Promise<string> | string };
+      }
+    ).waitAsync(ctrl, C_SEQ, seq);
     if (r.async) (r.value as Promise<string>).then(this.drainBound);
     else setImmediate(this.drainBound);
   }

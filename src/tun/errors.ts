@@ -60,6 +60,7 @@ const ERRNO_NAMES: Record<number, string> = {
   22: 'EINVAL',
   34: 'ERANGE',
   61: 'ENODATA',
+  77: 'EBADFD',
   93: 'EPROTONOSUPPORT',
   95: 'EOPNOTSUPP',
   97: 'EAFNOSUPPORT',

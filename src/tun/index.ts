@@ -1,6 +1,28 @@
 /** The Linux data plane: TUN device and rtnetlink configuration. */
-export { TunDevice, validateIfName, type TunOpenOptions, type TunStats, type PacketsHandler } from './device.js';
-export { NetConfig, netlinkError, type NetConfigOptions, type RouteSpec, type RouteInfo, type RouteHandle } from './netconfig.js';
-export { RouteTracker, cidrContains, type DefaultRouteOptions } from './routes.js';
+
+export {
+  type Cidr,
+  formatCidr,
+  formatIp,
+  type IpAddr,
+  linkLocalFromInterfaceId,
+  parseCidr,
+  parseIp,
+} from './addr.js';
+export {
+  type PacketsHandler,
+  TunDevice,
+  type TunOpenOptions,
+  type TunStats,
+  validateIfName,
+} from './device.js';
 export { TunError, type TunErrorCode } from './errors.js';
-export { parseIp, parseCidr, formatIp, formatCidr, linkLocalFromInterfaceId, type IpAddr, type Cidr } from './addr.js';
+export {
+  NetConfig,
+  type NetConfigOptions,
+  netlinkError,
+  type RouteHandle,
+  type RouteInfo,
+  type RouteSpec,
+} from './netconfig.js';
+export { cidrContains, type DefaultRouteOptions, RouteTracker } from './routes.js';

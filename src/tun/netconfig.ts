@@ -108,7 +108,12 @@ export function netlinkError(err: unknown, what: string): TunError {
     const hint = errno === 'EEXIST' && what.startsWith('route') ? ' (use replace)' : '';
     return new TunError(hit[0], `${what}: ${hit[1]}${hint} [${errno}]`, errno, { cause: err });
   }
-  return new TunError('NETLINK_SYSTEM', `${what}: ${(err as Error)?.message ?? String(err)}`, errno, { cause: err });
+  return new TunError(
+    'NETLINK_SYSTEM',
+    `${what}: ${(err as Error)?.message ?? String(err)}`,
+    errno,
+    { cause: err },
+  );
 }
 
 function family(c: { family: 4 | 6 }): number {
@@ -116,7 +121,8 @@ function family(c: { family: 4 | 6 }): number {
 }
 
 function requireIfindex(ifindex: number): void {
-  if (!Number.isInteger(ifindex) || ifindex <= 0) throw new TunError('INVALID_ARGUMENT', `invalid interface index ${ifindex}`);
+  if (!Number.isInteger(ifindex) || ifindex <= 0)
+    throw new TunError('INVALID_ARGUMENT', `invalid interface index ${ifindex}`);
 }
 
 /** The package decodes known enum values to their names ('UNICAST'); we keep numbers. */
@@ -173,7 +179,8 @@ export class NetConfig {
 
   async setMtu(ifindex: number, mtu: number): Promise<void> {
     requireIfindex(ifindex);
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new TunError('INVALID_ARGUMENT', `invalid MTU ${mtu} (68..65535)`);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+      throw new TunError('INVALID_ARGUMENT', `invalid MTU ${mtu} (68..65535)`);
     try {
       await this.sock.setLink({ index: ifindex }, { mtu }, this.opts());
     } catch (err) {
@@ -192,7 +199,11 @@ export class NetConfig {
   private async setFlagsUp(ifindex: number, up: boolean): Promise<void> {
     requireIfindex(ifindex);
     try {
-      await this.sock.setLink({ index: ifindex, change: { up: true }, flags: up ? { up: true } : {} }, {}, this.opts());
+      await this.sock.setLink(
+        { index: ifindex, change: { up: true }, flags: up ? { up: true } : {} },
+        {},
+        this.opts(),
+      );
     } catch (err) {
       throw netlinkError(err, `set interface ${ifindex} ${up ? 'up' : 'down'}`);
     }
@@ -208,7 +219,11 @@ export class NetConfig {
     // struct nlattr { u16 len = 5; u16 type; u8 mode } padded to 4.
     const attr = Buffer.from([5, 0, IFLA_INET6_ADDR_GEN_MODE, 0, IN6_ADDR_GEN_MODE_NONE, 0, 0, 0]);
     try {
-      await this.sock.setLink({ index: ifindex }, { afSpec: new Map([[AF_INET6, attr]]) }, this.opts());
+      await this.sock.setLink(
+        { index: ifindex },
+        { afSpec: new Map([[AF_INET6, attr]]) },
+        this.opts(),
+      );
     } catch (err) {
       throw netlinkError(err, `set addr_gen_mode none on interface ${ifindex}`);
     }
@@ -226,8 +241,13 @@ export class NetConfig {
     requireIfindex(ifindex);
     const l = parseIp(local);
     const p = parseIp(peer);
-    if (l.family !== 4 || p.family !== 4) throw new TunError('INVALID_ARGUMENT', `setAddress4 needs IPv4 addresses, got ${local} / ${peer}`);
-    if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32) throw new TunError('INVALID_ARGUMENT', `invalid prefix length ${prefixLen}`);
+    if (l.family !== 4 || p.family !== 4)
+      throw new TunError(
+        'INVALID_ARGUMENT',
+        `setAddress4 needs IPv4 addresses, got ${local} / ${peer}`,
+      );
+    if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 32)
+      throw new TunError('INVALID_ARGUMENT', `invalid prefix length ${prefixLen}`);
     try {
       await this.sock.newAddress(
         { family: AF_INET, prefixlen: prefixLen, index: ifindex, scope: RT_SCOPE_UNIVERSE },
@@ -250,9 +270,15 @@ export class NetConfig {
     requireIfindex(ifindex);
     const a = parseIp(addr);
     const p = peer === undefined ? undefined : parseIp(peer);
-    if (a.family !== 6 || (p && p.family !== 6)) throw new TunError('INVALID_ARGUMENT', `addAddress6 needs IPv6 addresses, got ${addr}${peer ? ` / ${peer}` : ''}`);
-    if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 128) throw new TunError('INVALID_ARGUMENT', `invalid prefix length ${prefixLen}`);
-    const scope = a.bytes[0] === 0xfe && (a.bytes[1] & 0xc0) === 0x80 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+    if (a.family !== 6 || (p && p.family !== 6))
+      throw new TunError(
+        'INVALID_ARGUMENT',
+        `addAddress6 needs IPv6 addresses, got ${addr}${peer ? ` / ${peer}` : ''}`,
+      );
+    if (!Number.isInteger(prefixLen) || prefixLen < 0 || prefixLen > 128)
+      throw new TunError('INVALID_ARGUMENT', `invalid prefix length ${prefixLen}`);
+    const scope =
+      a.bytes[0] === 0xfe && (a.bytes[1] & 0xc0) === 0x80 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
     try {
       await this.sock.newAddress(
         { family: AF_INET6, prefixlen: prefixLen, index: ifindex, scope, flags: { nodad: true } },
@@ -260,17 +286,29 @@ export class NetConfig {
         this.opts(FlagsNew.CREATE | FlagsNew.REPLACE),
       );
     } catch (err) {
-      throw netlinkError(err, `address ${addr}/${prefixLen}${peer ? ` peer ${peer}` : ''} on interface ${ifindex}`);
+      throw netlinkError(
+        err,
+        `address ${addr}/${prefixLen}${peer ? ` peer ${peer}` : ''} on interface ${ifindex}`,
+      );
     }
   }
 
   /** Removes an address added by setAddress4/addAddress6 (ignores one already gone). */
-  async removeAddress(ifindex: number, local: string, prefixLen: number, peer?: string): Promise<boolean> {
+  async removeAddress(
+    ifindex: number,
+    local: string,
+    prefixLen: number,
+    peer?: string,
+  ): Promise<boolean> {
     requireIfindex(ifindex);
     const l = parseIp(local);
     const p = peer === undefined ? l : parseIp(peer);
     try {
-      await this.sock.delAddress({ family: family(l), prefixlen: prefixLen, index: ifindex }, { local: l.bytes, address: p.bytes }, this.opts());
+      await this.sock.delAddress(
+        { family: family(l), prefixlen: prefixLen, index: ifindex },
+        { local: l.bytes, address: p.bytes },
+        this.opts(),
+      );
       return true;
     } catch (err) {
       const e = netlinkError(err, `address ${local}/${prefixLen} on interface ${ifindex}`);
@@ -283,12 +321,20 @@ export class NetConfig {
 
   private routeMessage(spec: RouteSpec): { data: rt.Route; attrs: rt.RouteAttrs; dst: Cidr } {
     const dst = parseCidr(spec.dst);
-    if (spec.dev === undefined && spec.gateway === undefined) throw new TunError('INVALID_ARGUMENT', `route ${spec.dst}: needs dev or gateway`);
+    if (spec.dev === undefined && spec.gateway === undefined)
+      throw new TunError('INVALID_ARGUMENT', `route ${spec.dst}: needs dev or gateway`);
     if (spec.dev !== undefined) requireIfindex(spec.dev);
     const gw = spec.gateway === undefined ? undefined : parseIp(spec.gateway);
-    if (gw && gw.family !== dst.family) throw new TunError('INVALID_ARGUMENT', `route ${spec.dst}: gateway ${spec.gateway} is not IPv${dst.family}`);
+    if (gw && gw.family !== dst.family)
+      throw new TunError(
+        'INVALID_ARGUMENT',
+        `route ${spec.dst}: gateway ${spec.gateway} is not IPv${dst.family}`,
+      );
     const src = spec.src === undefined ? undefined : parseIp(spec.src);
-    if (spec.metric !== undefined && (!Number.isInteger(spec.metric) || spec.metric < 0 || spec.metric > 0xffffffff))
+    if (
+      spec.metric !== undefined &&
+      (!Number.isInteger(spec.metric) || spec.metric < 0 || spec.metric > 0xffffffff)
+    )
       throw new TunError('INVALID_ARGUMENT', `route ${spec.dst}: invalid metric ${spec.metric}`);
     const table = spec.table ?? RT_TABLE_MAIN;
     const data: rt.Route = {
@@ -339,7 +385,11 @@ export class NetConfig {
       replaced = same.find((r) => (r.metric ?? 0) === metric && r.type === RTN_UNICAST) ?? null;
     }
     try {
-      await this.sock.newRoute(data, attrs, this.opts(FlagsNew.CREATE | (spec.replace ? FlagsNew.REPLACE : FlagsNew.EXCL)));
+      await this.sock.newRoute(
+        data,
+        attrs,
+        this.opts(FlagsNew.CREATE | (spec.replace ? FlagsNew.REPLACE : FlagsNew.EXCL)),
+      );
     } catch (err) {
       throw netlinkError(err, name);
     }
@@ -365,10 +415,20 @@ export class NetConfig {
    */
   async removeRoute(handle: RouteHandle): Promise<boolean> {
     const r = handle.route;
-    const { data, attrs } = this.routeMessage({ dst: r.dst, dev: r.dev, gateway: r.gateway, metric: r.metric, table: r.table });
+    const { data, attrs } = this.routeMessage({
+      dst: r.dst,
+      dev: r.dev,
+      gateway: r.gateway,
+      metric: r.metric,
+      table: r.table,
+    });
     let removed = true;
     try {
-      await this.sock.delRoute({ ...data, protocol: undefined, scope: RT_SCOPE_NOWHERE_FOR_DELETE }, attrs, this.opts());
+      await this.sock.delRoute(
+        { ...data, protocol: undefined, scope: RT_SCOPE_NOWHERE_FOR_DELETE },
+        attrs,
+        this.opts(),
+      );
     } catch (err) {
       const e = netlinkError(err, `route ${r.dst}`);
       if (e.code !== 'NETLINK_NOT_FOUND' && e.code !== 'NETLINK_NO_DEVICE') throw e;
@@ -380,9 +440,20 @@ export class NetConfig {
 
   /** Re-adds a route reported by the kernel (used to restore what replace overwrote). */
   async restoreRoute(r: RouteInfo): Promise<void> {
-    const { data, attrs } = this.routeMessage({ dst: r.dst, dev: r.dev, gateway: r.gateway, metric: r.metric, table: r.table, src: r.src });
+    const { data, attrs } = this.routeMessage({
+      dst: r.dst,
+      dev: r.dev,
+      gateway: r.gateway,
+      metric: r.metric,
+      table: r.table,
+      src: r.src,
+    });
     try {
-      await this.sock.newRoute({ ...data, protocol: r.protocol, scope: r.scope }, attrs, this.opts(FlagsNew.CREATE | FlagsNew.REPLACE));
+      await this.sock.newRoute(
+        { ...data, protocol: r.protocol, scope: r.scope },
+        attrs,
+        this.opts(FlagsNew.CREATE | FlagsNew.REPLACE),
+      );
     } catch (err) {
       throw netlinkError(err, `restore route ${r.dst}`);
     }
@@ -397,7 +468,11 @@ export class NetConfig {
     const a = parseIp(addr);
     let msgs: rt.RouteMessage[];
     try {
-      msgs = await this.sock.getRoute({ family: family(a), dstLen: a.family === 4 ? 32 : 128 }, { dst: a.bytes }, this.opts());
+      msgs = await this.sock.getRoute(
+        { family: family(a), dstLen: a.family === 4 ? 32 : 128 },
+        { dst: a.bytes },
+        this.opts(),
+      );
     } catch (err) {
       throw netlinkError(err, `route to ${addr}`);
     }
@@ -411,7 +486,14 @@ export class NetConfig {
    * watching. The socket keeps the process alive until the returned function
    * is called.
    */
-  watch(onChange: (msg: rt.Message) => void, groups: Array<'IPV4_ROUTE' | 'IPV6_ROUTE' | 'LINK' | 'IPV4_IFADDR' | 'IPV6_IFADDR'> = ['IPV4_ROUTE', 'IPV6_ROUTE', 'LINK']): () => void {
+  watch(
+    onChange: (msg: rt.Message) => void,
+    groups: Array<'IPV4_ROUTE' | 'IPV6_ROUTE' | 'LINK' | 'IPV4_IFADDR' | 'IPV6_IFADDR'> = [
+      'IPV4_ROUTE',
+      'IPV6_ROUTE',
+      'LINK',
+    ],
+  ): () => void {
     // (the package's typings wrongly mark the buffer sizes as required)
     const s = createRtNetlink({ ref: true } as Parameters<typeof createRtNetlink>[0]);
     for (const g of groups) s.addMembership(g);

@@ -50,7 +50,11 @@ export class RouteTracker {
   /** Removes one route added through this tracker. */
   async remove(handle: RouteHandle): Promise<boolean> {
     const i = this.handles.indexOf(handle);
-    if (i < 0) throw new TunError('INVALID_ARGUMENT', `route ${handle.route.dst} was not added by this tracker`);
+    if (i < 0)
+      throw new TunError(
+        'INVALID_ARGUMENT',
+        `route ${handle.route.dst} was not added by this tracker`,
+      );
     this.handles.splice(i, 1);
     return this.net.removeRoute(handle);
   }
@@ -69,14 +73,31 @@ export class RouteTracker {
         if (s.family === fam) {
           const via = await this.net.getRouteTo(opts.server);
           if (via.dev === opts.dev)
-            throw new TunError('INVALID_ARGUMENT', `server ${opts.server} is already routed through the tunnel interface ${opts.dev}`);
+            throw new TunError(
+              'INVALID_ARGUMENT',
+              `server ${opts.server} is already routed through the tunnel interface ${opts.dev}`,
+            );
           const host = `${opts.server}/${fam === 4 ? 32 : 128}`;
-          added.push(await this.add({ dst: host, dev: via.dev, gateway: via.gateway, replace: true }));
+          added.push(
+            await this.add({ dst: host, dev: via.dev, gateway: via.gateway, replace: true }),
+          );
         }
       }
-      const dsts = opts.mode === 'replace' ? [fam === 4 ? '0.0.0.0/0' : '::/0'] : fam === 4 ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1'];
+      const dsts =
+        opts.mode === 'replace'
+          ? [fam === 4 ? '0.0.0.0/0' : '::/0']
+          : fam === 4
+            ? ['0.0.0.0/1', '128.0.0.0/1']
+            : ['::/1', '8000::/1'];
       for (const dst of dsts) {
-        added.push(await this.add({ dst, dev: opts.dev, metric: opts.metric, replace: opts.mode === 'replace' }));
+        added.push(
+          await this.add({
+            dst,
+            dev: opts.dev,
+            metric: opts.metric,
+            replace: opts.mode === 'replace',
+          }),
+        );
       }
       return added;
     } catch (err) {

@@ -19,14 +19,22 @@ export class AgentError extends Error {
 export class TunAgent {
   readonly proc: ChildProcess;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
   private buf = '';
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: string | null; at: number }>;
 
   constructor(ns: string) {
-    this.proc = nsSpawn(ns, process.execPath, ['--import', 'tsx', AGENT], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+    this.proc = nsSpawn(ns, process.execPath, ['--import', 'tsx', AGENT], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) =>
+      this.proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    );
     this.proc.stdout?.setEncoding('utf8');
     this.proc.stdout?.on('data', (d: string) => {
       this.buf += d;
@@ -35,18 +43,27 @@ export class TunAgent {
         const line = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 1);
         nl = this.buf.indexOf('\n');
-        const msg = JSON.parse(line) as { id: number; ok: boolean; result?: unknown; error?: { code?: string; errno?: string; message: string } };
+        const msg = JSON.parse(line) as {
+          id: number;
+          ok: boolean;
+          result?: unknown;
+          error?: { code?: string; errno?: string; message: string };
+        };
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         if (msg.ok) p?.resolve(msg.result);
-        else p?.reject(new AgentError(msg.error?.code, msg.error?.errno, msg.error?.message ?? 'agent error'));
+        else
+          p?.reject(
+            new AgentError(msg.error?.code, msg.error?.errno, msg.error?.message ?? 'agent error'),
+          );
       }
     });
     this.proc.stderr?.on('data', (d) => {
       this.stderr += d;
     });
     void this.exited.then(() => {
-      for (const p of this.pending.values()) p.reject(new Error(`agent exited; stderr: ${this.stderr}`));
+      for (const p of this.pending.values())
+        p.reject(new Error(`agent exited; stderr: ${this.stderr}`));
       this.pending.clear();
     });
   }

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetns, ipJson, type Netns, nsSpawn, removeStale, uniqueId } from '../support/netns.js';
+import {
+  createNetns,
+  ipJson,
+  type Netns,
+  nsSpawn,
+  removeStale,
+  uniqueId,
+} from '../support/netns.js';
 import { TunAgent } from './agent.js';
-import { PREFIX, netnsAvailable } from './env.js';
+import { netnsAvailable, PREFIX } from './env.js';
 import { inetChecksum, toHex } from './packets.js';
 
 const haveNetns = netnsAvailable();
@@ -91,7 +98,13 @@ describe.skipIf(!haveNetns)('TunDevice under a burst', () => {
     await new Promise((r) => setTimeout(r, 300));
     const s1 = await a.call<Stats>('stats');
     const rss1 = (await a.call<{ rss: number }>('mem')).rss;
-    const link = ipJson<Array<{ stats64: { tx: { packets: number; dropped: number } } }>>(ns.name, ['-s', 'link', 'show', 'dev', dev.name])[0];
+    const link = ipJson<Array<{ stats64: { tx: { packets: number; dropped: number } } }>>(ns.name, [
+      '-s',
+      'link',
+      'show',
+      'dev',
+      dev.name,
+    ])[0];
     const got = s1.rxPackets - s0.rxPackets;
     expect(sent).toBe(COUNT);
     expect(s1.rxStalls).toBeGreaterThan(0); // the ring filled up
@@ -117,7 +130,9 @@ describe.skipIf(!haveNetns)('TunDevice under a burst', () => {
     expect(s1.txPackets - s0.txPackets).toBe(ok);
     expect(ok).toBeGreaterThan(90_000);
     expect((await a.call<{ rss: number }>('mem')).rss - rss0).toBeLessThan(64 * 1024 * 1024);
-    console.log(`[tun burst] wrote ${ok} packets of 1028 bytes in ${secs.toFixed(2)} s (${Math.round(ok / secs / 1000)} kpps incl. RPC)`);
+    console.log(
+      `[tun burst] wrote ${ok} packets of 1028 bytes in ${secs.toFixed(2)} s (${Math.round(ok / secs / 1000)} kpps incl. RPC)`,
+    );
 
     await a.nc('setDown', dev.ifindex);
     expect(await a.call('write', { hex: pkt })).toBe(false); // EIO: interface down
@@ -134,7 +149,10 @@ describe.skipIf(!haveNetns)('TunDevice under a burst', () => {
     const hex = await a.call<string | null>('next', { proto: 17, timeoutMs: 3000 });
     expect(hex).not.toBeNull();
     await a.call('close');
-    const exit = await Promise.race([a.exited, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+    const exit = await Promise.race([
+      a.exited,
+      new Promise<null>((r) => setTimeout(() => r(null), 2000)),
+    ]);
     expect(exit?.code).toBe(0);
   });
 });

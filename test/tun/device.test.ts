@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TunError } from '../../src/tun/errors.js';
 import { validateIfName } from '../../src/tun/device.js';
+import { TunError } from '../../src/tun/errors.js';
 import { createNetns, ipJson, type Netns, removeStale, uniqueId } from '../support/netns.js';
 import { type AgentError, TunAgent } from './agent.js';
-import { PREFIX, netnsAvailable } from './env.js';
+import { netnsAvailable, PREFIX } from './env.js';
 
 interface IpLink {
   ifindex: number;
@@ -84,7 +84,10 @@ describe.skipIf(!haveNetns)('TunDevice in a namespace', () => {
     const name = `tvfix${id}`;
     const dev = await a.call<{ name: string; ifindex: number }>('open', { name });
     expect(dev.name).toBe(name);
-    const again = await a.call<{ ok: boolean; code: string; errno: string; message: string }>('tryOpen', { name });
+    const again = await a.call<{ ok: boolean; code: string; errno: string; message: string }>(
+      'tryOpen',
+      { name },
+    );
     expect(again.ok).toBe(false);
     expect(again.code).toBe('TUN_NAME_TAKEN');
     expect(again.message).toContain(name);
@@ -100,7 +103,9 @@ describe.skipIf(!haveNetns)('TunDevice in a namespace', () => {
 
   it('reports an invalid name with a clear error from open()', async () => {
     const a = agent();
-    await expect(a.call('open', { name: 'this-name-is-too-long' })).rejects.toMatchObject({ code: 'TUN_INVALID_NAME' } satisfies Partial<AgentError>);
+    await expect(a.call('open', { name: 'this-name-is-too-long' })).rejects.toMatchObject({
+      code: 'TUN_INVALID_NAME',
+    } satisfies Partial<AgentError>);
     await a.call('close');
     expect((await a.exited).code).toBe(0);
   });
@@ -111,10 +116,57 @@ describe.skipIf(!haveNetns)('TunDevice in a namespace', () => {
     expect(dev.name).toBe(`tvex${id}`);
     const t0 = Date.now();
     await a.call('close');
-    const exit = await Promise.race([a.exited, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+    const exit = await Promise.race([
+      a.exited,
+      new Promise<null>((r) => setTimeout(() => r(null), 2000)),
+    ]);
     expect(exit, 'agent did not exit within 2 s of close()').not.toBeNull();
     expect(exit?.code).toBe(0);
     expect((exit?.at ?? Number.POSITIVE_INFINITY) - t0).toBeLessThan(2000);
     expect(ipJson<IpLink[]>(ns.name, ['link']).map((l) => l.ifname)).toEqual(['lo']);
+  });
+});
+
+describe.skipIf(!haveNetns)('TunDevice when the interface is deleted under it', () => {
+  const id = uniqueId();
+  let ns: Netns;
+  let a: TunAgent;
+
+  beforeAll(() => {
+    removeStale(`${PREFIX}del-`);
+    ns = createNetns(`${PREFIX}del-${id}`);
+    a = new TunAgent(ns.name);
+  });
+
+  afterAll(() => {
+    a?.kill();
+    ns?.destroy();
+  });
+
+  it('emits a TunError, closes itself, and the process can still exit cleanly', async () => {
+    const dev = await a.call<{ name: string }>('open', { name: `tvdel${id}` });
+    ns.exec('ip', ['link', 'del', dev.name]);
+    let st: {
+      lastError: { code: string; message: string } | null;
+      closed: boolean;
+      closeEvents: number;
+    } | null = null;
+    for (let i = 0; i < 40; i++) {
+      st = await a.call('stats');
+      if (st?.closeEvents) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(st?.lastError).toMatchObject({
+      code: 'TUN_SYSTEM',
+      message: expect.stringContaining('reader stopped'),
+    });
+    expect(st?.closed).toBe(true);
+    expect(st?.closeEvents).toBe(1);
+    await a.call('close');
+    const exit = await Promise.race([
+      a.exited,
+      new Promise<null>((r) => setTimeout(() => r(null), 2000)),
+    ]);
+    expect(exit?.code).toBe(0);
   });
 });

@@ -6,7 +6,8 @@ export const PREFIX = 'tvtun-';
 export function netnsAvailable(): boolean {
   const ok = canUseNetns();
   if (!ok) {
-    if (process.env.CI === 'true') throw new Error('TUN tests need root and `ip netns` (CI=true: refusing to skip)');
+    if (process.env.CI === 'true')
+      throw new Error('TUN tests need root and `ip netns` (CI=true: refusing to skip)');
     console.warn('[test/tun] skipped: needs root and `ip netns` to create network namespaces');
   }
   return ok;

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetns, ipJson, type Netns, nsSpawn, removeStale, uniqueId } from '../support/netns.js';
+import {
+  createNetns,
+  ipJson,
+  type Netns,
+  nsSpawn,
+  removeStale,
+  uniqueId,
+} from '../support/netns.js';
 import { TunAgent } from './agent.js';
-import { PREFIX, netnsAvailable } from './env.js';
+import { netnsAvailable, PREFIX } from './env.js';
 import { echoReply, fromHex, parseEcho, toHex } from './packets.js';
 
 interface IpAddrInfo {
@@ -59,8 +66,10 @@ describe.skipIf(!haveNetns)('NetConfig + TunDevice in a namespace', () => {
   });
 
   const addr = (): IpAddr => ipJson<IpAddr[]>(ns.name, ['addr', 'show', 'dev', dev.name])[0];
-  const routes4 = (): IpRoute[] => ipJson<IpRoute[]>(ns.name, ['-4', 'route', 'show', 'table', 'main']);
-  const routes6 = (): IpRoute[] => ipJson<IpRoute[]>(ns.name, ['-6', 'route', 'show', 'table', 'main']);
+  const routes4 = (): IpRoute[] =>
+    ipJson<IpRoute[]>(ns.name, ['-4', 'route', 'show', 'table', 'main']);
+  const routes6 = (): IpRoute[] =>
+    ipJson<IpRoute[]>(ns.name, ['-6', 'route', 'show', 'table', 'main']);
 
   it('configures MTU, a point-to-point IPv4 address, an IPv6 link-local and brings the link up', async () => {
     await a.nc('disableIpv6AutoAddress', dev.ifindex);
@@ -74,38 +83,107 @@ describe.skipIf(!haveNetns)('NetConfig + TunDevice in a namespace', () => {
     const st = addr();
     expect(st.mtu).toBe(1400);
     expect(st.flags).toEqual(expect.arrayContaining(['UP', 'POINTOPOINT', 'NOARP']));
-    const info = st.addr_info.map((x) => ({ family: x.family, local: x.local, address: x.address, prefixlen: x.prefixlen, scope: x.scope }));
+    const info = st.addr_info.map((x) => ({
+      family: x.family,
+      local: x.local,
+      address: x.address,
+      prefixlen: x.prefixlen,
+      scope: x.scope,
+    }));
     // Exactly ours: no address invented by the kernel (addr_gen_mode none).
     expect(info).toEqual([
-      { family: 'inet', local: '198.18.7.2', address: '198.18.7.1', prefixlen: 32, scope: 'global' },
+      {
+        family: 'inet',
+        local: '198.18.7.2',
+        address: '198.18.7.1',
+        prefixlen: 32,
+        scope: 'global',
+      },
       { family: 'inet6', local: 'fe80::2', address: undefined, prefixlen: 64, scope: 'link' },
     ]);
-    expect(routes4()).toEqual([expect.objectContaining({ dst: '198.18.7.1', dev: dev.name, scope: 'link' })]);
-    expect(routes6().filter((r) => r.dev === dev.name).map((r) => r.dst)).toEqual(['fe80::/64']);
+    expect(routes4()).toEqual([
+      expect.objectContaining({ dst: '198.18.7.1', dev: dev.name, scope: 'link' }),
+    ]);
+    expect(
+      routes6()
+        .filter((r) => r.dev === dev.name)
+        .map((r) => r.dst),
+    ).toEqual(['fe80::/64']);
   });
 
   it('adds IPv4 and IPv6 routes with metrics, exactly as asked, and removes exactly them', async () => {
     const before4 = routes4();
     const before6 = routes6();
-    const r1 = await a.nc<{ handle: number }>('addRoute', { dst: '198.18.64.0/18', dev: dev.ifindex, metric: 50 });
-    const r2 = await a.nc<{ handle: number }>('addRoute', { dst: '198.18.128.0/24', gateway: '198.18.7.1', metric: 7 });
-    const r3 = await a.nc<{ handle: number }>('addRoute', { dst: '2001:db8:7::/48', dev: dev.ifindex, metric: 300 });
-    const r4 = await a.nc<{ handle: number }>('addRoute', { dst: '2001:db8:8::/64', dev: dev.ifindex });
-    const pick = (r: IpRoute) => ({ dst: r.dst, dev: r.dev, gateway: r.gateway, metric: r.metric, protocol: r.protocol, scope: r.scope });
+    const r1 = await a.nc<{ handle: number }>('addRoute', {
+      dst: '198.18.64.0/18',
+      dev: dev.ifindex,
+      metric: 50,
+    });
+    const r2 = await a.nc<{ handle: number }>('addRoute', {
+      dst: '198.18.128.0/24',
+      gateway: '198.18.7.1',
+      metric: 7,
+    });
+    const r3 = await a.nc<{ handle: number }>('addRoute', {
+      dst: '2001:db8:7::/48',
+      dev: dev.ifindex,
+      metric: 300,
+    });
+    const r4 = await a.nc<{ handle: number }>('addRoute', {
+      dst: '2001:db8:8::/64',
+      dev: dev.ifindex,
+    });
+    const pick = (r: IpRoute) => ({
+      dst: r.dst,
+      dev: r.dev,
+      gateway: r.gateway,
+      metric: r.metric,
+      protocol: r.protocol,
+      scope: r.scope,
+    });
     expect(routes4().map(pick)).toEqual(
       expect.arrayContaining([
-        { dst: '198.18.64.0/18', dev: dev.name, gateway: undefined, metric: 50, protocol: 'static', scope: 'link' },
-        { dst: '198.18.128.0/24', dev: dev.name, gateway: '198.18.7.1', metric: 7, protocol: 'static', scope: undefined },
+        {
+          dst: '198.18.64.0/18',
+          dev: dev.name,
+          gateway: undefined,
+          metric: 50,
+          protocol: 'static',
+          scope: 'link',
+        },
+        {
+          dst: '198.18.128.0/24',
+          dev: dev.name,
+          gateway: '198.18.7.1',
+          metric: 7,
+          protocol: 'static',
+          scope: undefined,
+        },
       ]),
     );
     expect(routes4()).toHaveLength(before4.length + 2);
     expect(routes6().map(pick)).toEqual(
       expect.arrayContaining([
-        { dst: '2001:db8:7::/48', dev: dev.name, gateway: undefined, metric: 300, protocol: 'static', scope: undefined },
-        { dst: '2001:db8:8::/64', dev: dev.name, gateway: undefined, metric: 1024, protocol: 'static', scope: undefined },
+        {
+          dst: '2001:db8:7::/48',
+          dev: dev.name,
+          gateway: undefined,
+          metric: 300,
+          protocol: 'static',
+          scope: undefined,
+        },
+        {
+          dst: '2001:db8:8::/64',
+          dev: dev.name,
+          gateway: undefined,
+          metric: 1024,
+          protocol: 'static',
+          scope: undefined,
+        },
       ]),
     );
-    for (const h of [r4, r3, r2, r1]) expect(await a.call('removeRoute', { handle: h.handle })).toBe(true);
+    for (const h of [r4, r3, r2, r1])
+      expect(await a.call('removeRoute', { handle: h.handle })).toBe(true);
     expect(routes4()).toEqual(before4);
     expect(routes6()).toEqual(before6);
     // Removing again: already gone → false, not an error.
@@ -113,34 +191,70 @@ describe.skipIf(!haveNetns)('NetConfig + TunDevice in a namespace', () => {
   });
 
   it('fails on an existing route with a clear error, and replace restores the old route on removal', async () => {
-    const first = await a.nc<{ handle: number }>('addRoute', { dst: '198.18.32.0/24', gateway: '198.18.7.1', metric: 5 });
-    await expect(a.nc('addRoute', { dst: '198.18.32.0/24', dev: dev.ifindex, metric: 5 })).rejects.toMatchObject({
+    const first = await a.nc<{ handle: number }>('addRoute', {
+      dst: '198.18.32.0/24',
+      gateway: '198.18.7.1',
+      metric: 5,
+    });
+    await expect(
+      a.nc('addRoute', { dst: '198.18.32.0/24', dev: dev.ifindex, metric: 5 }),
+    ).rejects.toMatchObject({
       code: 'NETLINK_EXISTS',
       errno: 'EEXIST',
       message: expect.stringContaining('route 198.18.32.0/24: already exists (use replace)'),
     });
-    const rep = await a.nc<{ handle: number; replaced: { gateway: string } | null }>('addRoute', { dst: '198.18.32.0/24', dev: dev.ifindex, metric: 5, replace: true });
+    const rep = await a.nc<{ handle: number; replaced: { gateway: string } | null }>('addRoute', {
+      dst: '198.18.32.0/24',
+      dev: dev.ifindex,
+      metric: 5,
+      replace: true,
+    });
     expect(rep.replaced).toMatchObject({ dst: '198.18.32.0/24', gateway: '198.18.7.1', metric: 5 });
-    expect(routes4().filter((r) => r.dst === '198.18.32.0/24').map((r) => [r.dev, r.gateway, r.metric])).toEqual([[dev.name, undefined, 5]]);
+    expect(
+      routes4()
+        .filter((r) => r.dst === '198.18.32.0/24')
+        .map((r) => [r.dev, r.gateway, r.metric]),
+    ).toEqual([[dev.name, undefined, 5]]);
     await a.call('removeRoute', { handle: rep.handle });
-    expect(routes4().filter((r) => r.dst === '198.18.32.0/24')).toEqual([expect.objectContaining({ gateway: '198.18.7.1', metric: 5 })]);
+    expect(routes4().filter((r) => r.dst === '198.18.32.0/24')).toEqual([
+      expect.objectContaining({ gateway: '198.18.7.1', metric: 5 }),
+    ]);
     await a.call('removeRoute', { handle: first.handle });
     expect(routes4().filter((r) => r.dst === '198.18.32.0/24')).toEqual([]);
   });
 
   it('maps kernel errors: no such device, bad arguments', async () => {
-    await expect(a.nc('setMtu', 999999, 1400)).rejects.toMatchObject({ code: 'NETLINK_NO_DEVICE', message: expect.stringContaining('no such device') });
-    await expect(a.nc('addRoute', { dst: '198.18.40.0/24', dev: 999999 })).rejects.toMatchObject({ code: 'NETLINK_NO_DEVICE' });
-    await expect(a.nc('addRoute', { dst: '198.18.40.1/24', dev: dev.ifindex })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('host bits set') });
-    await expect(a.nc('setAddress4', dev.ifindex, 'fe80::1', '198.18.7.1')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(a.nc('setMtu', dev.ifindex, 20)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(a.nc('setMtu', 999999, 1400)).rejects.toMatchObject({
+      code: 'NETLINK_NO_DEVICE',
+      message: expect.stringContaining('no such device'),
+    });
+    await expect(a.nc('addRoute', { dst: '198.18.40.0/24', dev: 999999 })).rejects.toMatchObject({
+      code: 'NETLINK_NO_DEVICE',
+    });
+    await expect(
+      a.nc('addRoute', { dst: '198.18.40.1/24', dev: dev.ifindex }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('host bits set'),
+    });
+    await expect(a.nc('setAddress4', dev.ifindex, 'fe80::1', '198.18.7.1')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(a.nc('setMtu', dev.ifindex, 20)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 
   it('looks up the route to an address (RTM_GETROUTE)', async () => {
-    const r = await a.nc<{ dev: number; gateway?: string; src?: string }>('getRouteTo', '198.18.7.1');
+    const r = await a.nc<{ dev: number; gateway?: string; src?: string }>(
+      'getRouteTo',
+      '198.18.7.1',
+    );
     expect(r).toMatchObject({ dev: dev.ifindex, src: '198.18.7.2' });
     expect(r.gateway).toBeUndefined();
-    await expect(a.nc('getRouteTo', '203.0.113.9')).rejects.toMatchObject({ code: 'NETLINK_UNREACHABLE' });
+    await expect(a.nc('getRouteTo', '203.0.113.9')).rejects.toMatchObject({
+      code: 'NETLINK_UNREACHABLE',
+    });
   });
 
   it('carries IPv4 ping both ways: echo request read from the fd, reply written to it', async () => {
@@ -178,7 +292,10 @@ describe.skipIf(!haveNetns)('NetConfig + TunDevice in a namespace', () => {
     const stats = await a.call<{ rxPackets: number; txPackets: number }>('close');
     expect(stats.rxPackets).toBeGreaterThanOrEqual(2);
     expect(stats.txPackets).toBe(2);
-    const exit = await Promise.race([a.exited, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+    const exit = await Promise.race([
+      a.exited,
+      new Promise<null>((r) => setTimeout(() => r(null), 2000)),
+    ]);
     expect(exit?.code).toBe(0);
     expect(ipJson<IpAddr[]>(ns.name, ['addr']).map((l) => l.ifname)).toEqual(['lo']);
     expect(routes4()).toEqual([]);

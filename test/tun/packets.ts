@@ -33,14 +33,33 @@ export function parseEcho(p: Uint8Array): Echo | null {
     if (p[9] !== 1 || inetChecksum(p.subarray(0, ihl)) !== 0) return null;
     const icmp = p.subarray(ihl, (p[2] << 8) | p[3]);
     if (inetChecksum(icmp) !== 0 || (icmp[0] !== 8 && icmp[0] !== 0)) return null;
-    return { version: 4, type: icmp[0] === 8 ? 'request' : 'reply', src: p.subarray(12, 16), dst: p.subarray(16, 20), id: (icmp[4] << 8) | icmp[5], seq: (icmp[6] << 8) | icmp[7], payload: icmp.subarray(8) };
+    return {
+      version: 4,
+      type: icmp[0] === 8 ? 'request' : 'reply',
+      src: p.subarray(12, 16),
+      dst: p.subarray(16, 20),
+      id: (icmp[4] << 8) | icmp[5],
+      seq: (icmp[6] << 8) | icmp[7],
+      payload: icmp.subarray(8),
+    };
   }
   if (v === 6) {
     if (p[6] !== 58) return null;
     const icmp = p.subarray(40, 40 + ((p[4] << 8) | p[5]));
-    if (inetChecksum(icmp, pseudoSum6(p.subarray(8, 24), p.subarray(24, 40), icmp.length, 58)) !== 0) return null;
+    if (
+      inetChecksum(icmp, pseudoSum6(p.subarray(8, 24), p.subarray(24, 40), icmp.length, 58)) !== 0
+    )
+      return null;
     if (icmp[0] !== 128 && icmp[0] !== 129) return null;
-    return { version: 6, type: icmp[0] === 128 ? 'request' : 'reply', src: p.subarray(8, 24), dst: p.subarray(24, 40), id: (icmp[4] << 8) | icmp[5], seq: (icmp[6] << 8) | icmp[7], payload: icmp.subarray(8) };
+    return {
+      version: 6,
+      type: icmp[0] === 128 ? 'request' : 'reply',
+      src: p.subarray(8, 24),
+      dst: p.subarray(24, 40),
+      id: (icmp[4] << 8) | icmp[5],
+      seq: (icmp[6] << 8) | icmp[7],
+      payload: icmp.subarray(8),
+    };
   }
   return null;
 }

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetns, ipJson, linkNetns, type Netns, removeStale, uniqueId } from '../support/netns.js';
+import {
+  createNetns,
+  ipJson,
+  linkNetns,
+  type Netns,
+  removeStale,
+  uniqueId,
+} from '../support/netns.js';
 import { TunAgent } from './agent.js';
-import { PREFIX, netnsAvailable } from './env.js';
+import { netnsAvailable, PREFIX } from './env.js';
 
 interface IpRoute {
   dst: string;
@@ -45,24 +52,53 @@ describe.skipIf(!haveNetns)('RouteTracker: default route through the tunnel', ()
 
   const r4 = (): IpRoute[] => ipJson<IpRoute[]>(cli.name, ['-4', 'route', 'show', 'table', 'main']);
   const r6 = (): IpRoute[] => ipJson<IpRoute[]>(cli.name, ['-6', 'route', 'show', 'table', 'main']);
-  const routeGet = (addr: string): { dev: string; gateway?: string } => ipJson<Array<{ dev: string; gateway?: string }>>(cli.name, ['route', 'get', addr])[0];
-  const pick = (r: IpRoute) => ({ dst: r.dst, dev: r.dev, gateway: r.gateway, metric: r.metric, protocol: r.protocol });
+  const routeGet = (addr: string): { dev: string; gateway?: string } =>
+    ipJson<Array<{ dev: string; gateway?: string }>>(cli.name, ['route', 'get', addr])[0];
+  const pick = (r: IpRoute) => ({
+    dst: r.dst,
+    dev: r.dev,
+    gateway: r.gateway,
+    metric: r.metric,
+    protocol: r.protocol,
+  });
 
   it('getRouteTo reports the gateway and device the kernel uses now', async () => {
     const r = await a.nc<{ dev: number; gateway: string; src: string }>('getRouteTo', SERVER);
-    const vethIndex = ipJson<Array<{ ifindex: number }>>(cli.name, ['link', 'show', 'dev', veth])[0].ifindex;
+    const vethIndex = ipJson<Array<{ ifindex: number }>>(cli.name, ['link', 'show', 'dev', veth])[0]
+      .ifindex;
     expect(r).toMatchObject({ dev: vethIndex, gateway: '198.18.0.2', src: '198.18.0.1' });
   });
 
   it('split mode: host route to the server via the old path, 0.0.0.0/1 + 128.0.0.0/1 via the tunnel; removeAll restores the table exactly', async () => {
     const before = r4();
-    await a.call('tracker', { method: 'addDefaultVia', args: [{ dev: dev.ifindex, server: SERVER }] });
+    await a.call('tracker', {
+      method: 'addDefaultVia',
+      args: [{ dev: dev.ifindex, server: SERVER }],
+    });
     const after = r4().map(pick);
     expect(after).toEqual(
       expect.arrayContaining([
-        { dst: 'default', dev: veth, gateway: '198.18.0.2', metric: undefined, protocol: undefined },
-        { dst: '0.0.0.0/1', dev: dev.name, gateway: undefined, metric: undefined, protocol: 'static' },
-        { dst: '128.0.0.0/1', dev: dev.name, gateway: undefined, metric: undefined, protocol: 'static' },
+        {
+          dst: 'default',
+          dev: veth,
+          gateway: '198.18.0.2',
+          metric: undefined,
+          protocol: undefined,
+        },
+        {
+          dst: '0.0.0.0/1',
+          dev: dev.name,
+          gateway: undefined,
+          metric: undefined,
+          protocol: 'static',
+        },
+        {
+          dst: '128.0.0.0/1',
+          dev: dev.name,
+          gateway: undefined,
+          metric: undefined,
+          protocol: 'static',
+        },
         { dst: SERVER, dev: veth, gateway: '198.18.0.2', metric: undefined, protocol: 'static' },
       ]),
     );
@@ -75,9 +111,16 @@ describe.skipIf(!haveNetns)('RouteTracker: default route through the tunnel', ()
 
   it('replace mode: replaces the default route and puts the original back on teardown', async () => {
     const before = r4();
-    await a.call('tracker', { method: 'addDefaultVia', args: [{ dev: dev.ifindex, server: SERVER, mode: 'replace' }] });
-    const defaults = r4().filter((r) => r.dst === 'default').map(pick);
-    expect(defaults).toEqual([{ dst: 'default', dev: dev.name, gateway: undefined, metric: undefined, protocol: 'static' }]);
+    await a.call('tracker', {
+      method: 'addDefaultVia',
+      args: [{ dev: dev.ifindex, server: SERVER, mode: 'replace' }],
+    });
+    const defaults = r4()
+      .filter((r) => r.dst === 'default')
+      .map(pick);
+    expect(defaults).toEqual([
+      { dst: 'default', dev: dev.name, gateway: undefined, metric: undefined, protocol: 'static' },
+    ]);
     expect(routeGet(SERVER)).toMatchObject({ dev: veth, gateway: '198.18.0.2' });
     await a.call('tracker', { method: 'removeAll' });
     expect(r4()).toEqual(before);
@@ -86,13 +129,22 @@ describe.skipIf(!haveNetns)('RouteTracker: default route through the tunnel', ()
   it('IPv6 split mode: ::/1 + 8000::/1 via the tunnel, host route to an IPv6 server, restored exactly', async () => {
     await a.nc('addAddress6', dev.ifindex, 'fe80::2', 64);
     const before = r6();
-    await a.call('tracker', { method: 'addDefaultVia', args: [{ dev: dev.ifindex, server: '2001:db8:77::5', metric: 10 }] });
+    await a.call('tracker', {
+      method: 'addDefaultVia',
+      args: [{ dev: dev.ifindex, server: '2001:db8:77::5', metric: 10 }],
+    });
     const after = r6().map(pick);
     expect(after).toEqual(
       expect.arrayContaining([
         { dst: '::/1', dev: dev.name, gateway: undefined, metric: 10, protocol: 'static' },
         { dst: '8000::/1', dev: dev.name, gateway: undefined, metric: 10, protocol: 'static' },
-        { dst: '2001:db8:77::5', dev: veth, gateway: '2001:db8:1::2', metric: 1024, protocol: 'static' },
+        {
+          dst: '2001:db8:77::5',
+          dev: veth,
+          gateway: '2001:db8:1::2',
+          metric: 1024,
+          protocol: 'static',
+        },
       ]),
     );
     await a.call('tracker', { method: 'removeAll' });
@@ -101,7 +153,12 @@ describe.skipIf(!haveNetns)('RouteTracker: default route through the tunnel', ()
 
   it('refuses a server that is already routed through the tunnel, and leaves nothing behind', async () => {
     const before = r4();
-    await expect(a.call('tracker', { method: 'addDefaultVia', args: [{ dev: dev.ifindex, server: '198.18.9.1' }] })).rejects.toMatchObject({
+    await expect(
+      a.call('tracker', {
+        method: 'addDefaultVia',
+        args: [{ dev: dev.ifindex, server: '198.18.9.1' }],
+      }),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringContaining('already routed through the tunnel'),
     });
