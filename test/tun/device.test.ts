@@ -125,6 +125,15 @@ describe.skipIf(!haveNetns)('TunDevice in a namespace', () => {
     expect((exit?.at ?? Number.POSITIVE_INFINITY) - t0).toBeLessThan(2000);
     expect(ipJson<IpLink[]>(ns.name, ['link']).map((l) => l.ifname)).toEqual(['lo']);
   });
+
+  it('does not keep the process alive after unref(), even with the reader running', async () => {
+    const a = agent();
+    await a.call('open', { name: `tvun${id}` });
+    await a.call('detachUnref');
+    const exit = await Promise.race([a.exited, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+    expect(exit?.code).toBe(0);
+    expect(ipJson<IpLink[]>(ns.name, ['link']).map((l) => l.ifname)).toEqual(['lo']);
+  });
 });
 
 describe.skipIf(!haveNetns)('TunDevice when the interface is deleted under it', () => {
