@@ -156,19 +156,30 @@ export class CommandTransport extends BaseTransport {
         }
       }
       // The leader may be gone while others in its group still run (e.g. `a | b`).
-      this.killGroupLeftovers();
+      await this.killGroupLeftovers();
       this.finish(this.reasonNow());
     })();
     return this.closing;
   }
 
-  private killGroupLeftovers(): void {
+  /** SIGKILLs what is left of our group and waits (up to 500 ms) until it is gone. */
+  private async killGroupLeftovers(): Promise<void> {
     const pid = this.child.pid;
     if (!pid) return;
+    const alive = () => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false; // ESRCH: no process left in the group
+      }
+    };
+    if (!alive()) return;
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
-      /* no such group: nothing left */
+      return;
     }
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 10));
   }
 }

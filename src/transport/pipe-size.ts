@@ -49,3 +49,21 @@ export function getPipeSize(fd: number): number | null {
     return null;
   }
 }
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+
+/** Puts `fd` in blocking mode (clears O_NONBLOCK). Returns false when that failed. */
+export function setBlocking(fd: number): boolean {
+  const f = loadFcntl();
+  if (!f) return false;
+  try {
+    const flags = f(fd, F_GETFL, 'int', 0);
+    if (flags < 0) return false;
+    if ((flags & O_NONBLOCK) === 0) return true;
+    return f(fd, F_SETFL, 'int', flags & ~O_NONBLOCK) >= 0;
+  } catch {
+    return false;
+  }
+}

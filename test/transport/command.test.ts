@@ -94,22 +94,28 @@ describe('CommandTransport', () => {
 });
 
 describe('StdioTransport (in a child process, stdin/stdout are real pipes)', () => {
-  it('sets 1 MiB pipes, echoes data and closes with EOF when stdin ends', async () => {
-    const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
-    const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/stdio-echo.ts');
-    // `cat |` and `| cat` make the fixture's stdin and stdout pipes (Node gives children socketpairs).
-    const t = await CommandTransport.start({ command: `cat | '${tsx}' '${fixture}' | cat`, closeGraceMs: 5000 });
-    const lines: string[] = [];
-    t.onStderr((l) => lines.push(l));
-    try {
-      const blob = randomBytes(3_000_000);
-      const back = await echo(t, blob);
-      expect(back.equals(blob)).toBe(true);
-    } finally {
-      await t.close();
-    }
-    expect(lines).toContain('pipes in=1048576 out=1048576');
-    expect(lines).toContain('closed EOF stdin closed bytes=3000000');
-    expect((await t.closed).exitCode).toBe(0);
-  });
+  const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
+  const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/stdio-echo.ts');
+
+  for (const [label, env, mode] of [
+    ['blocking stdin', '', 'fs'],
+    ['stdin made non-blocking by someone else', 'TV_FORCE_NONBLOCK=1 ', 'stream'],
+  ] as const) {
+    it(`sets 1 MiB pipes, echoes data and closes with EOF when stdin ends (${label})`, { timeout: 15_000 }, async () => {
+      // `cat |` and `| cat` make the fixture's stdin and stdout pipes (Node gives children socketpairs).
+      const t = await CommandTransport.start({ command: `cat | ${env}'${tsx}' '${fixture}' | cat`, closeGraceMs: 5000 });
+      const lines: string[] = [];
+      t.onStderr((l) => lines.push(l));
+      try {
+        const blob = randomBytes(3_000_000);
+        const back = await echo(t, blob);
+        expect(back.equals(blob)).toBe(true);
+      } finally {
+        await t.close();
+      }
+      expect(lines).toContain('pipes in=1048576 out=1048576');
+      expect(lines).toContain(`closed EOF stdin closed bytes=3000000 input=${mode}`);
+      expect((await t.closed).exitCode).toBe(0);
+    });
+  }
 });
