@@ -151,6 +151,7 @@ describe('SshTransport with a real sshd', () => {
     const [kt, kb] = readFileSync(`${other}.pub`, 'utf8').split(' ');
     writeFileSync(kh, `# test\nexample.org ssh-ed25519 ${kb}\n${sshd.knownHostsName} ${kt} ${kb}\n`);
     const logs: string[] = [];
+    const before = sshd.log().length;
     const err = await connectError(baseOpts({ hostKey: { knownHostsFiles: [kh], acceptNew: true }, log: (m) => logs.push(m) }));
     expect(err.code).toBe('HOST_KEY_MISMATCH');
     expect(err.message).toContain('WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!');
@@ -159,6 +160,11 @@ describe('SshTransport with a real sshd', () => {
     expect(err.message).toMatch(/Host key verification failed\.$/);
     // No authentication was attempted: our auth handler logs every attempt.
     expect(logs.filter((l) => l.includes('trying'))).toEqual([]);
+    // …and sshd saw a connection but no userauth request (it logs keys offered at VERBOSE).
+    await new Promise((r) => setTimeout(r, 100));
+    const serverLog = sshd.log().slice(before);
+    expect(serverLog).toMatch(/Connection from 127\.0\.0\.1/);
+    expect(serverLog).not.toMatch(/publickey|Accepted key|Failed/);
     // accept-new never overwrites a conflicting entry.
     expect(readFileSync(kh, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
     console.log(`sample HOST_KEY_MISMATCH:\n${err.message}`);
