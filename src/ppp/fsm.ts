@@ -141,6 +141,8 @@ export class Fsm {
   readonly lastActions: FsmAction[];
   /** Event processing depth, to defer nested closes. */
   private depth: number;
+  /** The event being processed (null outside {@link Fsm.signal}); lets tld/tlf callbacks tell why. */
+  currentEvent: FsmEvent | null;
 
   constructor(policy: FsmPolicy, host: FsmHost, config?: Partial<FsmConfig>) {
     this.protocol = policy.protocol;
@@ -170,6 +172,7 @@ export class Fsm {
     this.ctx = { packet: null, replyCode: 0, replyData: EMPTY };
     this.lastActions = [];
     this.depth = 0;
+    this.currentEvent = null;
   }
 
   /** Current state number (see {@link FsmState}). */
@@ -504,7 +507,9 @@ export class Fsm {
       return;
     }
     const from = this.stateId;
+    const outer = this.currentEvent;
     this.ctx.packet = packet;
+    this.currentEvent = event;
     this.depth++;
     try {
       for (const a of cell.actions) {
@@ -520,6 +525,7 @@ export class Fsm {
     } finally {
       this.depth--;
       this.ctx.packet = null;
+      this.currentEvent = outer;
     }
     this.flushPendingClose(nowMs);
   }

@@ -1,0 +1,213 @@
+/**
+ * {@link EngineOptions} (docs/ARCHITECTURE.md `src/engine` contract) and
+ * their validation. Bad values are local misuse and throw a {@link PppError}.
+ */
+
+import { PppError } from '../ppp/errors.js';
+import { parseIpv4 } from '../ppp/ipv4.js';
+
+/** LCP settings (pppd names in brackets). */
+export interface LcpOptions {
+  /** Our MRU [mru]; default 1500 (then not requested). */
+  mru?: number;
+  /** Our receive ACCM [asyncmap]; default 0. */
+  accm?: number;
+  /** Protocol-Field-Compression [nopcomp = false]; default true. */
+  pfc?: boolean;
+  /** Address-and-Control-Field-Compression [noaccomp = false]; default true. */
+  acfc?: boolean;
+  /** Magic-Number [nomagic = false]; default true. */
+  magic?: boolean;
+  /** Echo-Request interval [lcp-echo-interval], ms; 0/undefined = off. */
+  echoIntervalMs?: number;
+  /** Unanswered echoes before the link is declared dead [lcp-echo-failure]; default 3. */
+  echoFailures?: number;
+  /** Restart timer [lcp-restart], ms; default 3000 (also used by the NCPs). */
+  restartMs?: number;
+  /** [lcp-max-configure]; default 10. */
+  maxConfigure?: number;
+  /** [lcp-max-terminate]; default 2. */
+  maxTerminate?: number;
+  /** [lcp-max-failure]; default 5. */
+  maxFailure?: number;
+  /** [passive]: after the Configure-Requests time out, keep waiting for the peer. */
+  passive?: boolean;
+  /** [silent]: send nothing until the peer's first Configure-Request. */
+  silent?: boolean;
+  /** Added: Magic-Number Naks in a row before declaring loopback [lcp-loopback-fail]; default 10. */
+  loopbackFail?: number;
+}
+
+/** IPCP settings. */
+export interface IpcpOptions {
+  /** Our address; null/undefined = ask the peer (0.0.0.0). */
+  local?: string | null;
+  /** Address we assign/insist on for the peer. */
+  peer?: string | null;
+  /** May we take this address the peer gives us? Default: yes when `local` is unset, else no. */
+  acceptLocal?: (addr: string) => boolean;
+  /** May the peer use this address? Default: yes when `peer` is unset, else only `peer`. */
+  acceptPeer?: (addr: string) => boolean;
+  /** Ask for RFC 1877 DNS (usepeerdns). */
+  requestDns?: boolean;
+  /** DNS to hand out (ms-dns), at most 2. */
+  dns?: string[];
+  /** Added: Nak-loop limit for IPCP; default 5 (pppd uses 100 for IPCP). */
+  maxFailure?: number;
+}
+
+/** IPv6CP settings. */
+export interface Ipv6cpOptions {
+  /** Our 8-byte interface identifier; random non-zero when absent. */
+  interfaceId?: Uint8Array;
+  /** The peer's identifier we insist on. */
+  peerInterfaceId?: Uint8Array;
+}
+
+/** Authentication settings. */
+export interface AuthOptions {
+  /** We authenticate the peer with this protocol. */
+  require?: 'pap' | 'chap' | null;
+  /** PAP: check the peer's credentials. */
+  verify?: (user: string, password: string) => boolean;
+  /** CHAP: the secret shared with `peerName`, or null. */
+  secretFor?: (peerName: string) => string | null;
+  /** CHAP: our name in Challenges; default "ts-vpn". */
+  name?: string;
+  /** The peer authenticates us: our user name (PAP peer-id, CHAP name). */
+  user?: string;
+  /** The peer authenticates us: our password / CHAP secret. */
+  password?: string;
+}
+
+/** Engine configuration. */
+export interface EngineOptions {
+  /** Injected randomness (magic numbers, interface ids, challenges). */
+  random32: () => number;
+  /** pppd-style debug lines: `sent [LCP ConfReq id=0x1 …]`. */
+  log?: (line: string) => void;
+  lcp?: LcpOptions;
+  /** false disables IPv4 (IPCP packets are then Protocol-Rejected). */
+  ipcp?: false | IpcpOptions;
+  /** false disables IPv6 (IPv6CP packets are then Protocol-Rejected). */
+  ipv6cp?: false | Ipv6cpOptions;
+  auth?: AuthOptions;
+}
+
+function bad(message: string): never {
+  throw new PppError('ERR_PPP_BAD_OPTION', message);
+}
+
+function intIn(v: number | undefined, name: string, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < min || v > max) bad(`${name} must be an integer in ${min}..${max}, got ${v}`);
+  return v;
+}
+
+function addr(v: string | null | undefined, name: string): number {
+  if (v === null || v === undefined) return 0;
+  const n = parseIpv4(v);
+  if (n === null) bad(`${name} is not an IPv4 address: ${v}`);
+  return n;
+}
+
+function ifaceId(v: Uint8Array | undefined, name: string): Uint8Array | null {
+  if (v === undefined) return null;
+  if (!(v instanceof Uint8Array) || v.length !== 8) bad(`${name} must be 8 bytes`);
+  return Uint8Array.from(v);
+}
+
+/** Validated, defaulted settings used internally. */
+export interface ResolvedOptions {
+  random32: () => number;
+  log: ((line: string) => void) | null;
+  lcp: Required<Omit<LcpOptions, 'echoIntervalMs'>> & { echoIntervalMs: number };
+  ipcp: null | {
+    local: number;
+    peer: number;
+    acceptLocal: (addr: string) => boolean;
+    acceptPeer: (addr: string) => boolean;
+    requestDns: boolean;
+    dns: number[];
+    maxFailure: number;
+  };
+  ipv6cp: null | { interfaceId: Uint8Array | null; peerInterfaceId: Uint8Array | null };
+  auth: {
+    require: 'pap' | 'chap' | null;
+    verify: ((user: string, password: string) => boolean) | null;
+    secretFor: ((peerName: string) => string | null) | null;
+    name: string;
+    user: string | null;
+    password: string | null;
+  };
+}
+
+/** Checks and defaults {@link EngineOptions}; throws {@link PppError} on misuse. */
+export function resolveOptions(o: EngineOptions): ResolvedOptions {
+  if (o === null || typeof o !== 'object') bad('options must be an object');
+  if (typeof o.random32 !== 'function') bad('random32 must be a function');
+  const l = o.lcp ?? {};
+  const lcp = {
+    mru: intIn(l.mru, 'lcp.mru', 128, 65535, 1500),
+    accm: intIn(l.accm, 'lcp.accm', 0, 0xffffffff, 0),
+    pfc: l.pfc ?? true,
+    acfc: l.acfc ?? true,
+    magic: l.magic ?? true,
+    echoIntervalMs: intIn(l.echoIntervalMs, 'lcp.echoIntervalMs', 0, 2 ** 31, 0),
+    echoFailures: intIn(l.echoFailures, 'lcp.echoFailures', 0, 1000, 3),
+    restartMs: intIn(l.restartMs, 'lcp.restartMs', 1, 2 ** 31, 3000),
+    maxConfigure: intIn(l.maxConfigure, 'lcp.maxConfigure', 1, 1000, 10),
+    maxTerminate: intIn(l.maxTerminate, 'lcp.maxTerminate', 1, 1000, 2),
+    maxFailure: intIn(l.maxFailure, 'lcp.maxFailure', 0, 1000, 5),
+    passive: l.passive ?? false,
+    silent: l.silent ?? false,
+    loopbackFail: intIn(l.loopbackFail, 'lcp.loopbackFail', 1, 1000, 10),
+  };
+  let ipcp: ResolvedOptions['ipcp'] = null;
+  if (o.ipcp !== false) {
+    const i = o.ipcp ?? {};
+    const local = addr(i.local, 'ipcp.local');
+    const peer = addr(i.peer, 'ipcp.peer');
+    const dns = (i.dns ?? []).map((d, k) => addr(d, `ipcp.dns[${k}]`));
+    if (dns.length > 2) bad('ipcp.dns takes at most 2 addresses');
+    const peerText = i.peer ?? null;
+    ipcp = {
+      local,
+      peer,
+      acceptLocal: i.acceptLocal ?? (() => local === 0),
+      acceptPeer: i.acceptPeer ?? ((a: string) => peer === 0 || a === peerText),
+      requestDns: i.requestDns ?? false,
+      dns,
+      maxFailure: intIn(i.maxFailure, 'ipcp.maxFailure', 0, 1000, lcp.maxFailure),
+    };
+  }
+  let ipv6cp: ResolvedOptions['ipv6cp'] = null;
+  if (o.ipv6cp !== false) {
+    const v = o.ipv6cp ?? {};
+    ipv6cp = {
+      interfaceId: ifaceId(v.interfaceId, 'ipv6cp.interfaceId'),
+      peerInterfaceId: ifaceId(v.peerInterfaceId, 'ipv6cp.peerInterfaceId'),
+    };
+  }
+  const a = o.auth ?? {};
+  const require = a.require ?? null;
+  if (require !== null && require !== 'pap' && require !== 'chap') bad(`auth.require must be 'pap', 'chap' or null`);
+  if (require === 'pap' && typeof a.verify !== 'function') bad('auth.require = pap needs auth.verify');
+  if (require === 'chap' && typeof a.secretFor !== 'function') bad('auth.require = chap needs auth.secretFor');
+  if ((a.user === undefined) !== (a.password === undefined)) bad('auth.user and auth.password go together');
+  return {
+    random32: o.random32,
+    log: o.log ?? null,
+    lcp,
+    ipcp,
+    ipv6cp,
+    auth: {
+      require,
+      verify: a.verify ?? null,
+      secretFor: a.secretFor ?? null,
+      name: a.name ?? 'ts-vpn',
+      user: a.user ?? null,
+      password: a.password ?? null,
+    },
+  };
+}
