@@ -10,7 +10,8 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Uint8Array | string): void {
-    const text = this.partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const text =
+      this.partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     const lines = text.split('\n');
     this.partial = lines.pop() ?? '';
     for (const l of lines) this.onLine(l.endsWith('\r') ? l.slice(0, -1) : l);
@@ -121,5 +122,7 @@ export abstract class BaseTransport extends EventEmitter implements Transport {
 
 /** Zero-copy Buffer view of a Uint8Array (Node streams want Buffers). */
 export function asBuffer(chunk: Uint8Array): Buffer {
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.isBuffer(chunk)
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }

@@ -40,7 +40,11 @@ export class CommandTransport extends BaseTransport {
     await new Promise<void>((resolve, reject) => {
       t.child.once('spawn', () => resolve());
       t.child.once('error', (err) =>
-        reject(new TransportError('SPAWN_FAILED', `cannot start ${t.info.command}: ${err.message}`, { cause: err })),
+        reject(
+          new TransportError('SPAWN_FAILED', `cannot start ${t.info.command}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
       );
     });
     return t;
@@ -50,7 +54,9 @@ export class CommandTransport extends BaseTransport {
   constructor(private readonly opts: CommandOptions) {
     super();
     const [file, args] =
-      typeof opts.command === 'string' ? ['/bin/sh', ['-c', opts.command]] : [opts.command[0], opts.command.slice(1)];
+      typeof opts.command === 'string'
+        ? ['/bin/sh', ['-c', opts.command]]
+        : [opts.command[0], opts.command.slice(1)];
     const display = typeof opts.command === 'string' ? opts.command : opts.command.join(' ');
     this.child = spawn(file, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -78,7 +84,11 @@ export class CommandTransport extends BaseTransport {
     });
     this.child.on('error', (err) => {
       this.spawnError = err;
-      this.finish({ code: 'ERROR', message: `cannot start ${display}: ${err.message}`, error: err });
+      this.finish({
+        code: 'ERROR',
+        message: `cannot start ${display}: ${err.message}`,
+        error: err,
+      });
     });
     // 'close' waits for stdout to be consumed: drain the rest once the child has exited.
     this.child.once('exit', () => this.child.stdout!.resume());
@@ -96,7 +106,11 @@ export class CommandTransport extends BaseTransport {
 
   private reasonNow(): CloseReason {
     const e = this.exited;
-    const exitPart = e ? (e.code !== null ? { exitCode: e.code } : { signal: e.signal ?? undefined }) : {};
+    const exitPart = e
+      ? e.code !== null
+        ? { exitCode: e.code }
+        : { signal: e.signal ?? undefined }
+      : {};
     if (this.localClose) return { code: 'LOCAL', message: 'closed locally', ...exitPart };
     if (e) {
       const how = e.code !== null ? `with code ${e.code}` : `on signal ${e.signal}`;
@@ -144,7 +158,10 @@ export class CommandTransport extends BaseTransport {
     if (!this.closeReason) this.localClose = true;
     this.closing = (async () => {
       const wait = (ms: number) =>
-        Promise.race([this.exitPromise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+        Promise.race([
+          this.exitPromise.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+        ]);
       if (!this.exited && !this.spawnError) {
         this.child.stdin!.end();
         if (!(await wait(this.opts.closeGraceMs ?? 1000))) {

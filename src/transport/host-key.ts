@@ -40,7 +40,10 @@ export function keyTypeLabel(keyType: string | null): string {
 
 /** Normalises a user-supplied pin: `SHA256:abc=` and `abc` both become `SHA256:abc`. */
 export function normalizeFingerprint(fp: string): string {
-  const s = fp.trim().replace(/^SHA256:/i, '').replace(/=+$/, '');
+  const s = fp
+    .trim()
+    .replace(/^SHA256:/i, '')
+    .replace(/=+$/, '');
   return `SHA256:${s}`;
 }
 
@@ -80,7 +83,8 @@ export function verifyHostKey(
 
   if (policy.fingerprints && policy.fingerprints.length > 0) {
     const pins = policy.fingerprints.map(normalizeFingerprint);
-    if (pins.includes(fingerprint)) return { fingerprint, keyType, verifiedBy: 'pinned fingerprint' };
+    if (pins.includes(fingerprint))
+      return { fingerprint, keyType, verifiedBy: 'pinned fingerprint' };
     throw new TransportError(
       'HOST_KEY_MISMATCH',
       `WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! The ${label} host key for ${name} has fingerprint ${fingerprint}, ` +
@@ -90,7 +94,9 @@ export function verifyHostKey(
 
   const entries: KnownHostEntry[] = [];
   for (const f of policy.knownHostsFiles) {
-    for (const e of readKnownHostsFile(f, (line, why) => log(`${f}:${line}: ignoring malformed known_hosts line (${why})`))) {
+    for (const e of readKnownHostsFile(f, (line, why) =>
+      log(`${f}:${line}: ignoring malformed known_hosts line (${why})`),
+    )) {
       if (entryMatchesHost(e, name)) entries.push(e);
     }
   }
@@ -105,7 +111,8 @@ export function verifyHostKey(
     );
   }
   for (const e of entries) {
-    if (e.marker === 'cert-authority') log(`${e.file}:${e.line}: @cert-authority entries are not supported; ignored`);
+    if (e.marker === 'cert-authority')
+      log(`${e.file}:${e.line}: @cert-authority entries are not supported; ignored`);
   }
   const plain = entries.filter((e) => e.marker === null);
   const match = plain.find((e) => e.key.equals(blob));
@@ -134,11 +141,16 @@ export function verifyHostKey(
 
   if (policy.acceptNew) {
     appendKnownHost(primaryFile, name, blob);
-    log(`Warning: Permanently added '${name}' (${label}) to the list of known hosts (${primaryFile}); ${fingerprint}.`);
+    log(
+      `Warning: Permanently added '${name}' (${label}) to the list of known hosts (${primaryFile}); ${fingerprint}.`,
+    );
     return { fingerprint, keyType, verifiedBy: `accept-new (added to ${primaryFile})` };
   }
 
-  const others = plain.length > 0 ? ` (keys of other types are known: ${[...new Set(plain.map((e) => keyTypeLabel(e.keyType)))].join(', ')})` : '';
+  const others =
+    plain.length > 0
+      ? ` (keys of other types are known: ${[...new Set(plain.map((e) => keyTypeLabel(e.keyType)))].join(', ')})`
+      : '';
   throw new TransportError(
     'HOST_KEY_UNKNOWN',
     `No ${label} host key is known for ${name}${others} and you have requested strict checking. ` +

@@ -1,15 +1,5 @@
-export type { CloseCode, CloseReason, DataListener, Transport, TransportInfo } from './types.js';
-export { TransportError, type TransportErrorCode, isTransportError } from './errors.js';
-export {
-  DEFAULT_CIPHERS,
-  SshConnection,
-  type SshConnectOptions,
-  type SshExecOptions,
-  type SshIdentity,
-  SshTransport,
-} from './ssh.js';
-export { CommandTransport, type CommandOptions } from './command.js';
-export { StdioTransport, type StdioOptions } from './stdio.js';
+export { type CommandOptions, CommandTransport } from './command.js';
+export { isTransportError, TransportError, type TransportErrorCode } from './errors.js';
 export {
   fingerprintSha256,
   type HostKeyPolicy,
@@ -30,3 +20,13 @@ export {
   readKnownHostsFile,
 } from './known-hosts.js';
 export { getPipeSize, setPipeSize } from './pipe-size.js';
+export {
+  DEFAULT_CIPHERS,
+  SshConnection,
+  type SshConnectOptions,
+  type SshExecOptions,
+  type SshIdentity,
+  SshTransport,
+} from './ssh.js';
+export { type StdioOptions, StdioTransport } from './stdio.js';
+export type { CloseCode, CloseReason, DataListener, Transport, TransportInfo } from './types.js';

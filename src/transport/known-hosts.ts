@@ -78,13 +78,25 @@ export function parseKnownHosts(
       }
       hashed = { salt, hash };
     }
-    out.push({ file, line: i + 1, marker, hosts, hashed, keyType, key, comment: fields.slice(3).join(' ') });
+    out.push({
+      file,
+      line: i + 1,
+      marker,
+      hosts,
+      hashed,
+      keyType,
+      key,
+      comment: fields.slice(3).join(' '),
+    });
   }
   return out;
 }
 
 /** Reads and parses a known_hosts file; a missing file is an empty list. */
-export function readKnownHostsFile(file: string, onSkip?: (line: number, why: string) => void): KnownHostEntry[] {
+export function readKnownHostsFile(
+  file: string,
+  onSkip?: (line: number, why: string) => void,
+): KnownHostEntry[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

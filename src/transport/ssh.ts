@@ -6,19 +6,24 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
+import ssh2, {
   type AuthenticationType,
   type AuthHandlerMiddleware,
-  Client,
+  type Client,
   type ClientChannel,
   type ConnectConfig,
   type NegotiatedAlgorithms,
   type ParsedKey,
-  utils,
 } from 'ssh2';
 import { asBuffer, BaseTransport, LineSplitter } from './base.js';
 import { TransportError } from './errors.js';
-import { fingerprintSha256, type HostKeyPolicy, type HostKeyVerdict, keyTypeLabel, verifyHostKey } from './host-key.js';
+import {
+  fingerprintSha256,
+  type HostKeyPolicy,
+  type HostKeyVerdict,
+  keyTypeLabel,
+  verifyHostKey,
+} from './host-key.js';
 import type { CloseReason, TransportInfo } from './types.js';
 
 export interface SshIdentity {
@@ -58,7 +63,14 @@ export interface SshExecOptions {
   closeGraceMs?: number;
 }
 
-export const DEFAULT_CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
+// ssh2 is CommonJS: Node's ESM loader only guarantees the default export.
+const { Client: SshClient, utils } = ssh2;
+
+export const DEFAULT_CIPHERS = [
+  'aes128-gcm@openssh.com',
+  'aes256-gcm@openssh.com',
+  'chacha20-poly1305@openssh.com',
+];
 
 interface LoadedIdentity {
   label: string;
@@ -77,7 +89,11 @@ function loadIdentities(opts: SshConnectOptions, log: (m: string) => void): Load
       data = readFileSync(id.path);
     } catch (err) {
       if (!explicit) continue;
-      throw new TransportError('IDENTITY_INVALID', `Cannot read identity file ${id.path}: ${(err as Error).message}`, { cause: err });
+      throw new TransportError(
+        'IDENTITY_INVALID',
+        `Cannot read identity file ${id.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     const parsed = utils.parseKey(data, id.passphrase);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -109,7 +125,8 @@ export class SshConnection {
     const port = opts.port ?? 22;
     const remote = `${opts.user}@${opts.host}:${port}`;
     const identities = loadIdentities(opts, log);
-    const agentSock = opts.agent === false ? undefined : (opts.agent ?? process.env.SSH_AUTH_SOCK) || undefined;
+    const agentSock =
+      opts.agent === false ? undefined : (opts.agent ?? process.env.SSH_AUTH_SOCK) || undefined;
     const policy: HostKeyPolicy = {
       knownHostsFiles: opts.hostKey?.knownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')],
       acceptNew: opts.hostKey?.acceptNew ?? false,
@@ -133,7 +150,7 @@ export class SshConnection {
     const tried: string[] = [];
     let serverAllows: AuthenticationType[] | null = null;
 
-    const client = new Client();
+    const client = new SshClient();
     const t0 = performance.now();
     const info: TransportInfo = { kind: 'ssh', remote };
     let tConnect = 0;
@@ -164,7 +181,9 @@ export class SshConnection {
       readyTimeout: opts.readyTimeoutMs ?? 20_000,
       keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
-      algorithms: { cipher: { prepend: opts.ciphers ?? DEFAULT_CIPHERS } } as unknown as ConnectConfig['algorithms'],
+      algorithms: {
+        cipher: { prepend: opts.ciphers ?? DEFAULT_CIPHERS },
+      } as unknown as ConnectConfig['algorithms'],
       hostVerifier: (key: Buffer) => {
         try {
           verdict = verifyHostKey(opts.host, port, key, policy, (m) => log(`ssh ${remote}: ${m}`));
@@ -173,7 +192,11 @@ export class SshConnection {
           hostKeyError =
             err instanceof TransportError
               ? err
-              : new TransportError('SSH_ERROR', `host key check failed: ${(err as Error).message}`, { cause: err });
+              : new TransportError(
+                  'SSH_ERROR',
+                  `host key check failed: ${(err as Error).message}`,
+                  { cause: err },
+                );
           return false;
         }
       },
@@ -213,7 +236,18 @@ export class SshConnection {
           lastError.err = err;
           return;
         }
-        fail(mapConnectError(err, { opts, port, remote, stage, hostKeyError, tried, serverAllows, agentSock }));
+        fail(
+          mapConnectError(err, {
+            opts,
+            port,
+            remote,
+            stage,
+            hostKeyError,
+            tried,
+            serverAllows,
+            agentSock,
+          }),
+        );
       });
       client.on('close', () => {
         if (!settled)
@@ -236,7 +270,11 @@ export class SshConnection {
       try {
         client.connect(cfg);
       } catch (err) {
-        fail(new TransportError('SSH_ERROR', `ssh ${remote}: ${(err as Error).message}`, { cause: err }));
+        fail(
+          new TransportError('SSH_ERROR', `ssh ${remote}: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
       }
     });
   }
@@ -245,14 +283,32 @@ export class SshConnection {
    * Runs `command` at the far end without a pty. With `ownsConnection` (default) the
    * connection is ended when the transport closes.
    */
-  exec(command: string, opts: SshExecOptions & { ownsConnection?: boolean } = {}): Promise<SshTransport> {
+  exec(
+    command: string,
+    opts: SshExecOptions & { ownsConnection?: boolean } = {},
+  ): Promise<SshTransport> {
     return new Promise((resolve, reject) => {
       const onErr = (err: Error) =>
-        reject(new TransportError('EXEC_FAILED', `ssh ${this.info.remote}: cannot run ${JSON.stringify(command)}: ${err.message}`, { cause: err }));
+        reject(
+          new TransportError(
+            'EXEC_FAILED',
+            `ssh ${this.info.remote}: cannot run ${JSON.stringify(command)}: ${err.message}`,
+            { cause: err },
+          ),
+        );
       try {
         this.client.exec(command, (err, channel) => {
           if (err) return onErr(err);
-          resolve(new SshTransport(this, channel, command, opts.ownsConnection ?? true, opts.closeGraceMs ?? 1000, this.lastError));
+          resolve(
+            new SshTransport(
+              this,
+              channel,
+              command,
+              opts.ownsConnection ?? true,
+              opts.closeGraceMs ?? 1000,
+              this.lastError,
+            ),
+          );
         });
       } catch (err) {
         onErr(err as Error);
@@ -300,18 +356,32 @@ function mapConnectError(
   if (err.level === 'client-socket' || err.level === 'client-dns') {
     switch (err.code) {
       case 'ECONNREFUSED':
-        return new TransportError('CONNECT_REFUSED', `ssh: ${where}: Connection refused`, { cause: err });
+        return new TransportError('CONNECT_REFUSED', `ssh: ${where}: Connection refused`, {
+          cause: err,
+        });
       case 'ENOTFOUND':
       case 'EAI_AGAIN':
       case 'EAI_NONAME':
       case 'EAI_NODATA':
-        return new TransportError('DNS', `ssh: Could not resolve hostname ${ctx.opts.host}: ${err.message}`, { cause: err });
+        return new TransportError(
+          'DNS',
+          `ssh: Could not resolve hostname ${ctx.opts.host}: ${err.message}`,
+          { cause: err },
+        );
       case 'ETIMEDOUT':
-        return new TransportError('CONNECT_TIMEOUT', `ssh: ${where}: Connection timed out`, { cause: err });
+        return new TransportError('CONNECT_TIMEOUT', `ssh: ${where}: Connection timed out`, {
+          cause: err,
+        });
       default:
         if (err.level === 'client-dns')
-          return new TransportError('DNS', `ssh: Could not resolve hostname ${ctx.opts.host}: ${err.message}`, { cause: err });
-        return new TransportError('CONNECT_FAILED', `ssh: ${where}: ${err.message}`, { cause: err });
+          return new TransportError(
+            'DNS',
+            `ssh: Could not resolve hostname ${ctx.opts.host}: ${err.message}`,
+            { cause: err },
+          );
+        return new TransportError('CONNECT_FAILED', `ssh: ${where}: ${err.message}`, {
+          cause: err,
+        });
     }
   }
   if (err.level === 'client-timeout') {
@@ -323,7 +393,10 @@ function mapConnectError(
   }
   if (err.level === 'client-authentication') {
     const allows = ctx.serverAllows ? ctx.serverAllows.join(',') : 'unknown';
-    const tried = ctx.tried.length > 0 ? ctx.tried.join('; ') : 'nothing (no identity files loaded and no ssh-agent)';
+    const tried =
+      ctx.tried.length > 0
+        ? ctx.tried.join('; ')
+        : 'nothing (no identity files loaded and no ssh-agent)';
     return new TransportError(
       'AUTH_FAILED',
       `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.`,
@@ -345,7 +418,9 @@ export class SshTransport extends BaseTransport {
   private readonly stderrLines: LineSplitter;
 
   /** Connect + exec in one step; the transport owns the connection. */
-  static async open(opts: SshConnectOptions & SshExecOptions & { command: string }): Promise<SshTransport> {
+  static async open(
+    opts: SshConnectOptions & SshExecOptions & { command: string },
+  ): Promise<SshTransport> {
     const conn = await SshConnection.connect(opts);
     try {
       return await conn.exec(opts.command, { closeGraceMs: opts.closeGraceMs });
@@ -410,8 +485,15 @@ export class SshTransport extends BaseTransport {
       : {};
     if (this.localClose) return { code: 'LOCAL', message: 'closed locally', ...exitPart };
     if (this.exit && this.channelClosed) {
-      const how = this.exit.code !== undefined ? `with code ${this.exit.code}` : `on signal ${this.exit.signal}`;
-      return { code: 'EXIT', message: `remote command exited ${how}${this.lastStderr()}`, ...exitPart };
+      const how =
+        this.exit.code !== undefined
+          ? `with code ${this.exit.code}`
+          : `on signal ${this.exit.signal}`;
+      return {
+        code: 'EXIT',
+        message: `remote command exited ${how}${this.lastStderr()}`,
+        ...exitPart,
+      };
     }
     if (connectionLost && !this.channelClosed) {
       const e = this.connError.err;

@@ -57,7 +57,9 @@ export class StdioTransport extends BaseTransport {
         ? new Socket({ fd: outFd, readable: false, writable: true })
         : createWriteStream('', { fd: outFd, highWaterMark: 1 << 20, autoClose: false });
     this.output.on('drain', () => this.emit('drain'));
-    this.output.on('error', (err) => this.finish({ code: 'ERROR', message: `stdout: ${err.message}`, error: err }));
+    this.output.on('error', (err) =>
+      this.finish({ code: 'ERROR', message: `stdout: ${err.message}`, error: err }),
+    );
 
     setBlocking(this.inFd);
     this.input = this.openFsInput(opts.readChunk ?? 256 * 1024);
@@ -83,7 +85,9 @@ export class StdioTransport extends BaseTransport {
     const s = new Socket({ fd: this.inFd, readable: true, writable: false });
     s.pause();
     s.on('end', () => this.finish({ code: 'EOF', message: 'stdin closed' }));
-    s.on('error', (err) => this.finish({ code: 'ERROR', message: `stdin: ${err.message}`, error: err }));
+    s.on('error', (err) =>
+      this.finish({ code: 'ERROR', message: `stdin: ${err.message}`, error: err }),
+    );
     this.input = s;
     if (this.flowAttached) {
       s.on('data', (d: Buffer) => this.emitData(d));

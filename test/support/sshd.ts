@@ -5,7 +5,15 @@
  * pid it started and removes the temp dir.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +72,9 @@ export function freePort(): Promise<number> {
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -89,7 +99,11 @@ function canConnect(host: string, port: number, ns?: string): Promise<boolean> {
   if (ns) {
     // Probe from inside the namespace with bash's /dev/tcp (no extra tools needed).
     return new Promise((resolve) => {
-      const p = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`], { stdio: 'ignore' });
+      const p = spawn(
+        'ip',
+        ['netns', 'exec', ns, 'bash', '-c', `exec 3<>/dev/tcp/${host}/${port}`],
+        { stdio: 'ignore' },
+      );
       p.on('exit', (code) => resolve(code === 0));
       p.on('error', () => resolve(false));
     });
@@ -112,11 +126,23 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const hostKeyPath = join(dir, 'hostkey');
   const clientKeyPath = join(dir, 'client_ed25519');
   const type = opts.hostKeyType ?? 'ed25519';
-  keygen(['-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', 'tv-sshd-host', '-f', hostKeyPath]);
+  keygen([
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '2048'] : []),
+    '-N',
+    '',
+    '-C',
+    'tv-sshd-host',
+    '-f',
+    hostKeyPath,
+  ]);
   keygen(['-t', 'ed25519', '-N', '', '-C', 'tv-sshd-client', '-f', clientKeyPath]);
   chmodSync(clientKeyPath, 0o600);
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim();
-  const hostFingerprint = execFileSync('ssh-keygen', ['-lf', `${hostKeyPath}.pub`], { encoding: 'utf8' }).split(' ')[1];
+  const hostFingerprint = execFileSync('ssh-keygen', ['-lf', `${hostKeyPath}.pub`], {
+    encoding: 'utf8',
+  }).split(' ')[1];
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, readFileSync(`${clientKeyPath}.pub`), { mode: 0o600 });
   const knownHostsName = port === 22 ? listenAddress : `[${listenAddress}]:${port}`;
@@ -150,7 +176,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
 
   const args = ['-D', '-e', '-f', cfgPath];
   const child: ChildProcess = opts.ns
-    ? spawn('ip', ['netns', 'exec', opts.ns, '/usr/sbin/sshd', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    ? spawn('ip', ['netns', 'exec', opts.ns, '/usr/sbin/sshd', ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
     : spawn('/usr/sbin/sshd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -195,7 +223,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     if (await canConnect(listenAddress, port, opts.ns)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`sshd did not accept connections on ${listenAddress}:${port} in time:\n${stderr}`);
+      throw new Error(
+        `sshd did not accept connections on ${listenAddress}:${port} in time:\n${stderr}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

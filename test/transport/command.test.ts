@@ -16,10 +16,13 @@ async function echo(t: Transport, data: Uint8Array, chunk = 64 * 1024): Promise<
       got += d.length;
       if (got >= data.length) resolve();
     });
-    t.onClose((r) => (got >= data.length ? resolve() : reject(new Error(`closed early: ${r.code} ${r.message}`))));
+    t.onClose((r) =>
+      got >= data.length ? resolve() : reject(new Error(`closed early: ${r.code} ${r.message}`)),
+    );
   });
   for (let off = 0; off < data.length; off += chunk) {
-    if (!t.write(data.subarray(off, Math.min(off + chunk, data.length)))) await new Promise<void>((r) => t.onDrain(r));
+    if (!t.write(data.subarray(off, Math.min(off + chunk, data.length))))
+      await new Promise<void>((r) => t.onDrain(r));
   }
   await done;
   return Buffer.concat(parts);
@@ -48,7 +51,9 @@ describe('CommandTransport', () => {
       const all = new Uint8Array(512).map((_, i) => i & 0xff);
       const blob = Buffer.concat([Buffer.from(all), randomBytes(2_000_000)]);
       const back = await echo(t, blob);
-      expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(blob).digest('hex'));
+      expect(createHash('sha256').update(back).digest('hex')).toBe(
+        createHash('sha256').update(blob).digest('hex'),
+      );
       expect(t.info.kind).toBe('command');
       expect(t.info.pid).toBe(t.child.pid);
     } finally {
@@ -65,7 +70,11 @@ describe('CommandTransport', () => {
     t.onStderr((l) => lines.push(l));
     const r = await t.closed;
     expect(lines).toEqual(['oops', 'again']);
-    expect(r).toMatchObject({ code: 'EXIT', exitCode: 5, message: 'command exited with code 5: again' });
+    expect(r).toMatchObject({
+      code: 'EXIT',
+      exitCode: 5,
+      message: 'command exited with code 5: again',
+    });
   });
 
   it('close() kills the whole process group it started, escalating to SIGKILL', async () => {
@@ -75,7 +84,8 @@ describe('CommandTransport', () => {
       killGraceMs: 200,
     });
     const pgid = t.child.pid!;
-    for (let i = 0; i < 50 && groupMembers(pgid).length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && groupMembers(pgid).length < 3; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(groupMembers(pgid).length).toBeGreaterThanOrEqual(3); // sh + two sleeps
     const t0 = Date.now();
     await t.close();
@@ -87,7 +97,9 @@ describe('CommandTransport', () => {
   });
 
   it('rejects with SPAWN_FAILED when the program does not exist', async () => {
-    const err = await CommandTransport.start({ command: ['/nonexistent/tv-no-such-program'] }).catch((e) => e);
+    const err = await CommandTransport.start({
+      command: ['/nonexistent/tv-no-such-program'],
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect(err.code).toBe('SPAWN_FAILED');
   });
@@ -101,9 +113,14 @@ describe('StdioTransport (in a child process, stdin/stdout are real pipes)', () 
     ['blocking stdin', '', 'fs'],
     ['stdin made non-blocking by someone else', 'TV_FORCE_NONBLOCK=1 ', 'stream'],
   ] as const) {
-    it(`sets 1 MiB pipes, echoes data and closes with EOF when stdin ends (${label})`, { timeout: 15_000 }, async () => {
+    it(`sets 1 MiB pipes, echoes data and closes with EOF when stdin ends (${label})`, {
+      timeout: 15_000,
+    }, async () => {
       // `cat |` and `| cat` make the fixture's stdin and stdout pipes (Node gives children socketpairs).
-      const t = await CommandTransport.start({ command: `cat | ${env}'${tsx}' '${fixture}' | cat`, closeGraceMs: 5000 });
+      const t = await CommandTransport.start({
+        command: `cat | ${env}'${tsx}' '${fixture}' | cat`,
+        closeGraceMs: 5000,
+      });
       const lines: string[] = [];
       t.onStderr((l) => lines.push(l));
       try {

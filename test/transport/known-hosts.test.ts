@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/transport/errors.js';
-import { fingerprintSha256, normalizeFingerprint, verifyHostKey } from '../../src/transport/host-key.js';
+import {
+  fingerprintSha256,
+  normalizeFingerprint,
+  verifyHostKey,
+} from '../../src/transport/host-key.js';
 import {
   appendKnownHost,
   entryMatchesHost,
@@ -99,7 +103,9 @@ describe('parseKnownHosts', () => {
 
   it('never throws on arbitrary input', () => {
     for (let i = 0; i < 200; i++) {
-      const junk = Array.from({ length: 40 }, () => String.fromCharCode(32 + Math.floor(Math.random() * 95))).join('');
+      const junk = Array.from({ length: 40 }, () =>
+        String.fromCharCode(32 + Math.floor(Math.random() * 95)),
+      ).join('');
       expect(() => parseKnownHosts(`${junk}\n@revoked ${junk}\n|1|${junk}`)).not.toThrow();
     }
   });
@@ -114,7 +120,9 @@ describe('verifyHostKey', () => {
 
   it('accepts a matching entry and reports file:line', () => {
     const kh = file('ok', `# c\n[gw]:2222 ssh-ed25519 ${b64(K1)}\n`);
-    expect(verifyHostKey('gw', 2222, K1, { knownHostsFiles: [kh] }).verifiedBy).toBe(`known_hosts ${kh}:2`);
+    expect(verifyHostKey('gw', 2222, K1, { knownHostsFiles: [kh] }).verifiedBy).toBe(
+      `known_hosts ${kh}:2`,
+    );
   });
 
   it('ignores entries for port 22 when connecting to another port', () => {
@@ -145,25 +153,33 @@ describe('verifyHostKey', () => {
   it('refuses a changed key even with accept-new, and leaves the file alone', () => {
     const text = `gw ssh-ed25519 ${b64(K2)}\n`;
     const kh = file('changed', text);
-    expect(() => verifyHostKey('gw', 22, K1, { knownHostsFiles: [kh], acceptNew: true })).toThrowError(
-      expect.objectContaining({ code: 'HOST_KEY_MISMATCH' }),
-    );
+    expect(() =>
+      verifyHostKey('gw', 22, K1, { knownHostsFiles: [kh], acceptNew: true }),
+    ).toThrowError(expect.objectContaining({ code: 'HOST_KEY_MISMATCH' }));
     expect(readFileSync(kh, 'utf8')).toBe(text);
   });
 
   it('notes and ignores @cert-authority lines', () => {
     const kh = file('ca', `@cert-authority gw ssh-ed25519 ${b64(K1)}\n`);
     const logs: string[] = [];
-    expect(() => verifyHostKey('gw', 22, K1, { knownHostsFiles: [kh] }, (m) => logs.push(m))).toThrow(TransportError);
+    expect(() =>
+      verifyHostKey('gw', 22, K1, { knownHostsFiles: [kh] }, (m) => logs.push(m)),
+    ).toThrow(TransportError);
     expect(logs).toEqual([`${kh}:1: @cert-authority entries are not supported; ignored`]);
   });
 
   it('consults every file and appends accept-new lines to the first one', () => {
-    const a = file('multi-a', 'no-newline-at-end ssh-ed25519 ' + b64(K2));
+    const a = file('multi-a', `no-newline-at-end ssh-ed25519 ${b64(K2)}`);
     const b = file('multi-b', `[gw]:2200 ssh-ed25519 ${b64(K1)}\n`);
-    expect(verifyHostKey('gw', 2200, K1, { knownHostsFiles: [a, b] }).verifiedBy).toBe(`known_hosts ${b}:1`);
+    expect(verifyHostKey('gw', 2200, K1, { knownHostsFiles: [a, b] }).verifiedBy).toBe(
+      `known_hosts ${b}:1`,
+    );
     verifyHostKey('new', 2200, K1, { knownHostsFiles: [a, b], acceptNew: true });
-    expect(readFileSync(a, 'utf8').split('\n')).toEqual([`no-newline-at-end ssh-ed25519 ${b64(K2)}`, `[new]:2200 ssh-ed25519 ${b64(K1)}`, '']);
+    expect(readFileSync(a, 'utf8').split('\n')).toEqual([
+      `no-newline-at-end ssh-ed25519 ${b64(K2)}`,
+      `[new]:2200 ssh-ed25519 ${b64(K1)}`,
+      '',
+    ]);
   });
 
   it('pins fingerprints with or without padding and the SHA256: prefix', () => {
@@ -171,10 +187,13 @@ describe('verifyHostKey', () => {
     expect(fp).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
     expect(normalizeFingerprint(`${fp.slice(7)}=`)).toBe(fp);
     const none = join(dir, 'absent');
-    expect(verifyHostKey('gw', 22, K1, { knownHostsFiles: [none], fingerprints: [fp.slice(7)] }).verifiedBy).toBe('pinned fingerprint');
-    expect(() => verifyHostKey('gw', 22, K2, { knownHostsFiles: [none], fingerprints: [fp] })).toThrowError(
-      expect.objectContaining({ code: 'HOST_KEY_MISMATCH' }),
-    );
+    expect(
+      verifyHostKey('gw', 22, K1, { knownHostsFiles: [none], fingerprints: [fp.slice(7)] })
+        .verifiedBy,
+    ).toBe('pinned fingerprint');
+    expect(() =>
+      verifyHostKey('gw', 22, K2, { knownHostsFiles: [none], fingerprints: [fp] }),
+    ).toThrowError(expect.objectContaining({ code: 'HOST_KEY_MISMATCH' }));
   });
 
   it('appendKnownHost creates the file with mode 600', async () => {

@@ -97,14 +97,19 @@ describe('SshTransport with a real sshd', () => {
       const blob = randomBytes(5_000_000);
       const back = await roundTrip(t, blob);
       expect(back.length).toBe(blob.length);
-      expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(blob).digest('hex'));
+      expect(createHash('sha256').update(back).digest('hex')).toBe(
+        createHash('sha256').update(blob).digest('hex'),
+      );
     } finally {
       await t.close();
     }
   });
 
   it('surfaces remote stderr line by line and the exit code', async () => {
-    const t = await SshTransport.open({ ...baseOpts(), command: "sh -c 'echo err >&2; echo second line >&2; exit 3'" });
+    const t = await SshTransport.open({
+      ...baseOpts(),
+      command: "sh -c 'echo err >&2; echo second line >&2; exit 3'",
+    });
     const lines: string[] = [];
     t.onStderr((l) => lines.push(l));
     const reason = await t.closed;
@@ -131,13 +136,16 @@ describe('SshTransport with a real sshd', () => {
     await t.close();
     expect((await t.closed).code).toBe('LOCAL');
     expect((await t.closed).exitCode).toBe(0);
-    expect((conn.client as unknown as { _sock?: { destroyed: boolean } })._sock?.destroyed).toBe(true);
+    expect((conn.client as unknown as { _sock?: { destroyed: boolean } })._sock?.destroyed).toBe(
+      true,
+    );
   });
 
   it('closes with SSH_CLOSED when the server side of the session dies', async () => {
     const t = await SshTransport.open({ ...baseOpts(), command: 'cat' });
     // Wait until sshd has forked the session process, then kill it.
-    for (let i = 0; i < 50 && sshd.sessionPids().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && sshd.sessionPids().length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(sshd.killSessions().length).toBeGreaterThan(0);
     const reason = await t.closed;
     expect(reason.code).toBe('SSH_CLOSED');
@@ -149,10 +157,15 @@ describe('SshTransport with a real sshd', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
     const kh = join(work, 'kh_mismatch');
     const [kt, kb] = readFileSync(`${other}.pub`, 'utf8').split(' ');
-    writeFileSync(kh, `# test\nexample.org ssh-ed25519 ${kb}\n${sshd.knownHostsName} ${kt} ${kb}\n`);
+    writeFileSync(
+      kh,
+      `# test\nexample.org ssh-ed25519 ${kb}\n${sshd.knownHostsName} ${kt} ${kb}\n`,
+    );
     const logs: string[] = [];
     const before = sshd.log().length;
-    const err = await connectError(baseOpts({ hostKey: { knownHostsFiles: [kh], acceptNew: true }, log: (m) => logs.push(m) }));
+    const err = await connectError(
+      baseOpts({ hostKey: { knownHostsFiles: [kh], acceptNew: true }, log: (m) => logs.push(m) }),
+    );
     expect(err.code).toBe('HOST_KEY_MISMATCH');
     expect(err.message).toContain('WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!');
     expect(err.message).toContain(`Offending ED25519 key in ${kh}:3`);
@@ -186,12 +199,16 @@ describe('SshTransport with a real sshd', () => {
   it('accept-new connects and appends a [host]:port line', async () => {
     const kh = join(work, 'sub', 'kh_new');
     const logs: string[] = [];
-    const c = await SshConnection.connect(baseOpts({ hostKey: { knownHostsFiles: [kh], acceptNew: true }, log: (m) => logs.push(m) }));
+    const c = await SshConnection.connect(
+      baseOpts({ hostKey: { knownHostsFiles: [kh], acceptNew: true }, log: (m) => logs.push(m) }),
+    );
     expect(c.info.hostKeyVerifiedBy).toBe(`accept-new (added to ${kh})`);
     await c.end();
     const [kt, kb] = sshd.hostPublicKey.split(' ');
     expect(readFileSync(kh, 'utf8')).toBe(`${sshd.knownHostsName} ${kt} ${kb}\n`);
-    expect(logs.some((l) => l.includes(`Permanently added '${sshd.knownHostsName}' (ED25519)`))).toBe(true);
+    expect(
+      logs.some((l) => l.includes(`Permanently added '${sshd.knownHostsName}' (ED25519)`)),
+    ).toBe(true);
     // The next connection matches the new line without accept-new.
     const c2 = await SshConnection.connect(baseOpts({ hostKey: { knownHostsFiles: [kh] } }));
     expect(c2.info.hostKeyVerifiedBy).toBe(`known_hosts ${kh}:1`);
@@ -220,11 +237,15 @@ describe('SshTransport with a real sshd', () => {
 
   it('accepts the pinned fingerprint from ssh-keygen -lf and refuses another', async () => {
     const none = join(work, 'kh_none');
-    const ok = await SshConnection.connect(baseOpts({ hostKey: { knownHostsFiles: [none], fingerprints: [sshd.hostFingerprint] } }));
+    const ok = await SshConnection.connect(
+      baseOpts({ hostKey: { knownHostsFiles: [none], fingerprints: [sshd.hostFingerprint] } }),
+    );
     expect(ok.info.hostKeyVerifiedBy).toBe('pinned fingerprint');
     await ok.end();
     const wrong = `SHA256:${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`;
-    const err = await connectError(baseOpts({ hostKey: { knownHostsFiles: [sshd.knownHostsPath], fingerprints: [wrong] } }));
+    const err = await connectError(
+      baseOpts({ hostKey: { knownHostsFiles: [sshd.knownHostsPath], fingerprints: [wrong] } }),
+    );
     expect(err.code).toBe('HOST_KEY_MISMATCH');
     expect(err.message).toContain(wrong);
     expect(err.message).toContain(sshd.hostFingerprint);
@@ -236,7 +257,9 @@ describe('SshTransport with a real sshd', () => {
     const err = await connectError(baseOpts({ identities: [wrongKey] }));
     expect(err.code).toBe('AUTH_FAILED');
     expect(err.message).toMatch(
-      new RegExp(`^root@127\\.0\\.0\\.1:${sshd.port}: Permission denied \\(publickey\\)\\. Tried: publickey ${wrongKey} \\(ED25519 SHA256:[A-Za-z0-9+/]{43}\\)\\.$`),
+      new RegExp(
+        `^root@127\\.0\\.0\\.1:${sshd.port}: Permission denied \\(publickey\\)\\. Tried: publickey ${wrongKey} \\(ED25519 SHA256:[A-Za-z0-9+/]{43}\\)\\.$`,
+      ),
     );
     console.log(`sample AUTH_FAILED: ${err.message}`);
   });
@@ -245,8 +268,13 @@ describe('SshTransport with a real sshd', () => {
     const key = join(work, 'enc_ed25519');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 's3cret', '-f', key]);
     const authorized = readFileSync(join(sshd.dir, 'authorized_keys'), 'utf8');
-    writeFileSync(join(sshd.dir, 'authorized_keys'), authorized + readFileSync(`${key}.pub`, 'utf8'));
-    const c = await SshConnection.connect(baseOpts({ identities: [{ path: key, passphrase: 's3cret' }] }));
+    writeFileSync(
+      join(sshd.dir, 'authorized_keys'),
+      authorized + readFileSync(`${key}.pub`, 'utf8'),
+    );
+    const c = await SshConnection.connect(
+      baseOpts({ identities: [{ path: key, passphrase: 's3cret' }] }),
+    );
     await c.end();
     const err = await connectError(baseOpts({ identities: [{ path: key, passphrase: 'nope' }] }));
     expect(err.code).toBe('IDENTITY_INVALID');
@@ -285,9 +313,15 @@ describe('SshTransport with a real sshd', () => {
   });
 
   it('detects a dead connection with keepalives and closes with SSH_CLOSED', async () => {
-    const t = await SshTransport.open({ ...baseOpts(), command: 'cat', keepaliveIntervalMs: 100, keepaliveCountMax: 2 });
+    const t = await SshTransport.open({
+      ...baseOpts(),
+      command: 'cat',
+      keepaliveIntervalMs: 100,
+      keepaliveCountMax: 2,
+    });
     // Freeze the server side (SIGSTOP): TCP stays up, nothing answers.
-    for (let i = 0; i < 50 && sshd.sessionPids().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && sshd.sessionPids().length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const stopped = sshd.killSessions('SIGSTOP');
     try {
       const reason = await t.closed;

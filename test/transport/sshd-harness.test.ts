@@ -21,17 +21,29 @@ describe.skipIf(!root)('startSshd in a namespace (needs root and ip netns)', () 
   it('serves the stock ssh client with the generated known_hosts and client key', async () => {
     removeStale('tv-tsh-');
     ns = createNetns(`tv-tsh-${uniqueId()}`);
-    sshd = await startSshd({ ns: ns.name, listenAddress: '127.0.0.1', port: 2222, allowTunnel: true });
+    sshd = await startSshd({
+      ns: ns.name,
+      listenAddress: '127.0.0.1',
+      port: 2222,
+      allowTunnel: true,
+    });
     expect(statSync(sshd.clientKeyPath).mode & 0o777).toBe(0o600);
     expect(sshd.knownHostsName).toBe('[127.0.0.1]:2222');
     const out = ns.exec('ssh', [
-      '-F', '/dev/null',
-      '-o', 'BatchMode=yes',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', `UserKnownHostsFile=${sshd.knownHostsPath}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-i', sshd.clientKeyPath,
-      '-p', '2222',
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${sshd.knownHostsPath}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-i',
+      sshd.clientKeyPath,
+      '-p',
+      '2222',
       'root@127.0.0.1',
       'echo ok; ls -l /proc/self/fd/0 /proc/self/fd/1',
     ]);
