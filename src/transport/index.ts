@@ -19,7 +19,7 @@ export {
   parseKnownHosts,
   readKnownHostsFile,
 } from './known-hosts.js';
-export { getPipeSize, setPipeSize } from './pipe-size.js';
+export { getPipeSize, setBlocking, setPipeSize } from './pipe-size.js';
 export {
   DEFAULT_CIPHERS,
   SshConnection,
