@@ -112,7 +112,9 @@ export class ChapClient {
         }
         this.lastId = pkt.id;
         const value = chapMd5Response(pkt.id, this.secret, ch.value);
-        return { send: [{ code: ChapCode.Response, id: pkt.id, data: valueData(value, this.name) }] };
+        return {
+          send: [{ code: ChapCode.Response, id: pkt.id, data: valueData(value, this.name) }],
+        };
       }
       case ChapCode.Success:
       case ChapCode.Failure: {
@@ -126,7 +128,14 @@ export class ChapClient {
         this.state = ok ? 'ok' : 'bad';
         this.deadline = null;
         if (ok && wasOk) return none(); // Success of a re-challenge: nothing changes
-        return { send: [], result: { ok, message: message || (ok ? 'CHAP authentication succeeded' : 'CHAP authentication failed') } };
+        return {
+          send: [],
+          result: {
+            ok,
+            message:
+              message || (ok ? 'CHAP authentication succeeded' : 'CHAP authentication failed'),
+          },
+        };
       }
       default:
         this.stats.ignored++;
@@ -138,7 +147,10 @@ export class ChapClient {
     if (this.state !== 'waiting' || this.deadline === null || nowMs < this.deadline) return none();
     this.state = 'bad';
     this.deadline = null;
-    return { send: [], result: { ok: false, message: 'No CHAP success or failure received from peer' } };
+    return {
+      send: [],
+      result: { ok: false, message: 'No CHAP success or failure received from peer' },
+    };
   }
 
   nextDeadline(): number | null {
@@ -194,7 +206,8 @@ export class ChapServer {
     if (!(this.restartMs > 0)) throw new AuthError('CHAP restartMs must be positive');
     if (!(this.maxChallenges >= 1)) throw new AuthError('CHAP maxChallenges must be at least 1');
     if (!(this.rechallengeMs >= 0)) throw new AuthError('CHAP rechallengeMs must not be negative');
-    if (!(this.challengeLength >= 1 && this.challengeLength <= 255)) throw new AuthError('CHAP challengeLength must be 1-255');
+    if (!(this.challengeLength >= 1 && this.challengeLength <= 255))
+      throw new AuthError('CHAP challengeLength must be 1-255');
     if (this.name.length > 1500) throw new AuthError('CHAP name is too long');
     this.id = opts.random32() & 0xff;
   }
@@ -207,7 +220,12 @@ export class ChapServer {
 
   receive(pkt: AuthPacket, nowMs: number): AuthStep {
     this.stats.received++;
-    if (pkt.code !== ChapCode.Response || this.state === 'initial' || this.challengePkt === null || pkt.id !== this.id) {
+    if (
+      pkt.code !== ChapCode.Response ||
+      this.state === 'initial' ||
+      this.challengePkt === null ||
+      pkt.id !== this.id
+    ) {
       this.stats.ignored++;
       return none();
     }
@@ -232,7 +250,9 @@ export class ChapServer {
     // Always hash, so a missing secret takes as long as a wrong one.
     const expected = chapMd5Response(pkt.id, utf8(secret ?? ''), this.challenge);
     const ok =
-      secret !== null && rsp.value.length === CHAP_MD5_VALUE_SIZE && constantTimeEqual(rsp.value, expected);
+      secret !== null &&
+      rsp.value.length === CHAP_MD5_VALUE_SIZE &&
+      constantTimeEqual(rsp.value, expected);
     this.state = ok ? 'ok' : 'bad';
     this.deadline = ok && this.rechallengeMs > 0 ? nowMs + this.rechallengeMs : null;
     const shownName = peerName ?? decodeMessage(rsp.name);
@@ -242,8 +262,16 @@ export class ChapServer {
     return {
       send,
       result: ok
-        ? { ok: true, message: `CHAP peer authentication succeeded for ${shownName}`, peerName: shownName }
-        : { ok: false, message: `CHAP peer authentication failed for ${shownName}`, peerName: shownName },
+        ? {
+            ok: true,
+            message: `CHAP peer authentication succeeded for ${shownName}`,
+            peerName: shownName,
+          }
+        : {
+            ok: false,
+            message: `CHAP peer authentication failed for ${shownName}`,
+            peerName: shownName,
+          },
     };
   }
 
@@ -254,7 +282,10 @@ export class ChapServer {
     if (this.transmits >= this.maxChallenges) {
       this.state = 'bad';
       this.deadline = null;
-      return { send: [], result: { ok: false, message: 'Peer failed to respond to CHAP challenge' } };
+      return {
+        send: [],
+        result: { ok: false, message: 'Peer failed to respond to CHAP challenge' },
+      };
     }
     this.transmits++;
     this.stats.retransmits++;
@@ -274,7 +305,11 @@ export class ChapServer {
       for (let j = 0; j < 4 && i + j < value.length; j++) value[i + j] = (r >>> (8 * j)) & 0xff;
     }
     this.challenge = value;
-    this.challengePkt = { code: ChapCode.Challenge, id: this.id, data: valueData(value, this.name) };
+    this.challengePkt = {
+      code: ChapCode.Challenge,
+      id: this.id,
+      data: valueData(value, this.name),
+    };
     this.state = 'pending';
     this.transmits = 1;
     this.deadline = nowMs + this.restartMs;
@@ -282,7 +317,9 @@ export class ChapServer {
   }
 
   private status(id: number, ok: boolean): AuthPacket {
-    const msg = ok ? (this.opts.okMessage ?? 'Access granted') : (this.opts.failMessage ?? 'Access denied');
+    const msg = ok
+      ? (this.opts.okMessage ?? 'Access granted')
+      : (this.opts.failMessage ?? 'Access denied');
     return { code: ok ? ChapCode.Success : ChapCode.Failure, id, data: utf8(msg) };
   }
 }

@@ -36,7 +36,10 @@ export function pppdString(bytes: Uint8Array, start = 0, end = bytes.length): st
 }
 
 function codeAndId(names: string[], pkt: AuthPacket): string {
-  const name = pkt.code >= 1 && pkt.code <= names.length ? names[pkt.code - 1] : `code=0x${pkt.code.toString(16)}`;
+  const name =
+    pkt.code >= 1 && pkt.code <= names.length
+      ? names[pkt.code - 1]
+      : `code=0x${pkt.code.toString(16)}`;
   return `${name} id=0x${pkt.id.toString(16)}`;
 }
 

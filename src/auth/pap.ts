@@ -111,7 +111,13 @@ export class PapClient {
     this.state = 'done';
     this.deadline = null;
     const ok = pkt.code === PapCode.AuthAck;
-    return { send: [], result: { ok, message: message || (ok ? 'PAP authentication succeeded' : 'PAP authentication failed') } };
+    return {
+      send: [],
+      result: {
+        ok,
+        message: message || (ok ? 'PAP authentication succeeded' : 'PAP authentication failed'),
+      },
+    };
   }
 
   handleTimeout(nowMs: number): AuthStep {
@@ -119,7 +125,10 @@ export class PapClient {
     if (this.transmits >= this.maxRequests) {
       this.state = 'done';
       this.deadline = null;
-      return { send: [], result: { ok: false, message: 'No response to PAP authenticate-requests' } };
+      return {
+        send: [],
+        result: { ok: false, message: 'No response to PAP authenticate-requests' },
+      };
     }
     this.stats.retransmits++;
     return { send: [this.sendRequest(nowMs)] };
@@ -185,7 +194,15 @@ export class PapServer {
     }
     if (this.state !== 'listen') {
       // Our reply was lost and the peer retried: repeat the verdict (pppd does the same).
-      return { send: [{ code: this.state === 'ok' ? PapCode.AuthAck : PapCode.AuthNak, id: pkt.id, data: this.verdict as Uint8Array }] };
+      return {
+        send: [
+          {
+            code: this.state === 'ok' ? PapCode.AuthAck : PapCode.AuthNak,
+            id: pkt.id,
+            data: this.verdict as Uint8Array,
+          },
+        ],
+      };
     }
     const user = decodeUtf8(req.user);
     const password = decodeUtf8(req.password);
@@ -199,7 +216,9 @@ export class PapServer {
     }
     this.state = ok ? 'ok' : 'bad';
     this.deadline = null;
-    const message = ok ? (this.opts.okMessage ?? 'Login ok') : (this.opts.failMessage ?? 'Login incorrect');
+    const message = ok
+      ? (this.opts.okMessage ?? 'Login ok')
+      : (this.opts.failMessage ?? 'Login incorrect');
     this.verdict = messageData(message);
     const peerName = user ?? decodeMessage(req.user);
     return {
@@ -215,7 +234,10 @@ export class PapServer {
     this.state = 'bad';
     this.deadline = null;
     this.verdict = messageData(this.opts.failMessage ?? 'Login incorrect');
-    return { send: [], result: { ok: false, message: 'No PAP authenticate-request received from peer' } };
+    return {
+      send: [],
+      result: { ok: false, message: 'No PAP authenticate-request received from peer' },
+    };
   }
 
   nextDeadline(): number | null {

@@ -12,7 +12,10 @@ export interface CapturedFrame {
 /** Frames of one `.hex` file: split at 7e, unescape, drop FCS, ff 03 and decode the protocol. */
 export function readCapture(scenario: string, file: 'a-to-b.hex' | 'b-to-a.hex'): CapturedFrame[] {
   const text = readFileSync(join(INTEROP_DIR, scenario, file), 'utf8');
-  const bytes = text.split(/\s+/).filter(Boolean).map((h) => Number.parseInt(h, 16));
+  const bytes = text
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((h) => Number.parseInt(h, 16));
   const frames: CapturedFrame[] = [];
   let cur: number[] = [];
   let esc = false;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ChapClient, ChapCode, ChapServer, chapMd5Response, formatChap, md5 } from '../../src/auth/index.js';
+import {
+  ChapClient,
+  ChapCode,
+  ChapServer,
+  chapMd5Response,
+  formatChap,
+  md5,
+} from '../../src/auth/index.js';
 import { counter, run } from './harness.js';
 
 const secretFor = (n: string) => (n === 'alice' ? 's3cret' : null);
@@ -10,7 +17,9 @@ describe('CHAP-MD5', () => {
   it('authenticates a client with the right secret', () => {
     const r = run(new ChapClient({ name: 'alice', secret: 's3cret' }), server());
     expect(r.clientResults).toEqual([{ ok: true, message: 'Access granted' }]);
-    expect(r.serverResults).toEqual([{ ok: true, message: 'CHAP peer authentication succeeded for alice', peerName: 'alice' }]);
+    expect(r.serverResults).toEqual([
+      { ok: true, message: 'CHAP peer authentication succeeded for alice', peerName: 'alice' },
+    ]);
     const [ch, rsp, ok] = r.wire.map((w) => w.pkt);
     expect(rsp.id).toBe(ch.id);
     expect(ok).toMatchObject({ code: ChapCode.Success, id: ch.id });
@@ -32,9 +41,15 @@ describe('CHAP-MD5', () => {
   it('drops a response with the wrong identifier', () => {
     const s = server();
     const ch = s.start(0).send[0];
-    const value = chapMd5Response(ch.id, new TextEncoder().encode('s3cret'), ch.data.subarray(1, 17));
+    const value = chapMd5Response(
+      ch.id,
+      new TextEncoder().encode('s3cret'),
+      ch.data.subarray(1, 17),
+    );
     const data = new Uint8Array([16, ...value, ...new TextEncoder().encode('alice')]);
-    expect(s.receive({ code: ChapCode.Response, id: (ch.id + 1) & 0xff, data }, 1)).toEqual({ send: [] });
+    expect(s.receive({ code: ChapCode.Response, id: (ch.id + 1) & 0xff, data }, 1)).toEqual({
+      send: [],
+    });
     expect(s.stats.ignored).toBe(1);
     expect(s.receive({ code: ChapCode.Response, id: ch.id, data }, 2).result?.ok).toBe(true);
   });
@@ -42,13 +57,25 @@ describe('CHAP-MD5', () => {
   it('rejects a response value of the wrong size even if it is a prefix of the right one', () => {
     const s = server();
     const ch = s.start(0).send[0];
-    const value = chapMd5Response(ch.id, new TextEncoder().encode('s3cret'), ch.data.subarray(1, 17));
-    const data = new Uint8Array([15, ...value.subarray(0, 15), ...new TextEncoder().encode('alice')]);
+    const value = chapMd5Response(
+      ch.id,
+      new TextEncoder().encode('s3cret'),
+      ch.data.subarray(1, 17),
+    );
+    const data = new Uint8Array([
+      15,
+      ...value.subarray(0, 15),
+      ...new TextEncoder().encode('alice'),
+    ]);
     expect(s.receive({ code: ChapCode.Response, id: ch.id, data }, 1).result?.ok).toBe(false);
   });
 
   it('retransmits the same challenge when it is lost', () => {
-    const r = run(new ChapClient({ name: 'alice', secret: 's3cret' }), server(), (from, i) => from === 'server' && i === 0);
+    const r = run(
+      new ChapClient({ name: 'alice', secret: 's3cret' }),
+      server(),
+      (from, i) => from === 'server' && i === 0,
+    );
     expect(r.clientResults[0].ok).toBe(true);
     const challenges = r.wire.filter((w) => w.pkt.code === ChapCode.Challenge);
     expect(challenges.map((w) => w.at)).toEqual([0, 3000]);
@@ -56,7 +83,11 @@ describe('CHAP-MD5', () => {
   });
 
   it('retransmits the challenge when the response is lost', () => {
-    const r = run(new ChapClient({ name: 'alice', secret: 's3cret' }), server(), (from, i) => from === 'client' && i === 0);
+    const r = run(
+      new ChapClient({ name: 'alice', secret: 's3cret' }),
+      server(),
+      (from, i) => from === 'client' && i === 0,
+    );
     expect(r.clientResults[0].ok).toBe(true);
     expect(r.serverResults.length).toBe(1);
   });
@@ -79,9 +110,15 @@ describe('CHAP-MD5', () => {
 
   it('gives up after 10 unanswered challenges (chap-max-challenge)', () => {
     const s = server();
-    const r = run(new ChapClient({ name: 'alice', secret: 's3cret', timeoutMs: 0 }), s, (from) => from === 'server');
+    const r = run(
+      new ChapClient({ name: 'alice', secret: 's3cret', timeoutMs: 0 }),
+      s,
+      (from) => from === 'server',
+    );
     expect(r.wire.length).toBe(10);
-    expect(r.serverResults).toEqual([{ ok: false, message: 'Peer failed to respond to CHAP challenge' }]);
+    expect(r.serverResults).toEqual([
+      { ok: false, message: 'Peer failed to respond to CHAP challenge' },
+    ]);
     expect(r.endMs).toBe(30_000);
     expect(s.nextDeadline()).toBeNull();
   });
@@ -90,7 +127,10 @@ describe('CHAP-MD5', () => {
     const c = new ChapClient({ name: 'alice', secret: 's3cret', timeoutMs: 1000 });
     c.start(0);
     expect(c.nextDeadline()).toBe(1000);
-    expect(c.handleTimeout(1000).result).toEqual({ ok: false, message: 'No CHAP success or failure received from peer' });
+    expect(c.handleTimeout(1000).result).toEqual({
+      ok: false,
+      message: 'No CHAP success or failure received from peer',
+    });
   });
 
   it('client answers re-challenges; server re-challenges every rechallengeMs', () => {
@@ -108,7 +148,12 @@ describe('CHAP-MD5', () => {
 
   it('reports a failed re-challenge', () => {
     let secret = 's3cret';
-    const s = new ChapServer({ name: 'gw', secretFor: () => secret, random32: counter(3), rechallengeMs: 1000 });
+    const s = new ChapServer({
+      name: 'gw',
+      secretFor: () => secret,
+      random32: counter(3),
+      rechallengeMs: 1000,
+    });
     const c = new ChapClient({ name: 'alice', secret: 's3cret' });
     c.start(0);
     const ch1 = s.start(0).send[0];
@@ -124,16 +169,24 @@ describe('CHAP-MD5', () => {
 
   it('client ignores status packets for another id and packets before start', () => {
     const c = new ChapClient({ name: 'alice', secret: 's3cret' });
-    expect(c.receive({ code: ChapCode.Challenge, id: 1, data: new Uint8Array([1, 0]) }, 0)).toEqual({ send: [] });
+    expect(c.receive({ code: ChapCode.Challenge, id: 1, data: new Uint8Array([1, 0]) }, 0)).toEqual(
+      { send: [] },
+    );
     c.start(0);
-    expect(c.receive({ code: ChapCode.Success, id: 1, data: new Uint8Array(0) }, 0)).toEqual({ send: [] });
-    expect(c.receive({ code: ChapCode.Challenge, id: 1, data: new Uint8Array([5, 1]) }, 0)).toEqual({ send: [] });
+    expect(c.receive({ code: ChapCode.Success, id: 1, data: new Uint8Array(0) }, 0)).toEqual({
+      send: [],
+    });
+    expect(c.receive({ code: ChapCode.Challenge, id: 1, data: new Uint8Array([5, 1]) }, 0)).toEqual(
+      { send: [] },
+    );
     expect(c.receive({ code: 9, id: 1, data: new Uint8Array(0) }, 0)).toEqual({ send: [] });
     expect(c.stats).toMatchObject({ received: 4, ignored: 3, malformed: 1 });
   });
 
   it('computes MD5(id ‖ secret ‖ challenge)', () => {
     const ch = new Uint8Array([1, 2, 3]);
-    expect(chapMd5Response(0x42, new Uint8Array([9]), ch)).toEqual(md5(new Uint8Array([0x42, 9, 1, 2, 3])));
+    expect(chapMd5Response(0x42, new Uint8Array([9]), ch)).toEqual(
+      md5(new Uint8Array([0x42, 9, 1, 2, 3])),
+    );
   });
 });

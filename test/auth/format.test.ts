@@ -17,16 +17,22 @@ describe('pppd debug formatting', () => {
   });
 
   it('prints trailing PAP bytes and malformed requests in hex', () => {
-    expect(formatPap({ code: 2, id: 1, data: b(2, 0x6f, 0x6b, 0xaa) })).toBe('AuthAck id=0x1 "ok" aa');
+    expect(formatPap({ code: 2, id: 1, data: b(2, 0x6f, 0x6b, 0xaa) })).toBe(
+      'AuthAck id=0x1 "ok" aa',
+    );
     expect(formatPap({ code: 1, id: 1, data: b(9, 0x61) })).toBe('AuthReq id=0x1 09 61');
     expect(formatPap({ code: 3, id: 2, data: b() })).toBe('AuthNak id=0x2');
     expect(formatPap({ code: 7, id: 255, data: b(1) })).toBe('code=0x7 id=0xff 01');
   });
 
   it('prints CHAP packets like chap_print_pkt', () => {
-    expect(formatChap({ code: 4, id: 3, data: new TextEncoder().encode('Access denied') })).toBe('Failure id=0x3 "Access denied"');
+    expect(formatChap({ code: 4, id: 3, data: new TextEncoder().encode('Access denied') })).toBe(
+      'Failure id=0x3 "Access denied"',
+    );
     expect(formatChap({ code: 3, id: 3, data: b() })).toBe('Success id=0x3 ""');
-    expect(formatChap({ code: 1, id: 1, data: b(2, 0xab, 0xcd) })).toBe('Challenge id=0x1 <abcd>, name = ""');
+    expect(formatChap({ code: 1, id: 1, data: b(2, 0xab, 0xcd) })).toBe(
+      'Challenge id=0x1 <abcd>, name = ""',
+    );
     expect(formatChap({ code: 1, id: 1, data: b(5, 1) })).toBe('Challenge id=0x1');
     expect(formatChap({ code: 9, id: 1, data: b(1, 2) })).toBe('code=0x9 id=0x1 01 02');
   });

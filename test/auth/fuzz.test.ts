@@ -32,7 +32,12 @@ function machines() {
     new PapClient({ user: 'alice', password: 's3cret' }),
     new PapServer({ verify: (u, p) => u === 'alice' && p === 's3cret' }),
     new ChapClient({ name: 'alice', secret: 's3cret' }),
-    new ChapServer({ name: 'gw', secretFor: () => 's3cret', random32: counter(5), rechallengeMs: 20_000 }),
+    new ChapServer({
+      name: 'gw',
+      secretFor: () => 's3cret',
+      random32: counter(5),
+      rechallengeMs: 20_000,
+    }),
   ];
 }
 

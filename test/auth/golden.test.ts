@@ -31,7 +31,12 @@ describe('PAP capture (shared/interop/pap)', () => {
   it('holds one AuthReq from A and one AuthAck from B', () => {
     expect(aToB.length).toBe(1);
     expect(bToA.length).toBe(1);
-    expect(hex(aToB[0].raw)).toBe(`01010011 05${hex(new TextEncoder().encode('alice'))}06${hex(new TextEncoder().encode('s3cret'))}`.replace(/ /g, ''));
+    expect(hex(aToB[0].raw)).toBe(
+      `01010011 05${hex(new TextEncoder().encode('alice'))}06${hex(new TextEncoder().encode('s3cret'))}`.replace(
+        / /g,
+        '',
+      ),
+    );
   });
 
   it('formats like pppd (password hidden instead of show-password)', () => {
@@ -54,7 +59,11 @@ describe('PAP capture (shared/interop/pap)', () => {
     s.start(0);
     const step = s.receive(aToB[0].pkt, 10);
     expect(hex(encodeAuthPacket(step.send[0]))).toBe(hex(bToA[0].raw));
-    expect(step.result).toEqual({ ok: true, message: 'PAP peer authentication succeeded for alice', peerName: 'alice' });
+    expect(step.result).toEqual({
+      ok: true,
+      message: 'PAP peer authentication succeeded for alice',
+      peerName: 'alice',
+    });
   });
 
   it('PapClient accepts the captured AuthAck', () => {
@@ -76,10 +85,17 @@ describe('CHAP capture (shared/interop/chap)', () => {
   });
 
   it('formats every packet exactly like the pppd logs', () => {
-    expect(sentLines('chap', 'b.log', 'CHAP')).toEqual([formatChap(challenge.pkt), formatChap(success.pkt)]);
+    expect(sentLines('chap', 'b.log', 'CHAP')).toEqual([
+      formatChap(challenge.pkt),
+      formatChap(success.pkt),
+    ]);
     expect(sentLines('chap', 'a.log', 'CHAP')).toEqual([formatChap(response.pkt)]);
-    expect(formatChap(challenge.pkt)).toBe('Challenge id=0xc0 <ec3ea8cbaf862afe64f0e64aeb233339>, name = "pppd-vm"');
-    expect(formatChap(response.pkt)).toBe('Response id=0xc0 <d93e58505cfde6159051556398b62b4e>, name = "alice"');
+    expect(formatChap(challenge.pkt)).toBe(
+      'Challenge id=0xc0 <ec3ea8cbaf862afe64f0e64aeb233339>, name = "pppd-vm"',
+    );
+    expect(formatChap(response.pkt)).toBe(
+      'Response id=0xc0 <d93e58505cfde6159051556398b62b4e>, name = "alice"',
+    );
     expect(formatChap(success.pkt)).toBe('Success id=0xc0 "Access granted"');
   });
 
@@ -94,11 +110,19 @@ describe('CHAP capture (shared/interop/chap)', () => {
   it('ChapServer reproduces the captured Challenge and accepts the captured Response', () => {
     // random32 #1 → id 0xc0; #2..#5 → challenge bytes, little-endian per word.
     const words = [0xc0, 0xcba83eec, 0xfe2a86af, 0x4ae6f064, 0x393323eb];
-    const s = new ChapServer({ name: 'pppd-vm', secretFor: (n) => (n === 'alice' ? 's3cret' : null), random32: () => words.shift() as number });
+    const s = new ChapServer({
+      name: 'pppd-vm',
+      secretFor: (n) => (n === 'alice' ? 's3cret' : null),
+      random32: () => words.shift() as number,
+    });
     const start = s.start(0);
     expect(hex(encodeAuthPacket(start.send[0]))).toBe(hex(challenge.raw));
     const step = s.receive(response.pkt, 50);
     expect(hex(encodeAuthPacket(step.send[0]))).toBe(hex(success.raw));
-    expect(step.result).toEqual({ ok: true, message: 'CHAP peer authentication succeeded for alice', peerName: 'alice' });
+    expect(step.result).toEqual({
+      ok: true,
+      message: 'CHAP peer authentication succeeded for alice',
+      peerName: 'alice',
+    });
   });
 });

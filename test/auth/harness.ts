@@ -45,7 +45,9 @@ export function run(
       const { to, pkt } = queue.shift() as { to: 'client' | 'server'; pkt: AuthPacket };
       apply(to, (to === 'client' ? client : server).receive(pkt, now));
     }
-    const dl = [client.nextDeadline(), server.nextDeadline()].filter((d): d is number => d !== null);
+    const dl = [client.nextDeadline(), server.nextDeadline()].filter(
+      (d): d is number => d !== null,
+    );
     if (dl.length === 0) break;
     now = Math.min(...dl);
     if (now > untilMs) break;

@@ -12,8 +12,14 @@ describe('md5', () => {
     ['abc', '900150983cd24fb0d6963f7d28e17f72'],
     ['message digest', 'f96b697d7cb7938d525a2f31aaf161d0'],
     ['abcdefghijklmnopqrstuvwxyz', 'c3fcd3d76192e4007dfb496cca67e13b'],
-    ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 'd174ab98d277d9f5a5611c2c9f419d9f'],
-    ['12345678901234567890123456789012345678901234567890123456789012345678901234567890', '57edf4a22be3c955ac49da2e2107b67a'],
+    [
+      'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+      'd174ab98d277d9f5a5611c2c9f419d9f',
+    ],
+    [
+      '12345678901234567890123456789012345678901234567890123456789012345678901234567890',
+      '57edf4a22be3c955ac49da2e2107b67a',
+    ],
   ];
   for (const [input, digest] of vectors) {
     it(`matches the RFC 1321 vector for "${input.slice(0, 20)}"`, () => {
@@ -29,7 +35,11 @@ describe('md5', () => {
   });
 
   it('verifies the CHAP response captured from pppd 2.4.9', () => {
-    const input = new Uint8Array([0xc0, ...enc('s3cret'), ...fromHex('ec3ea8cbaf862afe64f0e64aeb233339')]);
+    const input = new Uint8Array([
+      0xc0,
+      ...enc('s3cret'),
+      ...fromHex('ec3ea8cbaf862afe64f0e64aeb233339'),
+    ]);
     expect(hex(md5(input))).toBe('d93e58505cfde6159051556398b62b4e');
   });
 });

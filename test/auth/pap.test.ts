@@ -9,8 +9,13 @@ describe('PAP', () => {
   it('authenticates a client with the right password', () => {
     const r = run(new PapClient({ user: 'alice', password: 's3cret' }), new PapServer({ verify }));
     expect(r.clientResults).toEqual([{ ok: true, message: 'Login ok' }]);
-    expect(r.serverResults).toEqual([{ ok: true, message: 'PAP peer authentication succeeded for alice', peerName: 'alice' }]);
-    expect(r.wire.map((w) => formatPap(w.pkt))).toEqual(['AuthReq id=0x1 user="alice" password=<hidden>', 'AuthAck id=0x1 "Login ok"']);
+    expect(r.serverResults).toEqual([
+      { ok: true, message: 'PAP peer authentication succeeded for alice', peerName: 'alice' },
+    ]);
+    expect(r.wire.map((w) => formatPap(w.pkt))).toEqual([
+      'AuthReq id=0x1 user="alice" password=<hidden>',
+      'AuthAck id=0x1 "Login ok"',
+    ]);
   });
 
   it('rejects a wrong password with AuthNak "Login incorrect"', () => {
@@ -22,21 +27,35 @@ describe('PAP', () => {
   });
 
   it('rejects an unknown user', () => {
-    const r = run(new PapClient({ user: 'mallory', password: 's3cret' }), new PapServer({ verify }));
+    const r = run(
+      new PapClient({ user: 'mallory', password: 's3cret' }),
+      new PapServer({ verify }),
+    );
     expect(r.clientResults[0].ok).toBe(false);
     expect(r.serverResults[0].ok).toBe(false);
   });
 
   it('retransmits a lost AuthReq after 3 s with a new id', () => {
-    const r = run(new PapClient({ user: 'alice', password: 's3cret' }), new PapServer({ verify }), (from, i) => from === 'client' && i === 0);
+    const r = run(
+      new PapClient({ user: 'alice', password: 's3cret' }),
+      new PapServer({ verify }),
+      (from, i) => from === 'client' && i === 0,
+    );
     expect(r.clientResults).toEqual([{ ok: true, message: 'Login ok' }]);
     const reqs = r.wire.filter((w) => w.from === 'client');
-    expect(reqs.map((w) => [w.pkt.id, w.at])).toEqual([[1, 0], [2, 3000]]);
+    expect(reqs.map((w) => [w.pkt.id, w.at])).toEqual([
+      [1, 0],
+      [2, 3000],
+    ]);
   });
 
   it('repeats the verdict when the AuthAck was lost', () => {
     const server = new PapServer({ verify });
-    const r = run(new PapClient({ user: 'alice', password: 's3cret' }), server, (from, i) => from === 'server' && i === 0);
+    const r = run(
+      new PapClient({ user: 'alice', password: 's3cret' }),
+      server,
+      (from, i) => from === 'server' && i === 0,
+    );
     expect(r.clientResults).toEqual([{ ok: true, message: 'Login ok' }]);
     expect(r.serverResults.length).toBe(1); // the repeat does not re-report
     expect(r.wire.filter((w) => w.from === 'server').map((w) => w.pkt.id)).toEqual([1, 2]);
@@ -46,7 +65,9 @@ describe('PAP', () => {
     const client = new PapClient({ user: 'alice', password: 's3cret' });
     const r = run(client, new PapServer({ verify, timeoutMs: 0 }), (from) => from === 'client');
     expect(r.wire.filter((w) => w.from === 'client').length).toBe(10);
-    expect(r.clientResults).toEqual([{ ok: false, message: 'No response to PAP authenticate-requests' }]);
+    expect(r.clientResults).toEqual([
+      { ok: false, message: 'No response to PAP authenticate-requests' },
+    ]);
     expect(r.endMs).toBe(30_000);
     expect(client.nextDeadline()).toBeNull();
     expect(client.stats.retransmits).toBe(9);
@@ -72,13 +93,23 @@ describe('PAP', () => {
   it('ignores stale and unexpected replies', () => {
     const c = new PapClient({ user: 'alice', password: 's3cret' });
     c.start(0);
-    expect(c.receive({ code: PapCode.AuthAck, id: 9, data: new Uint8Array([0]) }, 1)).toEqual({ send: [] });
-    expect(c.receive({ code: PapCode.AuthReq, id: 1, data: new Uint8Array([0, 0]) }, 1)).toEqual({ send: [] });
-    expect(c.receive({ code: PapCode.AuthAck, id: 1, data: new Uint8Array([5, 1]) }, 1)).toEqual({ send: [] }); // short message
+    expect(c.receive({ code: PapCode.AuthAck, id: 9, data: new Uint8Array([0]) }, 1)).toEqual({
+      send: [],
+    });
+    expect(c.receive({ code: PapCode.AuthReq, id: 1, data: new Uint8Array([0, 0]) }, 1)).toEqual({
+      send: [],
+    });
+    expect(c.receive({ code: PapCode.AuthAck, id: 1, data: new Uint8Array([5, 1]) }, 1)).toEqual({
+      send: [],
+    }); // short message
     expect(c.stats).toMatchObject({ received: 3, ignored: 2, malformed: 1 });
     // pppd takes an Ack without Msg-Length as an empty message.
-    expect(c.receive({ code: PapCode.AuthAck, id: 1, data: new Uint8Array(0) }, 2).result?.ok).toBe(true);
-    expect(c.receive({ code: PapCode.AuthAck, id: 1, data: new Uint8Array(0) }, 3)).toEqual({ send: [] });
+    expect(c.receive({ code: PapCode.AuthAck, id: 1, data: new Uint8Array(0) }, 2).result?.ok).toBe(
+      true,
+    );
+    expect(c.receive({ code: PapCode.AuthAck, id: 1, data: new Uint8Array(0) }, 3)).toEqual({
+      send: [],
+    });
   });
 
   it('server ignores requests before start and malformed requests', () => {
@@ -86,7 +117,9 @@ describe('PAP', () => {
     const good = { code: PapCode.AuthReq, id: 1, data: new Uint8Array([1, 0x61, 1, 0x62]) };
     expect(s.receive(good, 0)).toEqual({ send: [] });
     s.start(0);
-    expect(s.receive({ code: PapCode.AuthReq, id: 1, data: new Uint8Array([3, 0x61]) }, 0)).toEqual({ send: [] });
+    expect(s.receive({ code: PapCode.AuthReq, id: 1, data: new Uint8Array([3, 0x61]) }, 0)).toEqual(
+      { send: [] },
+    );
     expect(s.stats).toMatchObject({ ignored: 1, malformed: 1 });
   });
 
@@ -97,7 +130,10 @@ describe('PAP', () => {
       },
     });
     s.start(0);
-    const step = s.receive({ code: PapCode.AuthReq, id: 7, data: new Uint8Array([1, 0x61, 1, 0x62]) }, 0);
+    const step = s.receive(
+      { code: PapCode.AuthReq, id: 7, data: new Uint8Array([1, 0x61, 1, 0x62]) },
+      0,
+    );
     expect(step.send[0]).toMatchObject({ code: PapCode.AuthNak, id: 7 });
     expect(step.result?.ok).toBe(false);
   });
