@@ -1,0 +1,68 @@
+/** A human summary of a loaded config, for `ts-vpn up --check` and logs. Never prints secrets. */
+import type { PeerConfig } from './peer.js';
+import type { ServerConfig } from './server.js';
+
+const s = (ms: number) => `${ms / 1000} s`;
+
+export function describeConfig(cfg: PeerConfig | ServerConfig): string {
+  const lines: string[] = [];
+  if (cfg.kind === 'peer') {
+    const { ssh, ppp } = cfg;
+    const hk = ssh.hostKey;
+    lines.push(`tunnel "${cfg.name}" (${cfg.source})`);
+    lines.push(
+      `  ssh: ${ssh.user}@${ssh.host}:${ssh.port}, keys: ${ssh.identityFiles.length ? ssh.identityFiles.join(', ') : 'none'}, agent: ${ssh.agent === false ? 'off' : ssh.agent}${ssh.passphraseFile ? ', passphrase from file' : ''}`,
+    );
+    lines.push(
+      `  host key: ${hk.fingerprints.length ? `pinned ${hk.fingerprints.join(', ')}` : `known_hosts ${hk.knownHostsFiles.join(', ')}`}${hk.acceptNew ? ' (accept-new)' : ''}`,
+    );
+    lines.push(
+      `  ssh keepalive ${s(ssh.keepaliveIntervalMs)} x${ssh.keepaliveCountMax}, connect timeout ${s(ssh.connectTimeoutMs)}, ciphers ${ssh.ciphers.join(', ')}`,
+    );
+    lines.push(
+      `  remote: ${cfg.remote.command} (${cfg.remote.kind}${cfg.remote.kindDetected ? ', detected' : ''})`,
+    );
+    lines.push(
+      `  ppp: local ${ppp.localAddress ?? 'ask'} (accept ${ppp.acceptLocal.join(', ')}), peer ${ppp.peerAddress ?? 'ask'} (accept ${ppp.acceptPeer.join(', ')})`,
+    );
+    lines.push(
+      `  ppp: mru ${ppp.mru}, accm 0x${ppp.accm.toString(16)}, echo ${ppp.echoIntervalMs ? `${s(ppp.echoIntervalMs)} x${ppp.echoFailures}` : 'off'}, ipv6 ${ppp.ipv6 ? 'on' : 'off'}, peer dns ${ppp.usePeerDns ? `on → ${cfg.dns.writeTo}` : 'off'}${ppp.debug ? ', debug' : ''}`,
+    );
+    if (ppp.auth)
+      lines.push(
+        `  ppp auth: user ${ppp.auth.user}, password ${ppp.auth.passwordFile ? `from ${ppp.auth.passwordFile}` : 'inline'} (hidden)`,
+      );
+    lines.push(
+      `  interface: ${cfg.tunnel.interface}${cfg.tunnel.mtu ? `, mtu ${cfg.tunnel.mtu}` : ''}${cfg.tunnel.metric !== null ? `, metric ${cfg.tunnel.metric}` : ''}`,
+    );
+    lines.push(
+      `  routes: ${[...(cfg.defaultRoute ? ['default (host route to the SSH server kept)'] : []), ...cfg.routes].join(', ') || 'none'}`,
+    );
+    const rc = cfg.reconnect;
+    lines.push(
+      `  reconnect: ${rc.enabled ? `on, holdoff ${s(rc.holdoffMs)}, backoff up to ${s(rc.maxBackoffMs)}, ${rc.maxFail ? `give up after ${rc.maxFail} failures` : 'forever'}` : 'off'}`,
+    );
+    if (cfg.hooks.up || cfg.hooks.down)
+      lines.push(
+        `  hooks: up ${cfg.hooks.up ?? '-'}, down ${cfg.hooks.down ?? '-'} (timeout ${s(cfg.hooks.timeoutMs)})`,
+      );
+  } else {
+    lines.push(`ts-vpn serve (${cfg.source})`);
+    lines.push(
+      `  addresses: server ${cfg.localAddress}, clients ${cfg.pool ? `from pool ${cfg.pool}` : cfg.peerAddress}, max ${cfg.maxSessions} session(s)`,
+    );
+    lines.push(`  dns offered: ${cfg.dns.join(', ') || 'none'}`);
+    lines.push(
+      `  routes to clients: ${cfg.routes.join(', ') || 'none'}; client routes allowed: ${cfg.allowClientRoutes.join(', ') || 'none'}`,
+    );
+    lines.push(
+      `  ppp: mru ${cfg.mru}, echo ${cfg.echoIntervalMs ? `${s(cfg.echoIntervalMs)} x${cfg.echoFailures}` : 'off'}, ipv6 ${cfg.ipv6 ? 'on' : 'off'}${cfg.debug ? ', debug' : ''}`,
+    );
+    lines.push(
+      `  auth: ${cfg.auth.require}${cfg.auth.require !== 'none' ? ` as "${cfg.auth.name}", users: ${cfg.auth.users.map((u) => u.user).join(', ')}` : ''}`,
+    );
+    lines.push(`  state dir: ${cfg.stateDir}`);
+  }
+  for (const w of cfg.warnings) lines.push(`  warning: ${w}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,58 @@
+/**
+ * Configuration errors: every problem names the YAML field path (kebab-case keys,
+ * `routes[1]`, `ssh.identity-files[0]`), what is wrong and, where useful, the fix.
+ */
+
+/** One problem in a configuration file. */
+export interface ConfigIssue {
+  /** YAML path as written by the user, e.g. `ssh.port`, `routes[1]`; '' for the whole file. */
+  path: string;
+  message: string;
+  /** 1-based line in the source file, when known. */
+  line?: number;
+}
+
+/** Formats an issue as `peer.yaml:7 ssh.port: expected an integer 1-65535, got 0`. */
+export function formatIssue(source: string, issue: ConfigIssue): string {
+  const where = issue.line !== undefined ? `${source}:${issue.line}` : source;
+  return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+}
+
+/** Thrown for any invalid configuration; the CLI exits with `exitCode` (2, "nothing was changed"). */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID' as const;
+  readonly exitCode = 2 as const;
+  readonly source: string;
+  readonly issues: ConfigIssue[];
+
+  constructor(source: string, issues: ConfigIssue[]) {
+    super(issues.map((i) => formatIssue(source, i)).join('\n'));
+    this.name = 'ConfigError';
+    this.source = source;
+    this.issues = issues;
+  }
+}
+
+/**
+ * A secret value (password, passphrase): prints as `<hidden>` through String(),
+ * JSON.stringify and util.inspect, so a logged config never leaks it.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  /** The secret itself; call only where it is used (PAP/CHAP, key decryption). */
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '<hidden>';
+  }
+  toJSON(): string {
+    return '<hidden>';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'Secret(<hidden>)';
+  }
+}
