@@ -129,3 +129,8 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;
 }
+
+/** Constant-time equality of two secrets (for `PapServer` `verify` callbacks). */
+export function secretsEqual(a: string, b: string): boolean {
+  return constantTimeEqual(utf8(a), utf8(b));
+}

@@ -37,3 +37,14 @@ describe('pppd debug formatting', () => {
     expect(formatChap({ code: 9, id: 1, data: b(1, 2) })).toBe('code=0x9 id=0x1 01 02');
   });
 });
+
+describe('secretsEqual', () => {
+  it('compares secrets by their UTF-8 bytes', async () => {
+    const { secretsEqual } = await import('../../src/auth/index.js');
+    expect(secretsEqual('s3cret', 's3cret')).toBe(true);
+    expect(secretsEqual('s3cret', 's3creT')).toBe(false);
+    expect(secretsEqual('s3cret', 's3cret ')).toBe(false);
+    expect(secretsEqual('', '')).toBe(true);
+    expect(secretsEqual('é', 'e\u0301')).toBe(false);
+  });
+});
