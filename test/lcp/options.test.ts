@@ -1,0 +1,42 @@
+/** Golden vectors for every LCP option codec: bytes → value → text, and value → bytes. */
+
+import { describe, expect, it } from 'vitest';
+import { fromHex } from '../../src/ppp/bytes.js';
+import { formatOption } from '../../src/ppp/options.js';
+import { LCP_OPTIONS, LcpOpt } from '../../src/lcp/options.js';
+
+const VECTORS: [string, number, string, string][] = [
+  // name, type, data hex, pppd text
+  ['mru', LcpOpt.MRU, '01 28', '<mru 296>'],
+  ['asyncmap', LcpOpt.ACCM, '00 0a 00 00', '<asyncmap 0xa0000>'],
+  ['asyncmap 0', LcpOpt.ACCM, '00 00 00 00', '<asyncmap 0x0>'],
+  ['auth pap', LcpOpt.AuthProtocol, 'c0 23', '<auth pap>'],
+  ['auth chap', LcpOpt.AuthProtocol, 'c2 23 05', '<auth chap MD5>'],
+  ['auth chap ms-v2', LcpOpt.AuthProtocol, 'c2 23 81', '<auth chap MS-v2>'],
+  ['auth eap', LcpOpt.AuthProtocol, 'c2 27', '<auth eap>'],
+  ['magic', LcpOpt.MagicNumber, '0d 08 17 0b', '<magic 0xd08170b>'],
+  ['pcomp', LcpOpt.PFC, '', '<pcomp>'],
+  ['accomp', LcpOpt.ACFC, '', '<accomp>'],
+  ['quality', LcpOpt.QualityProtocol, 'c0 25 00 00 00 64', '<quality lqr 00 00 00 64>'],
+  ['callback', LcpOpt.Callback, '06', '<callback CBCP>'],
+  ['mrru', LcpOpt.MRRU, '05 dc', '<mrru 1500>'],
+];
+
+describe('LCP option codecs', () => {
+  for (const [name, type, hex, text] of VECTORS) {
+    it(`${name}: parse, print and emit`, () => {
+      const data = fromHex(hex);
+      const codec = LCP_OPTIONS.get(type)!;
+      const value = codec.parse(data);
+      expect(value).not.toBeNull();
+      expect(formatOption(LCP_OPTIONS, type, data)).toBe(` ${text}`);
+      if (name !== 'quality') expect(codec.emit(value)).toEqual(data);
+    });
+  }
+
+  it('prints a malformed or unknown option as hex like pppd', () => {
+    expect(formatOption(LCP_OPTIONS, LcpOpt.MRU, fromHex('05'))).toBe(' < 01 03 05>');
+    expect(formatOption(LCP_OPTIONS, 0x42, fromHex('aa bb'))).toBe(' < 42 04 aa bb>');
+    expect(formatOption(LCP_OPTIONS, LcpOpt.PFC, fromHex('00'))).toBe(' < 07 03 00>');
+  });
+});
