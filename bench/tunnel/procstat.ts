@@ -1,0 +1,113 @@
+/**
+ * /proc accounting for the tunnel processes: CPU ticks (utime+stime, plus the reaped
+ * children's cutime+cstime so a short-lived far-end command such as `cat` is counted by
+ * its sshd parent), peak RSS (VmHWM), and the process tree under a pid.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let clkTck = 0;
+export function ticksPerSecond(): number {
+  if (clkTck) return clkTck;
+  try {
+    clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    clkTck = 100;
+  }
+  return clkTck;
+}
+
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** utime+stime+cutime+cstime in ticks. */
+  ticks: number;
+}
+
+export function readStat(pid: number): ProcStat | null {
+  let s: string;
+  try {
+    s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // comm may contain spaces and parentheses: split after the last ')'.
+  const close = s.lastIndexOf(')');
+  const comm = s.slice(s.indexOf('(') + 1, close);
+  const f = s.slice(close + 2).split(' ');
+  // f[0] = state (field 3); utime is field 14 → f[11]; stime f[12]; cutime f[13]; cstime f[14].
+  const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  return { pid, ppid: Number(f[1]), comm, ticks };
+}
+
+/** VmHWM (peak RSS) in bytes, or 0 when the process is gone. */
+export function peakRss(pid: number): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** VmRSS (current RSS) in bytes. */
+export function currentRss(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** All descendants of `root` (not `root` itself). */
+export function descendants(root: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const ent of readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    const st = readStat(Number(ent));
+    if (!st) continue;
+    const l = kids.get(st.ppid);
+    if (l) l.push(st.pid);
+    else kids.set(st.ppid, [st.pid]);
+  }
+  const out: number[] = [];
+  const stack = [...(kids.get(root) ?? [])];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return out;
+}
+
+/** A set of processes to account for: fixed pids and/or "every descendant of X". */
+export interface ProcGroup {
+  pids: () => number[];
+}
+
+export type TickSnapshot = Map<number, number>;
+
+export function snapshot(group: ProcGroup): TickSnapshot {
+  const m: TickSnapshot = new Map();
+  for (const pid of group.pids()) {
+    const st = readStat(pid);
+    if (st) m.set(pid, st.ticks);
+  }
+  return m;
+}
+
+/** CPU seconds used between two snapshots (processes born in between count fully). */
+export function cpuSeconds(before: TickSnapshot, after: TickSnapshot): number {
+  let t = 0;
+  for (const [pid, ticks] of after) t += ticks - (before.get(pid) ?? 0);
+  return t / ticksPerSecond();
+}
+
+/** Largest VmHWM in the group (bytes). */
+export function groupPeakRss(group: ProcGroup): number {
+  let m = 0;
+  for (const pid of group.pids()) m = Math.max(m, peakRss(pid));
+  return m;
+}
