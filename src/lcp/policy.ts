@@ -110,8 +110,8 @@ export class LcpPolicy implements FsmPolicy {
     a.negMagic = true;
     a.pfc = c.pfc;
     a.acfc = c.acfc;
+    // The magic number is drawn when the first negotiation starts (resetNegotiation).
     this.got.copyFrom(w);
-    this.got.magic = this.newMagic();
   }
 
   /** A fresh non-zero magic number. */
