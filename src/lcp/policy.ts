@@ -240,6 +240,11 @@ export class LcpPolicy implements FsmPolicy {
     return true;
   }
 
+  /** pppd: a Magic-Number Nak is never escalated to a Reject (loopback stays detectable). */
+  nakExempt(type: number): boolean {
+    return type === LcpOpt.MagicNumber;
+  }
+
   takeFatal(): string | null {
     const f = this.fatal;
     this.fatal = null;

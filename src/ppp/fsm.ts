@@ -371,7 +371,8 @@ export class Fsm {
     const rejects: RawOption[] = [];
     for (const o of options) {
       const v = p.onPeerOption(o.type, o.data);
-      if (v.kind === 'reject' || (v.kind === 'nak' && !nakAllowed)) rejects.push(o);
+      const forceReject = v.kind === 'nak' && !nakAllowed && !(p.nakExempt?.(o.type) ?? false);
+      if (v.kind === 'reject' || forceReject) rejects.push(o);
       else if (v.kind === 'nak') naks.push({ type: o.type, data: v.data });
     }
     if (rejects.length === 0 && p.missingOptions !== undefined) {

@@ -54,6 +54,12 @@ export interface FsmPolicy {
    * once the Nak loop limit is reached.
    */
   missingOptions?(nakAllowed: boolean): RawOption[];
+  /**
+   * Options whose Naks never turn into Rejects at the Max-Failure limit
+   * (pppd exempts the LCP Magic-Number, so a looped-back link keeps being
+   * detected instead of "agreeing" to run without magic numbers).
+   */
+  nakExempt?(type: number): boolean;
   /** The peer acked exactly our last request. */
   onAck(): void;
   /** The peer Nak'd these options; adjust `got`. False = invalid Nak, discard. */
