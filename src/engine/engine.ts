@@ -158,6 +158,15 @@ export class PppEngine implements FsmHost, AuthSink {
     this.now = nowMs;
     if (this.phaseValue === 'dead') return;
     this.lcp.close(nowMs, reason);
+    // From Stopped (silent, passive) or Closed the table goes to Closed without tlf:
+    // nothing more will happen on this link, so report it finished now.
+    if (this.lcp.state === FsmState.Closed && this.phase !== 'dead') {
+      this.downNcps(nowMs);
+      this.auth.stop();
+      this.echo.stop();
+      this.setPhase('dead');
+      this.emit({ type: 'finished', reason });
+    }
   }
 
   /** The transport is gone. */

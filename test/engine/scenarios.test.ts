@@ -43,6 +43,28 @@ describe('termination', () => {
     expect(eventsOf(l.a, 'finished')).toHaveLength(1);
   });
 
+  it('closing a silent engine that never heard from its peer finishes at once', () => {
+    const s = makeSide({ ...A, lcp: { silent: true } }, 'S');
+    s.engine.open(0);
+    expect(s.engine.takeOutput()).toBeNull();
+    s.engine.close(5);
+    expect(s.engine.takeEvents().filter((e) => e.type === 'finished')).toEqual([{ type: 'finished', reason: 'User request' }]);
+    expect(s.engine.phase).toBe('dead');
+  });
+
+  it('passive: keeps waiting after the requests time out, and answers a late peer', () => {
+    const l = new Link({ ...A, lcp: { passive: true } }, B);
+    l.connected = false;
+    l.a.engine.open(0);
+    l.runUntil(60_000);
+    expect(eventsOf(l.a, 'finished')).toEqual([]);
+    expect(l.a.engine.stats().states.lcp).toBe('Stopped');
+    l.connected = true;
+    l.b.engine.open(l.now);
+    l.runUntil(l.now + 10_000);
+    expect(eventsOf(l.a, 'ipv4-up')).toHaveLength(1);
+  });
+
   it('lowerDown reports finished at once', () => {
     const l = new Link(A, B);
     l.start(10_000);
