@@ -129,7 +129,10 @@ export class IpcpPolicy implements FsmPolicy {
       switch (o.type) {
         case IpcpOpt.IpAddress:
           g.negAddr = false;
-          if (g.addr === 0) this.fatal = 'IPCP: peer rejected the IP-Address option and we have no local address';
+          if (g.addr === 0) {
+            const hint = this.failureHint();
+            this.fatal = `IPCP: peer rejected the IP-Address option and we have no local address${hint !== null ? ` (${hint})` : ''}`;
+          }
           break;
         case IpcpOpt.PrimaryDns:
           g.negDns1 = false;
