@@ -1,0 +1,120 @@
+/** Help texts of `ts-vpn` and its commands. */
+import { EXIT_CODE_HELP } from './exit-codes.js';
+
+const GLOBAL = `Global options:
+  --debug                 log every PPP packet (pppd style) and show stack traces
+  --log-format text|json  log line format on stderr (default text)
+  --state-dir DIR         where running tunnels keep pid, state and control socket
+                          (default /run/ts-vpn)
+  -h, --help              help for a command`;
+
+export const HELP: Record<string, string> = {
+  main: `ts-vpn — PPP over SSH VPN
+
+Usage:
+  ts-vpn up <peer.yaml>          bring a tunnel up (foreground; needs root or CAP_NET_ADMIN)
+  ts-vpn serve [server.yaml]     far end: speak PPP on stdin/stdout (run by ssh)
+  ts-vpn check <file.yaml>       validate a peer or server config, print what it means
+  ts-vpn status [name] [--json]  show running tunnels
+  ts-vpn down [name]             stop a running tunnel gracefully
+  ts-vpn version                 print the version
+  ts-vpn help [command]          this text, or a command's
+
+Examples:
+  sudo ts-vpn up /etc/ts-vpn/office.yaml
+  ts-vpn check office.yaml
+  sudo ts-vpn status
+  sudo ts-vpn down office
+
+${GLOBAL}
+
+Configuration reference: docs/CONFIG.md
+
+${EXIT_CODE_HELP}`,
+
+  up: `Usage: ts-vpn up <peer.yaml> [--debug] [--log-format text|json] [--state-dir DIR]
+
+Connects to the SSH server (host key checked against known_hosts or a pinned
+fingerprint before authenticating), runs remote.command without a pty, negotiates
+PPP over the channel, creates the TUN interface, sets its addresses, MTU and routes,
+and carries traffic until interrupted. Runs in the foreground; logs go to stderr.
+
+Signals:
+  SIGINT, SIGTERM   graceful shutdown: LCP Terminate, routes and interface removed
+  SIGHUP            drop the link and reconnect now
+  SIGUSR1           toggle --debug
+
+Examples:
+  sudo ts-vpn up office.yaml
+  sudo ts-vpn up office.yaml --debug          # pppd-style packet log
+  sudo ts-vpn up office.yaml --log-format json
+
+${GLOBAL}
+
+${EXIT_CODE_HELP}`,
+
+  serve: `Usage: ts-vpn serve [server.yaml] [--config server.yaml] [--debug]
+
+The far end of a tunnel: speaks PPP on stdin/stdout, assigns the client an address
+from the pool (or the fixed peer-address), creates a TUN interface (tsvs0, tsvs1, …)
+and removes everything when the client goes away (stdin EOF, LCP Terminate or echo
+failure). Logs go to stderr, which the SSH client shows. Without a config file it
+serves 10.77.0.0/24 with 10.77.0.1 as its own address. Needs root or CAP_NET_ADMIN
+(e.g. through a narrow sudoers line).
+
+Examples:
+  # in the client's peer.yaml:
+  remote:
+    command: sudo ts-vpn serve /etc/ts-vpn/server.yaml
+  # with stock pppd as the client:
+  pppd pty "ssh gw sudo ts-vpn serve" noauth nodetach
+
+${GLOBAL}
+
+${EXIT_CODE_HELP}`,
+
+  check: `Usage: ts-vpn check <peer.yaml|server.yaml>
+
+Validates a configuration file (including key and secret file permissions, and
+known_hosts presence) and prints what it means. Changes nothing on the system.
+Exit code 0 when valid, 2 with one line per problem otherwise.
+
+Examples:
+  ts-vpn check office.yaml
+  ts-vpn check /etc/ts-vpn/server.yaml
+
+${GLOBAL}
+
+${EXIT_CODE_HELP}`,
+
+  status: `Usage: ts-vpn status [name] [--json]
+
+Shows running tunnels: phase, interface, addresses, routes, uptime, traffic, drops,
+errors, last LCP echo round trip and reconnects. Exit code 9 when none is running.
+
+Examples:
+  sudo ts-vpn status
+  sudo ts-vpn status office --json
+
+${GLOBAL}
+
+${EXIT_CODE_HELP}`,
+
+  down: `Usage: ts-vpn down [name]
+
+Asks a running tunnel to shut down gracefully (same as SIGTERM) and waits for it to
+finish. The name may be left out when only one tunnel runs.
+
+Examples:
+  sudo ts-vpn down office
+
+${GLOBAL}
+
+${EXIT_CODE_HELP}`,
+
+  version: `Usage: ts-vpn version
+
+Prints the ts-vpn version.`,
+
+  help: `Usage: ts-vpn help [command]`,
+};

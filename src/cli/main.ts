@@ -1,0 +1,355 @@
+#!/usr/bin/env node
+/**
+ * `ts-vpn` command line: up, serve, check, status, down, version, help.
+ * Signals and process exit live here, never in src/runtime.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, describeConfig, loadPeerConfig, loadServerConfig } from '../config/index.js';
+import { ClientTunnel, type TunnelExit, type TunnelStatus } from '../runtime/client.js';
+import { controlRequest } from '../runtime/control.js';
+import type { FailureKind } from '../runtime/errors.js';
+import { type LogFormat, Logger } from '../runtime/logger.js';
+import { ServeSession } from '../runtime/server.js';
+import { DEFAULT_STATE_ROOT, listTunnels, pidAlive, TunnelStateDir } from '../runtime/state-dir.js';
+import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { HELP } from './help.js';
+
+const OPTIONS = {
+  debug: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  'state-dir': { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+interface Globals {
+  debug: boolean;
+  logFormat: LogFormat;
+  stateRoot: string;
+}
+
+const KIND_EXIT: Record<FailureKind, ExitCodeValue> = {
+  ok: ExitCode.OK,
+  config: ExitCode.CONFIG,
+  connect: ExitCode.SSH_CONNECT,
+  'host-key': ExitCode.HOST_KEY,
+  auth: ExitCode.SSH_AUTH,
+  ppp: ExitCode.PPP_FAILED,
+  'link-lost': ExitCode.LINK_LOST,
+  system: ExitCode.SYSTEM,
+  busy: ExitCode.NOT_AVAILABLE,
+  internal: ExitCode.INTERNAL,
+};
+
+function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function errLine(text: string): void {
+  process.stderr.write(`ts-vpn: ${text}\n`);
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Exits once stderr/stdout are flushed. */
+function exit(code: number): never {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+  setTimeout(() => process.exit(code), 500).unref();
+  // Never returns: the process ends in the callbacks above.
+  return undefined as never;
+}
+
+function hasNetAdmin(): boolean {
+  if (process.getuid?.() === 0) return true;
+  try {
+    const m = /^CapEff:\s+([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m !== null && (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+function printConfigError(err: ConfigError): void {
+  for (const line of err.message.split('\n')) errLine(line);
+}
+
+function makeLogger(g: Globals, opts: { timestamps?: boolean; debug?: boolean } = {}): Logger {
+  return new Logger({ format: g.logFormat, debug: g.debug || (opts.debug ?? false), timestamps: opts.timestamps ?? true });
+}
+
+// ---- commands ----------------------------------------------------------------------------
+
+async function cmdUp(args: string[], g: Globals): Promise<number> {
+  if (args.length !== 1) throw new CliError(`up takes one peer.yaml (see "ts-vpn up --help")`, ExitCode.CONFIG, 'USAGE');
+  const cfg = await loadPeerConfig(args[0]);
+  if (!hasNetAdmin()) {
+    throw new CliError('ts-vpn up needs root or CAP_NET_ADMIN (it creates a TUN interface and routes); try sudo', ExitCode.SYSTEM, 'NOT_ROOT');
+  }
+  const log = makeLogger(g, { debug: cfg.ppp.debug });
+  for (const w of cfg.warnings) log.warn(w);
+  const tunnel = new ClientTunnel(cfg, { logger: log, stateRoot: g.stateRoot });
+  let signals = 0;
+  const onStop = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log.info(`${sig}: shutting down`);
+      void tunnel.close(sig === 'SIGINT' ? 'User request' : `Terminated (${sig})`);
+    } else if (signals >= 3) {
+      errLine(`${sig} again: exiting without cleaning up`);
+      process.exit(ExitCode.INTERNAL);
+    }
+  };
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', () => tunnel.reconnectNow());
+  process.on('SIGUSR1', () => {
+    log.debugEnabled = !log.debugEnabled;
+    log.info(`debug ${log.debugEnabled ? 'on' : 'off'} (SIGUSR1)`);
+  });
+  await tunnel.start().catch(() => undefined);
+  const result: TunnelExit = await tunnel.done;
+  if (result.kind === 'ok') log.info(`tunnel ${cfg.name} down: ${result.message}`);
+  else errLine(result.message);
+  return KIND_EXIT[result.kind];
+}
+
+async function cmdServe(args: string[], g: Globals, configOpt: string | undefined): Promise<number> {
+  if (args.length > 1 || (args.length === 1 && configOpt)) {
+    throw new CliError('serve takes at most one server.yaml (positional or --config)', ExitCode.CONFIG, 'USAGE');
+  }
+  const cfg = await loadServerConfig(configOpt ?? args[0]);
+  if (process.stdin.isTTY) {
+    throw new CliError(
+      'serve speaks PPP on stdin/stdout and is started over SSH (remote.command in peer.yaml, or pppd pty "ssh gw ts-vpn serve"); it does nothing on a terminal',
+      ExitCode.CONFIG,
+      'USAGE',
+    );
+  }
+  if (!hasNetAdmin()) {
+    throw new CliError('ts-vpn serve needs root or CAP_NET_ADMIN (it creates a TUN interface); run it with sudo', ExitCode.SYSTEM, 'NOT_ROOT');
+  }
+  // stdout carries PPP: every log line goes to stderr (the Logger default), without
+  // timestamps (the client prefixes them with its own).
+  const log = makeLogger(g, { timestamps: false, debug: cfg.debug });
+  for (const w of cfg.warnings) log.warn(`serve: ${w}`);
+  const session = new ServeSession(cfg, { logger: log });
+  const onStop = (sig: NodeJS.Signals) => void session.close(`Terminated (${sig})`);
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', onStop);
+  process.on('SIGUSR1', () => {
+    log.debugEnabled = !log.debugEnabled;
+  });
+  try {
+    session.start();
+  } catch {
+    /* reported through done */
+  }
+  const result = await session.done;
+  if (result.kind !== 'ok') errLine(result.message);
+  return KIND_EXIT[result.kind];
+}
+
+async function cmdCheck(args: string[]): Promise<number> {
+  if (args.length !== 1) throw new CliError('check takes one file (see "ts-vpn check --help")', ExitCode.CONFIG, 'USAGE');
+  const file = args[0];
+  let kind: 'peer' | 'server' = 'server';
+  try {
+    const doc = parseYaml(readFileSync(file, 'utf8')) as unknown;
+    if (doc && typeof doc === 'object' && ('ssh' in doc || 'remote' in doc || 'ppp' in doc || 'tunnel' in doc)) kind = 'peer';
+  } catch {
+    kind = /peer|client/i.test(file) ? 'peer' : 'server';
+  }
+  const cfg = kind === 'peer' ? await loadPeerConfig(file) : await loadServerConfig(file);
+  out(describeConfig(cfg));
+  out(`ok: ${file} is a valid ${kind === 'peer' ? 'peer (ts-vpn up)' : 'server (ts-vpn serve)'} configuration`);
+  return ExitCode.OK;
+}
+
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+function fmtDuration(msTotal: number): string {
+  const s = Math.floor(msTotal / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${m}m${s % 60}s` : m > 0 ? `${m}m${s % 60}s` : `${s}s`;
+}
+
+export function formatStatus(st: TunnelStatus): string {
+  const rows: [string, string][] = [
+    ['phase', `${st.phase}${st.phase === 'up' ? ` for ${fmtDuration(st.uptimeMs)}` : ''} (pid ${st.pid}, started ${st.startedAt})`],
+    ['remote', `${st.remote}${st.ssh.cipher ? ` (${st.ssh.cipher}, host key ${st.ssh.hostKey})` : ''}`],
+    ['interface', st.interface ? `${st.interface} ${st.local ?? '-'} → ${st.peer ?? '-'}${st.mtu ? `, mtu ${st.mtu}` : ''}` : '-'],
+    ['ipv6', st.ipv6 ? `${st.ipv6.local} → ${st.ipv6.peer}` : '-'],
+    ['dns', st.dns.length ? st.dns.join(', ') : '-'],
+    ['routes', st.routes.length ? st.routes.join(', ') : '-'],
+    ['sent', `${st.tx.packets} packets, ${fmtBytes(st.tx.bytes)}`],
+    ['received', `${st.rx.packets} packets, ${fmtBytes(st.rx.bytes)}`],
+    ['drops', `${st.drops}, errors ${st.errors}`],
+    ['echo', st.echo.lastRttMs !== null ? `rtt ${st.echo.lastRttMs} ms (${st.echo.answered}/${st.echo.sent} answered)` : `${st.echo.answered}/${st.echo.sent} answered`],
+    ['reconnects', String(st.reconnects)],
+  ];
+  return [`tunnel ${st.name}`, ...rows.map(([k, v]) => `  ${k.padEnd(11)}${v}`)].join('\n');
+}
+
+async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<number> {
+  if (args.length > 1) throw new CliError('status takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
+  const running = listTunnels(g.stateRoot).filter((t) => t.running && (args.length === 0 || t.name === args[0]));
+  if (running.length === 0) {
+    if (json) out('[]');
+    errLine(args.length ? `no tunnel named "${args[0]}" is running` : 'no tunnel is running');
+    return ExitCode.NOT_AVAILABLE;
+  }
+  const results: TunnelStatus[] = [];
+  let failed = false;
+  for (const t of running) {
+    try {
+      const r = await controlRequest(new TunnelStateDir(t.name, g.stateRoot).controlPath, { cmd: 'status' });
+      if (r.ok !== true) throw new Error(String(r.error));
+      results.push(r.status as TunnelStatus);
+    } catch (err) {
+      failed = true;
+      errLine(`tunnel ${t.name} (pid ${t.pid}): no answer on its control socket: ${(err as Error).message}`);
+    }
+  }
+  if (json) out(JSON.stringify(results, null, 2));
+  else out(results.map(formatStatus).join('\n\n'));
+  return failed ? ExitCode.NOT_AVAILABLE : ExitCode.OK;
+}
+
+async function cmdDown(args: string[], g: Globals): Promise<number> {
+  if (args.length > 1) throw new CliError('down takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
+  const running = listTunnels(g.stateRoot).filter((t) => t.running);
+  let target = running.find((t) => t.name === args[0]);
+  if (args.length === 0) {
+    if (running.length > 1) throw new CliError(`several tunnels are running (${running.map((t) => t.name).join(', ')}); name one`, ExitCode.CONFIG, 'USAGE');
+    target = running[0];
+  }
+  if (!target) {
+    errLine(args.length ? `no tunnel named "${args[0]}" is running` : 'no tunnel is running');
+    return ExitCode.NOT_AVAILABLE;
+  }
+  const r = await controlRequest(new TunnelStateDir(target.name, g.stateRoot).controlPath, { cmd: 'down' });
+  if (r.ok !== true) throw new CliError(`tunnel ${target.name}: ${String(r.error)}`, ExitCode.INTERNAL);
+  const deadline = Date.now() + 15_000;
+  while (target.pid !== null && pidAlive(target.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  if (target.pid !== null && pidAlive(target.pid)) {
+    errLine(`tunnel ${target.name} (pid ${target.pid}) is still shutting down`);
+    return ExitCode.INTERNAL;
+  }
+  out(`tunnel ${target.name} is down`);
+  return ExitCode.OK;
+}
+
+// ---- entry ---------------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<number> {
+  let debug = argv.includes('--debug');
+  try {
+    let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+    try {
+      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (err) {
+      const m = /Unknown option '([^']+)'/.exec((err as Error).message);
+      const msg = m ? `unknown option ${m[1]}` : (err as Error).message.split('\n')[0];
+      throw new CliError(`${msg} (see "ts-vpn help")`, ExitCode.CONFIG, 'USAGE');
+    }
+    const v = parsed.values;
+    debug = v.debug ?? false;
+    const [command, ...rest] = parsed.positionals;
+    const fmt = v['log-format'] ?? 'text';
+    if (fmt !== 'text' && fmt !== 'json') throw new CliError(`--log-format: expected text or json, got "${fmt}"`, ExitCode.CONFIG, 'USAGE');
+    const g: Globals = { debug, logFormat: fmt, stateRoot: v['state-dir'] ? join(v['state-dir']) : DEFAULT_STATE_ROOT };
+    if (v.version && !command) {
+      out(`ts-vpn ${version()}`);
+      return ExitCode.OK;
+    }
+    if (!command || command === 'help') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      if (topic && !HELP[topic]) throw new CliError(`no help for "${topic}"; commands: up, serve, check, status, down, version`, ExitCode.CONFIG, 'USAGE');
+      out(HELP[topic ?? 'main']);
+      return command || v.help ? ExitCode.OK : ExitCode.CONFIG;
+    }
+    if (!HELP[command]) throw new CliError(`unknown command "${command}"; commands: up, serve, check, status, down, version, help`, ExitCode.CONFIG, 'USAGE');
+    if (v.help) {
+      out(HELP[command]);
+      return ExitCode.OK;
+    }
+    switch (command) {
+      case 'up':
+        return await cmdUp(rest, g);
+      case 'serve':
+        return await cmdServe(rest, g, v.config);
+      case 'check':
+        return await cmdCheck(rest);
+      case 'status':
+        return await cmdStatus(rest, g, v.json ?? false);
+      case 'down':
+        return await cmdDown(rest, g);
+      case 'version':
+        out(`ts-vpn ${version()}`);
+        return ExitCode.OK;
+      default:
+        throw new CliError(`unknown command "${command}"`, ExitCode.CONFIG, 'USAGE');
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      printConfigError(err);
+      return ExitCode.CONFIG;
+    }
+    if (err instanceof CliError) {
+      errLine(err.message);
+      if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+      return err.exitCode;
+    }
+    errLine(`internal error: ${(err as Error)?.message ?? String(err)}${debug ? '' : ' (rerun with --debug for details)'}`);
+    if (debug && (err as Error)?.stack) process.stderr.write(`${(err as Error).stack}\n`);
+    return ExitCode.INTERNAL;
+  }
+}
+
+function invokedDirectly(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+const isMain = invokedDirectly();
+if (isMain) {
+  main(process.argv.slice(2)).then(exit, (err) => {
+    errLine(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    exit(ExitCode.INTERNAL);
+  });
+}

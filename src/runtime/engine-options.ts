@@ -1,0 +1,94 @@
+/**
+ * Config → PppEngine options, for both ends. The only place where peer.yaml /
+ * server.yaml PPP settings meet the engine's option names.
+ */
+import { randomBytes } from 'node:crypto';
+import type { PeerConfig, ServerConfig } from '../config/index.js';
+import type { EngineOptions } from '../engine/index.js';
+import { cidrContains } from '../tun/index.js';
+
+/** Cryptographic randomness for magic numbers, interface ids and challenges. */
+export function random32(): number {
+  return randomBytes(4).readUInt32BE(0);
+}
+
+/** A predicate "address lies in one of these prefixes" (IPv4 prefixes only count). */
+export function inAnyPrefix(prefixes: readonly string[]): (addr: string) => boolean {
+  const v4 = prefixes.filter((p) => !p.includes(':'));
+  return (addr) => v4.some((p) => cidrContains(p, addr));
+}
+
+/**
+ * Client engine options. `previousLocal` (after a reconnect) is asked for again:
+ * the far end may agree (same address, nothing to reconfigure) or assign another
+ * one that `accept-local` allows.
+ */
+export function clientEngineOptions(cfg: PeerConfig, log: (line: string) => void, previousLocal?: string | null): EngineOptions {
+  const p = cfg.ppp;
+  return {
+    random32,
+    log,
+    lcp: {
+      mru: p.mru,
+      accm: p.accm,
+      echoIntervalMs: p.echoIntervalMs,
+      echoFailures: p.echoFailures,
+      restartMs: p.restartMs,
+      maxConfigure: p.maxConfigure,
+      maxTerminate: p.maxTerminate,
+      maxFailure: p.maxFailure,
+    },
+    ipcp: {
+      local: p.localAddress ?? previousLocal ?? null,
+      peer: p.peerAddress,
+      acceptLocal: inAnyPrefix(p.acceptLocal),
+      acceptPeer: inAnyPrefix(p.acceptPeer),
+      requestDns: p.usePeerDns,
+    },
+    ipv6cp: p.ipv6 ? {} : false,
+    auth: p.auth?.password ? { user: p.auth.user, password: p.auth.password.reveal() } : {},
+  };
+}
+
+/** Server engine options: we assign `peer` and accept only what `acceptPeer` (policy) allows. */
+export function serverEngineOptions(
+  cfg: ServerConfig,
+  log: (line: string) => void,
+  peer: string,
+  acceptPeer: (addr: string) => boolean,
+): EngineOptions {
+  const users = new Map(cfg.auth.users.map((u) => [u.user, u.password?.reveal() ?? null]));
+  const require = cfg.auth.require === 'none' ? null : cfg.auth.require;
+  return {
+    random32,
+    log,
+    lcp: {
+      mru: cfg.mru,
+      echoIntervalMs: cfg.echoIntervalMs,
+      echoFailures: cfg.echoFailures,
+    },
+    ipcp: {
+      local: cfg.localAddress,
+      peer,
+      // The server's own address is fixed by its config: never take another one.
+      acceptLocal: (a) => a === cfg.localAddress,
+      acceptPeer,
+      dns: cfg.dns,
+      // pppd's IPCP Nak-loop limit.
+      maxFailure: 100,
+    },
+    ipv6cp: cfg.ipv6 ? {} : false,
+    auth:
+      require === null
+        ? {}
+        : {
+            require,
+            name: cfg.auth.name,
+            verify: (user, password) => {
+              const want = users.get(user);
+              return want !== undefined && want !== null && want === password;
+            },
+            secretFor: (name) => users.get(name) ?? null,
+          },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Why a tunnel could not start or ended. The runtime reports a `kind`; the CLI maps
+ * it to a process exit code (src/cli/exit-codes.ts), the library hands it to callers.
+ */
+import { isTransportError } from '../transport/index.js';
+import { TunError } from '../tun/index.js';
+import { StateError } from './state-dir.js';
+
+export type FailureKind =
+  /** Clean end: close(), `ts-vpn down`, a signal, or the far end hung up a serve session. */
+  | 'ok'
+  /** Bad configuration; nothing was changed. */
+  | 'config'
+  /** SSH server unreachable (DNS, refused, timeout) or the connection dropped before PPP. */
+  | 'connect'
+  /** Host key unknown, changed or revoked. */
+  | 'host-key'
+  /** SSH authentication failed. */
+  | 'auth'
+  /** PPP negotiation failed (LCP, PAP/CHAP, IPCP), or the far end refused / exited early. */
+  | 'ppp'
+  /** The link was lost and reconnecting is off or gave up. */
+  | 'link-lost'
+  /** Local system error: TUN, netlink, permissions. */
+  | 'system'
+  /** A tunnel with this name already runs. */
+  | 'busy'
+  /** A bug. */
+  | 'internal';
+
+export class TunnelError extends Error {
+  override readonly name = 'TunnelError';
+  constructor(
+    readonly kind: Exclude<FailureKind, 'ok'>,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Classifies any error thrown below the runtime. */
+export function toTunnelError(err: unknown): TunnelError {
+  if (err instanceof TunnelError) return err;
+  if (isTransportError(err)) {
+    switch (err.code) {
+      case 'HOST_KEY_UNKNOWN':
+      case 'HOST_KEY_MISMATCH':
+      case 'HOST_KEY_REVOKED':
+        return new TunnelError('host-key', err.message, { cause: err });
+      case 'AUTH_FAILED':
+      case 'IDENTITY_INVALID':
+        return new TunnelError('auth', err.message, { cause: err });
+      case 'EXEC_FAILED':
+        return new TunnelError('ppp', err.message, { cause: err });
+      default:
+        return new TunnelError('connect', err.message, { cause: err });
+    }
+  }
+  if (err instanceof TunError) return new TunnelError('system', err.message, { cause: err });
+  if (err instanceof StateError) {
+    return new TunnelError(err.code === 'ALREADY_RUNNING' ? 'busy' : 'system', err.message, { cause: err });
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+    return new TunnelError('system', e.message, { cause: err });
+  }
+  if (e && (e as { code?: string }).code === 'CONFIG_INVALID') return new TunnelError('config', e.message, { cause: err });
+  return new TunnelError('internal', (e as Error)?.message ?? String(err), { cause: err });
+}

@@ -1,0 +1,263 @@
+/**
+ * ServeSession: `ts-vpn serve`, the far end of one tunnel. PPP runs over our
+ * stdin/stdout (the SSH exec channel); logs go to stderr, which the SSH client shows.
+ *
+ * We are the side that assigns addresses: our own from the config, the client's
+ * leased from the pool shared by concurrent sessions (or fixed). A client proposal
+ * is accepted only if policy allows it (in the pool and free, or the fixed address),
+ * never just because the client asked. The session ends on stdin EOF, LCP
+ * Terminate or echo failure, and removes its TUN device, routes and lease.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { ServerConfig } from '../config/index.js';
+import { type EngineEvent, PppEngine } from '../engine/index.js';
+import { type CloseReason, StdioTransport, type Transport } from '../transport/index.js';
+import { AddressPool, cidr4Contains } from './address-pool.js';
+import type { TunnelExit } from './client.js';
+import { serverEngineOptions } from './engine-options.js';
+import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
+import { TunnelInterface } from './interface.js';
+import { LinkDriver } from './link-driver.js';
+import { Logger } from './logger.js';
+
+export interface ServeOptions {
+  logger?: Logger;
+  /** Default: our stdin/stdout. */
+  transport?: Transport;
+  /** TUN name pattern; default `tsvs%d`. */
+  interfaceName?: string;
+}
+
+export class ServeSession extends EventEmitter<{ up: [{ interface: string; local: string; peer: string }]; closed: [TunnelExit] }> {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly done: Promise<TunnelExit>;
+  private resolveDone!: (e: TunnelExit) => void;
+  private readonly ifName: string;
+  private transport: Transport | null = null;
+  private engine: PppEngine | null = null;
+  private driver: LinkDriver | null = null;
+  private pool: AddressPool | null = null;
+  /** Addresses this session holds in the pool (the assigned one, and a client's wish while negotiating). */
+  private readonly leases = new Set<string>();
+  private assigned = '';
+  private iface: TunnelInterface | null = null;
+  private ifaceReady = false;
+  private pending6: { local: string; peer: string } | null = null;
+  private up = false;
+  private authFailure: string | null = null;
+  private ending: Promise<void> | null = null;
+  private configChain: Promise<void> = Promise.resolve();
+  private t0 = 0;
+  private lcpMtu = 1500;
+  private finishedSeen!: () => void;
+  private readonly finished = new Promise<void>((r) => {
+    this.finishedSeen = r;
+  });
+  private drops = 0;
+
+  constructor(config: ServerConfig, opts: ServeOptions = {}) {
+    super();
+    this.config = config;
+    this.log = opts.logger ?? new Logger();
+    this.ifName = opts.interfaceName ?? 'tsvs%d';
+    this.transport = opts.transport ?? null;
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
+  }
+
+  /** Leases the client address and starts PPP. Throws TunnelError when no address is free. */
+  start(): void {
+    const cfg = this.config;
+    this.t0 = performance.now();
+    try {
+      if (cfg.pool) {
+        this.pool = new AddressPool(cfg.pool, join(cfg.stateDir, 'serve-leases'), [cfg.localAddress]);
+        this.assigned = this.pool.lease(process.pid);
+        this.leases.add(this.assigned);
+      } else {
+        this.assigned = cfg.peerAddress ?? '';
+      }
+    } catch (err) {
+      const e = new TunnelError('ppp', `cannot assign a client address: ${(err as Error).message}`, { cause: err });
+      void this.end(e.kind, e.message);
+      throw e;
+    }
+    const transport = this.transport ?? new StdioTransport();
+    this.transport = transport;
+    const engine = new PppEngine(
+      serverEngineOptions(cfg, (line) => this.engineLog(line), this.assigned, (a) => this.acceptPeer(a)),
+      (_v, pkt) => this.onLinkPacket(pkt),
+    );
+    this.engine = engine;
+    const driver = new LinkDriver(engine, transport);
+    this.driver = driver;
+    transport.onClose((r) => this.onTransportClose(r));
+    driver.on('event', (ev) => this.onEngineEvent(ev));
+    this.log.info(`serve: PPP session started, offering ${this.assigned} (server ${cfg.localAddress})`);
+    driver.start();
+  }
+
+  /** Graceful end: LCP Terminate (bounded wait), then teardown. */
+  async close(reason = 'User request'): Promise<TunnelExit> {
+    if (this.driver && !this.ending) {
+      this.driver.close(reason);
+      await Promise.race([this.finished, new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+    void this.end('ok', reason);
+    return this.done;
+  }
+
+  /** Policy for the client's proposed address: ours to give, and free. */
+  private acceptPeer(addr: string): boolean {
+    const cfg = this.config;
+    if (addr === this.assigned) return true;
+    if (addr === cfg.localAddress) return false;
+    if (!this.pool || !cfg.pool || !cidr4Contains(cfg.pool, addr)) return false;
+    if (this.leases.has(addr)) return true;
+    let got: string;
+    try {
+      got = this.pool.lease(process.pid, addr);
+    } catch {
+      return false;
+    }
+    if (got !== addr) {
+      this.pool.release(got);
+      return false;
+    }
+    this.leases.add(addr);
+    return true;
+  }
+
+  private engineLog(line: string): void {
+    if (this.config.debug) this.log.info(line);
+    else if (!line.startsWith('sent [') && !line.startsWith('rcvd [') && /finished|failed|[Tt]erminat|Could not|No response|not accepted/.test(line)) {
+      this.log.info(`serve: ${line}`);
+    } else this.log.debug(line);
+  }
+
+  private onEngineEvent(ev: EngineEvent): void {
+    switch (ev.type) {
+      case 'lcp-up':
+        this.lcpMtu = ev.mtu;
+        return;
+      case 'auth-ok':
+        this.log.info(`serve: client authenticated${ev.peerName ? ` as ${ev.peerName}` : ''}`);
+        return;
+      case 'auth-failed':
+        this.authFailure = ev.message;
+        this.log.warn(`serve: authentication failed: ${ev.message}`);
+        return;
+      case 'ipv4-up':
+        this.serialize(() => this.onIpv4Up(ev.local, ev.peer)).catch((err) => {
+          const e = toTunnelError(err);
+          void this.end('system', `configuring the interface: ${e.message}`);
+        });
+        return;
+      case 'ipv6-up':
+        this.serialize(async () => {
+          if (this.ending) return;
+          if (!this.iface) this.pending6 = { local: ev.local, peer: ev.peer };
+          else await this.iface.configure6(ev.local, ev.peer);
+        }).catch((err) => this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`));
+        return;
+      case 'finished':
+        this.finishedSeen();
+        if (this.authFailure) void this.end('ppp', `PPP authentication failed: ${this.authFailure}`);
+        else if (/not responding/.test(ev.reason)) void this.end('link-lost', `client not responding to LCP echo`);
+        else void this.end(this.up ? 'ok' : 'ppp', `PPP link finished: ${ev.reason}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onTransportClose(r: CloseReason): void {
+    this.driver?.lowerDown();
+    this.finishedSeen();
+    void this.end(this.up || r.code === 'LOCAL' ? 'ok' : 'ppp', r.code === 'EOF' ? 'the client closed the connection (stdin EOF)' : r.message);
+  }
+
+  private serialize(fn: () => Promise<void>): Promise<void> {
+    const p = this.configChain.then(fn);
+    this.configChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async onIpv4Up(local: string, peer: string): Promise<void> {
+    if (this.ending) return;
+    const cfg = this.config;
+    // Keep only the lease the client ended up with.
+    for (const a of this.leases) {
+      if (a !== peer) {
+        this.pool?.release(a);
+        this.leases.delete(a);
+      }
+    }
+    this.assigned = peer;
+    if (!this.iface) {
+      this.iface = await TunnelInterface.open(this.ifName, this.log);
+      this.iface.tun.onPackets((batch) => this.onTunPackets(batch));
+      this.iface.tun.on('error', (err: Error) => void this.end('system', `TUN device: ${err.message}`));
+    }
+    const iface = this.iface;
+    await iface.configure4(local, peer, this.lcpMtu);
+    this.ifaceReady = true;
+    const p6 = this.pending6;
+    this.pending6 = null;
+    if (p6) await iface.configure6(p6.local, p6.peer).catch((err) => this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`));
+    for (const dst of cfg.routes) {
+      try {
+        await iface.addRoutes({ routes: [dst] });
+      } catch (err) {
+        this.log.warn(`serve: route ${dst}: ${(err as Error).message}`);
+      }
+    }
+    this.up = true;
+    this.log.info(
+      `serve: session up: ${iface.name} ${local} → ${peer} in ${Math.round(performance.now() - this.t0)} ms${iface.routes.length ? `, routes ${iface.routes.join(', ')}` : ''}`,
+    );
+    this.emit('up', { interface: iface.name, local, peer });
+  }
+
+  private onTunPackets(batch: Uint8Array[]): void {
+    if (!this.up || this.ending || !this.driver) {
+      this.drops += batch.length;
+      return;
+    }
+    this.driver.sendPackets(batch);
+  }
+
+  private onLinkPacket(pkt: Uint8Array): void {
+    if (!this.iface || !this.ifaceReady) {
+      this.drops++;
+      return;
+    }
+    this.iface.tun.write(pkt);
+  }
+
+  private end(kind: FailureKind, message: string): Promise<void> {
+    if (this.ending) return this.ending;
+    this.ending = (async () => {
+      this.driver?.stop();
+      await this.configChain;
+      const name = this.iface?.name;
+      if (this.iface) await this.iface.close().catch((err) => this.log.warn(`serve: closing ${name}: ${(err as Error).message}`));
+      for (const a of this.leases) this.pool?.release(a);
+      this.leases.clear();
+      if (this.transport) await this.transport.close().catch(() => undefined);
+      const st = this.engine?.stats();
+      const v4 = st?.protocols.ipv4;
+      this.log.info(
+        `serve: session ended: ${message}${name ? `; removed ${name}` : ''}${v4 ? ` (rx ${v4.rxPackets} pkts / ${v4.rxBytes} B, tx ${v4.txPackets} pkts / ${v4.txBytes} B)` : ''}`,
+      );
+      const exit = { kind, message };
+      this.emit('closed', exit);
+      this.resolveDone(exit);
+    })();
+    return this.ending;
+  }
+}
