@@ -71,7 +71,11 @@ export class AuthPhase {
     if (serverProto === Protocol.PAP && o.verify !== null) {
       this.server = new PapServer({ verify: o.verify });
     } else if (serverProto === Protocol.CHAP && o.secretFor !== null) {
-      this.server = new ChapServer({ name: o.name, secretFor: o.secretFor, random32: this.random32 });
+      this.server = new ChapServer({
+        name: o.name,
+        secretFor: o.secretFor,
+        random32: this.random32,
+      });
     }
     if (clientProto === Protocol.PAP && o.user !== null && o.password !== null) {
       this.client = new PapClient({ user: o.user, password: o.password });
@@ -101,9 +105,7 @@ export class AuthPhase {
   /** Routes a PAP/CHAP packet to the machine of the right role. Returns false if nobody takes it. */
   receive(protocol: number, pkt: AuthPacket, nowMs: number): boolean {
     const toServer =
-      protocol === Protocol.PAP
-        ? pkt.code === PapCode.AuthReq
-        : pkt.code === ChapCode.Response;
+      protocol === Protocol.PAP ? pkt.code === PapCode.AuthReq : pkt.code === ChapCode.Response;
     if (toServer) {
       if (this.server === null || protocol !== this.serverProtocol) return false;
       this.apply(this.server.receive(pkt, nowMs), true, nowMs);

@@ -8,20 +8,20 @@
  * drains output, events and the next deadline.
  */
 
-import { encodeAuthPacket, formatChap, formatPap, type AuthPacket } from '../auth/index.js';
+import { type AuthPacket, encodeAuthPacket, formatChap, formatPap } from '../auth/index.js';
 import { HdlcDeframer, HdlcFramer } from '../hdlc/index.js';
+import { IpcpPolicy } from '../ipcp/ipcp-policy.js';
+import { formatLinkLocal, formatLinkLocalPppd } from '../ipcp/ipv6.js';
+import { Ipv6cpPolicy } from '../ipcp/ipv6cp-policy.js';
 import { EchoKeepalive } from '../lcp/echo.js';
 import { LcpPolicy } from '../lcp/policy.js';
-import { IpcpPolicy } from '../ipcp/ipcp-policy.js';
-import { Ipv6cpPolicy } from '../ipcp/ipv6cp-policy.js';
-import { formatLinkLocal, formatLinkLocalPppd } from '../ipcp/ipv6.js';
 import { readU32, u32Bytes } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
 import { PppError } from '../ppp/errors.js';
 import { Fsm, type FsmHost } from '../ppp/fsm.js';
 import { FsmState } from '../ppp/fsm-table.js';
 import { formatIpv4 } from '../ppp/ipv4.js';
-import { emitControlPacket, parseControlPacket, type ControlPacket } from '../ppp/packet.js';
+import { type ControlPacket, emitControlPacket, parseControlPacket } from '../ppp/packet.js';
 import { Protocol, protocolHex, protocolLongName } from '../ppp/protocols.js';
 import { AuthPhase, type AuthSink } from './auth-phase.js';
 import type { EngineEvent, LinkPhase } from './events.js';
@@ -69,7 +69,10 @@ export class PppEngine implements FsmHost, AuthSink {
     this.framer = new HdlcFramer({});
     // Receive ACCM 0 until LCP says otherwise: our transports are 8-bit clean, and
     // pppd may send frames with raw control characters as soon as *it* is Opened.
-    this.deframer = new HdlcDeframer((p, i) => this.onFrame(p, i), { accm: 0, maxInfo: rxLimit(o.lcp.mru) });
+    this.deframer = new HdlcDeframer((p, i) => this.onFrame(p, i), {
+      accm: 0,
+      maxInfo: rxLimit(o.lcp.mru),
+    });
     const l = o.lcp;
     const a = o.auth;
     this.lcpPolicy = new LcpPolicy({
@@ -90,7 +93,11 @@ export class PppEngine implements FsmHost, AuthSink {
       maxTerminate: l.maxTerminate,
       maxFailure: l.maxFailure,
     };
-    this.lcp = new Fsm(this.lcpPolicy, this, { ...fsmConfig, passive: l.passive, silent: l.silent });
+    this.lcp = new Fsm(this.lcpPolicy, this, {
+      ...fsmConfig,
+      passive: l.passive,
+      silent: l.silent,
+    });
     if (o.ipcp !== null) {
       this.ipcpPolicy = new IpcpPolicy(o.ipcp);
       this.ipcp = new Fsm(this.ipcpPolicy, this, { ...fsmConfig, maxFailure: o.ipcp.maxFailure });
@@ -142,7 +149,8 @@ export class PppEngine implements FsmHost, AuthSink {
   /** Lower layer up + administrative Open: LCP starts negotiating (unless silent). */
   open(nowMs: number): void {
     this.now = nowMs;
-    if (this.phaseValue !== 'dead') throw new PppError('ERR_PPP_BAD_STATE', `open() in phase ${this.phaseValue}`);
+    if (this.phaseValue !== 'dead')
+      throw new PppError('ERR_PPP_BAD_STATE', `open() in phase ${this.phaseValue}`);
     // A previous session may have left LCP in Closed/Stopped: that transport is gone.
     const s = this.lcp.state;
     if (s !== FsmState.Initial && s !== FsmState.Starting) this.lcp.down(nowMs);
@@ -203,11 +211,11 @@ export class PppEngine implements FsmHost, AuthSink {
     if (version === 4) {
       c = this.counters.ipv4;
       proto = Protocol.IPv4;
-      open = this.ipcp !== null && this.ipcp.isOpened;
+      open = this.ipcp?.isOpened === true;
     } else if (version === 6) {
       c = this.counters.ipv6;
       proto = Protocol.IPv6;
-      open = this.ipv6cp !== null && this.ipv6cp.isOpened;
+      open = this.ipv6cp?.isOpened === true;
     } else {
       this.counters.other.drops++;
       return false;
@@ -275,7 +283,11 @@ export class PppEngine implements FsmHost, AuthSink {
         ipv6cp: this.ipv6cp?.stateName ?? null,
       },
       protocols: this.counters,
-      fsm: { lcp: this.lcp.stats, ipcp: this.ipcp?.stats ?? null, ipv6cp: this.ipv6cp?.stats ?? null },
+      fsm: {
+        lcp: this.lcp.stats,
+        ipcp: this.ipcp?.stats ?? null,
+        ipv6cp: this.ipv6cp?.stats ?? null,
+      },
       framing: { tx: this.framer.stats, rx: this.deframer.stats },
       protocolRejectsSent: this.protRejSent,
       protocolRejectsReceived: this.protRejRcvd,
@@ -338,7 +350,9 @@ export class PppEngine implements FsmHost, AuthSink {
     c.rxBytes += info.length;
     this.log(`rcvd [${fsm.describe(r.packet)}]`);
     if (fsm === this.lcp && r.packet.code === Code.TermReq && this.lcp.isOpened) {
-      this.log(`LCP terminated by peer${r.packet.data.length > 0 ? ` (${this.lcpReasonText(r.packet)})` : ''}`);
+      this.log(
+        `LCP terminated by peer${r.packet.data.length > 0 ? ` (${this.lcpReasonText(r.packet)})` : ''}`,
+      );
     }
     fsm.receive(r.packet, now);
   }
@@ -352,7 +366,8 @@ export class PppEngine implements FsmHost, AuthSink {
   private receiveIp(version: 4 | 6, ncp: Fsm | null, c: ProtocolCounters, info: Uint8Array): void {
     if (ncp === null) {
       // Not doing this protocol at all: tell the peer (if LCP is up).
-      if (this.lcp.isOpened) this.sendProtocolReject(version === 4 ? Protocol.IPv4 : Protocol.IPv6, info);
+      if (this.lcp.isOpened)
+        this.sendProtocolReject(version === 4 ? Protocol.IPv4 : Protocol.IPv6, info);
       else c.drops++;
       return;
     }
@@ -406,7 +421,10 @@ export class PppEngine implements FsmHost, AuthSink {
       this.ipcp.protocolRejected(now);
     } else if ((proto === Protocol.IPV6CP || proto === Protocol.IPv6) && this.ipv6cp !== null) {
       this.ipv6cp.protocolRejected(now);
-    } else if ((proto === Protocol.PAP || proto === Protocol.CHAP) && this.phaseValue === 'authenticate') {
+    } else if (
+      (proto === Protocol.PAP || proto === Protocol.CHAP) &&
+      this.phaseValue === 'authenticate'
+    ) {
       this.authResult(false, `peer rejected ${protocolLongName(proto)}`, undefined, now);
     }
   }
@@ -435,7 +453,9 @@ export class PppEngine implements FsmHost, AuthSink {
   private sendProtocolReject(protocol: number, info: Uint8Array): void {
     if (!this.lcp.isOpened) return;
     this.counters.other.drops++;
-    this.log(`Unsupported protocol '${protocolLongName(protocol)}' (${protocolHex(protocol)}) received`);
+    this.log(
+      `Unsupported protocol '${protocolLongName(protocol)}' (${protocolHex(protocol)}) received`,
+    );
     // §5.7: rejected protocol, then as much of the packet as fits the peer's MRU.
     const room = Math.max(0, this.peerMru - 6);
     const n = Math.min(info.length, room);
@@ -525,7 +545,11 @@ export class PppEngine implements FsmHost, AuthSink {
     this.peerMru = his.negMru ? his.mru : 1500;
     const mru = got.negMru ? got.mru : 1500;
     // Our sending side follows what the peer asked for and we acked (RFC 1661 §6.5/§6.6, RFC 1662 §7.1).
-    this.framer.configure({ accm: his.negAccm ? his.accm : 0xffffffff, pfc: his.pfc, acfc: his.acfc });
+    this.framer.configure({
+      accm: his.negAccm ? his.accm : 0xffffffff,
+      pfc: his.pfc,
+      acfc: his.acfc,
+    });
     this.deframer.configure({ accm: got.negAccm ? got.accm : 0xffffffff, maxInfo: rxLimit(mru) });
     this.emit({ type: 'lcp-up', mtu: this.peerMru, mru, peerMagic: his.negMagic ? his.magic : 0 });
     this.echo.start(nowMs);
@@ -561,7 +585,13 @@ export class PppEngine implements FsmHost, AuthSink {
     else reason = 'peer renegotiating';
     this.emit({ type: 'down', reason });
     const s = this.lcp.state;
-    this.setPhase(ev === 'Close' || ev === 'RTR' || ev === 'RXJ-' ? 'terminate' : s === FsmState.Starting ? 'dead' : 'establish');
+    this.setPhase(
+      ev === 'Close' || ev === 'RTR' || ev === 'RXJ-'
+        ? 'terminate'
+        : s === FsmState.Starting
+          ? 'dead'
+          : 'establish',
+    );
   }
 
   /** AuthSink: outcome of the Authenticate phase (or a later CHAP failure). */
@@ -621,7 +651,13 @@ export class PppEngine implements FsmHost, AuthSink {
     const peerId = Uint8Array.from(p.peerId);
     this.log(`local  LL address ${formatLinkLocalPppd(localId)}`);
     this.log(`remote LL address ${formatLinkLocalPppd(peerId)}`);
-    this.emit({ type: 'ipv6-up', localId, peerId, local: formatLinkLocal(localId), peer: formatLinkLocal(peerId) });
+    this.emit({
+      type: 'ipv6-up',
+      localId,
+      peerId,
+      local: formatLinkLocal(localId),
+      peer: formatLinkLocal(peerId),
+    });
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -98,9 +98,16 @@ function bad(message: string): never {
   throw new PppError('ERR_PPP_BAD_OPTION', message);
 }
 
-function intIn(v: number | undefined, name: string, min: number, max: number, dflt: number): number {
+function intIn(
+  v: number | undefined,
+  name: string,
+  min: number,
+  max: number,
+  dflt: number,
+): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min || v > max) bad(`${name} must be an integer in ${min}..${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    bad(`${name} must be an integer in ${min}..${max}, got ${v}`);
   return v;
 }
 
@@ -191,10 +198,14 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   }
   const a = o.auth ?? {};
   const require = a.require ?? null;
-  if (require !== null && require !== 'pap' && require !== 'chap') bad(`auth.require must be 'pap', 'chap' or null`);
-  if (require === 'pap' && typeof a.verify !== 'function') bad('auth.require = pap needs auth.verify');
-  if (require === 'chap' && typeof a.secretFor !== 'function') bad('auth.require = chap needs auth.secretFor');
-  if ((a.user === undefined) !== (a.password === undefined)) bad('auth.user and auth.password go together');
+  if (require !== null && require !== 'pap' && require !== 'chap')
+    bad(`auth.require must be 'pap', 'chap' or null`);
+  if (require === 'pap' && typeof a.verify !== 'function')
+    bad('auth.require = pap needs auth.verify');
+  if (require === 'chap' && typeof a.secretFor !== 'function')
+    bad('auth.require = chap needs auth.secretFor');
+  if ((a.user === undefined) !== (a.password === undefined))
+    bad('auth.user and auth.password go together');
   return {
     random32: o.random32,
     log: o.log ?? null,

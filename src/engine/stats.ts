@@ -21,7 +21,15 @@ export class ProtocolCounters {
 }
 
 /** Names under which {@link EngineStats.protocols} reports counters. */
-export type CountedProtocol = 'lcp' | 'pap' | 'chap' | 'ipcp' | 'ipv6cp' | 'ipv4' | 'ipv6' | 'other';
+export type CountedProtocol =
+  | 'lcp'
+  | 'pap'
+  | 'chap'
+  | 'ipcp'
+  | 'ipv6cp'
+  | 'ipv4'
+  | 'ipv6'
+  | 'other';
 
 /** Snapshot returned by {@link PppEngine.stats}. */
 export interface EngineStats {

@@ -101,7 +101,11 @@ export class IpcpPolicy implements FsmPolicy {
   onNak(options: RawOption[]): boolean {
     const g = this.got;
     for (const o of options) {
-      if (o.type !== IpcpOpt.IpAddress && o.type !== IpcpOpt.PrimaryDns && o.type !== IpcpOpt.SecondaryDns) {
+      if (
+        o.type !== IpcpOpt.IpAddress &&
+        o.type !== IpcpOpt.PrimaryDns &&
+        o.type !== IpcpOpt.SecondaryDns
+      ) {
         continue; // e.g. a VJ suggestion: we do not compress
       }
       if (o.data.length !== 4) return false;
@@ -177,7 +181,10 @@ export class IpcpPolicy implements FsmPolicy {
         this.sawAddr = true;
         const v = readU32(data, 0);
         const want = this.config.peer >>> 0;
-        if (v !== 0 && (v === want || (v !== this.got.addr && this.config.acceptPeer(formatIpv4(v))))) {
+        if (
+          v !== 0 &&
+          (v === want || (v !== this.got.addr && this.config.acceptPeer(formatIpv4(v))))
+        ) {
           this.his.negAddr = true;
           this.his.addr = v;
           return ACK;
@@ -230,7 +237,8 @@ export class IpcpPolicy implements FsmPolicy {
     const out: string[] = [];
     const g = this.got;
     if (g.negDns1 && g.dns1 !== 0) out.push(formatIpv4(g.dns1));
-    if (g.negDns2 && g.dns2 !== 0 && !(g.negDns1 && g.dns2 === g.dns1)) out.push(formatIpv4(g.dns2));
+    if (g.negDns2 && g.dns2 !== 0 && !(g.negDns1 && g.dns2 === g.dns1))
+      out.push(formatIpv4(g.dns2));
     return out;
   }
 }

@@ -12,8 +12,8 @@ import { bytesEqual } from '../ppp/bytes.js';
 import type { RawOption } from '../ppp/options.js';
 import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT } from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
-import { interfaceIdCodec, Ipv6cpOpt } from './ipv6cp-options.js';
 import { isZeroId, randomInterfaceId } from './ipv6.js';
+import { Ipv6cpOpt, interfaceIdCodec } from './ipv6cp-options.js';
 import { IPV6CP_PRINTER } from './printers.js';
 
 /** IPv6CP settings. */
@@ -44,7 +44,8 @@ export class Ipv6cpPolicy implements FsmPolicy {
   constructor(config: Ipv6cpConfig) {
     this.config = config;
     const id = config.interfaceId;
-    this.wantId = id !== null && !isZeroId(id) ? Uint8Array.from(id) : randomInterfaceId(config.random32);
+    this.wantId =
+      id !== null && !isZeroId(id) ? Uint8Array.from(id) : randomInterfaceId(config.random32);
     this.gotId = this.wantId;
   }
 
@@ -54,7 +55,9 @@ export class Ipv6cpPolicy implements FsmPolicy {
   }
 
   ownOptions(): RawOption[] {
-    return this.gotNeg ? [{ type: Ipv6cpOpt.InterfaceId, data: interfaceIdCodec.emit(this.gotId) }] : [];
+    return this.gotNeg
+      ? [{ type: Ipv6cpOpt.InterfaceId, data: interfaceIdCodec.emit(this.gotId) }]
+      : [];
   }
 
   onAck(): void {
@@ -109,7 +112,12 @@ export class Ipv6cpPolicy implements FsmPolicy {
     const id = randomInterfaceId(this.config.random32);
     // A constant or unlucky random source: step the last octet until it differs.
     for (let i = 0; i < 4; i++) {
-      if (!isZeroId(id) && !bytesEqual(id, this.gotId) && (this.hisId === null || !bytesEqual(id, this.hisId))) break;
+      if (
+        !isZeroId(id) &&
+        !bytesEqual(id, this.gotId) &&
+        (this.hisId === null || !bytesEqual(id, this.hisId))
+      )
+        break;
       id[7] = (id[7] + 1) & 0xff;
     }
     return id;

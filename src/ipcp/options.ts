@@ -82,7 +82,12 @@ export const ipCompressionCodec: OptionCodec<IpCompressionValue> = {
     return b;
   },
   format: (v) => {
-    const name = v.protocol === IPCP_VJ ? 'VJ' : v.protocol === 0x0037 ? 'old-VJ' : `0x${v.protocol.toString(16)}`;
+    const name =
+      v.protocol === IPCP_VJ
+        ? 'VJ'
+        : v.protocol === 0x0037
+          ? 'old-VJ'
+          : `0x${v.protocol.toString(16)}`;
     return { text: `compress ${name}`, used: 2 };
   },
 };

@@ -2,11 +2,19 @@
 
 import { Code } from '../ppp/codes.js';
 import type { PacketPrinter } from '../ppp/format.js';
-import { IPCP_OPTIONS } from './options.js';
 import { IPV6CP_OPTIONS } from './ipv6cp-options.js';
+import { IPCP_OPTIONS } from './options.js';
 
 /** `[IPCP ConfReq id=0x1 <addr 10.64.0.1>]`. */
-export const IPCP_PRINTER: PacketPrinter = { name: 'IPCP', options: IPCP_OPTIONS, maxCode: Code.CodeRej };
+export const IPCP_PRINTER: PacketPrinter = {
+  name: 'IPCP',
+  options: IPCP_OPTIONS,
+  maxCode: Code.CodeRej,
+};
 
 /** `[IPV6CP ConfReq id=0x1 <addr fe80::…>]`. */
-export const IPV6CP_PRINTER: PacketPrinter = { name: 'IPV6CP', options: IPV6CP_OPTIONS, maxCode: Code.CodeRej };
+export const IPV6CP_PRINTER: PacketPrinter = {
+  name: 'IPV6CP',
+  options: IPV6CP_OPTIONS,
+  maxCode: Code.CodeRej,
+};

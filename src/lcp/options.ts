@@ -67,7 +67,8 @@ const CHAP_ALG_NAMES: ReadonlyMap<number, string> = new Map([
 export const authCodec: OptionCodec<AuthProtocolValue> = {
   type: LcpOpt.AuthProtocol,
   name: 'auth',
-  parse: (d) => (d.length >= 2 ? { protocol: readU16(d, 0), algorithm: d.length >= 3 ? d[2] : -1 } : null),
+  parse: (d) =>
+    d.length >= 2 ? { protocol: readU16(d, 0), algorithm: d.length >= 3 ? d[2] : -1 } : null,
   emit: (v) => {
     const out = new Uint8Array(v.algorithm >= 0 ? 3 : 2);
     out[0] = v.protocol >>> 8;
@@ -80,7 +81,9 @@ export const authCodec: OptionCodec<AuthProtocolValue> = {
     if (v.protocol === Protocol.EAP) return { text: 'auth eap', used: 2 };
     if (v.protocol === Protocol.CHAP) {
       const alg = v.algorithm >= 0 ? CHAP_ALG_NAMES.get(v.algorithm) : undefined;
-      return alg !== undefined ? { text: `auth chap ${alg}`, used: 3 } : { text: 'auth chap', used: 2 };
+      return alg !== undefined
+        ? { text: `auth chap ${alg}`, used: 3 }
+        : { text: 'auth chap', used: 2 };
     }
     return { text: `auth 0x${v.protocol.toString(16)}`, used: 2 };
   },
@@ -92,7 +95,10 @@ export const qualityCodec: OptionCodec<number> = {
   name: 'quality',
   parse: (d) => (d.length >= 2 ? readU16(d, 0) : null),
   emit: (v) => u16Bytes(v),
-  format: (v) => ({ text: v === Protocol.LQR ? 'quality lqr' : `quality 0x${v.toString(16)}`, used: 2 }),
+  format: (v) => ({
+    text: v === Protocol.LQR ? 'quality lqr' : `quality 0x${v.toString(16)}`,
+    used: 2,
+  }),
 };
 
 /** §6.4 Magic-Number. */

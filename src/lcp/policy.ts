@@ -7,8 +7,8 @@
 
 import { readU16, readU32, u32Bytes } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
-import type { ControlPacket } from '../ppp/packet.js';
 import { type RawOption, rawOption } from '../ppp/options.js';
+import type { ControlPacket } from '../ppp/packet.js';
 import {
   ACK,
   type ExtraKindOrNull,
@@ -141,8 +141,10 @@ export class LcpPolicy implements FsmPolicy {
     // Order as pppd: mru, asyncmap, auth, magic, pcomp, accomp.
     if (g.negMru) out.push(rawOption(mruCodec, g.mru));
     if (g.negAccm) out.push(rawOption(accmCodec, g.accm));
-    if (g.auth === Protocol.PAP) out.push(rawOption(authCodec, { protocol: Protocol.PAP, algorithm: -1 }));
-    if (g.auth === Protocol.CHAP) out.push(rawOption(authCodec, { protocol: Protocol.CHAP, algorithm: CHAP_MD5 }));
+    if (g.auth === Protocol.PAP)
+      out.push(rawOption(authCodec, { protocol: Protocol.PAP, algorithm: -1 }));
+    if (g.auth === Protocol.CHAP)
+      out.push(rawOption(authCodec, { protocol: Protocol.CHAP, algorithm: CHAP_MD5 }));
     if (g.negMagic) out.push(rawOption(magicCodec, g.magic));
     if (g.pfc) out.push({ type: LcpOpt.PFC, data: new Uint8Array(0) });
     if (g.acfc) out.push({ type: LcpOpt.ACFC, data: new Uint8Array(0) });
@@ -317,7 +319,8 @@ export class LcpPolicy implements FsmPolicy {
       return ACK;
     };
     if (proto === Protocol.PAP && data.length === 2 && a.pap) return ok(Protocol.PAP);
-    if (proto === Protocol.CHAP && data.length === 3 && data[2] === CHAP_MD5 && a.chap) return ok(Protocol.CHAP);
+    if (proto === Protocol.CHAP && data.length === 3 && data[2] === CHAP_MD5 && a.chap)
+      return ok(Protocol.CHAP);
     if (a.chap) return nak(authCodec.emit({ protocol: Protocol.CHAP, algorithm: CHAP_MD5 }));
     if (a.pap) return nak(authCodec.emit({ protocol: Protocol.PAP, algorithm: -1 }));
     return REJECT;

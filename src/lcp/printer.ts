@@ -11,7 +11,10 @@ export const LCP_PRINTER: PacketPrinter = {
   options: LCP_OPTIONS,
   maxCode: Code.TimeRem,
   formatExtra(code, data) {
-    if ((code === Code.EchoReq || code === Code.EchoRep || code === Code.DiscReq) && data.length >= 4) {
+    if (
+      (code === Code.EchoReq || code === Code.EchoRep || code === Code.DiscReq) &&
+      data.length >= 4
+    ) {
       return { text: ` magic=0x${readU32(data, 0).toString(16)}`, used: 4 };
     }
     return null;

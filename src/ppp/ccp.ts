@@ -35,7 +35,8 @@ function deflateCodec(type: number, label: string): OptionCodec<DeflateValue> {
   return {
     type,
     name: label,
-    parse: (d) => (d.length === 2 ? { windowBits: (d[0] >>> 4) + 8, method: d[0] & 0x0f, check: d[1] } : null),
+    parse: (d) =>
+      d.length === 2 ? { windowBits: (d[0] >>> 4) + 8, method: d[0] & 0x0f, check: d[1] } : null,
     emit: (v) => Uint8Array.of((((v.windowBits - 8) & 0x0f) << 4) | (v.method & 0x0f), v.check),
     format: (v) => {
       let text = `${label} ${v.windowBits}`;
@@ -80,4 +81,8 @@ export const CCP_OPTIONS = optionTable([
 ]);
 
 /** `[CCP ConfReq id=0x1 <deflate 15> …]`. */
-export const CCP_PRINTER: PacketPrinter = { name: 'CCP', options: CCP_OPTIONS, maxCode: Code.CodeRej };
+export const CCP_PRINTER: PacketPrinter = {
+  name: 'CCP',
+  options: CCP_OPTIONS,
+  maxCode: Code.CodeRej,
+};

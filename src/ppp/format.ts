@@ -6,7 +6,7 @@
 
 import { hexSpaced } from './bytes.js';
 import { Code, codeName } from './codes.js';
-import { type OptionTable, formatOption } from './options.js';
+import { formatOption, type OptionTable } from './options.js';
 import type { ControlPacket } from './packet.js';
 
 /** pppd prints at most this many trailing bytes, then ` ...`. */

@@ -19,20 +19,20 @@
  *    keeps refusing ours, the layer is closed with a reason.
  */
 
+import { bytesEqual, latin1Bytes, latin1String } from './bytes.js';
 import { Code } from './codes.js';
 import { formatControlBody } from './format.js';
-import { bytesEqual, latin1Bytes, latin1String } from './bytes.js';
-import { emitOptions, parseOptions, type RawOption } from './options.js';
-import type { ControlPacket } from './packet.js';
-import type { FsmPolicy } from './policy.js';
 import {
   FSM_STATE_NAMES,
   FSM_TABLE,
-  FsmState,
   type FsmAction,
   type FsmEvent,
+  FsmState,
   type FsmStateId,
 } from './fsm-table.js';
+import { emitOptions, parseOptions, type RawOption } from './options.js';
+import type { ControlPacket } from './packet.js';
+import type { FsmPolicy } from './policy.js';
 
 /** Timing and retry limits (RFC 1661 §4.6). */
 export interface FsmConfig {
@@ -311,7 +311,10 @@ export class Fsm {
       case Code.TermReq:
         if (this.stateId === FsmState.Opened) {
           const text = latin1String(pkt.data);
-          this.reason = text.length > 0 ? `${this.name} terminated by peer (${text})` : `${this.name} terminated by peer`;
+          this.reason =
+            text.length > 0
+              ? `${this.name} terminated by peer (${text})`
+              : `${this.name} terminated by peer`;
         }
         this.signal('RTR', nowMs, pkt);
         break;
@@ -400,7 +403,8 @@ export class Fsm {
     }
     let ok: boolean;
     if (pkt.code === Code.ConfRej) {
-      ok = this.isSubsetOfRequest(options) && (!this.isNegotiating() || this.policy.onReject(options));
+      ok =
+        this.isSubsetOfRequest(options) && (!this.isNegotiating() || this.policy.onReject(options));
     } else {
       ok = !this.isNegotiating() || this.policy.onNak(options);
     }
@@ -545,7 +549,13 @@ export class Fsm {
     }
   }
 
-  private runAction(a: FsmAction, event: FsmEvent, from: FsmStateId, next: FsmStateId, nowMs: number): void {
+  private runAction(
+    a: FsmAction,
+    event: FsmEvent,
+    from: FsmStateId,
+    next: FsmStateId,
+    nowMs: number,
+  ): void {
     switch (a) {
       case 'tlu':
       case 'tlf':
@@ -559,7 +569,9 @@ export class Fsm {
         return;
       case 'irc':
         this.restartCount =
-          next === FsmState.Closing || next === FsmState.Stopping ? this.config.maxTerminate : this.config.maxConfigure;
+          next === FsmState.Closing || next === FsmState.Stopping
+            ? this.config.maxTerminate
+            : this.config.maxConfigure;
         return;
       case 'zrc':
         this.restartCount = 0;

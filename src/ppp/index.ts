@@ -1,12 +1,13 @@
 /** The generic PPP control-protocol core. */
-export * from './protocols.js';
-export * from './codes.js';
+
 export * from './bytes.js';
-export * from './ipv4.js';
+export * from './codes.js';
 export * from './errors.js';
-export * from './packet.js';
-export * from './options.js';
 export * from './format.js';
-export * from './policy.js';
-export * from './fsm-table.js';
 export * from './fsm.js';
+export * from './fsm-table.js';
+export * from './ipv4.js';
+export * from './options.js';
+export * from './packet.js';
+export * from './policy.js';
+export * from './protocols.js';

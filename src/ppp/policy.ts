@@ -5,9 +5,9 @@
  * states, timers, ids and the Ack/Nak/Reject bookkeeping.
  */
 
-import type { ControlPacket } from './packet.js';
-import type { RawOption } from './options.js';
 import type { PacketPrinter } from './format.js';
+import type { RawOption } from './options.js';
+import type { ControlPacket } from './packet.js';
 
 /** What the receiver of a Configure-Request thinks of one option (RFC 1661 §5.2-5.4). */
 export type OptionVerdict =

@@ -84,5 +84,7 @@ export function protocolLongName(protocol: number): string {
  * an even most significant octet.
  */
 export function isValidProtocol(protocol: number): boolean {
-  return (protocol & 0x0001) === 1 && (protocol & 0x0100) === 0 && protocol >= 0 && protocol <= 0xffff;
+  return (
+    (protocol & 0x0001) === 1 && (protocol & 0x0100) === 0 && protocol >= 0 && protocol <= 0xffff
+  );
 }

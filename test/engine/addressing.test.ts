@@ -9,8 +9,12 @@ describe('address assignment', () => {
   it('a client without an address gets one and DNS from the server (like ask-address)', () => {
     const l = new Link({ ipcp: { requestDns: true } }, SERVER);
     l.start(10_000);
-    expect(eventsOf(l.a, 'ipv4-up')).toEqual([{ type: 'ipv4-up', local: '10.64.0.1', peer: '10.64.0.2', dns: ['10.64.0.53'] }]);
-    expect(eventsOf(l.b, 'ipv4-up')).toEqual([{ type: 'ipv4-up', local: '10.64.0.2', peer: '10.64.0.1', dns: [] }]);
+    expect(eventsOf(l.a, 'ipv4-up')).toEqual([
+      { type: 'ipv4-up', local: '10.64.0.1', peer: '10.64.0.2', dns: ['10.64.0.53'] },
+    ]);
+    expect(eventsOf(l.b, 'ipv4-up')).toEqual([
+      { type: 'ipv4-up', local: '10.64.0.2', peer: '10.64.0.1', dns: [] },
+    ]);
     expect(l.trace).toContain(
       'B: sent [IPCP ConfNak id=0x1 <addr 10.64.0.1> <ms-dns1 10.64.0.53> <ms-dns2 10.64.0.53>]',
     );
@@ -26,18 +30,34 @@ describe('address assignment', () => {
   });
 
   it('a client that may not take the offered address fails IPCP with a clear reason', () => {
-    const l = new Link({ ipcp: { acceptLocal: (a) => a.startsWith('192.168.') }, ipv6cp: false }, { ...SERVER, ipv6cp: false });
+    const l = new Link(
+      { ipcp: { acceptLocal: (a) => a.startsWith('192.168.') }, ipv6cp: false },
+      { ...SERVER, ipv6cp: false },
+    );
     l.start(60_000);
     expect(eventsOf(l.a, 'ipv4-up')).toHaveLength(0);
-    expect(l.a.log.some((x) => /IPCP finished: IPCP: peer rejected the IP-Address option and we have no local address \(peer offers local address 10\.64\.0\.1, not accepted; we have no address\)/.test(x))).toBe(true);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'No network protocols running' }]);
+    expect(
+      l.a.log.some((x) =>
+        /IPCP finished: IPCP: peer rejected the IP-Address option and we have no local address \(peer offers local address 10\.64\.0\.1, not accepted; we have no address\)/.test(
+          x,
+        ),
+      ),
+    ).toBe(true);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'No network protocols running' },
+    ]);
   });
 
   it('a server with no DNS rejects the DNS options and the client comes up without', () => {
-    const l = new Link({ ipcp: { requestDns: true } }, { ipcp: { local: '10.64.0.2', peer: '10.64.0.1' } });
+    const l = new Link(
+      { ipcp: { requestDns: true } },
+      { ipcp: { local: '10.64.0.2', peer: '10.64.0.1' } },
+    );
     l.start(10_000);
     expect(l.trace).toContain('B: sent [IPCP ConfRej id=0x1 <ms-dns1 0.0.0.0> <ms-dns2 0.0.0.0>]');
-    expect(eventsOf(l.a, 'ipv4-up')).toEqual([{ type: 'ipv4-up', local: '10.64.0.1', peer: '10.64.0.2', dns: [] }]);
+    expect(eventsOf(l.a, 'ipv4-up')).toEqual([
+      { type: 'ipv4-up', local: '10.64.0.1', peer: '10.64.0.2', dns: [] },
+    ]);
   });
 
   it('IPv6CP: equal interface identifiers are resolved by a Nak with a new one', () => {

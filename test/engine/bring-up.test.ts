@@ -17,7 +17,12 @@ describe('two engines', () => {
       expect(eventsOf(s, 'ipv6-up')).toHaveLength(1);
       expect(s.engine.stats().states).toEqual({ lcp: 'Opened', ipcp: 'Opened', ipv6cp: 'Opened' });
     }
-    expect(eventsOf(l.a, 'ipv4-up')[0]).toEqual({ type: 'ipv4-up', local: '10.0.0.1', peer: '10.0.0.2', dns: [] });
+    expect(eventsOf(l.a, 'ipv4-up')[0]).toEqual({
+      type: 'ipv4-up',
+      local: '10.0.0.1',
+      peer: '10.0.0.2',
+      dns: [],
+    });
     const a6 = eventsOf(l.a, 'ipv6-up')[0];
     const b6 = eventsOf(l.b, 'ipv6-up')[0];
     expect(a6.local).toBe(b6.peer);
@@ -50,7 +55,9 @@ describe('two engines', () => {
       'B: rcvd [LCP TermReq id=0x2 "User request"]',
     ]);
     expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'User request' }]);
-    expect(eventsOf(l.b, 'finished')).toEqual([{ type: 'finished', reason: 'LCP terminated by peer (User request)' }]);
+    expect(eventsOf(l.b, 'finished')).toEqual([
+      { type: 'finished', reason: 'LCP terminated by peer (User request)' },
+    ]);
     expect(eventsOf(l.a, 'ipv4-down')).toHaveLength(1);
     expect(l.a.engine.phase).toBe('dead');
     expect(l.b.engine.phase).toBe('dead');

@@ -1,7 +1,7 @@
 /** Two engines over a faulty link: lost, duplicated, reordered, corrupted frames. */
 
 import { describe, expect, it } from 'vitest';
-import { eventsOf, Link, seededRandom, type Fault } from './support/link.js';
+import { eventsOf, type Fault, Link, seededRandom } from './support/link.js';
 
 const A = { ipcp: { local: '10.0.0.1', peer: '10.0.0.2' } };
 const B = { ipcp: { local: '10.0.0.2', peer: '10.0.0.1' } };
@@ -9,7 +9,11 @@ const B = { ipcp: { local: '10.0.0.2', peer: '10.0.0.1' } };
 /** Both ends end up fully open. Lost Acks may legitimately cause renegotiations (RCR in Opened). */
 function upBoth(l: Link): void {
   for (const s of [l.a, l.b]) {
-    expect(s.engine.stats().states, s === l.a ? 'A' : 'B').toEqual({ lcp: 'Opened', ipcp: 'Opened', ipv6cp: 'Opened' });
+    expect(s.engine.stats().states, s === l.a ? 'A' : 'B').toEqual({
+      lcp: 'Opened',
+      ipcp: 'Opened',
+      ipv6cp: 'Opened',
+    });
     const ups = eventsOf(s, 'ipv4-up').length;
     expect(ups).toBeGreaterThanOrEqual(1);
     expect(eventsOf(s, 'ipv4-down')).toHaveLength(ups - 1);
@@ -33,7 +37,9 @@ describe('faulty link', () => {
     l.fault = (_d, f) => [f, f];
     l.start(30_000);
     upBoth(l);
-    expect(l.a.engine.stats().fsm.lcp.staleReplies + l.b.engine.stats().fsm.lcp.staleReplies).toBeGreaterThan(0);
+    expect(
+      l.a.engine.stats().fsm.lcp.staleReplies + l.b.engine.stats().fsm.lcp.staleReplies,
+    ).toBeGreaterThan(0);
   });
 
   it('comes up when frames are reordered', () => {
@@ -82,7 +88,9 @@ describe('faulty link', () => {
     const l = new Link(A, B);
     l.connected = false;
     l.start(60_000);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'LCP: no reply to 10 Configure-Requests' }]);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'LCP: no reply to 10 Configure-Requests' },
+    ]);
     expect(l.a.log.filter((x) => x.startsWith('sent [LCP ConfReq'))).toHaveLength(10);
   });
 });

@@ -13,7 +13,9 @@ describe.runIf(interopAvailable())('pppd log lines from the captures', () => {
       it(`${name}: ${side.toUpperCase()}'s control frames print like its log`, () => {
         const cap = loadCapture(name);
         const frames = deframe(side === 'a' ? cap.aToB : cap.bToA);
-        const ours = frames.map((f) => formatFrame(f.protocol, f.info)).filter((s): s is string => s !== null);
+        const ours = frames
+          .map((f) => formatFrame(f.protocol, f.info))
+          .filter((s): s is string => s !== null);
         // pppd ran with show-password in `pap`; our PAP printer always hides it.
         const theirs = sentLines(side === 'a' ? cap.aLog : cap.bLog).map((l) =>
           l.replace(/password="[^"]*"/, 'password=<hidden>'),

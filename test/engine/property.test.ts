@@ -1,19 +1,21 @@
 /** Property tests: peer input never throws, whatever it is and whatever state we are in. */
 
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { formatFrame, PppEngine } from '../../src/engine/index.js';
 import { HdlcFramer } from '../../src/hdlc/index.js';
-import { IPCP_OPTIONS } from '../../src/ipcp/options.js';
 import { IPV6CP_OPTIONS } from '../../src/ipcp/ipv6cp-options.js';
+import { IPCP_OPTIONS } from '../../src/ipcp/options.js';
 import { LCP_OPTIONS } from '../../src/lcp/options.js';
 import { CCP_OPTIONS } from '../../src/ppp/ccp.js';
 import { formatOption } from '../../src/ppp/options.js';
 import { Link } from './support/link.js';
 
-const PROTOCOLS = [0xc021, 0x8021, 0x8057, 0x80fd, 0xc023, 0xc223, 0x0021, 0x0057, 0x00fd, 0x8281, 0x002d];
+const PROTOCOLS = [
+  0xc021, 0x8021, 0x8057, 0x80fd, 0xc023, 0xc223, 0x0021, 0x0057, 0x00fd, 0x8281, 0x002d,
+];
 
 /** An engine in a given phase: fresh, negotiating, or fully up. */
 function engineIn(stage: number): { e: PppEngine; now: number } {
@@ -25,7 +27,10 @@ function engineIn(stage: number): { e: PppEngine; now: number } {
   }
   const l = new Link(
     { ipcp: { local: '10.0.0.1', peer: '10.0.0.2' }, lcp: { echoIntervalMs: 1000 } },
-    { ipcp: { local: '10.0.0.2', peer: '10.0.0.1' }, auth: { require: 'chap', secretFor: () => 'x' } },
+    {
+      ipcp: { local: '10.0.0.2', peer: '10.0.0.1' },
+      auth: { require: 'chap', secretFor: () => 'x' },
+    },
   );
   l.start(1000);
   return { e: l.a.engine, now: l.now };
@@ -39,7 +44,12 @@ function framed(protocol: number, info: Uint8Array, negotiated: boolean): Uint8A
 
 /** A control packet with a plausible header and random body. */
 const controlInfo = fc
-  .tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: -3, max: 3 }))
+  .tuple(
+    fc.integer({ min: 0, max: 15 }),
+    fc.integer({ min: 0, max: 255 }),
+    fc.uint8Array({ maxLength: 40 }),
+    fc.integer({ min: -3, max: 3 }),
+  )
   .map(([code, id, body, skew]) => {
     const len = Math.max(0, 4 + body.length + skew);
     const b = new Uint8Array(4 + body.length);
@@ -69,7 +79,9 @@ describe('never throws on peer input', () => {
     it(`well-framed random control packets (stage ${stage})`, () => {
       fc.assert(
         fc.property(
-          fc.array(fc.tuple(fc.constantFrom(...PROTOCOLS), controlInfo, fc.boolean()), { maxLength: 12 }),
+          fc.array(fc.tuple(fc.constantFrom(...PROTOCOLS), controlInfo, fc.boolean()), {
+            maxLength: 12,
+          }),
           (frames) => {
             const { e, now } = engineIn(stage);
             let t = now;
@@ -95,14 +107,18 @@ describe('never throws on peer input', () => {
       }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 20 }), (type, data) => {
-        for (const t of [LCP_OPTIONS, IPCP_OPTIONS, IPV6CP_OPTIONS, CCP_OPTIONS]) {
-          const s = formatOption(t, type, data);
-          expect(s.startsWith(' <')).toBe(true);
-          const c = t.get(type);
-          if (c !== undefined) c.parse(data);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.uint8Array({ maxLength: 20 }),
+        (type, data) => {
+          for (const t of [LCP_OPTIONS, IPCP_OPTIONS, IPV6CP_OPTIONS, CCP_OPTIONS]) {
+            const s = formatOption(t, type, data);
+            expect(s.startsWith(' <')).toBe(true);
+            const c = t.get(type);
+            if (c !== undefined) c.parse(data);
+          }
+        },
+      ),
     );
   });
 });
@@ -113,7 +129,13 @@ describe('sans-IO rules', () => {
     for (const dir of ['ppp', 'lcp', 'ipcp', 'engine']) {
       for (const f of readdirSync(join(root, dir))) {
         const text = readFileSync(join(root, dir, f), 'utf8');
-        for (const bad of [/from 'node:/, /require\(/, /setTimeout|setInterval|setImmediate/, /Date\.now|performance\.now/, /Math\.random/]) {
+        for (const bad of [
+          /from 'node:/,
+          /require\(/,
+          /setTimeout|setInterval|setImmediate/,
+          /Date\.now|performance\.now/,
+          /Math\.random/,
+        ]) {
           expect(bad.test(text), `${dir}/${f} matches ${bad}`).toBe(false);
         }
       }

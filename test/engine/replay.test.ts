@@ -14,7 +14,14 @@ const B_ADDR = { local: '10.64.0.2', peer: '10.64.0.1' };
 
 /** CHAP challenge words as random32 values (the server takes bytes low-first). */
 function le(words: number[]): number[] {
-  return words.map((w) => (((w & 0xff) << 24) | (((w >>> 8) & 0xff) << 16) | (((w >>> 16) & 0xff) << 8) | (w >>> 24)) >>> 0);
+  return words.map(
+    (w) =>
+      (((w & 0xff) << 24) |
+        (((w >>> 8) & 0xff) << 16) |
+        (((w >>> 16) & 0xff) << 8) |
+        (w >>> 24)) >>>
+      0,
+  );
 }
 
 const config = (): Record<Scenario, Omit<EngineOptions, 'log'>> => ({
@@ -23,8 +30,16 @@ const config = (): Record<Scenario, Omit<EngineOptions, 'log'>> => ({
     lcp: { silent: true, echoIntervalMs: 5000, echoFailures: 3 },
     ipcp: B_ADDR,
   },
-  rejects: { random32: scriptedRandom([0x941989d0, 0x366de8dd, 0x6041a9cb]), lcp: { silent: true }, ipcp: B_ADDR },
-  'mru-accm': { random32: scriptedRandom([0x719373a9, 0x75111d23, 0xd577fe32]), lcp: { silent: true }, ipcp: B_ADDR },
+  rejects: {
+    random32: scriptedRandom([0x941989d0, 0x366de8dd, 0x6041a9cb]),
+    lcp: { silent: true },
+    ipcp: B_ADDR,
+  },
+  'mru-accm': {
+    random32: scriptedRandom([0x719373a9, 0x75111d23, 0xd577fe32]),
+    lcp: { silent: true },
+    ipcp: B_ADDR,
+  },
   pap: {
     random32: scriptedRandom([0x0d08170b]),
     lcp: { silent: true },
@@ -33,7 +48,11 @@ const config = (): Record<Scenario, Omit<EngineOptions, 'log'>> => ({
     auth: { require: 'pap', verify: (u, p) => u === 'alice' && p === 's3cret' },
   },
   chap: {
-    random32: scriptedRandom([0x6e97982e, 0xc0, ...le([0xec3ea8cb, 0xaf862afe, 0x64f0e64a, 0xeb233339])]),
+    random32: scriptedRandom([
+      0x6e97982e,
+      0xc0,
+      ...le([0xec3ea8cb, 0xaf862afe, 0x64f0e64a, 0xeb233339]),
+    ]),
     lcp: { silent: true },
     ipcp: B_ADDR,
     ipv6cp: false,
@@ -118,7 +137,9 @@ describe.runIf(interopAvailable())('replaying pppd A into an engine configured l
 
   it('pap: authenticates alice and brings IPv4 up with the captured addresses', () => {
     const r = replay(loadCapture('pap').aToB, config().pap);
-    expect(r.events.filter((e) => e.type === 'auth-ok')).toEqual([{ type: 'auth-ok', peerName: 'alice' }]);
+    expect(r.events.filter((e) => e.type === 'auth-ok')).toEqual([
+      { type: 'auth-ok', peerName: 'alice' },
+    ]);
     expect(r.events.filter((e) => e.type === 'ipv4-up')).toEqual([
       { type: 'ipv4-up', local: '10.64.0.2', peer: '10.64.0.1', dns: [] },
     ]);
@@ -127,13 +148,19 @@ describe.runIf(interopAvailable())('replaying pppd A into an engine configured l
 
   it('chap: verifies the captured response', () => {
     const r = replay(loadCapture('chap').aToB, config().chap);
-    expect(r.events.filter((e) => e.type === 'auth-ok')).toEqual([{ type: 'auth-ok', peerName: 'alice' }]);
+    expect(r.events.filter((e) => e.type === 'auth-ok')).toEqual([
+      { type: 'auth-ok', peerName: 'alice' },
+    ]);
     expect(r.ip).toBe(3);
   });
 
   it('mru-accm: LCP up with the peer MRU as our MTU', () => {
     const r = replay(loadCapture('mru-accm').aToB, config()['mru-accm']);
-    expect(r.events.find((e) => e.type === 'lcp-up')).toMatchObject({ mtu: 296, mru: 1500, peerMagic: 0xff6147e9 });
+    expect(r.events.find((e) => e.type === 'lcp-up')).toMatchObject({
+      mtu: 296,
+      mru: 1500,
+      peerMagic: 0xff6147e9,
+    });
   });
 
   it('rejects: IPv6CP stops after the peer Protocol-Rejects it, IPCP carries on', () => {
@@ -153,7 +180,11 @@ describe.runIf(interopAvailable())('replaying pppd B into an engine configured l
       auth: { user: 'alice', password: 's3cret' },
     });
     // Our engine speaks first (not silent), so B's answers arrive as in the capture.
-    expect(r.sent.map((l) => l.slice(5)).slice(0, 5)).toEqual(sentLines(cap.aLog).map((l) => l.replace(/password="[^"]*"/, 'password=<hidden>')).slice(0, 5));
+    expect(r.sent.map((l) => l.slice(5)).slice(0, 5)).toEqual(
+      sentLines(cap.aLog)
+        .map((l) => l.replace(/password="[^"]*"/, 'password=<hidden>'))
+        .slice(0, 5),
+    );
     expect(r.events.filter((e) => e.type === 'ipv4-up')).toHaveLength(1);
   });
 
@@ -165,7 +196,9 @@ describe.runIf(interopAvailable())('replaying pppd B into an engine configured l
       ipv6cp: false,
       auth: { user: 'alice', password: 's3cret' },
     });
-    expect(r.sent).toContain('sent [CHAP Response id=0xc0 <d93e58505cfde6159051556398b62b4e>, name = "alice"]');
+    expect(r.sent).toContain(
+      'sent [CHAP Response id=0xc0 <d93e58505cfde6159051556398b62b4e>, name = "alice"]',
+    );
     expect(r.events.filter((e) => e.type === 'auth-ok')).toHaveLength(1);
   });
 });

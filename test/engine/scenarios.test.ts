@@ -7,7 +7,7 @@ import { Code } from '../../src/ppp/codes.js';
 import { Protocol } from '../../src/ppp/protocols.js';
 import { eventsOf, Link, makeSide } from './support/link.js';
 import { PeerLink } from './support/peer-link.js';
-import { ScriptedPeer, options } from './support/scripted-peer.js';
+import { options, ScriptedPeer } from './support/scripted-peer.js';
 
 const A = { ipcp: { local: '10.0.0.1', peer: '10.0.0.2' } };
 const B = { ipcp: { local: '10.0.0.2', peer: '10.0.0.1' } };
@@ -19,8 +19,12 @@ describe('termination', () => {
     l.b.engine.close(l.now, 'bye');
     l.runUntil(l.now + 10_000);
     expect(eventsOf(l.b, 'finished')).toEqual([{ type: 'finished', reason: 'bye' }]);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'LCP terminated by peer (bye)' }]);
-    expect(eventsOf(l.a, 'down')).toEqual([{ type: 'down', reason: 'LCP terminated by peer (bye)' }]);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'LCP terminated by peer (bye)' },
+    ]);
+    expect(eventsOf(l.a, 'down')).toEqual([
+      { type: 'down', reason: 'LCP terminated by peer (bye)' },
+    ]);
   });
 
   it('both sides closing at once both finish', () => {
@@ -48,7 +52,9 @@ describe('termination', () => {
     s.engine.open(0);
     expect(s.engine.takeOutput()).toBeNull();
     s.engine.close(5);
-    expect(s.engine.takeEvents().filter((e) => e.type === 'finished')).toEqual([{ type: 'finished', reason: 'User request' }]);
+    expect(s.engine.takeEvents().filter((e) => e.type === 'finished')).toEqual([
+      { type: 'finished', reason: 'User request' },
+    ]);
     expect(s.engine.phase).toBe('dead');
   });
 
@@ -97,13 +103,17 @@ describe('keepalive', () => {
     l.connected = false;
     l.runUntil(l.now + 20_000);
     expect(eventsOf(l.a, 'down')).toEqual([{ type: 'down', reason: 'peer not responding' }]);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'peer not responding' }]);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'peer not responding' },
+    ]);
   });
 
   it('echo ids count separately from the other LCP ids', () => {
     const l = new Link({ ...A, lcp: { echoIntervalMs: 1000 } }, B);
     l.start(3_500);
-    const echo = l.a.log.filter((x) => x.startsWith('sent [LCP EchoReq')).map((x) => /id=0x(\w+)/.exec(x)![1]);
+    const echo = l.a.log
+      .filter((x) => x.startsWith('sent [LCP EchoReq'))
+      .map((x) => /id=0x(\w+)/.exec(x)![1]);
     expect(echo.slice(0, 4)).toEqual(['0', '1', '2', '3']);
     l.a.engine.close(l.now);
     l.pump();
@@ -125,7 +135,9 @@ describe('loopback and restarts', () => {
       }
     }
     const ev = s.engine.takeEvents();
-    expect(ev.filter((e) => e.type === 'finished')).toEqual([{ type: 'finished', reason: 'loopback' }]);
+    expect(ev.filter((e) => e.type === 'finished')).toEqual([
+      { type: 'finished', reason: 'loopback' },
+    ]);
   });
 
   it('two engines with the same random source do not open (loopback suspected)', () => {
@@ -145,7 +157,11 @@ describe('loopback and restarts', () => {
     expect(eventsOf(l.a, 'down')).toEqual([{ type: 'down', reason: 'peer renegotiating' }]);
     expect(eventsOf(l.a, 'ipv4-down')).toHaveLength(1);
     expect(eventsOf(l.a, 'ipv4-up')).toHaveLength(2);
-    expect(fresh.engine.stats().states).toEqual({ lcp: 'Opened', ipcp: 'Opened', ipv6cp: 'Opened' });
+    expect(fresh.engine.stats().states).toEqual({
+      lcp: 'Opened',
+      ipcp: 'Opened',
+      ipv6cp: 'Opened',
+    });
   });
 });
 
@@ -157,17 +173,21 @@ describe('hostile and odd peers', () => {
         if (pkt.data.length > 0) p.send(protocol, Code.ConfRej, pkt.id, pkt.data);
         else {
           p.send(protocol, Code.ConfAck, pkt.id, pkt.data);
-          if (!p.ids.has(protocol)) p.send(protocol, Code.ConfReq, p.nextId(protocol), new Uint8Array(0));
+          if (!p.ids.has(protocol))
+            p.send(protocol, Code.ConfReq, p.nextId(protocol), new Uint8Array(0));
         }
       }
       // Our Nak of its (empty) request: it asks again, still with nothing.
-      if (pkt.code === Code.ConfNak || pkt.code === Code.ConfRej) p.send(protocol, Code.ConfReq, p.nextId(protocol), new Uint8Array(0));
+      if (pkt.code === Code.ConfNak || pkt.code === Code.ConfRej)
+        p.send(protocol, Code.ConfReq, p.nextId(protocol), new Uint8Array(0));
     });
     const l = new PeerLink({ ...A, ipv6cp: false }, peer);
     l.engine.open(0);
     l.runUntil(20_000);
     expect(l.events('lcp-up')).toEqual([{ type: 'lcp-up', mtu: 1500, mru: 1500, peerMagic: 0 }]);
-    expect(l.events('ipv4-up')).toEqual([{ type: 'ipv4-up', local: '10.0.0.1', peer: '10.0.0.2', dns: [] }]);
+    expect(l.events('ipv4-up')).toEqual([
+      { type: 'ipv4-up', local: '10.0.0.1', peer: '10.0.0.2', dns: [] },
+    ]);
     // Nothing negotiated: IP goes out with ff 03, a 2-byte protocol and every control character escaped.
     const v4 = Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
     expect(l.engine.sendIp(v4, l.now)).toBe(true);
@@ -187,22 +207,29 @@ describe('hostile and odd peers', () => {
     expect(Array.from(term.subarray(0, 4))).toEqual([0x7e, 0xff, 0x7d, 0x23]);
   });
 
-  it('a peer insisting on an MRU below 128 is Nak\'d, then Rejected, then the link fails with a reason', () => {
+  it("a peer insisting on an MRU below 128 is Nak'd, then Rejected, then the link fails with a reason", () => {
     const peer = new ScriptedPeer((p, protocol, pkt) => {
       if (pkt === null || protocol !== Protocol.LCP) return;
       if (pkt.code === Code.ConfReq) p.send(protocol, Code.ConfAck, pkt.id, pkt.data);
       if (pkt.code === Code.ConfNak || pkt.code === Code.ConfRej) {
-        p.sendOptions(protocol, Code.ConfReq, p.nextId(protocol), [{ type: 1, data: fromHex('00 40') }]);
+        p.sendOptions(protocol, Code.ConfReq, p.nextId(protocol), [
+          { type: 1, data: fromHex('00 40') },
+        ]);
       }
       if (pkt.code === Code.TermReq) p.send(protocol, Code.TermAck, pkt.id, new Uint8Array(0));
     });
-    peer.sendOptions(Protocol.LCP, Code.ConfReq, peer.nextId(Protocol.LCP), [{ type: 1, data: fromHex('00 40') }]);
+    peer.sendOptions(Protocol.LCP, Code.ConfReq, peer.nextId(Protocol.LCP), [
+      { type: 1, data: fromHex('00 40') },
+    ]);
     const l = new PeerLink(A, peer);
     l.engine.open(0);
     l.runUntil(30_000);
     const replies = l.us.log.filter((x) => /sent \[LCP Conf(Nak|Rej)/.test(x));
     expect(replies.slice(0, 6)).toEqual([
-      ...Array.from({ length: 5 }, (_, i) => `sent [LCP ConfNak id=0x${(i + 1).toString(16)} <mru 128>]`),
+      ...Array.from(
+        { length: 5 },
+        (_, i) => `sent [LCP ConfNak id=0x${(i + 1).toString(16)} <mru 128>]`,
+      ),
       'sent [LCP ConfRej id=0x6 <mru 64>]',
     ]);
     expect(l.events('finished')).toEqual([
@@ -214,11 +241,15 @@ describe('hostile and odd peers', () => {
     const peer = new ScriptedPeer((p, protocol, pkt) => {
       if (pkt === null || protocol < 0x8000) return;
       if (pkt.code === Code.ConfReq && protocol === Protocol.LCP) {
-        if (!p.ids.has(protocol)) p.send(protocol, Code.ConfReq, p.nextId(protocol), new Uint8Array(0));
+        if (!p.ids.has(protocol))
+          p.send(protocol, Code.ConfReq, p.nextId(protocol), new Uint8Array(0));
         p.send(protocol, Code.ConfAck, pkt.id, pkt.data);
       }
       if (pkt.code === Code.ConfReq && protocol === Protocol.IPCP) {
-        if (!p.ids.has(protocol)) p.sendOptions(protocol, Code.ConfReq, p.nextId(protocol), [{ type: 3, data: fromHex('0a 00 00 02') }]);
+        if (!p.ids.has(protocol))
+          p.sendOptions(protocol, Code.ConfReq, p.nextId(protocol), [
+            { type: 3, data: fromHex('0a 00 00 02') },
+          ]);
         const addr = options(pkt.data).find((o) => o.type === 3);
         p.sendOptions(protocol, Code.ConfNak, pkt.id, [{ type: 3, data: fromHex('c0 a8 00 09') }]);
         void addr;
@@ -228,8 +259,16 @@ describe('hostile and odd peers', () => {
     const l = new PeerLink({ ipcp: { local: '10.0.0.1', peer: '10.0.0.2' }, ipv6cp: false }, peer);
     l.engine.open(0);
     l.runUntil(60_000);
-    expect(l.us.log.some((x) => x.includes('IPCP finished: IPCP: peer keeps refusing our options (peer offers local address 192.168.0.9, not accepted; we have 10.0.0.1)'))).toBe(true);
-    expect(l.events('finished')).toEqual([{ type: 'finished', reason: 'No network protocols running' }]);
+    expect(
+      l.us.log.some((x) =>
+        x.includes(
+          'IPCP finished: IPCP: peer keeps refusing our options (peer offers local address 192.168.0.9, not accepted; we have 10.0.0.1)',
+        ),
+      ),
+    ).toBe(true);
+    expect(l.events('finished')).toEqual([
+      { type: 'finished', reason: 'No network protocols running' },
+    ]);
   });
 
   it('Protocol-Rejects unknown protocols with the negotiated framing and a shared LCP id', () => {
@@ -241,7 +280,9 @@ describe('hostile and odd peers', () => {
     peer.send(0x8281, 1, 1, new Uint8Array(0));
     l.a.engine.receive(peer.take()!, l.now);
     const out = l.a.engine.takeOutput()!;
-    expect(Array.from(out.subarray(0, 9))).toEqual([0x7e, 0xc0, 0x21, 0x08, 0x02, 0x00, 0x0a, 0x82, 0x81]);
+    expect(Array.from(out.subarray(0, 9))).toEqual([
+      0x7e, 0xc0, 0x21, 0x08, 0x02, 0x00, 0x0a, 0x82, 0x81,
+    ]);
     expect(l.a.log.at(-1)).toBe('sent [LCP ProtRej id=0x2 82 81 01 01 00 04]');
   });
 
@@ -281,8 +322,24 @@ describe('local misuse', () => {
 describe('authentication between two engines', () => {
   it('PAP both ways, then the network phase', () => {
     const l = new Link(
-      { ...A, auth: { require: 'pap', verify: (u, p) => u === 'bob' && p === 'pw2', user: 'alice', password: 'pw1' } },
-      { ...B, auth: { require: 'pap', verify: (u, p) => u === 'alice' && p === 'pw1', user: 'bob', password: 'pw2' } },
+      {
+        ...A,
+        auth: {
+          require: 'pap',
+          verify: (u, p) => u === 'bob' && p === 'pw2',
+          user: 'alice',
+          password: 'pw1',
+        },
+      },
+      {
+        ...B,
+        auth: {
+          require: 'pap',
+          verify: (u, p) => u === 'alice' && p === 'pw1',
+          user: 'bob',
+          password: 'pw2',
+        },
+      },
     );
     l.start(10_000);
     expect(eventsOf(l.a, 'auth-ok')).toEqual([{ type: 'auth-ok', peerName: 'bob' }]);
@@ -298,13 +355,17 @@ describe('authentication between two engines', () => {
     l.start(20_000);
     expect(eventsOf(l.a, 'auth-failed')).toHaveLength(1);
     expect(eventsOf(l.b, 'auth-failed')).toHaveLength(1);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'Authentication failed' }]);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'Authentication failed' },
+    ]);
     expect(eventsOf(l.a, 'ipv4-up')).toHaveLength(0);
   });
 
   it('a peer without credentials rejects our auth requirement: "peer refused to authenticate"', () => {
     const l = new Link({ ...A, auth: { require: 'chap', secretFor: () => 's' } }, B);
     l.start(20_000);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'peer refused to authenticate' }]);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'peer refused to authenticate' },
+    ]);
   });
 });

@@ -1,12 +1,12 @@
 /** Golden vectors for the IPCP, IPv6CP and CCP option codecs. */
 
 import { describe, expect, it } from 'vitest';
-import { fromHex } from '../../src/ppp/bytes.js';
-import { formatOption, type OptionTable } from '../../src/ppp/options.js';
-import { CCP_OPTIONS } from '../../src/ppp/ccp.js';
-import { IPCP_OPTIONS } from '../../src/ipcp/options.js';
-import { IPV6CP_OPTIONS } from '../../src/ipcp/ipv6cp-options.js';
 import { formatLinkLocal } from '../../src/ipcp/ipv6.js';
+import { IPV6CP_OPTIONS } from '../../src/ipcp/ipv6cp-options.js';
+import { IPCP_OPTIONS } from '../../src/ipcp/options.js';
+import { fromHex } from '../../src/ppp/bytes.js';
+import { CCP_OPTIONS } from '../../src/ppp/ccp.js';
+import { formatOption, type OptionTable } from '../../src/ppp/options.js';
 
 const VECTORS: [string, OptionTable, number, string, string][] = [
   ['addr', IPCP_OPTIONS, 3, '0a 40 00 01', '<addr 10.64.0.1>'],
@@ -17,7 +17,13 @@ const VECTORS: [string, OptionTable, number, string, string][] = [
   ['addrs', IPCP_OPTIONS, 1, '0a 00 00 01 0a 00 00 02', '<addrs 10.0.0.1 10.0.0.2>'],
   ['compress VJ', IPCP_OPTIONS, 2, '00 2d 0f 01', '<compress VJ 0f 01>'],
   ['ipv6 addr', IPV6CP_OPTIONS, 1, '70 4e dd cc e2 96 10 78', '<addr fe80::704e:ddcc:e296:1078>'],
-  ['ipv6 addr padded', IPV6CP_OPTIONS, 1, '00 01 00 02 00 03 00 04', '<addr fe80::0001:0002:0003:0004>'],
+  [
+    'ipv6 addr padded',
+    IPV6CP_OPTIONS,
+    1,
+    '00 01 00 02 00 03 00 04',
+    '<addr fe80::0001:0002:0003:0004>',
+  ],
   ['deflate', CCP_OPTIONS, 26, '78 00', '<deflate 15>'],
   ['deflate(old#)', CCP_OPTIONS, 24, '78 00', '<deflate(old#) 15>'],
   ['bsd', CCP_OPTIONS, 21, '2f', '<bsd v1 15>'],

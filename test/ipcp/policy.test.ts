@@ -1,10 +1,10 @@
 /** IPCP (RFC 1332/1877) and IPv6CP (RFC 5072) policy roles. */
 
 import { describe, expect, it } from 'vitest';
+import { type IpcpConfig, IpcpPolicy } from '../../src/ipcp/ipcp-policy.js';
+import { Ipv6cpPolicy } from '../../src/ipcp/ipv6cp-policy.js';
 import { fromHex } from '../../src/ppp/bytes.js';
 import { parseIpv4 } from '../../src/ppp/ipv4.js';
-import { IpcpPolicy, type IpcpConfig } from '../../src/ipcp/ipcp-policy.js';
-import { Ipv6cpPolicy } from '../../src/ipcp/ipv6cp-policy.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 
@@ -26,8 +26,14 @@ function ipcp(c: Partial<IpcpConfig>): IpcpPolicy {
 describe('IpcpPolicy', () => {
   it('a side that knows the peer address Naks 0.0.0.0 and wrong proposals with it', () => {
     const p = ipcp({ local: ip('10.64.0.2'), peer: ip('10.64.0.1'), acceptPeer: () => false });
-    expect(p.onPeerOption(3, fromHex('00 00 00 00'))).toEqual({ kind: 'nak', data: fromHex('0a 40 00 01') });
-    expect(p.onPeerOption(3, fromHex('0a 40 00 09'))).toEqual({ kind: 'nak', data: fromHex('0a 40 00 01') });
+    expect(p.onPeerOption(3, fromHex('00 00 00 00'))).toEqual({
+      kind: 'nak',
+      data: fromHex('0a 40 00 01'),
+    });
+    expect(p.onPeerOption(3, fromHex('0a 40 00 09'))).toEqual({
+      kind: 'nak',
+      data: fromHex('0a 40 00 01'),
+    });
     expect(p.onPeerOption(3, fromHex('0a 40 00 01')).kind).toBe('ack');
   });
 
@@ -40,8 +46,14 @@ describe('IpcpPolicy', () => {
 
   it('hands out one DNS server as both ms-dns1 and ms-dns2 (like pppd)', () => {
     const p = ipcp({ dns: [ip('10.64.0.53')] });
-    expect(p.onPeerOption(129, fromHex('00 00 00 00'))).toEqual({ kind: 'nak', data: fromHex('0a 40 00 35') });
-    expect(p.onPeerOption(131, fromHex('00 00 00 00'))).toEqual({ kind: 'nak', data: fromHex('0a 40 00 35') });
+    expect(p.onPeerOption(129, fromHex('00 00 00 00'))).toEqual({
+      kind: 'nak',
+      data: fromHex('0a 40 00 35'),
+    });
+    expect(p.onPeerOption(131, fromHex('00 00 00 00'))).toEqual({
+      kind: 'nak',
+      data: fromHex('0a 40 00 35'),
+    });
     expect(p.onPeerOption(131, fromHex('0a 40 00 35')).kind).toBe('ack');
   });
 

@@ -1,9 +1,9 @@
 /** Golden vectors for every LCP option codec: bytes → value → text, and value → bytes. */
 
 import { describe, expect, it } from 'vitest';
+import { LCP_OPTIONS, LcpOpt } from '../../src/lcp/options.js';
 import { fromHex } from '../../src/ppp/bytes.js';
 import { formatOption } from '../../src/ppp/options.js';
-import { LCP_OPTIONS, LcpOpt } from '../../src/lcp/options.js';
 
 const VECTORS: [string, number, string, string][] = [
   // name, type, data hex, pppd text

@@ -1,11 +1,11 @@
 /** LCP policy decisions (RFC 1661 §6) and the echo keepalive. */
 
 import { describe, expect, it } from 'vitest';
-import { fromHex } from '../../src/ppp/bytes.js';
-import { Code } from '../../src/ppp/codes.js';
 import { EchoKeepalive } from '../../src/lcp/echo.js';
 import { LcpOpt } from '../../src/lcp/options.js';
 import { LcpPolicy, MIN_PEER_MRU } from '../../src/lcp/policy.js';
+import { fromHex } from '../../src/ppp/bytes.js';
+import { Code } from '../../src/ppp/codes.js';
 
 let seed = 7;
 const rnd = () => {
@@ -22,7 +22,12 @@ describe('LcpPolicy', () => {
   it('requests what pppd requests by default: asyncmap 0, magic, pcomp, accomp', () => {
     const p = new LcpPolicy({ random32: () => 0x4bdad897 });
     p.resetNegotiation();
-    expect(p.ownOptions().map((o) => o.type)).toEqual([LcpOpt.ACCM, LcpOpt.MagicNumber, LcpOpt.PFC, LcpOpt.ACFC]);
+    expect(p.ownOptions().map((o) => o.type)).toEqual([
+      LcpOpt.ACCM,
+      LcpOpt.MagicNumber,
+      LcpOpt.PFC,
+      LcpOpt.ACFC,
+    ]);
   });
 
   it('requests the MRU only when it is not 1500, and auth when required', () => {
@@ -69,16 +74,25 @@ describe('LcpPolicy', () => {
     const both = new LcpPolicy({ random32: rnd, canPap: true, canChap: true });
     expect(peer(both, LcpOpt.AuthProtocol, 'c0 23').kind).toBe('ack');
     expect(peer(both, LcpOpt.AuthProtocol, 'c2 23 05').kind).toBe('ack');
-    expect(peer(both, LcpOpt.AuthProtocol, 'c2 23 81')).toEqual({ kind: 'nak', data: fromHex('c2 23 05') });
+    expect(peer(both, LcpOpt.AuthProtocol, 'c2 23 81')).toEqual({
+      kind: 'nak',
+      data: fromHex('c2 23 05'),
+    });
     const pap = new LcpPolicy({ random32: rnd, canPap: true });
-    expect(peer(pap, LcpOpt.AuthProtocol, 'c2 23 05')).toEqual({ kind: 'nak', data: fromHex('c0 23') });
+    expect(peer(pap, LcpOpt.AuthProtocol, 'c2 23 05')).toEqual({
+      kind: 'nak',
+      data: fromHex('c0 23'),
+    });
   });
 
   it('Naks a magic number equal to ours, or zero, with a different one (§6.4)', () => {
     const p = new LcpPolicy({ random32: rnd });
     p.resetNegotiation();
     const ours = p.got.magic;
-    const hex = ours.toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1 ');
+    const hex = ours
+      .toString(16)
+      .padStart(8, '0')
+      .replace(/(..)(?!$)/g, '$1 ');
     const v = peer(p, LcpOpt.MagicNumber, hex);
     expect(v.kind).toBe('nak');
     expect(v.kind === 'nak' && Array.from(v.data)).not.toEqual(Array.from(fromHex(hex)));
@@ -88,7 +102,8 @@ describe('LcpPolicy', () => {
   it('declares loopback after loopbackFail Naks of our magic in a row', () => {
     const p = new LcpPolicy({ random32: rnd, loopbackFail: 3 });
     p.resetNegotiation();
-    for (let i = 0; i < 3; i++) p.onNak([{ type: LcpOpt.MagicNumber, data: fromHex('01 02 03 04') }]);
+    for (let i = 0; i < 3; i++)
+      p.onNak([{ type: LcpOpt.MagicNumber, data: fromHex('01 02 03 04') }]);
     expect(p.takeFatal()).toBe('loopback');
   });
 

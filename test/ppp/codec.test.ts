@@ -28,7 +28,10 @@ describe('control packet codec (RFC 1661 §5)', () => {
   it('rejects a short header, a Length below 4, and a truncated packet', () => {
     expect(parseControlPacket(fromHex('01 01 00'))).toEqual({ ok: false, error: 'short-header' });
     expect(parseControlPacket(fromHex('01 01 00 03'))).toEqual({ ok: false, error: 'bad-length' });
-    expect(parseControlPacket(fromHex('01 01 00 08 01'))).toEqual({ ok: false, error: 'truncated' });
+    expect(parseControlPacket(fromHex('01 01 00 08 01'))).toEqual({
+      ok: false,
+      error: 'truncated',
+    });
   });
 
   it('never throws on random bytes', () => {

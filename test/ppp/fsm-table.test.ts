@@ -6,9 +6,9 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { Fsm } from '../../src/ppp/fsm.js';
-import { FSM_EVENTS, FSM_TABLE, FsmState, type FsmEvent } from '../../src/ppp/fsm-table.js';
 import { Code } from '../../src/ppp/codes.js';
+import { Fsm } from '../../src/ppp/fsm.js';
+import { FSM_EVENTS, FSM_TABLE, type FsmEvent, FsmState } from '../../src/ppp/fsm-table.js';
 import { RecordingHost, ScriptPolicy } from './support.js';
 
 const RFC_TABLE = `
@@ -101,7 +101,9 @@ const rfc = parseRfc();
 describe('RFC 1661 §4.1 state transition table', () => {
   it('src table equals the RFC text', () => {
     for (const ev of FSM_EVENTS) {
-      const ours = FSM_TABLE[ev].map((c) => (c === null ? null : { actions: [...c.actions], next: c.next }));
+      const ours = FSM_TABLE[ev].map((c) =>
+        c === null ? null : { actions: [...c.actions], next: c.next },
+      );
       expect(ours, ev).toEqual(rfc.get(ev));
     }
   });
@@ -127,13 +129,26 @@ describe('RFC 1661 §4.1 state transition table', () => {
         const expectedSends = cell.actions
           .filter((a) => a in SENDS || a === 'scn')
           .map((a) => (a === 'scn' ? -1 : SENDS[a]));
-        expect(host.sent.map((s) => s.code).filter((c) => c !== 0)).toEqual(expectedSends.filter((c) => c !== -1));
+        expect(host.sent.map((s) => s.code).filter((c) => c !== 0)).toEqual(
+          expectedSends.filter((c) => c !== -1),
+        );
         const layer = cell.actions.filter((a) => a.startsWith('tl'));
         expect([...host.calls].sort()).toEqual([...layer].sort());
         // The restart timer runs only in Closing, Stopping, Req-Sent, Ack-Rcvd and Ack-Sent.
-        const running = [FsmState.Closing, FsmState.Stopping, FsmState.ReqSent, FsmState.AckRcvd, FsmState.AckSent];
-        if (!running.includes(cell.next as 4 | 5 | 6 | 7 | 8)) expect(fsm.nextDeadline()).toBeNull();
-        if (cell.actions.includes('scr') || cell.actions.includes('str') || cell.actions.includes('zrc')) {
+        const running = [
+          FsmState.Closing,
+          FsmState.Stopping,
+          FsmState.ReqSent,
+          FsmState.AckRcvd,
+          FsmState.AckSent,
+        ];
+        if (!running.includes(cell.next as 4 | 5 | 6 | 7 | 8))
+          expect(fsm.nextDeadline()).toBeNull();
+        if (
+          cell.actions.includes('scr') ||
+          cell.actions.includes('str') ||
+          cell.actions.includes('zrc')
+        ) {
           expect(fsm.nextDeadline()).toBe(1000 + fsm.config.restartMs);
         }
       });

@@ -71,7 +71,14 @@ describe('Fsm', () => {
     fsm.up(0);
     fsm.receive({ code: Code.ConfAck, id: 9, data: own() }, 1);
     expect(fsm.stats.staleReplies).toBe(1);
-    fsm.receive({ code: Code.ConfAck, id: 1, data: emitOptions([{ type: 3, data: Uint8Array.of(10, 0, 0, 9) }]) }, 1);
+    fsm.receive(
+      {
+        code: Code.ConfAck,
+        id: 1,
+        data: emitOptions([{ type: 3, data: Uint8Array.of(10, 0, 0, 9) }]),
+      },
+      1,
+    );
     expect(fsm.stats.staleReplies).toBe(2);
     expect(fsm.state).toBe(FsmState.ReqSent);
     fsm.receive({ code: Code.ConfAck, id: 1, data: own() }, 1);
@@ -85,7 +92,14 @@ describe('Fsm', () => {
     const { host, fsm, policy } = setup();
     fsm.open(0);
     fsm.up(0);
-    fsm.receive({ code: Code.ConfNak, id: 1, data: emitOptions([{ type: 3, data: Uint8Array.of(10, 0, 0, 7) }]) }, 1);
+    fsm.receive(
+      {
+        code: Code.ConfNak,
+        id: 1,
+        data: emitOptions([{ type: 3, data: Uint8Array.of(10, 0, 0, 7) }]),
+      },
+      1,
+    );
     expect(policy.naks).toHaveLength(1);
     expect(host.sent.map((s) => s.id)).toEqual([1, 2]);
   });
@@ -94,7 +108,14 @@ describe('Fsm', () => {
     const { fsm, policy } = setup();
     fsm.open(0);
     fsm.up(0);
-    fsm.receive({ code: Code.ConfRej, id: 1, data: emitOptions([{ type: 3, data: Uint8Array.of(1, 2, 3, 4) }]) }, 1);
+    fsm.receive(
+      {
+        code: Code.ConfRej,
+        id: 1,
+        data: emitOptions([{ type: 3, data: Uint8Array.of(1, 2, 3, 4) }]),
+      },
+      1,
+    );
     expect(policy.rejects).toHaveLength(0);
     expect(fsm.stats.badPackets).toBe(1);
     fsm.receive({ code: Code.ConfRej, id: 1, data: own() }, 1);
@@ -103,16 +124,26 @@ describe('Fsm', () => {
 
   it('turns Naks into Rejects after Max-Failure, and the reply holds only the most severe verdict', () => {
     const { host, fsm, policy } = setup({ maxFailure: 2 });
-    policy.judge = (type) => (type === 1 ? nak(Uint8Array.of(0, 1)) : type === 9 ? REJECT : { kind: 'ack' });
+    policy.judge = (type) =>
+      type === 1 ? nak(Uint8Array.of(0, 1)) : type === 9 ? REJECT : { kind: 'ack' };
     fsm.open(0);
     fsm.up(0);
     const req = (id: number, types: number[]) =>
-      fsm.receive({ code: Code.ConfReq, id, data: emitOptions(types.map((t) => ({ type: t, data: Uint8Array.of(0, 9) }))) }, 1);
+      fsm.receive(
+        {
+          code: Code.ConfReq,
+          id,
+          data: emitOptions(types.map((t) => ({ type: t, data: Uint8Array.of(0, 9) }))),
+        },
+        1,
+      );
     req(1, [1, 2]);
     req(2, [1, 2]);
     req(3, [1, 2]);
     req(4, [1, 2, 9]);
-    const replies = host.sent.filter((s) => s.code !== Code.ConfReq).map((s) => [s.code, Array.from(s.data)]);
+    const replies = host.sent
+      .filter((s) => s.code !== Code.ConfReq)
+      .map((s) => [s.code, Array.from(s.data)]);
     expect(replies).toEqual([
       [Code.ConfNak, [1, 4, 0, 1]],
       [Code.ConfNak, [1, 4, 0, 1]],

@@ -1,10 +1,10 @@
 /** A minimal policy and a recording host for driving the automaton in tests. */
 
 import type { Fsm, FsmHost } from '../../src/ppp/fsm.js';
-import type { FsmPolicy, OptionVerdict } from '../../src/ppp/policy.js';
-import { ACK } from '../../src/ppp/policy.js';
 import type { RawOption } from '../../src/ppp/options.js';
 import { optionTable } from '../../src/ppp/options.js';
+import type { FsmPolicy, OptionVerdict } from '../../src/ppp/policy.js';
+import { ACK } from '../../src/ppp/policy.js';
 
 export interface Sent {
   code: number;

@@ -32,10 +32,13 @@ export interface Frame {
 /** Splits raw line bytes into frames (accepts raw control characters). */
 export function deframe(bytes: Uint8Array): Frame[] {
   const out: Frame[] = [];
-  const d = new HdlcDeframer((protocol, info) => out.push({ protocol, info: Uint8Array.from(info) }), {
-    accm: 0,
-    maxInfo: 1600,
-  });
+  const d = new HdlcDeframer(
+    (protocol, info) => out.push({ protocol, info: Uint8Array.from(info) }),
+    {
+      accm: 0,
+      maxInfo: 1600,
+    },
+  );
   d.push(bytes);
   return out;
 }

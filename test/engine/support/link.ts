@@ -3,7 +3,7 @@
  * a fake clock, and optional per-frame fault injection.
  */
 
-import { PppEngine, type EngineEvent, type EngineOptions } from '../../../src/engine/index.js';
+import { type EngineEvent, type EngineOptions, PppEngine } from '../../../src/engine/index.js';
 
 /** Deterministic xorshift32 random source. */
 export function seededRandom(seed: number): () => number {
@@ -44,7 +44,11 @@ export interface Side {
   ip: { version: 4 | 6; packet: Uint8Array }[];
 }
 
-export function makeSide(opts: Partial<EngineOptions> & { seed?: number }, name: string, clockLog?: string[]): Side {
+export function makeSide(
+  opts: Partial<EngineOptions> & { seed?: number },
+  name: string,
+  clockLog?: string[],
+): Side {
   const log: string[] = [];
   const ip: Side['ip'] = [];
   const engine = new PppEngine(
@@ -72,7 +76,10 @@ export class Link {
   /** Set false to cut the wire (frames vanish). */
   connected = true;
 
-  constructor(aOpts: Partial<EngineOptions> & { seed?: number }, bOpts: Partial<EngineOptions> & { seed?: number }) {
+  constructor(
+    aOpts: Partial<EngineOptions> & { seed?: number },
+    bOpts: Partial<EngineOptions> & { seed?: number },
+  ) {
     this.a = makeSide({ seed: 1, ...aOpts }, 'A', this.trace);
     this.b = makeSide({ seed: 2, ...bOpts }, 'B', this.trace);
   }
@@ -97,7 +104,8 @@ export class Link {
       to.engine.receive(out, this.now);
       return true;
     }
-    for (const f of splitFrames(out)) for (const g of this.fault(dir, f)) to.engine.receive(g, this.now);
+    for (const f of splitFrames(out))
+      for (const g of this.fault(dir, f)) to.engine.receive(g, this.now);
     return true;
   }
 
@@ -134,6 +142,9 @@ export class Link {
 }
 
 /** Events of one type. */
-export function eventsOf<T extends EngineEvent['type']>(s: Side, type: T): Extract<EngineEvent, { type: T }>[] {
+export function eventsOf<T extends EngineEvent['type']>(
+  s: Side,
+  type: T,
+): Extract<EngineEvent, { type: T }>[] {
   return s.events.filter((e) => e.type === type) as Extract<EngineEvent, { type: T }>[];
 }

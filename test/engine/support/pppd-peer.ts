@@ -8,9 +8,9 @@
 
 import { fromHex, u32Bytes } from '../../../src/ppp/bytes.js';
 import { Code } from '../../../src/ppp/codes.js';
-import { Protocol } from '../../../src/ppp/protocols.js';
 import type { RawOption } from '../../../src/ppp/options.js';
-import { ScriptedPeer, options } from './scripted-peer.js';
+import { Protocol } from '../../../src/ppp/protocols.js';
+import { options, ScriptedPeer } from './scripted-peer.js';
 
 export interface PppdPeerOptions {
   magic: number;
@@ -22,7 +22,14 @@ export interface PppdPeerOptions {
 const EMPTY = new Uint8Array(0);
 
 export function pppdPeer(o: PppdPeerOptions): ScriptedPeer & { state: Record<string, unknown> } {
-  const state = { reqSent: true, lcpAckedUs: false, lcpGotAck: false, vj: true, ipcpReq: [] as RawOption[], started: false };
+  const state = {
+    reqSent: true,
+    lcpAckedUs: false,
+    lcpGotAck: false,
+    vj: true,
+    ipcpReq: [] as RawOption[],
+    started: false,
+  };
   const addr = Uint8Array.from(o.addr.split('.').map(Number));
   const lcpReq: RawOption[] = [
     { type: 2, data: u32Bytes(0) },
@@ -31,21 +38,35 @@ export function pppdPeer(o: PppdPeerOptions): ScriptedPeer & { state: Record<str
     { type: 8, data: EMPTY },
   ];
   const ipcpOptions = (): RawOption[] =>
-    state.vj ? [{ type: 2, data: fromHex('00 2d 0f 01') }, { type: 3, data: addr }] : [{ type: 3, data: addr }];
+    state.vj
+      ? [
+          { type: 2, data: fromHex('00 2d 0f 01') },
+          { type: 3, data: addr },
+        ]
+      : [{ type: 3, data: addr }];
   const startNcps = (p: ScriptedPeer) => {
     if (state.started) return;
     state.started = true;
     p.negotiated();
-    if (o.ccp) p.send(Protocol.CCP, Code.ConfReq, p.nextId(Protocol.CCP), fromHex('1a 04 78 00 18 04 78 00 15 03 2f'));
+    if (o.ccp)
+      p.send(
+        Protocol.CCP,
+        Code.ConfReq,
+        p.nextId(Protocol.CCP),
+        fromHex('1a 04 78 00 18 04 78 00 15 03 2f'),
+      );
     p.sendOptions(Protocol.IPCP, Code.ConfReq, p.nextId(Protocol.IPCP), ipcpOptions());
-    p.sendOptions(Protocol.IPV6CP, Code.ConfReq, p.nextId(Protocol.IPV6CP), [{ type: 1, data: fromHex(o.ipv6Id) }]);
+    p.sendOptions(Protocol.IPV6CP, Code.ConfReq, p.nextId(Protocol.IPV6CP), [
+      { type: 1, data: fromHex(o.ipv6Id) },
+    ]);
   };
   const peer = new ScriptedPeer((p, protocol, pkt) => {
     if (pkt === null) return;
     if (protocol === Protocol.LCP) {
       switch (pkt.code) {
         case Code.ConfReq:
-          if (!state.reqSent) p.sendOptions(Protocol.LCP, Code.ConfReq, p.nextId(Protocol.LCP), lcpReq);
+          if (!state.reqSent)
+            p.sendOptions(Protocol.LCP, Code.ConfReq, p.nextId(Protocol.LCP), lcpReq);
           p.send(Protocol.LCP, Code.ConfAck, pkt.id, pkt.data);
           state.lcpAckedUs = true;
           break;

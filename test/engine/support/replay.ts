@@ -1,6 +1,6 @@
 /** Replays one side of a pppd capture into an engine, frame by frame. */
 
-import { PppEngine, type EngineEvent, type EngineOptions } from '../../../src/engine/index.js';
+import { type EngineEvent, type EngineOptions, PppEngine } from '../../../src/engine/index.js';
 import { splitFrames } from './link.js';
 
 /** random32 that returns `values` in order, then a fixed xorshift stream. */
@@ -13,7 +13,8 @@ export function scriptedRandom(values: number[]): () => number {
     x >>>= 0;
     x ^= x >>> 17;
     x ^= x << 5;
-    return (x >>>= 0);
+    x >>>= 0;
+    return x;
   };
 }
 

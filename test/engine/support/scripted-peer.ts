@@ -6,11 +6,20 @@
 
 import { formatFrame } from '../../../src/engine/index.js';
 import { HdlcDeframer, HdlcFramer } from '../../../src/hdlc/index.js';
-import { emitControlPacket, parseControlPacket, type ControlPacket } from '../../../src/ppp/packet.js';
-import { Protocol } from '../../../src/ppp/protocols.js';
 import { emitOptions, parseOptions, type RawOption } from '../../../src/ppp/options.js';
+import {
+  type ControlPacket,
+  emitControlPacket,
+  parseControlPacket,
+} from '../../../src/ppp/packet.js';
+import { Protocol } from '../../../src/ppp/protocols.js';
 
-export type Reaction = (peer: ScriptedPeer, protocol: number, pkt: ControlPacket | null, info: Uint8Array) => void;
+export type Reaction = (
+  peer: ScriptedPeer,
+  protocol: number,
+  pkt: ControlPacket | null,
+  info: Uint8Array,
+) => void;
 
 export class ScriptedPeer {
   readonly framer = new HdlcFramer({});
@@ -28,7 +37,7 @@ export class ScriptedPeer {
         this.received.push({ protocol, info: copy });
         this.log.push(`rcvd ${formatFrame(protocol, copy) ?? `data ${protocol.toString(16)}`}`);
         const r = protocol >= 0x8000 ? parseControlPacket(copy) : null;
-        this.react(this, protocol, r !== null && r.ok ? r.packet : null, copy);
+        this.react(this, protocol, r?.ok ? r.packet : null, copy);
       },
       { accm: 0, maxInfo: 1600 },
     );
