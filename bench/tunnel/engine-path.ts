@@ -20,7 +20,11 @@ function rng(seed: number) {
 
 let delivered = 0;
 let deliveredBytes = 0;
-const a = new PppEngine({ random32: rng(1), ipcp: { local: '10.0.0.1', peer: '10.0.0.2' }, ipv6cp: false });
+const a = new PppEngine({
+  random32: rng(1),
+  ipcp: { local: '10.0.0.1', peer: '10.0.0.2' },
+  ipv6cp: false,
+});
 const b = new PppEngine(
   { random32: rng(2), ipcp: { local: '10.0.0.2', peer: '10.0.0.1' }, ipv6cp: false },
   (_v, p) => {

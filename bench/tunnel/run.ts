@@ -353,7 +353,7 @@ async function benchRaw(lab: Lab): Promise<PathResult> {
   };
   try {
     const hello = await next();
-    res.handshakeMs = Number(hello.handshakeMs);
+    res.handshakeMs = Number(hello.handshakeMs) + Number(hello.authMs ?? 0);
     res.note = `cipher ${hello.cipher}`;
     const g: Groups = {
       cli: { pids: () => [child.pid!] },

@@ -1,10 +1,13 @@
 /**
- * Plugs ts-vpn into the tunnel benchmark: `ts-vpn serve` at the far end (through the
- * benchmark's sshd) and `ts-vpn up peer.yaml` in the client namespace, with the same
- * cipher. Pending until the CLI exists.
+ * Plugs ts-vpn into the tunnel benchmark, on the benchmark's own namespaces and sshd:
+ * `ts-vpn serve` at the far end (the remote command, through the same sshd) and
+ * `ts-vpn up peer.yaml` in the client namespace, same cipher, built CLI (dist/).
+ * Config files follow test/support/lab.ts; bring-up figures come from ts-vpn's own log
+ * lines (`ssh: connected in …`, `ssh: authenticated … in …`, `tunnel up: … in … total`).
  */
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Netns } from '../../test/support/netns.js';
 import type { Sshd } from '../../test/support/sshd.js';
@@ -29,19 +32,148 @@ export interface TsVpnHandle {
   /** The far end's tunnel address (iperf3 server binds here, ping targets it). */
   peerAddress: string;
   localAddress: string;
+  /** SSH connect + key exchange + authentication (ms, ts-vpn's log). */
   handshakeMs?: number;
+  /** ts-vpn's own "tunnel up … in N ms total". */
   totalUpMs?: number;
   bringUpText: string;
+  log(): string;
   stop(): Promise<void>;
 }
+
+const POOL = '10.77.0.0/24';
 
 /** true, or why ts-vpn cannot be benchmarked yet. */
 export function tsVpnAvailable(root: string): true | string {
   if (!existsSync(join(root, 'dist/cli/main.js')))
-    return 'dist/cli/main.js not built (ts-vpn up/serve not there yet)';
-  return 'ts-vpn up not wired into the benchmark yet';
+    return 'dist/cli/main.js not built: run `npm run build`';
+  if (!existsSync(join(root, 'dist/runtime/client.js')))
+    return 'ts-vpn up not built yet (dist/runtime/client.js)';
+  return true;
 }
 
-export async function startTsVpn(_opts: TsVpnOptions): Promise<TsVpnHandle> {
-  throw new Error('not implemented');
+export async function startTsVpn(o: TsVpnOptions): Promise<TsVpnHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'tvb-tsvpn-'));
+  chmodSync(dir, 0o700);
+  const cliJs = join(o.root, 'dist/cli/main.js');
+  const prof = (name: string) => {
+    if (!o.profileDir) return '';
+    mkdirSync(o.profileDir, { recursive: true });
+    return `--cpu-prof --cpu-prof-dir=${o.profileDir} --cpu-prof-name=${name}-\${pid}.cpuprofile `;
+  };
+  const serverYaml = join(dir, 'server.yaml');
+  writeFileSync(serverYaml, `pool: ${POOL}\nstate-dir: ${join(dir, 'srv-state')}\n`);
+  const serveCmd = `${process.execPath} ${prof('serve').replace('${pid}', '%p')}${cliJs} serve --config ${serverYaml}`;
+  const peerYaml = join(dir, 'peer.yaml');
+  writeFileSync(
+    peerYaml,
+    `name: bench-${process.pid}
+ssh:
+  host: ${o.host}
+  port: ${o.port}
+  user: root
+  identity-files: [${o.sshd.clientKeyPath}]
+  agent: false
+  host-key:
+    known-hosts: ${o.sshd.knownHostsPath}
+  ciphers: [${o.cipher}]
+remote:
+  command: ${serveCmd}
+  kind: ts-vpn
+ppp:
+  accept-local: [${POOL}]
+  accept-peer: [${POOL}]
+tunnel:
+  interface: tvbtun%d
+routes: []
+dns:
+  write-to: ${join(dir, 'resolv.conf')}
+reconnect:
+  enabled: false
+`,
+    { mode: 0o600 },
+  );
+  const nodeArgs = o.profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, '--cpu-prof-name=up-%p.cpuprofile']
+    : [];
+  const t0 = performance.now();
+  const child = o.track(
+    o.cli.spawn(
+      process.execPath,
+      [...nodeArgs, cliJs, 'up', peerYaml, '--state-dir', join(dir, 'cli-state')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
+  );
+  let text = '';
+  const onText = (d: Buffer) => {
+    text += d.toString('utf8');
+  };
+  child.stdout!.on('data', onText);
+  child.stderr!.on('data', onText);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      try {
+        process.kill(child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      const t = setTimeout(() => {
+        try {
+          process.kill(child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 8000);
+      await gone;
+      clearTimeout(t);
+    }
+    // Let the far end exit (it sees EOF) so its profile is written and the next run starts clean.
+    for (let i = 0; i < 60 && sshdChildren(o.sshd).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + 30_000;
+    let m: RegExpExecArray | null = null;
+    while (!(m = /tunnel up: (\S+) (\S+) → (\S+),.* in (\d+(?:\.\d+)?) ms total/.exec(text))) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`ts-vpn up exited (${child.exitCode ?? child.signalCode}):\n${text}`);
+      if (Date.now() > deadline) throw new Error(`ts-vpn up: no "tunnel up" within 30 s:\n${text}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const spawnMs = performance.now() - t0;
+    const [, ifname, local, peer, total] = m;
+    const conn = /ssh: connected in (\d+(?:\.\d+)?) ms/.exec(text);
+    const auth = /ssh: authenticated .* in (\d+(?:\.\d+)?) ms/.exec(text);
+    const handshakeMs = conn ? Number(conn[1]) + (auth ? Number(auth[1]) : 0) : undefined;
+    const totalUpMs = Number(total);
+    const lcp = /ppp: LCP up .* in (\d+(?:\.\d+)?) ms/.exec(text);
+    const bringUpText =
+      `${ifname} ${local} → ${peer}: ts-vpn total ${Math.round(totalUpMs)} ms` +
+      (handshakeMs !== undefined
+        ? ` = SSH ${Math.round(handshakeMs)} ms + exec/PPP/netlink ${Math.round(totalUpMs - handshakeMs)} ms`
+        : '') +
+      (lcp ? ` (LCP up ${lcp[1]} ms after exec)` : '') +
+      `; ${Math.round(spawnMs)} ms from spawn incl. node start-up`;
+    return {
+      pid: child.pid!,
+      peerAddress: peer!,
+      localAddress: local!,
+      handshakeMs,
+      totalUpMs,
+      bringUpText,
+      log: () => text,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function sshdChildren(sshd: Sshd): number[] {
+  return sshd.sessionPids();
 }
