@@ -14,7 +14,8 @@ function rng(seed: number) {
     x >>>= 0;
     x ^= x >>> 17;
     x ^= x << 5;
-    return (x >>>= 0);
+    x >>>= 0;
+    return x;
   };
 }
 

@@ -137,14 +137,16 @@ reconnect:
   };
   try {
     const deadline = Date.now() + 30_000;
-    let m: RegExpExecArray | null = null;
-    while (!(m = /tunnel up: (\S+) (\S+) → (\S+),.* in (\d+(?:\.\d+)?) ms total/.exec(text))) {
+    const upRe = /tunnel up: (\S+) (\S+) → (\S+),.* in (\d+(?:\.\d+)?) ms total/;
+    for (;;) {
+      if (upRe.test(text)) break;
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`ts-vpn up exited (${child.exitCode ?? child.signalCode}):\n${text}`);
       if (Date.now() > deadline) throw new Error(`ts-vpn up: no "tunnel up" within 30 s:\n${text}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     const spawnMs = performance.now() - t0;
+    const m = upRe.exec(text)!;
     const [, ifname, local, peer, total] = m;
     const conn = /ssh: connected in (\d+(?:\.\d+)?) ms/.exec(text);
     const auth = /ssh: authenticated .* in (\d+(?:\.\d+)?) ms/.exec(text);
