@@ -1,0 +1,563 @@
+/**
+ * PppLink: one PPP session over any Node Duplex (TCP socket, ssh2 channel, child
+ * process stdio joined with {@link joinStreams}, a serial port), for programs
+ * that embed ts-vpn's PPP engine. IP packets in and out; no TUN, no routes, no
+ * global state, no signal handlers, no process.exit.
+ *
+ * Built on the runtime's LinkDriver (coalesced writes, Duplex backpressure, one
+ * engine timer). Lifecycle: constructed → negotiating → up (⇄ renegotiation) →
+ * closing → closed; `close` is emitted exactly once, after the stream is shut.
+ */
+import { EventEmitter, once } from 'node:events';
+import { type Duplex, finished } from 'node:stream';
+import { type EngineEvent, type EngineStats, type LinkPhase, PppEngine, PppError } from '../engine/index.js';
+import { LinkDriver } from '../runtime/link-driver.js';
+import { PppLinkError, type PppLinkErrorCode, invalidOptions } from './errors.js';
+import { type PppLinkOptions, type ResolvedLinkOptions, resolveLinkOptions } from './options.js';
+import { PacketIterator, type PppPacket } from './packet-queue.js';
+import { DuplexByteStream, isDuplexLike } from './stream.js';
+
+/** What was negotiated, reported by `up` and {@link PppLink.ready}. */
+export interface PppLinkInfo {
+  /** IPCP result (RFC 1332/1877), or null when IPv4 is off or was refused. */
+  ipv4: { local: string; peer: string; dns: string[] } | null;
+  /** IPv6CP result (RFC 5072): fe80:: link-local addresses, or null. */
+  ipv6: { local: string; peer: string } | null;
+  /** Largest packet we may send: the peer's MRU. */
+  mtu: number;
+}
+
+/** Why a link went down or closed. */
+export interface PppLinkDownReason {
+  /** Stable code: CLOSED (our close()), ABORTED, PPP_LINK_DOWN, PPP_NEGOTIATION_FAILED, PPP_AUTH_FAILED, STREAM_ERROR. */
+  code: PppLinkErrorCode;
+  /** One line for people, e.g. `peer: User request`. */
+  message: string;
+}
+
+/** Lifecycle of a {@link PppLink}. */
+export type PppLinkState =
+  /** LCP/auth/NCP negotiation (also after a renegotiation). */
+  | 'negotiating'
+  /** At least one network protocol is up: packets flow. */
+  | 'up'
+  /** close() or abort: terminating, then ending the stream. */
+  | 'closing'
+  /** Finished; the stream has been ended. */
+  | 'closed';
+
+/** Event map of {@link PppLink} (Node EventEmitter, typed). */
+export interface PppLinkEvents {
+  /** The network layer is up (first IPCP/IPv6CP open, plus whatever opened with it). */
+  up: [info: PppLinkInfo];
+  /** A network protocol opened or closed while up (e.g. IPv6CP opening late). */
+  update: [info: PppLinkInfo];
+  /** The network layer went down (after `up`). Followed by `close`, or by `up` after a renegotiation. */
+  down: [reason: PppLinkDownReason];
+  /** An IP packet arrived: `data` is a copy the listener owns. */
+  packet: [version: 4 | 6, data: Uint8Array];
+  /** PPP link phase (RFC 1661 §3.2): dead, establish, authenticate, network, terminate. */
+  phase: [phase: LinkPhase];
+  /** The stream wants the writer to wait (false return of write) has cleared: `send` freely again. */
+  drain: [];
+  /** The stream failed. Emitted only when somebody listens (the link closes either way). */
+  error: [err: PppLinkError];
+  /** The link is finished and the stream ended; emitted once. */
+  close: [reason: PppLinkDownReason];
+}
+
+/** Counter snapshot of a {@link PppLink}. */
+export interface PppLinkStats {
+  state: PppLinkState;
+  phase: LinkPhase;
+  /** IP packets/bytes sent; `drops` = send() calls refused (not up, too big, output full). */
+  tx: { packets: number; bytes: number; drops: number };
+  /** IP packets/bytes received; `queueDrops` = dropped by full packets() buffers; `unclaimed` = no listener, no iterator. */
+  rx: { packets: number; bytes: number; queueDrops: number; unclaimed: number };
+  /** Bytes handed to / read from the stream; writes that hit backpressure. */
+  stream: { bytesRead: number; bytesWritten: number; writes: number; backpressured: number };
+  /** LCP keepalive. */
+  echo: { sent: number; answered: number; lastRttMs: number | null };
+  /** Everything the engine counts. */
+  engine: EngineStats;
+}
+
+/** An NCP counts as settled when it is open (and we saw it open) or has given up. */
+const NCP_GAVE_UP = new Set(['Closed', 'Stopped', 'Initial', 'Starting']);
+/** How long `up` waits for the second NCP once the first one opened. */
+const UP_SETTLE_MS = 1000;
+/** After ending the stream, how long until it is destroyed if the far end never closes. */
+const STREAM_END_GRACE_MS = 2000;
+
+/**
+ * One PPP link over a Duplex.
+ *
+ * @example
+ * ```ts
+ * const link = new PppLink(socket, { role: 'client' });
+ * const info = await link.ready;          // { ipv4: { local, peer, dns }, ipv6, mtu }
+ * link.send(ipPacket);
+ * for await (const { version, data } of link.packets()) { … }
+ * await link.close();
+ * ```
+ */
+export class PppLink extends EventEmitter<PppLinkEvents> {
+  /**
+   * Resolves with the negotiated values when the first network protocol (IPCP or
+   * IPv6CP) is up; rejects with a {@link PppLinkError} (ABORTED, CLOSED,
+   * PPP_NEGOTIATION_FAILED, PPP_AUTH_FAILED, PPP_LINK_DOWN, STREAM_ERROR) otherwise.
+   * An unobserved rejection is never reported as unhandled.
+   */
+  readonly ready: Promise<PppLinkInfo>;
+  /** Resolves with the reason once the link is closed and the stream ended. Never rejects. */
+  readonly closed: Promise<PppLinkDownReason>;
+
+  private readonly stream: Duplex;
+  private readonly opts: ResolvedLinkOptions;
+  private readonly engine: PppEngine;
+  private readonly adapter: DuplexByteStream;
+  private readonly driver: LinkDriver;
+  private stateValue: PppLinkState;
+  private started: boolean;
+  private terminal: boolean;
+  private isUp: boolean;
+  private readySettled: boolean;
+  private resolveReady!: (info: PppLinkInfo) => void;
+  private rejectReady!: (err: PppLinkError) => void;
+  private resolveClosed!: (r: PppLinkDownReason) => void;
+  /** Why we are closing (close(), abort, timeout), if we are. */
+  private closeCause: PppLinkDownReason | null;
+  private closeReasonValue: PppLinkDownReason | null;
+  private authFailure: string | null;
+  private streamGone: PppLinkDownReason | null;
+  private mtu: number;
+  private ipv4: PppLinkInfo['ipv4'];
+  private ipv6: PppLinkInfo['ipv6'];
+  private settleTimer: NodeJS.Timeout | null;
+  private negotiationTimer: NodeJS.Timeout | null;
+  private closeTimer: NodeJS.Timeout | null;
+  private readonly iterators: Set<PacketIterator>;
+  private queueDropsDone: number;
+  private sendDrops: number;
+  private unclaimed: number;
+  private readonly onAbort: () => void;
+  private readonly onStreamEnd: () => void;
+  private readonly onStreamError: (err: Error) => void;
+
+  /**
+   * Starts negotiating on the next microtask (attach listeners first).
+   * @param stream - an 8-bit clean Duplex; the link owns it from now on and ends it when done
+   * @param options - see {@link PppLinkOptions}
+   * @throws PppLinkError INVALID_OPTIONS on a bad option
+   */
+  constructor(stream: Duplex, options: PppLinkOptions = {}) {
+    super();
+    if (!isDuplexLike(stream)) throw invalidOptions('stream must be a Duplex (readable and writable)');
+    this.opts = resolveLinkOptions(options);
+    this.stream = stream;
+    try {
+      this.engine = new PppEngine(this.opts.engine, (version, packet) => this.onIpPacket(version, packet));
+    } catch (err) {
+      if (err instanceof PppError) throw new PppLinkError('INVALID_OPTIONS', err.message, { cause: err });
+      throw err;
+    }
+    this.adapter = new DuplexByteStream(stream);
+    this.driver = new LinkDriver(this.engine, this.adapter);
+    this.stateValue = 'negotiating';
+    this.started = false;
+    this.terminal = false;
+    this.isUp = false;
+    this.readySettled = false;
+    this.closeCause = null;
+    this.closeReasonValue = null;
+    this.authFailure = null;
+    this.streamGone = null;
+    this.mtu = 1500;
+    this.ipv4 = null;
+    this.ipv6 = null;
+    this.settleTimer = null;
+    this.negotiationTimer = null;
+    this.closeTimer = null;
+    this.iterators = new Set();
+    this.queueDropsDone = 0;
+    this.sendDrops = 0;
+    this.unclaimed = 0;
+    this.ready = new Promise<PppLinkInfo>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.closed = new Promise<PppLinkDownReason>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.onAbort = () => this.abort();
+    this.onStreamEnd = () => this.lowerDown({ code: 'PPP_LINK_DOWN', message: 'the stream ended' });
+    this.onStreamError = (err) => this.onError(err);
+    this.driver.on('event', (ev) => this.onEngineEvent(ev));
+    this.adapter.onDrain(() => {
+      if (!this.terminal) this.emit('drain');
+    });
+    stream.on('end', this.onStreamEnd);
+    stream.on('close', this.onStreamEnd);
+    stream.on('error', this.onStreamError);
+    const signal = this.opts.signal;
+    if (signal !== null) signal.addEventListener('abort', this.onAbort, { once: true });
+    queueMicrotask(() => {
+      if (signal?.aborted) this.abort();
+      else this.start();
+    });
+  }
+
+  // ---- public API --------------------------------------------------------------------------
+
+  /** Where the link is in its lifecycle. */
+  get state(): PppLinkState {
+    return this.stateValue;
+  }
+
+  /** The PPP link phase (RFC 1661 §3.2). */
+  get phase(): LinkPhase {
+    return this.engine.phase;
+  }
+
+  /** The negotiated values while up, else null. */
+  get info(): PppLinkInfo | null {
+    return this.isUp ? this.snapshot() : null;
+  }
+
+  /** Why the link closed, once it has; else null. */
+  get closeReason(): PppLinkDownReason | null {
+    return this.closeReasonValue;
+  }
+
+  /** False while the stream is backpressured: further sends are queued in a bounded buffer (then dropped); wait for `drain`. */
+  get writable(): boolean {
+    return this.isUp && !this.driver.isBlocked;
+  }
+
+  /**
+   * Sends one IPv4 or IPv6 packet (version from the first nibble). The bytes are
+   * copied into the frame at once: the caller may reuse the buffer.
+   * @returns false when the packet was dropped (link not up for that IP version,
+   *   larger than the peer's MRU, or the bounded output buffer full); drops are counted
+   */
+  send(packet: Uint8Array): boolean {
+    if (!(packet instanceof Uint8Array)) throw invalidOptions('send() takes a Uint8Array');
+    if (!this.started || this.terminal) {
+      this.sendDrops++;
+      return false;
+    }
+    return this.driver.sendPackets([packet]) === 1;
+  }
+
+  /** Sends several packets in one stream write. @returns how many were accepted. */
+  sendBatch(packets: readonly Uint8Array[]): number {
+    if (!Array.isArray(packets)) throw invalidOptions('sendBatch() takes an array of Uint8Array');
+    if (!this.started || this.terminal) {
+      this.sendDrops += packets.length;
+      return 0;
+    }
+    for (const p of packets) if (!(p instanceof Uint8Array)) throw invalidOptions('sendBatch() takes an array of Uint8Array');
+    return this.driver.sendPackets(packets);
+  }
+
+  /**
+   * Received packets as an async iterator with its own bounded buffer: when the
+   * consumer falls behind, newer packets are dropped and counted (`iterator.dropped`,
+   * `stats().rx.queueDrops`). Ends when the link closes (after the buffer is drained).
+   * @param opts - `bufferSize`: packets to buffer; default the `packetBufferSize` option (1024)
+   */
+  packets(opts: { bufferSize?: number } = {}): PacketIterator {
+    const size = opts.bufferSize ?? this.opts.packetBufferSize;
+    if (!Number.isInteger(size) || size < 1 || size > 1 << 20) throw invalidOptions(`bufferSize must be an integer in 1..${1 << 20}`);
+    const it = new PacketIterator(size, (i) => this.forget(i));
+    if (this.terminal) it.end();
+    else this.iterators.add(it);
+    return it;
+  }
+
+  /**
+   * Closes the link: LCP Terminate-Request (bounded by `closeTimeoutMs`), then ends
+   * the stream and waits for it to close (destroying it if the far end does not).
+   * Idempotent; resolves once everything is released. `ready` rejects with CLOSED
+   * if the link was not up yet.
+   */
+  close(reason = 'User request'): Promise<void> {
+    this.beginClose({ code: 'CLOSED', message: reason }, reason);
+    return this.closed.then(() => undefined);
+  }
+
+  /** Counter snapshot. */
+  stats(): PppLinkStats {
+    const e = this.engine.stats();
+    const v4 = e.protocols.ipv4;
+    const v6 = e.protocols.ipv6;
+    let queueDrops = this.queueDropsDone;
+    for (const it of this.iterators) queueDrops += it.dropped;
+    const c = this.driver.counters;
+    return {
+      state: this.stateValue,
+      phase: e.phase,
+      tx: { packets: v4.txPackets + v6.txPackets, bytes: v4.txBytes + v6.txBytes, drops: v4.drops + v6.drops + this.sendDrops },
+      rx: { packets: v4.rxPackets + v6.rxPackets, bytes: v4.rxBytes + v6.rxBytes, queueDrops, unclaimed: this.unclaimed },
+      stream: { bytesRead: c.bytesRead, bytesWritten: c.bytesWritten, writes: c.writes, backpressured: c.backpressured },
+      echo: { ...e.echo },
+      engine: e,
+    };
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  private start(): void {
+    if (this.terminal || this.started) return;
+    this.started = true;
+    this.adapter.attach();
+    this.negotiationTimer = setTimeout(() => this.onNegotiationTimeout(), this.opts.negotiationTimeoutMs);
+    this.driver.start();
+  }
+
+  private abort(): void {
+    const r = this.opts.signal?.reason;
+    const why = r instanceof Error ? r.message : r !== undefined ? String(r) : 'aborted';
+    this.beginClose({ code: 'ABORTED', message: `aborted: ${why}` }, 'Aborted');
+  }
+
+  private onNegotiationTimeout(): void {
+    this.negotiationTimer = null;
+    if (this.isUp || this.terminal) return;
+    const secs = Math.round(this.opts.negotiationTimeoutMs / 100) / 10;
+    this.beginClose({ code: 'PPP_NEGOTIATION_FAILED', message: `no network protocol came up within ${secs} s` }, 'Negotiation timeout');
+  }
+
+  /** Our side ends the link: reject `ready` now, terminate LCP (bounded), then end the stream. */
+  private beginClose(cause: PppLinkDownReason, lcpReason: string): void {
+    if (this.terminal || this.closeCause !== null) return;
+    this.closeCause = cause;
+    this.failReady(cause);
+    if (!this.started || this.engine.phase === 'dead') {
+      this.finish(cause);
+      return;
+    }
+    this.stateValue = 'closing';
+    this.closeTimer = setTimeout(() => this.finish(cause), this.opts.closeTimeoutMs);
+    this.driver.close(lcpReason);
+  }
+
+  private onError(err: Error): void {
+    const e = new PppLinkError('STREAM_ERROR', `stream error: ${err.message}`, { cause: err });
+    if (!this.terminal && this.listenerCount('error') > 0) this.emit('error', e);
+    this.lowerDown({ code: 'STREAM_ERROR', message: e.message });
+  }
+
+  /** The stream is gone (end, close, error). */
+  private lowerDown(reason: PppLinkDownReason): void {
+    if (this.terminal) return;
+    if (this.streamGone === null) this.streamGone = reason;
+    // Tells the engine (which reports `finished`), then stops the driver's timer.
+    this.driver.lowerDown();
+    if (!this.terminal) this.finish(this.closeCause ?? reason);
+  }
+
+  /** Terminal: stop everything, report, end the stream, emit `close`. */
+  private finish(reason: PppLinkDownReason): void {
+    if (this.terminal) return;
+    this.terminal = true;
+    this.driver.stop();
+    this.clearTimers();
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    const wasUp = this.isUp;
+    this.isUp = false;
+    this.ipv4 = null;
+    this.ipv6 = null;
+    this.stateValue = 'closing';
+    this.failReady(reason);
+    if (wasUp) this.emit('down', reason);
+    for (const it of this.iterators) {
+      this.queueDropsDone += it.dropped;
+      it.end();
+    }
+    this.iterators.clear();
+    void this.endStream().then(() => {
+      this.stateValue = 'closed';
+      this.closeReasonValue = reason;
+      this.stream.off('end', this.onStreamEnd);
+      this.stream.off('close', this.onStreamEnd);
+      // Keep a listener: a late error from a destroyed socket must not crash the process.
+      this.stream.off('error', this.onStreamError);
+      this.stream.on('error', () => undefined);
+      this.resolveClosed(reason);
+      this.emit('close', reason);
+    });
+  }
+
+  /** Ends our side, lets the far end's end arrive, destroys the stream after a grace period. */
+  private async endStream(): Promise<void> {
+    const s = this.stream;
+    this.adapter.detach();
+    if (s.destroyed) {
+      if (s.closed === false) await once(s, 'close').catch(() => undefined);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const grace = setTimeout(() => s.destroy(), STREAM_END_GRACE_MS);
+      finished(s, () => {
+        clearTimeout(grace);
+        // Some streams (Duplex.from, sockets with allowHalfOpen) report both sides
+        // done before they close: make sure every handle is released.
+        if (!s.destroyed) s.destroy();
+        resolve();
+      });
+      if (!s.writableEnded) s.end();
+    });
+  }
+
+  private clearTimers(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.settleTimer = null;
+    this.negotiationTimer = null;
+    this.closeTimer = null;
+  }
+
+  private failReady(reason: PppLinkDownReason): void {
+    if (this.readySettled) return;
+    this.readySettled = true;
+    this.rejectReady(new PppLinkError(reason.code, reason.message));
+  }
+
+  // ---- engine events -----------------------------------------------------------------------
+
+  private onEngineEvent(ev: EngineEvent): void {
+    switch (ev.type) {
+      case 'phase':
+        this.emit('phase', ev.phase);
+        return;
+      case 'lcp-up':
+        this.mtu = ev.mtu;
+        return;
+      case 'auth-failed':
+        this.authFailure = ev.message;
+        return;
+      case 'ipv4-up':
+        this.ipv4 = { local: ev.local, peer: ev.peer, dns: [...ev.dns] };
+        this.onNcpChange();
+        return;
+      case 'ipv6-up':
+        this.ipv6 = { local: ev.local, peer: ev.peer };
+        this.onNcpChange();
+        return;
+      case 'ipv4-down':
+        this.ipv4 = null;
+        this.onNcpChange();
+        return;
+      case 'ipv6-down':
+        this.ipv6 = null;
+        this.onNcpChange();
+        return;
+      case 'down':
+        this.networkDown({ code: this.closeCause?.code ?? 'PPP_LINK_DOWN', message: ev.reason });
+        return;
+      case 'finished':
+        this.finish(this.finishReason(ev.reason));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private finishReason(engineReason: string): PppLinkDownReason {
+    if (this.closeCause !== null) return this.closeCause;
+    if (this.streamGone !== null) return this.streamGone;
+    if (this.authFailure !== null) return { code: 'PPP_AUTH_FAILED', message: `authentication failed: ${this.authFailure}` };
+    if (this.isUp) return { code: 'PPP_LINK_DOWN', message: engineReason };
+    return { code: 'PPP_NEGOTIATION_FAILED', message: engineReason };
+  }
+
+  private networkDown(reason: PppLinkDownReason): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+    this.ipv4 = null;
+    this.ipv6 = null;
+    if (!this.isUp) return;
+    this.isUp = false;
+    if (this.stateValue === 'up') this.stateValue = 'negotiating';
+    this.emit('down', reason);
+  }
+
+  private snapshot(): PppLinkInfo {
+    return {
+      ipv4: this.ipv4 === null ? null : { ...this.ipv4, dns: [...this.ipv4.dns] },
+      ipv6: this.ipv6 === null ? null : { ...this.ipv6 },
+      mtu: this.mtu,
+    };
+  }
+
+  /** An NCP opened or closed: decide whether the network layer is up. */
+  private onNcpChange(): void {
+    if (this.terminal || this.closeCause !== null) return;
+    const anyOpen = this.ipv4 !== null || this.ipv6 !== null;
+    if (this.isUp) {
+      if (anyOpen) this.emit('update', this.snapshot());
+      else this.networkDown({ code: 'PPP_LINK_DOWN', message: 'no network protocol open' });
+      return;
+    }
+    if (!anyOpen) return;
+    // Wait until every enabled NCP has opened or given up (they usually open in the
+    // same round trip), but no longer than UP_SETTLE_MS.
+    if (this.ncpsPending() === 0) this.goUp();
+    else if (this.settleTimer === null) this.settleTimer = setTimeout(() => this.goUp(), UP_SETTLE_MS);
+  }
+
+  private ncpsPending(): number {
+    const s = this.engine.stats().states;
+    let n = 0;
+    if (this.opts.ipv4 && this.ipv4 === null && s.ipcp !== null && !NCP_GAVE_UP.has(s.ipcp)) n++;
+    if (this.opts.ipv6 && this.ipv6 === null && s.ipv6cp !== null && !NCP_GAVE_UP.has(s.ipv6cp)) n++;
+    return n;
+  }
+
+  private goUp(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+    if (this.isUp || this.terminal || this.closeCause !== null) return;
+    if (this.ipv4 === null && this.ipv6 === null) return;
+    this.isUp = true;
+    this.stateValue = 'up';
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    this.negotiationTimer = null;
+    const info = this.snapshot();
+    if (!this.readySettled) {
+      this.readySettled = true;
+      this.resolveReady(info);
+    }
+    this.emit('up', info);
+  }
+
+  // ---- packets -----------------------------------------------------------------------------
+
+  private onIpPacket(version: 4 | 6, view: Uint8Array): void {
+    if (this.iterators.size === 0 && this.listenerCount('packet') === 0) {
+      this.unclaimed++;
+      return;
+    }
+    // The engine's view is valid only during this call.
+    const data = new Uint8Array(view);
+    try {
+      this.emit('packet', version, data);
+    } catch (err) {
+      // A throwing listener must not leave the deframer half-way through a chunk.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+    if (this.iterators.size > 0) {
+      const p: PppPacket = { version, data };
+      for (const it of this.iterators) it.push(p);
+    }
+  }
+
+  private forget(it: PacketIterator): void {
+    if (this.iterators.delete(it)) this.queueDropsDone += it.dropped;
+  }
+}
