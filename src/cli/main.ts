@@ -3,7 +3,7 @@
  * `ts-vpn` command line: up, serve, check, status, down, version, help.
  * Signals and process exit live here, never in src/runtime.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -76,6 +76,17 @@ function exit(code: number): never {
   setTimeout(() => process.exit(code), 500).unref();
   // Never returns: the process ends in the callbacks above.
   return undefined as never;
+}
+
+/** True when `pid` no longer runs (absent, or a zombie its parent has not reaped yet). */
+function processGone(pid: number): boolean {
+  if (!pidAlive(pid)) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
 }
 
 function hasNetAdmin(): boolean {
@@ -260,9 +271,13 @@ async function cmdDown(args: string[], g: Globals): Promise<number> {
   }
   const r = await controlRequest(new TunnelStateDir(target.name, g.stateRoot).controlPath, { cmd: 'down' });
   if (r.ok !== true) throw new CliError(`tunnel ${target.name}: ${String(r.error)}`, ExitCode.INTERNAL);
+  // Done when the tunnel released its lock (last step of teardown) or its process is gone.
+  const dir = new TunnelStateDir(target.name, g.stateRoot);
+  const pid = target.pid ?? 0;
+  const finished = () => !existsSync(dir.pidPath) || processGone(pid);
   const deadline = Date.now() + 15_000;
-  while (target.pid !== null && pidAlive(target.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-  if (target.pid !== null && pidAlive(target.pid)) {
+  while (!finished() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  if (!finished()) {
     errLine(`tunnel ${target.name} (pid ${target.pid}) is still shutting down`);
     return ExitCode.INTERNAL;
   }

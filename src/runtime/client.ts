@@ -401,7 +401,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   }
 
   private engineLog(line: string): void {
-    if (/finished|failed|[Tt]erminat|[Rr]eject for|not accepted|Could not|No response|own echo/.test(line) && !line.startsWith('sent [') && !line.startsWith('rcvd [')) {
+    if (/finished|failed|terminated by peer|[Rr]eject for|not accepted|Could not|No response|own echo/.test(line) && !line.startsWith('sent [') && !line.startsWith('rcvd [')) {
       this.log.info(`ppp: ${line}`);
     } else {
       this.log.debug(line);

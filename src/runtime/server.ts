@@ -134,7 +134,7 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
 
   private engineLog(line: string): void {
     if (this.config.debug) this.log.info(line);
-    else if (!line.startsWith('sent [') && !line.startsWith('rcvd [') && /finished|failed|[Tt]erminat|Could not|No response|not accepted/.test(line)) {
+    else if (!line.startsWith('sent [') && !line.startsWith('rcvd [') && /finished|failed|terminated by peer|Could not|No response|not accepted/.test(line)) {
       this.log.info(`serve: ${line}`);
     } else this.log.debug(line);
   }
