@@ -15,6 +15,7 @@ import {
   ChapCode,
   constantTimeEqual,
   decodeMessage,
+  displayText,
   decodeUtf8,
   newStats,
   utf8,
@@ -264,12 +265,12 @@ export class ChapServer {
       result: ok
         ? {
             ok: true,
-            message: `CHAP peer authentication succeeded for ${shownName}`,
+            message: `CHAP peer authentication succeeded for ${displayText(shownName)}`,
             peerName: shownName,
           }
         : {
             ok: false,
-            message: `CHAP peer authentication failed for ${shownName}`,
+            message: `CHAP peer authentication failed for ${displayText(shownName)}`,
             peerName: shownName,
           },
     };

@@ -117,9 +117,20 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
-/** Lenient decode for messages that are only shown to a human. */
+/** Lenient decode for messages that are only shown to a human (control characters escaped). */
 export function decodeMessage(bytes: Uint8Array): string {
-  return new TextDecoder('utf-8').decode(bytes);
+  return displayText(new TextDecoder('utf-8').decode(bytes));
+}
+
+/**
+ * Peer text made safe for a log line: C0/C1 controls, DEL and the Unicode line
+ * separators become `\xNN` / `\uNNNN`, so a peer cannot forge log lines.
+ */
+export function displayText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Compares two byte strings in time that depends only on their lengths. */

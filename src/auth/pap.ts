@@ -11,6 +11,7 @@ import {
   type AuthStats,
   type AuthStep,
   decodeMessage,
+  displayText,
   decodeUtf8,
   newStats,
   PapCode,
@@ -224,8 +225,8 @@ export class PapServer {
     return {
       send: [{ code: ok ? PapCode.AuthAck : PapCode.AuthNak, id: pkt.id, data: this.verdict }],
       result: ok
-        ? { ok: true, message: `PAP peer authentication succeeded for ${peerName}`, peerName }
-        : { ok: false, message: `PAP peer authentication failed for ${peerName}`, peerName },
+        ? { ok: true, message: `PAP peer authentication succeeded for ${displayText(peerName)}`, peerName }
+        : { ok: false, message: `PAP peer authentication failed for ${displayText(peerName)}`, peerName },
     };
   }
 

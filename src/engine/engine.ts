@@ -15,7 +15,7 @@ import { formatLinkLocal, formatLinkLocalPppd } from '../ipcp/ipv6.js';
 import { Ipv6cpPolicy } from '../ipcp/ipv6cp-policy.js';
 import { EchoKeepalive } from '../lcp/echo.js';
 import { LcpPolicy } from '../lcp/policy.js';
-import { readU32, u32Bytes } from '../ppp/bytes.js';
+import { readU32, u32Bytes, visibleString } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
 import { PppError } from '../ppp/errors.js';
 import { Fsm, type FsmHost } from '../ppp/fsm.js';
@@ -358,9 +358,7 @@ export class PppEngine implements FsmHost, AuthSink {
   }
 
   private lcpReasonText(pkt: ControlPacket): string {
-    let s = '';
-    for (let i = 0; i < pkt.data.length; i++) s += String.fromCharCode(pkt.data[i]);
-    return s;
+    return visibleString(pkt.data);
   }
 
   private receiveIp(version: 4 | 6, ncp: Fsm | null, c: ProtocolCounters, info: Uint8Array): void {

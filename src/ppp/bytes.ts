@@ -91,6 +91,24 @@ export function latin1Bytes(s: string): Uint8Array {
 }
 
 /** Bytes as a Latin-1 string (each byte one char). */
+/**
+ * Peer text for a log line or a reason, as pppd's `%v` prints it: bytes >= 0x80
+ * as `M-` plus the low 7 bits, control characters as `^X` (tab too), so a
+ * peer cannot forge log lines or send terminal escapes.
+ */
+export function visibleString(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    let c = b[i];
+    if (c >= 0x80) {
+      s += 'M-';
+      c -= 0x80;
+    }
+    s += c < 0x20 || c === 0x7f ? `^${String.fromCharCode(c ^ 0x40)}` : String.fromCharCode(c);
+  }
+  return s;
+}
+
 export function latin1String(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);

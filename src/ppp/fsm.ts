@@ -19,7 +19,7 @@
  *    keeps refusing ours, the layer is closed with a reason.
  */
 
-import { bytesEqual, latin1Bytes, latin1String } from './bytes.js';
+import { bytesEqual, latin1Bytes, visibleString } from './bytes.js';
 import { Code } from './codes.js';
 import { formatControlBody } from './format.js';
 import {
@@ -310,7 +310,7 @@ export class Fsm {
         break;
       case Code.TermReq:
         if (this.stateId === FsmState.Opened) {
-          const text = latin1String(pkt.data);
+          const text = visibleString(pkt.data);
           this.reason =
             text.length > 0
               ? `${this.name} terminated by peer (${text})`
