@@ -4,12 +4,13 @@
  * hands each good frame to a callback. Peer input never throws: every bad frame is
  * counted in {@link HdlcDeframer.stats} and dropped.
  *
- * Unescaping happens in place in one work buffer: each input slice is copied after the
- * partial frame carried over from the previous slice, and unescaped octets are written
- * behind the read position (unstuffing only shrinks data). A frame without escapes is
- * never moved at all.
+ * The input is read 8 octets at a time through a DataView; blocks without a flag, escape
+ * or mapped control character are copied to the frame buffer as two 32-bit words, and
+ * only blocks with special octets go through the octet state machine (which takes an
+ * escape and its octet in one step). The FCS runs once per frame over the unstuffed,
+ * aligned frame buffer, a word at a time.
  */
-import { checkAccm, rxSpecialTable, type ScanMode, scanModeFor } from './accm.js';
+import { checkAccm, rxSpecialTable } from './accm.js';
 import {
   ALL_STATIONS,
   DEFAULT_ACCM,
@@ -19,10 +20,9 @@ import {
   FLAG,
   UI,
 } from './constants.js';
-import { LITTLE_ENDIAN, wordView } from './endian.js';
+import { wordView } from './endian.js';
 import { HdlcError, HdlcErrorCode } from './errors.js';
 import { FCS16_GOOD, FCS16_INIT, fcs16, fcs16Words } from './fcs16.js';
-import { findSpecial } from './scan.js';
 
 export interface DeframerOptions {
   /** Largest information field accepted (bytes after the protocol field); default 1500. */
@@ -50,16 +50,10 @@ export interface DeframerStats {
   badHeader: number;
 }
 
-/** Largest slice of input unescaped in one pass; bounds the work buffer. */
-const SLICE = 64 * 1024;
 /** Address, control and a 2-byte protocol field. */
 const MAX_HEADER = 4;
 /** FCS-16 length. */
 const FCS_LEN = 2;
-/** Runs shorter than this are moved with a byte loop rather than `copyWithin`. */
-const BULK_MIN = 24;
-/** After this many ordinary octets in a row, look for the next special octet in bulk. */
-const QUIET = 16;
 /** Largest maxInfo accepted: a 16-bit length can describe nothing bigger. */
 const MAX_INFO_LIMIT = 65535;
 
@@ -67,16 +61,20 @@ export class HdlcDeframer {
   readonly stats: DeframerStats;
   private readonly onFrame: FrameHandler;
   private maxInfo: number;
-  /** Largest unescaped frame (header + info + FCS) kept while receiving. */
+  /** Largest unstuffed frame (header + info + FCS) kept while receiving. */
   private maxFrame: number;
   private accm: number;
   /** Special octets on receive (flag, escape, mapped control characters); updated in place. */
   private readonly table: Uint8Array;
-  private mode: ScanMode;
-  private work: Uint8Array;
-  private words: Int32Array | null;
-  /** Octets of the partial frame carried over at `work[0, len)`. */
+  /** The receive ACCM maps some control character: the word test must look for them too. */
+  private ctl: boolean;
+  /** The frame being received, unstuffed, at `frame[0, len)`. */
+  private frame: Uint8Array;
+  private frameView: DataView;
+  private frameWords: Int32Array | null;
   private len: number;
+  /** DataView over the ArrayBuffer of the last chunk (reused while it matches). */
+  private inView: DataView;
   /** The last octet seen was an unconsumed Control Escape. */
   private escaped: boolean;
   /** Dropping an over-long frame: skip everything up to the next flag. */
@@ -93,17 +91,19 @@ export class HdlcDeframer {
     this.maxFrame = MAX_HEADER + DEFAULT_MRU + FCS_LEN;
     this.accm = DEFAULT_ACCM;
     this.table = rxSpecialTable(DEFAULT_ACCM);
-    this.mode = scanModeFor(DEFAULT_ACCM, 0, LITTLE_ENDIAN);
-    this.work = new Uint8Array(0);
-    this.words = null;
+    this.ctl = true;
+    this.frame = new Uint8Array(0);
+    this.frameView = new DataView(this.frame.buffer);
+    this.frameWords = null;
     this.len = 0;
+    this.inView = new DataView(new ArrayBuffer(0));
     this.escaped = false;
     this.hunting = false;
     this.busy = false;
     this.resetPending = false;
     this.reallocPending = false;
     this.configure(opts);
-    if (this.work.length === 0) this.realloc();
+    if (this.frame.length === 0) this.realloc();
   }
 
   /**
@@ -121,14 +121,14 @@ export class HdlcDeframer {
     }
     this.accm = accm;
     rxSpecialTable(accm, this.table);
-    this.mode = scanModeFor(accm, 0, LITTLE_ENDIAN);
+    this.ctl = accm !== 0;
     this.maxInfo = maxInfo;
     const want = MAX_HEADER + maxInfo + FCS_LEN;
-    if (this.work.length >= want + SLICE) {
+    if (this.frame.length >= want + 8) {
       this.maxFrame = want;
     } else if (this.busy) {
       this.reallocPending = true;
-    } else if (this.work.length > 0) {
+    } else if (this.frame.length > 0) {
       this.realloc();
     }
   }
@@ -140,11 +140,7 @@ export class HdlcDeframer {
     }
     this.busy = true;
     try {
-      const n = chunk.length;
-      for (let off = 0; off < n && !this.resetPending; off += SLICE) {
-        this.pushSlice(chunk, off, Math.min(off + SLICE, n));
-        if (this.reallocPending) this.realloc();
-      }
+      this.run(chunk);
     } catch (err) {
       // Only the frame handler can throw: start afresh and let the caller see it.
       this.clear();
@@ -172,143 +168,148 @@ export class HdlcDeframer {
     this.resetPending = false;
   }
 
-  /** Sizes the work buffer for maxInfo, keeping a carried partial frame. */
+  /** Sizes the frame buffer for maxInfo (+8 for word stores), keeping a partial frame. */
   private realloc(): void {
     this.reallocPending = false;
     const want = MAX_HEADER + this.maxInfo + FCS_LEN;
-    const size = (want + SLICE + 8) & ~7;
-    if (this.work.length !== size) {
+    const size = (want + 8 + 7) & ~7;
+    if (this.frame.length < size) {
       const next = new Uint8Array(size);
-      const keep = this.len <= want ? this.len : 0;
-      next.set(this.work.subarray(0, keep));
-      this.len = keep;
-      this.work = next;
-      this.words = wordView(next);
+      next.set(this.frame.subarray(0, this.len));
+      this.frame = next;
+      this.frameView = new DataView(next.buffer);
+      this.frameWords = wordView(next);
     }
     this.maxFrame = want;
   }
 
-  /** Processes `chunk[s, e)`, at most SLICE octets. */
-  private pushSlice(chunk: Uint8Array, s: number, e: number): void {
-    if (this.hunting) {
-      const f = chunk.indexOf(FLAG, s);
-      if (f < 0 || f >= e) return;
-      this.hunting = false;
-      this.escaped = false;
-      this.len = 0;
-      s = f + 1;
-      if (s === e) return;
+  private run(chunk: Uint8Array): void {
+    const n = chunk.length;
+    let view = this.inView;
+    if (view.buffer !== chunk.buffer) {
+      view = new DataView(chunk.buffer);
+      this.inView = view;
     }
-    const work = this.work;
-    const words = this.words;
+    const base = chunk.byteOffset;
     const table = this.table;
-    const base = this.len;
-    work.set(s === 0 && e === chunk.length ? chunk : chunk.subarray(s, e), base);
-    const end = base + (e - s);
-    let mode = this.mode;
+    let frame = this.frame;
+    let fv = this.frameView;
+    let ctl = this.ctl;
     let limit = this.maxFrame;
-    let frameStart = 0;
-    let w = base;
-    let r = base;
+    let w = this.len;
     let escaped = this.escaped;
-    let quiet = QUIET;
-    while (r < end) {
-      if (quiet >= QUIET && !escaped) {
-        // Bulk: find the next special octet, move the run of ordinary octets before it.
-        const j = findSpecial(work, words, r, end, table, mode);
-        const run = j - r;
-        if (w - frameStart + run > limit) {
-          r = j;
-          w = frameStart + limit + 1;
-        } else {
-          if (w === r) {
-            w = j;
-          } else if (run >= BULK_MIN) {
-            work.copyWithin(w, r, j);
-            w += run;
-          } else {
-            while (r < j) work[w++] = work[r++];
-          }
-          r = j;
-          quiet = 0;
-          if (r >= end) break;
-        }
-      }
-      if (w - frameStart > limit) {
-        // Over-long: count it once and skip to the next flag without copying (§4.3).
-        this.stats.tooLong++;
-        while (r < end && work[r] !== FLAG) r++;
-        if (r >= end) {
-          this.hunting = true;
-          this.len = 0;
-          this.escaped = false;
-          return;
-        }
-        r++;
-        frameStart = w = r;
+    const lastBlock = n - 8;
+    let i = 0;
+    while (i < n) {
+      if (this.hunting) {
+        // Over-long frame: skip to the next flag without copying (RFC 1662 §4.3).
+        const f = chunk.indexOf(FLAG, i);
+        if (f < 0) break;
+        this.hunting = false;
+        i = f + 1;
+        w = 0;
         escaped = false;
-        quiet = QUIET;
         continue;
       }
-      const b = work[r++];
-      if (table[b] === 0) {
-        work[w++] = escaped ? b ^ ESCAPE_XOR : b;
-        escaped = false;
-        quiet++;
-      } else if (b === FLAG) {
-        const fs = frameStart;
-        const fe = w;
-        frameStart = w = r;
-        quiet = QUIET;
-        if (escaped) {
-          escaped = false;
-          this.stats.aborted++;
-        } else if (fe > fs) {
-          this.deliver(work, words, fs, fe);
-          if (this.resetPending) return;
-          mode = this.mode;
-          limit = this.maxFrame;
+      if (!escaped) {
+        // Blocks of 8 ordinary octets: two word copies.
+        while (i <= lastBlock && w + 8 <= limit) {
+          const x0 = view.getInt32(base + i, true);
+          const x1 = view.getInt32(base + i + 4, true);
+          const a0 = x0 ^ 0x7e7e7e7e;
+          const b0 = x0 ^ 0x7d7d7d7d;
+          const a1 = x1 ^ 0x7e7e7e7e;
+          const b1 = x1 ^ 0x7d7d7d7d;
+          let h =
+            ((a0 - 0x01010101) & ~a0) |
+            ((b0 - 0x01010101) & ~b0) |
+            ((a1 - 0x01010101) & ~a1) |
+            ((b1 - 0x01010101) & ~b1);
+          if (ctl) h |= ((x0 - 0x20202020) & ~x0) | ((x1 - 0x20202020) & ~x1);
+          if ((h & 0x80808080) !== 0) break;
+          fv.setInt32(w, x0, true);
+          fv.setInt32(w + 4, x1, true);
+          w += 8;
+          i += 8;
         }
-      } else if (b === ESCAPE) {
-        escaped = true;
-        quiet = 0;
       }
-      // Anything else is a control character mapped in the receive ACCM: discarded (§4.2).
+      // One block octet by octet (an escape and its octet in one step).
+      const stop = Math.min(i + 8, n);
+      while (i < stop) {
+        let b = chunk[i++];
+        if (table[b] !== 0) {
+          if (b === ESCAPE) {
+            if (i < n && table[chunk[i]] === 0) {
+              b = chunk[i++] ^ ESCAPE_XOR;
+              escaped = false;
+            } else {
+              escaped = true;
+              continue;
+            }
+          } else if (b === FLAG) {
+            if (escaped) {
+              escaped = false;
+              this.stats.aborted++;
+            } else if (w > 0) {
+              this.deliver(w);
+            }
+            w = 0;
+            if (this.resetPending) return;
+            // The handler may have reconfigured us.
+            frame = this.frame;
+            fv = this.frameView;
+            ctl = this.ctl;
+            limit = this.maxFrame;
+            continue;
+          } else {
+            continue; // A control character mapped in the receive ACCM: discarded (§4.2).
+          }
+        } else if (escaped) {
+          b ^= ESCAPE_XOR;
+          escaped = false;
+        }
+        if (w < limit) {
+          frame[w++] = b;
+        } else {
+          this.stats.tooLong++;
+          this.hunting = true;
+          break;
+        }
+      }
     }
-    // Carry the partial frame to the front for the next slice.
-    const m = w - frameStart;
-    if (m > 0 && frameStart !== 0) work.copyWithin(0, frameStart, w);
-    this.len = m;
-    this.escaped = escaped;
+    this.len = this.hunting ? 0 : w;
+    this.escaped = this.hunting ? false : escaped;
   }
 
-  /** Checks one unstuffed frame at `work[start, end)` and delivers it if good. */
-  private deliver(work: Uint8Array, words: Int32Array | null, start: number, end: number): void {
+  /** Checks the unstuffed frame at `frame[0, end)` and delivers it if good. */
+  private deliver(end: number): void {
     const stats = this.stats;
-    if (end - start < 4) {
+    const frame = this.frame;
+    if (end < 4) {
       stats.tooShort++;
       return;
     }
+    const words = this.frameWords;
     const residue =
-      words === null ? fcs16(work, start, end) : fcs16Words(work, words, start, end, FCS16_INIT);
+      words === null ? fcs16(frame, 0, end) : fcs16Words(frame, words, 0, end, FCS16_INIT);
     if (residue !== FCS16_GOOD) {
       stats.badFcs++;
       return;
     }
     const infoEnd = end - FCS_LEN;
-    let p = start;
-    if (work[p] === ALL_STATIONS) {
-      if (work[p + 1] !== UI) {
+    let p = 0;
+    if (frame[0] === ALL_STATIONS) {
+      if (frame[1] !== UI) {
         stats.badHeader++;
         return;
       }
-      p += 2;
+      p = 2;
     }
     if (p >= infoEnd) {
       stats.tooShort++;
       return;
     }
-    let protocol = work[p];
+    let protocol = frame[p];
     if ((protocol & 1) !== 0) {
       p += 1;
     } else {
@@ -316,7 +317,7 @@ export class HdlcDeframer {
         stats.tooShort++;
         return;
       }
-      const lo = work[p + 1];
+      const lo = frame[p + 1];
       if ((lo & 1) === 0) {
         stats.badHeader++;
         return;
@@ -329,6 +330,6 @@ export class HdlcDeframer {
       return;
     }
     stats.framesOk++;
-    this.onFrame(protocol, work.subarray(p, infoEnd));
+    this.onFrame(protocol, frame.subarray(p, infoEnd));
   }
 }

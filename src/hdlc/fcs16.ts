@@ -29,6 +29,22 @@ function buildTables(): Uint16Array {
 }
 
 /**
+ * Three 65536-entry tables for octet pairs 2-3, 4-5 and 6-7 of an 8-octet block (each entry
+ * is the XOR of two slicing-by-8 entries). The word loops look up a 16-bit half-word at
+ * once: five lookups per 8 octets instead of eight (384 KiB, built once at load).
+ */
+export const FCS16_PAIR23: Uint16Array = pairTable(5, 4);
+export const FCS16_PAIR45: Uint16Array = pairTable(3, 2);
+export const FCS16_PAIR67: Uint16Array = pairTable(1, 0);
+
+function pairTable(lo: number, hi: number): Uint16Array {
+  const t = FCS16_TABLES;
+  const p = new Uint16Array(65536);
+  for (let v = 0; v < 65536; v++) p[v] = t[lo * 256 + (v & 0xff)] ^ t[hi * 256 + (v >>> 8)];
+  return p;
+}
+
+/**
  * Runs the FCS over `data[start, end)` starting from `fcs` and returns the running value,
  * not complemented: transmitters send `~fcs` LSB first; a receiver checks that the value
  * over the whole frame, FCS included, is {@link FCS16_GOOD}.
@@ -73,6 +89,9 @@ export function fcs16Words(
   fcs: number,
 ): number {
   const t = FCS16_TABLES;
+  const p23 = FCS16_PAIR23;
+  const p45 = FCS16_PAIR45;
+  const p67 = FCS16_PAIR67;
   let c = fcs;
   let i = start;
   while (i < end && (i & 3) !== 0) {
@@ -88,12 +107,9 @@ export function fcs16Words(
     c =
       t[1792 + (c & 0xff)] ^
       t[1536 + (c >>> 8)] ^
-      t[1280 + ((x0 >>> 16) & 0xff)] ^
-      t[1024 + (x0 >>> 24)] ^
-      t[768 + (x1 & 0xff)] ^
-      t[512 + ((x1 >>> 8) & 0xff)] ^
-      t[256 + ((x1 >>> 16) & 0xff)] ^
-      t[x1 >>> 24];
+      p23[x0 >>> 16] ^
+      p45[x1 & 0xffff] ^
+      p67[x1 >>> 16];
   }
   for (i = k << 2; i < end; i++) c = (c >>> 8) ^ t[(c ^ data[i]) & 0xff];
   return c;

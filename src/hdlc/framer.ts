@@ -13,10 +13,10 @@ import {
   FLAG,
   UI,
 } from './constants.js';
-import { LITTLE_ENDIAN, wordView } from './endian.js';
 import { HdlcError, HdlcErrorCode } from './errors.js';
-import { escapeInPlace, escapeInto } from './escape.js';
-import { FCS16_INIT, fcs16, fcs16Words } from './fcs16.js';
+import { escapeInto } from './escape.js';
+import { FCS16_INIT, fcs16 } from './fcs16.js';
+import { type FcsCarry, stuffWords } from './stuff.js';
 
 export interface FramerOptions {
   /** Transmit ACCM, i.e. the peer's receive ACCM (RFC 1662 §7.1); default 0xffffffff. */
@@ -65,8 +65,12 @@ export class HdlcFramer {
   private lcpTable: Uint8Array;
   private lcpMode: ScanMode;
   private buf: Uint8Array;
-  private words: Int32Array | null;
+  /** DataView over `buf` for the word-at-a-time path. */
+  private outView: DataView;
   private len: number;
+  /** DataView over the ArrayBuffer of the last information field (reused while it matches). */
+  private view: DataView;
+  private readonly carry: FcsCarry;
   /** Scratch for the address/control/protocol header of the frame being written. */
   private readonly hdr: Uint8Array;
 
@@ -82,8 +86,10 @@ export class HdlcFramer {
     this.lcpTable = this.table;
     this.lcpMode = ScanMode.Table;
     this.buf = new Uint8Array(0);
-    this.words = null;
+    this.outView = new DataView(this.buf.buffer);
     this.len = 0;
+    this.view = new DataView(new ArrayBuffer(0));
+    this.carry = { fcs: 0 };
     this.hdr = new Uint8Array(4);
     this.configure(opts);
   }
@@ -105,9 +111,9 @@ export class HdlcFramer {
     this.pfc = opts.pfc === undefined ? this.pfc : opts.pfc === true;
     this.maxPending = maxPending;
     this.table = txEscapeTable(accm, extra);
-    this.mode = scanModeFor(accm, extra.length, LITTLE_ENDIAN);
+    this.mode = scanModeFor(accm, extra.length, true);
     this.lcpTable = txEscapeTable(DEFAULT_ACCM, extra);
-    this.lcpMode = scanModeFor(DEFAULT_ACCM, extra.length, LITTLE_ENDIAN);
+    this.lcpMode = scanModeFor(DEFAULT_ACCM, extra.length, true);
     const want = Math.min(INITIAL_CAPACITY, maxPending);
     if (this.buf.length < want) this.grow(want);
   }
@@ -150,32 +156,39 @@ export class HdlcFramer {
     const start = this.len;
     // Worst case: opening flag, every octet of header, info and FCS escaped, closing flag.
     const worst = 2 * (hn + n + 2) + 2;
+    // (+8: the word loop may store up to one word past the last octet it writes.)
     if (start + worst > this.maxPending) return this.writeExact(hdr, hn, info, table);
-    if (start + worst > this.buf.length) this.grow(start + worst);
+    if (start + worst + 8 > this.buf.length) this.grow(start + worst + 8);
     const buf = this.buf;
-    const words = this.words;
+    const mode = linkDefaults ? this.lcpMode : this.mode;
     let o = start;
     if (o === 0) buf[o++] = FLAG;
     let fcs = fcs16(hdr, 0, hn, FCS16_INIT);
     o = escapeInto(buf, o, hdr, 0, hn, table);
-    if (n < SMALL_INFO || words === null) {
+    if (n < SMALL_INFO || mode === ScanMode.Table) {
       fcs = fcs16(info, 0, n, fcs);
       o = escapeInto(buf, o, info, 0, n, table);
     } else {
-      // Stage the raw octets at the end of the worst-case region, then FCS and escape
-      // them in place towards the front: bulk copies, aligned word reads, no allocation.
-      const raw = start + worst - n;
-      buf.set(info, raw);
-      fcs = fcs16Words(buf, words, raw, raw + n, fcs);
-      o = escapeInPlace(
+      // FCS and stuff a word at a time, reading the caller's octets in place.
+      let view = this.view;
+      if (view.buffer !== info.buffer) {
+        view = new DataView(info.buffer);
+        this.view = view;
+      }
+      this.carry.fcs = fcs;
+      o = stuffWords(
         buf,
-        words,
+        this.outView,
         o,
-        raw,
-        raw + n,
+        info,
+        view,
+        info.byteOffset,
+        n,
         table,
-        linkDefaults ? this.lcpMode : this.mode,
+        mode === ScanMode.FlagsCtl,
+        this.carry,
       );
+      fcs = this.carry.fcs;
     }
     o = this.finish(o, fcs, table);
     this.stats.frames++;
@@ -249,14 +262,14 @@ export class HdlcFramer {
     return o;
   }
 
-  /** Grows the output buffer to at least `need` bytes (never beyond maxPending, rounded up to 8). */
+  /** Grows the output buffer to at least `need` bytes (maxPending plus a word of slack at most). */
   private grow(need: number): void {
     const cap = Math.min(Math.max(need, this.buf.length * 2), this.maxPending);
     const size = (Math.max(cap, need) + 7) & ~7;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
-    this.words = wordView(next);
+    this.outView = new DataView(next.buffer);
   }
 }
 
