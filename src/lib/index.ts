@@ -28,7 +28,11 @@ export { PppLinkError, type PppLinkErrorCode, isPppLinkError } from './errors.js
 export { secretsEqual } from '../auth/packet.js';
 
 // ---- connect() -------------------------------------------------------------------------------
-// connect() is added below once src/lib/connect.ts exists.
+export { connect, type ConnectHandle, type ConnectOptions, type ConnectStatus } from './connect.js';
+export type { TunnelExit, TunnelPhase, TrafficCounters } from '../runtime/client.js';
+export type { FailureKind } from '../runtime/errors.js';
+export type { Logger, LoggerOptions } from '../runtime/logger.js';
+export { ConfigError, type ConfigIssue, loadPeerConfig, type PeerConfig, parsePeerConfig } from '../config/index.js';
 
 // ---- sans-IO engine --------------------------------------------------------------------------
 export {
