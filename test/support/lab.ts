@@ -58,6 +58,8 @@ export interface PeerOverrides {
 }
 
 export interface LabOptions {
+  /** Unique id (hex, ≤ 6 chars) for names; default random. */
+  id?: string;
   /** Extra YAML for server.yaml. */
   serverExtra?: string;
   /** Default peer.yaml overrides. */
@@ -126,7 +128,7 @@ ${o.extra ?? 'reconnect:\n  enabled: false'}
 }
 
 export async function createLab(opts: LabOptions = {}): Promise<Lab> {
-  const id = uniqueId();
+  const id = opts.id ?? uniqueId();
   const dir = mkdtempSync(join(tmpdir(), `tv-lab-${id}-`));
   chmodSync(dir, 0o700);
   const made: Netns[] = [];
