@@ -15,7 +15,21 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 
@@ -54,7 +68,8 @@ export function cleanServers(servers: readonly string[]): { ok: string[]; reject
   const ok: string[] = [];
   const rejected: string[] = [];
   for (const s of servers) {
-    if (typeof s !== 'string' || isIP(s) === 0 || s === '0.0.0.0' || s === '::') rejected.push(String(s));
+    if (typeof s !== 'string' || isIP(s) === 0 || s === '0.0.0.0' || s === '::')
+      rejected.push(String(s));
     else if (!ok.includes(s) && ok.length < MAX_NAMESERVERS) ok.push(s);
   }
   return { ok, rejected };
@@ -85,7 +100,14 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
   }
 }
 
-const DEFAULT_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const DEFAULT_PATH_DIRS = [
+  '/usr/local/sbin',
+  '/usr/local/bin',
+  '/usr/sbin',
+  '/usr/bin',
+  '/sbin',
+  '/bin',
+];
 
 /**
  * Is systemd-resolved usable? Needs the `resolvectl` program (searched in PATH and
@@ -94,7 +116,10 @@ const DEFAULT_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/u
 export function detectResolvectl(
   opts: { pathDirs?: string[]; resolvedRunDir?: string } = {},
 ): ResolvectlDetection {
-  const dirs = opts.pathDirs ?? [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), ...DEFAULT_PATH_DIRS];
+  const dirs = opts.pathDirs ?? [
+    ...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')),
+    ...DEFAULT_PATH_DIRS,
+  ];
   let found: string | null = null;
   for (const d of dirs) {
     const p = join(d, 'resolvectl');
@@ -106,17 +131,31 @@ export function detectResolvectl(
       /* next */
     }
   }
-  if (!found) return { available: false, path: null, reason: 'resolvectl not found (systemd-resolved is not installed)' };
+  if (!found)
+    return {
+      available: false,
+      path: null,
+      reason: 'resolvectl not found (systemd-resolved is not installed)',
+    };
   const run = opts.resolvedRunDir ?? '/run/systemd/resolve';
-  if (!existsSync(run)) return { available: false, path: found, reason: `systemd-resolved is not running (no ${run})` };
+  if (!existsSync(run))
+    return { available: false, path: found, reason: `systemd-resolved is not running (no ${run})` };
   return { available: true, path: found, reason: `${found}, systemd-resolved running` };
 }
 
 const defaultRunner: CommandRunner = (file, args) =>
   new Promise((resolve) => {
     execFile(file, args, { timeout: 10_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
-      resolve({ code, stdout: stdout ?? '', stderr: (stderr || (err && code === null ? err.message : '')) ?? '' });
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : null
+        : 0;
+      resolve({
+        code,
+        stdout: stdout ?? '',
+        stderr: (stderr || (err && code === null ? err.message : '')) ?? '',
+      });
     });
   });
 
@@ -170,8 +209,17 @@ export class PeerDns {
   async apply(servers: readonly string[]): Promise<DnsApplyResult> {
     const log = this.opts.log;
     const { ok, rejected } = cleanServers(servers);
-    if (rejected.length) log?.warn(`dns: ignoring invalid server(s) from the peer: ${rejected.map((s) => JSON.stringify(s)).join(', ')}`);
-    const result: DnsApplyResult = { servers: ok, rejected, file: null, resolved: 'not-requested', resolvedReason: 'not requested in the config' };
+    if (rejected.length)
+      log?.warn(
+        `dns: ignoring invalid server(s) from the peer: ${rejected.map((s) => JSON.stringify(s)).join(', ')}`,
+      );
+    const result: DnsApplyResult = {
+      servers: ok,
+      rejected,
+      file: null,
+      resolved: 'not-requested',
+      resolvedReason: 'not requested in the config',
+    };
     if (ok.length === 0) {
       log?.info('dns: the peer gave no DNS servers');
       this.removeFile();
@@ -250,7 +298,8 @@ export class PeerDns {
     if (!w) return;
     this.written = null;
     const removed = removeOwnedFile(w.path, w.content);
-    if (removed === 'changed') this.opts.log?.warn(`dns: ${w.path} was changed by someone else; left in place`);
+    if (removed === 'changed')
+      this.opts.log?.warn(`dns: ${w.path} was changed by someone else; left in place`);
     else if (removed === 'removed') this.opts.log?.debug?.(`dns: removed ${w.path}`);
   }
 
@@ -259,12 +308,18 @@ export class PeerDns {
     if (!r) return;
     this.resolvedApplied = null;
     const res = await this.run(r.path, ['revert', r.ifname]);
-    if (res.code !== 0) this.opts.log?.warn(`dns: resolvectl revert ${r.ifname}: ${res.stderr.trim() || `exit code ${res.code}`}`);
+    if (res.code !== 0)
+      this.opts.log?.warn(
+        `dns: resolvectl revert ${r.ifname}: ${res.stderr.trim() || `exit code ${res.code}`}`,
+      );
   }
 }
 
 /** Removes `path` only when it still holds `content`. */
-export function removeOwnedFile(path: string, content: string): 'removed' | 'gone' | 'changed' | 'error' {
+export function removeOwnedFile(
+  path: string,
+  content: string,
+): 'removed' | 'gone' | 'changed' | 'error' {
   let now: string;
   try {
     now = readFileSync(path, 'utf8');

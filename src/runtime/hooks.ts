@@ -116,7 +116,12 @@ export function hookEnvironment(kind: HookKind, env: HookEnv): Record<string, st
   set('PEERNAME', env.peerName);
   set('SPEED', env.speed);
   set('DEVICE', env.device);
-  set('CONNECT_TIME', env.connectTimeS === null || env.connectTimeS === undefined ? undefined : Math.round(env.connectTimeS));
+  set(
+    'CONNECT_TIME',
+    env.connectTimeS === null || env.connectTimeS === undefined
+      ? undefined
+      : Math.round(env.connectTimeS),
+  );
   set('BYTES_SENT', env.bytesSent);
   set('BYTES_RCVD', env.bytesReceived);
   for (const [k, v] of Object.entries(env.extra ?? {})) {
@@ -226,9 +231,18 @@ function groupAlive(pgid: number): boolean {
  * logged (warn). The legacy call form `runHook(command, env, timeoutMs)` is kept
  * until the runtime moves to the one above.
  */
-export function runHook(kind: HookKind, command: string, env: HookEnv, opts: RunHookOptions): Promise<HookResult>;
+export function runHook(
+  kind: HookKind,
+  command: string,
+  env: HookEnv,
+  opts: RunHookOptions,
+): Promise<HookResult>;
 /** @deprecated use runHook(kind, command, env, { timeoutMs, log }). */
-export function runHook(command: string, env: Record<string, string>, timeoutMs: number): Promise<HookResult>;
+export function runHook(
+  command: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<HookResult>;
 export function runHook(
   a: string,
   b: string | Record<string, string>,
@@ -238,12 +252,22 @@ export function runHook(
   if (typeof c === 'number') {
     const extra = b as Record<string, string>;
     const kind: HookKind = extra.TSVPN_EVENT === 'down' ? 'down' : 'up';
-    return runHookImpl(kind, a, { name: extra.TSVPN_NAME ?? '', ifname: extra.TSVPN_INTERFACE ?? '', extra }, { timeoutMs: c });
+    return runHookImpl(
+      kind,
+      a,
+      { name: extra.TSVPN_NAME ?? '', ifname: extra.TSVPN_INTERFACE ?? '', extra },
+      { timeoutMs: c },
+    );
   }
   return runHookImpl(a as HookKind, b as string, c, d as RunHookOptions);
 }
 
-function runHookImpl(kind: HookKind, command: string, env: HookEnv, opts: RunHookOptions): Promise<HookResult> {
+function runHookImpl(
+  kind: HookKind,
+  command: string,
+  env: HookEnv,
+  opts: RunHookOptions,
+): Promise<HookResult> {
   const t0 = performance.now();
   const log = opts.log;
   const tag = `${kind} hook`;
@@ -289,7 +313,16 @@ function runHookImpl(kind: HookKind, command: string, env: HookEnv, opts: RunHoo
       const e = hookEnvironment(kind, env);
       child = spawn(
         opts.shell ?? '/bin/sh',
-        ['-c', command, 'tsvpn-hook', env.ifname, env.device ?? '', String(env.speed ?? 0), env.localIp ?? '', env.remoteIp ?? ''],
+        [
+          '-c',
+          command,
+          'tsvpn-hook',
+          env.ifname,
+          env.device ?? '',
+          String(env.speed ?? 0),
+          env.localIp ?? '',
+          env.remoteIp ?? '',
+        ],
         { env: e, stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: '/' },
       );
     } catch (e) {

@@ -20,13 +20,19 @@ import type { RouteInfo } from '../tun/netconfig.js';
 /** What watchRouteTo needs from NetConfig (NetConfig satisfies it). */
 export interface RouteSource {
   getRouteTo(addr: string): Promise<RouteInfo>;
-  watch(onChange: (msg: WatchMessage) => void, groups?: Array<'IPV4_ROUTE' | 'IPV6_ROUTE' | 'LINK'>): () => void;
+  watch(
+    onChange: (msg: WatchMessage) => void,
+    groups?: Array<'IPV4_ROUTE' | 'IPV6_ROUTE' | 'LINK'>,
+  ): () => void;
 }
 
 /** The part of an rtnetlink message we look at (netlink's rt.Message is compatible). */
 export interface WatchMessage {
   kind: string;
-  data?: { index?: number; flags?: { up?: boolean; lowerUp?: boolean; running?: boolean } | Record<string, unknown> };
+  data?: {
+    index?: number;
+    flags?: { up?: boolean; lowerUp?: boolean; running?: boolean } | Record<string, unknown>;
+  };
 }
 
 export interface RouteChange {
@@ -101,7 +107,8 @@ export async function watchRouteTo(
     if (sameRoute(current, after) && up === currentLinkUp) return;
     const before = current;
     let reason: string;
-    if (sameRoute(before, after)) reason = `link ${after?.dev} to ${addr} is ${up ? 'up again' : 'down (no carrier or set down)'}`;
+    if (sameRoute(before, after))
+      reason = `link ${after?.dev} to ${addr} is ${up ? 'up again' : 'down (no carrier or set down)'}`;
     else if (!after) reason = `route to ${addr} is gone (was ${describe(before)})`;
     else if (!before) reason = `route to ${addr} appeared: ${describe(after)}`;
     else reason = `route to ${addr} changed: ${describe(before)} → ${describe(after)}`;

@@ -80,7 +80,8 @@ export class ReconnectPolicy {
 
   constructor(opts: ReconnectPolicyOptions) {
     const num = (v: number, what: string) => {
-      if (!Number.isFinite(v) || v < 0) throw new RangeError(`ReconnectPolicy: ${what} must be a number ≥ 0, got ${v}`);
+      if (!Number.isFinite(v) || v < 0)
+        throw new RangeError(`ReconnectPolicy: ${what} must be a number ≥ 0, got ${v}`);
       return v;
     };
     this.enabled = opts.enabled ?? true;
@@ -123,11 +124,19 @@ export class ReconnectPolicy {
     this.lastFailureAt = nowMs;
     if (this.outageSince === null) this.outageSince = nowMs;
     const failures = this.failures;
-    const no = (giveUp: string): ReconnectDecision => ({ retry: false, delayMs: 0, attempt: failures, failures, giveUp });
+    const no = (giveUp: string): ReconnectDecision => ({
+      retry: false,
+      delayMs: 0,
+      attempt: failures,
+      failures,
+      giveUp,
+    });
     if (opts.permanent) return no(`${reason} (not retried)`);
     if (!this.enabled) return no('reconnect is disabled');
     if (this.maxFail > 0 && failures >= this.maxFail)
-      return no(`${failures} failure${failures === 1 ? '' : 's'} in a row (max-fail ${this.maxFail})`);
+      return no(
+        `${failures} failure${failures === 1 ? '' : 's'} in a row (max-fail ${this.maxFail})`,
+      );
     const base = this.baseDelay(failures);
     const r = Math.min(Math.max(this.random(), 0), 1);
     const delayMs = Math.round(base * (1 - this.jitter * r));

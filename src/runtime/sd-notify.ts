@@ -23,7 +23,14 @@ const SUN_PATH_MAX = 108;
 
 interface SdLibc {
   socket(domain: number, type: number, protocol: number): number;
-  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
+  sendto(
+    fd: number,
+    buf: Uint8Array,
+    len: number,
+    flags: number,
+    addr: Uint8Array,
+    addrLen: number,
+  ): number;
   close(fd: number): number;
   errno(): number;
 }
@@ -35,11 +42,14 @@ function sdLibc(): SdLibc | null {
   try {
     const lib = koffi.load('libc.so.6');
     const socket = lib.func('int socket(int domain, int type, int protocol)');
-    const sendto = lib.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)');
+    const sendto = lib.func(
+      'long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
+    );
     const close = lib.func('int close(int fd)');
     libcCache = {
       socket: (d, t, p) => socket(d, t, p) as number,
-      sendto: (fd, buf, len, flags, addr, addrLen) => Number(sendto(fd, buf, len, flags, addr, addrLen)),
+      sendto: (fd, buf, len, flags, addr, addrLen) =>
+        Number(sendto(fd, buf, len, flags, addr, addrLen)),
       close: (fd) => close(fd) as number,
       errno: () => koffi.errno(),
     };
@@ -103,9 +113,15 @@ export class SdNotifier {
     const usec = Number(env.WATCHDOG_USEC);
     const wpid = env.WATCHDOG_PID;
     this.watchdogUsec =
-      this.socketPath && Number.isFinite(usec) && usec > 0 && (!wpid || Number(wpid) === process.pid) ? usec : null;
+      this.socketPath &&
+      Number.isFinite(usec) &&
+      usec > 0 &&
+      (!wpid || Number(wpid) === process.pid)
+        ? usec
+        : null;
     this.transport = opts.transport ?? (sdLibc() ? 'koffi' : 'systemd-notify');
-    if (p && !this.socketPath) this.warnOnce(`NOTIFY_SOCKET=${JSON.stringify(p)} is not a path or @name; ignored`);
+    if (p && !this.socketPath)
+      this.warnOnce(`NOTIFY_SOCKET=${JSON.stringify(p)} is not a path or @name; ignored`);
     if (opts.unsetEnvironment ?? true) {
       delete env.NOTIFY_SOCKET;
       delete env.WATCHDOG_USEC;
@@ -149,7 +165,11 @@ export class SdNotifier {
   /** RELOADING=1 with MONOTONIC_USEC (needed by Type=notify-reload); send ready() when done. */
   reloading(status?: string): boolean {
     const mono = (process.hrtime.bigint() / 1000n).toString(); // CLOCK_MONOTONIC on Linux
-    return this.notify({ RELOADING: 1, MONOTONIC_USEC: mono, ...(status ? { STATUS: status } : {}) });
+    return this.notify({
+      RELOADING: 1,
+      MONOTONIC_USEC: mono,
+      ...(status ? { STATUS: status } : {}),
+    });
   }
   /** STOPPING=1 at the start of a graceful shutdown. */
   stopping(status?: string): boolean {
@@ -171,7 +191,9 @@ export class SdNotifier {
     const c = sdLibc();
     const sa = sockaddrUn(this.socketPath as string);
     if (!c || !sa) {
-      this.warnOnce(`cannot notify systemd: ${!c ? 'koffi/libc unavailable' : 'NOTIFY_SOCKET path too long'}`);
+      this.warnOnce(
+        `cannot notify systemd: ${!c ? 'koffi/libc unavailable' : 'NOTIFY_SOCKET path too long'}`,
+      );
       return false;
     }
     if (this.fd < 0) {
@@ -184,7 +206,9 @@ export class SdNotifier {
     const buf = Buffer.from(text, 'utf8');
     const n = c.sendto(this.fd, buf, buf.length, MSG_NOSIGNAL, sa.addr, sa.len);
     if (n < 0) {
-      this.warnOnce(`cannot notify systemd at ${this.socketPath}: sendto failed, errno ${c.errno()}`);
+      this.warnOnce(
+        `cannot notify systemd at ${this.socketPath}: sendto failed, errno ${c.errno()}`,
+      );
       return false;
     }
     this.log?.debug?.(`sd_notify: ${text.replace(/\n/g, ' ')}`);
@@ -197,7 +221,9 @@ export class SdNotifier {
         stdio: 'ignore',
         env: { ...process.env, NOTIFY_SOCKET: this.socketPath as string },
       });
-      child.on('error', (e) => this.warnOnce(`cannot notify systemd: systemd-notify: ${e.message}`));
+      child.on('error', (e) =>
+        this.warnOnce(`cannot notify systemd: systemd-notify: ${e.message}`),
+      );
       child.unref();
       return true;
     } catch (e) {

@@ -8,7 +8,14 @@
  * present (null when unknown), so scripts need no existence checks.
  */
 
-export type TunnelPhase = 'idle' | 'connecting' | 'negotiating' | 'up' | 'reconnecting' | 'closing' | 'closed';
+export type TunnelPhase =
+  | 'idle'
+  | 'connecting'
+  | 'negotiating'
+  | 'up'
+  | 'reconnecting'
+  | 'closing'
+  | 'closed';
 
 export interface TrafficCounters {
   packets: number;
@@ -134,7 +141,8 @@ export function formatPhase(s: TunnelStatus, now: number = Date.now()): string {
     if (s.reconnect.attempt !== null) parts.push(`attempt ${s.reconnect.attempt}`);
     if (s.reconnect.nextAttemptAt) {
       const t = Date.parse(s.reconnect.nextAttemptAt);
-      if (Number.isFinite(t)) parts.push(t > now ? `next in ${formatDuration(t - now)}` : 'trying now');
+      if (Number.isFinite(t))
+        parts.push(t > now ? `next in ${formatDuration(t - now)}` : 'trying now');
     }
     return parts.length ? `reconnecting (${parts.join(', ')})` : 'reconnecting';
   }
@@ -150,7 +158,8 @@ export interface FormatOptions {
 export function formatStatusTable(s: TunnelStatus, opts: FormatOptions = {}): string {
   const now = opts.now ?? Date.now();
   const rows: [string, string][] = [];
-  const dash = (v: string | null | undefined) => (v === null || v === undefined || v === '' ? '-' : v);
+  const dash = (v: string | null | undefined) =>
+    v === null || v === undefined || v === '' ? '-' : v;
 
   rows.push(['interface', s.interface ? `${s.interface}${s.mtu ? `, mtu ${s.mtu}` : ''}` : '-']);
   rows.push(['ipv4', s.local || s.peer ? `${dash(s.local)} → ${dash(s.peer)}` : '-']);
@@ -177,7 +186,10 @@ export function formatStatusTable(s: TunnelStatus, opts: FormatOptions = {}): st
   }
   rows.push(['reconnects', rc]);
   rows.push(['ssh', [s.ssh.remote, s.ssh.cipher, s.ssh.hostKey].filter(Boolean).join(', ') || '-']);
-  rows.push(['started', `${s.startedAt}${since(s.startedAt, now) ? ` (${since(s.startedAt, now)} ago)` : ''}`]);
+  rows.push([
+    'started',
+    `${s.startedAt}${since(s.startedAt, now) ? ` (${since(s.startedAt, now)} ago)` : ''}`,
+  ]);
 
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const head = `tunnel ${s.name} (pid ${s.pid}): ${formatPhase(s, now)}`;
@@ -185,7 +197,10 @@ export function formatStatusTable(s: TunnelStatus, opts: FormatOptions = {}): st
 }
 
 /** `ts-vpn status` with several tunnels: one row each; NO_TUNNEL_TEXT when there is none. */
-export function formatStatusList(statuses: readonly TunnelStatus[], opts: FormatOptions = {}): string {
+export function formatStatusList(
+  statuses: readonly TunnelStatus[],
+  opts: FormatOptions = {},
+): string {
   if (statuses.length === 0) return `${NO_TUNNEL_TEXT}\n`;
   const now = opts.now ?? Date.now();
   const header = ['NAME', 'PHASE', 'INTERFACE', 'LOCAL', 'PEER', 'IN', 'OUT', 'RECONNECTS'];
@@ -203,5 +218,12 @@ export function formatStatusList(statuses: readonly TunnelStatus[], opts: Format
     ]);
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return `${all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 2))).join('').trimEnd()).join('\n')}\n`;
+  return `${all
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 2)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }

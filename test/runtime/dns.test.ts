@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,7 +40,12 @@ function fakeResolvectl(fail?: string) {
   const calls: string[] = [];
   const run: CommandRunner = async (file, args) => {
     calls.push([file, ...args].join(' '));
-    if (fail && args[0] === fail) return { code: 1, stdout: '', stderr: 'Failed to set DNS configuration: Link tsvpn0 not known.\n' };
+    if (fail && args[0] === fail)
+      return {
+        code: 1,
+        stdout: '',
+        stderr: 'Failed to set DNS configuration: Link tsvpn0 not known.\n',
+      };
     return { code: 0, stdout: '', stderr: '' };
   };
   const detect = () => ({ available: true, path: '/usr/bin/resolvectl', reason: 'fake' });
@@ -44,7 +59,17 @@ describe('formatResolvConf / cleanServers', () => {
     );
   });
   it('keeps IP literals only, deduplicated, at most 3', () => {
-    expect(cleanServers(['1.1.1.1', '1.1.1.1', 'evil\nsearch x', '0.0.0.0', '2.2.2.2', '3.3.3.3', '4.4.4.4'])).toEqual({
+    expect(
+      cleanServers([
+        '1.1.1.1',
+        '1.1.1.1',
+        'evil\nsearch x',
+        '0.0.0.0',
+        '2.2.2.2',
+        '3.3.3.3',
+        '4.4.4.4',
+      ]),
+    ).toEqual({
       ok: ['1.1.1.1', '2.2.2.2', '3.3.3.3'],
       rejected: ['evil\nsearch x', '0.0.0.0'],
     });
@@ -84,7 +109,11 @@ describe('writeFileAtomic', () => {
 describe('detectResolvectl', () => {
   it('reports unavailable when resolvectl is not installed', () => {
     const d = detectResolvectl({ pathDirs: [join(dir, 'empty-bin')] });
-    expect(d).toEqual({ available: false, path: null, reason: 'resolvectl not found (systemd-resolved is not installed)' });
+    expect(d).toEqual({
+      available: false,
+      path: null,
+      reason: 'resolvectl not found (systemd-resolved is not installed)',
+    });
   });
   it('reports unavailable when resolved does not run', () => {
     const bin = join(dir, 'bin');
@@ -177,14 +206,22 @@ describe('PeerDns', () => {
     expect(r.resolvedReason).toBe('resolvectl not found (systemd-resolved is not installed)');
     expect(r.file).toBeNull();
     expect(calls).toEqual([]);
-    expect(lines).toContain('warn: dns: systemd-resolved per-link DNS not set: resolvectl not found (systemd-resolved is not installed)');
+    expect(lines).toContain(
+      'warn: dns: systemd-resolved per-link DNS not set: resolvectl not found (systemd-resolved is not installed)',
+    );
     await dns.restore();
     expect(calls).toEqual([]);
   });
 
   it('does not touch resolved unless asked', async () => {
     const f = fakeResolvectl();
-    const dns = new PeerDns({ name: 't', ifname: 'tsvpn0', writeTo: null, run: f.run, detect: f.detect });
+    const dns = new PeerDns({
+      name: 't',
+      ifname: 'tsvpn0',
+      writeTo: null,
+      run: f.run,
+      detect: f.detect,
+    });
     expect((await dns.apply(['10.0.0.1'])).resolved).toBe('not-requested');
     await dns.restore();
     expect(f.calls).toEqual([]);
@@ -192,7 +229,15 @@ describe('PeerDns', () => {
 
   it('sets per-link DNS and routing domain with resolvectl, and reverts it', async () => {
     const f = fakeResolvectl();
-    const dns = new PeerDns({ name: 't', ifname: 'tsvpn0', writeTo: null, resolved: true, domains: ['~.'], run: f.run, detect: f.detect });
+    const dns = new PeerDns({
+      name: 't',
+      ifname: 'tsvpn0',
+      writeTo: null,
+      resolved: true,
+      domains: ['~.'],
+      run: f.run,
+      detect: f.detect,
+    });
     const r = await dns.apply(['10.0.0.1', '10.0.0.2']);
     expect(r.resolved).toBe('applied');
     expect(r.resolvedReason).toBe('resolvectl dns tsvpn0 10.0.0.1 10.0.0.2; domain ~.');
@@ -207,10 +252,20 @@ describe('PeerDns', () => {
   it('reports a failing resolvectl and still reverts', async () => {
     const f = fakeResolvectl('dns');
     const { lines, log } = captureLog();
-    const dns = new PeerDns({ name: 't', ifname: 'tsvpn0', writeTo: null, resolved: true, run: f.run, detect: f.detect, log });
+    const dns = new PeerDns({
+      name: 't',
+      ifname: 'tsvpn0',
+      writeTo: null,
+      resolved: true,
+      run: f.run,
+      detect: f.detect,
+      log,
+    });
     const r = await dns.apply(['10.0.0.1']);
     expect(r.resolved).toBe('failed');
-    expect(r.resolvedReason).toBe('resolvectl dns tsvpn0 10.0.0.1: Failed to set DNS configuration: Link tsvpn0 not known.');
+    expect(r.resolvedReason).toBe(
+      'resolvectl dns tsvpn0 10.0.0.1: Failed to set DNS configuration: Link tsvpn0 not known.',
+    );
     expect(lines).toContain(`warn: dns: ${r.resolvedReason}`);
     await dns.restore();
     expect(f.calls.at(-1)).toBe('/usr/bin/resolvectl revert tsvpn0');

@@ -141,16 +141,35 @@ describe('runHook', () => {
 
   it('reports a failing hook (exit 3) and logs it, without throwing', async () => {
     const { lines, log } = captureLog();
-    const r = await runHook('down', 'echo going; echo oops >&2; exit 3', { name: 't', ifname: 'tsvpn0' }, { timeoutMs: 5000, log });
-    expect(r).toMatchObject({ ok: false, code: 3, signal: null, timedOut: false, message: 'exited with code 3' });
+    const r = await runHook(
+      'down',
+      'echo going; echo oops >&2; exit 3',
+      { name: 't', ifname: 'tsvpn0' },
+      { timeoutMs: 5000, log },
+    );
+    expect(r).toMatchObject({
+      ok: false,
+      code: 3,
+      signal: null,
+      timedOut: false,
+      message: 'exited with code 3',
+    });
     expect(lines).toContainEqual({ level: 'info', msg: 'down hook: going' });
     expect(lines).toContainEqual({ level: 'warn', msg: 'down hook: oops' });
-    expect(lines).toContainEqual({ level: 'warn', msg: 'down hook "echo going; echo oops >&2; exit 3": exited with code 3' });
+    expect(lines).toContainEqual({
+      level: 'warn',
+      msg: 'down hook "echo going; echo oops >&2; exit 3": exited with code 3',
+    });
   });
 
   it('reports a shell that cannot start', async () => {
     const { lines, log } = captureLog();
-    const r = await runHook('up', 'true', { name: 't', ifname: 'x' }, { timeoutMs: 1000, log, shell: join(dir, 'no-such-shell') });
+    const r = await runHook(
+      'up',
+      'true',
+      { name: 't', ifname: 'x' },
+      { timeoutMs: 1000, log, shell: join(dir, 'no-such-shell') },
+    );
     expect(r.ok).toBe(false);
     expect(r.code).toBeNull();
     expect(r.message).toMatch(/^could not start: .*ENOENT/);
@@ -160,11 +179,16 @@ describe('runHook', () => {
   it('kills a hanging hook and its children at the timeout, and returns promptly', async () => {
     const { lines, log } = captureLog();
     const t0 = Date.now();
-    const r = await runHook('up', 'sleep 100 & sleep 100 & trap "" TERM; sleep 100', { name: 't', ifname: 'x' }, {
-      timeoutMs: 300,
-      killGraceMs: 300,
-      log,
-    });
+    const r = await runHook(
+      'up',
+      'sleep 100 & sleep 100 & trap "" TERM; sleep 100',
+      { name: 't', ifname: 'x' },
+      {
+        timeoutMs: 300,
+        killGraceMs: 300,
+        log,
+      },
+    );
     const elapsed = Date.now() - t0;
     expect(r.timedOut).toBe(true);
     expect(r.ok).toBe(false);
@@ -178,7 +202,12 @@ describe('runHook', () => {
 
   it('a hook that obeys SIGTERM ends before the grace period', async () => {
     const t0 = Date.now();
-    const r = await runHook('up', 'sleep 100 & sleep 100', { name: 't', ifname: 'x' }, { timeoutMs: 200, killGraceMs: 5000 });
+    const r = await runHook(
+      'up',
+      'sleep 100 & sleep 100',
+      { name: 't', ifname: 'x' },
+      { timeoutMs: 200, killGraceMs: 5000 },
+    );
     expect(r.timedOut).toBe(true);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(liveInGroup(r.pid as number)).toEqual([]);
@@ -187,7 +216,12 @@ describe('runHook', () => {
   it('does not wait for background processes that keep the output open', async () => {
     const f = join(dir, 'bg.pid');
     const t0 = Date.now();
-    const r = await runHook('up', `sleep 30 & echo $! > ${f}; echo started`, { name: 't', ifname: 'x' }, { timeoutMs: 5000 });
+    const r = await runHook(
+      'up',
+      `sleep 30 & echo $! > ${f}; echo started`,
+      { name: 't', ifname: 'x' },
+      { timeoutMs: 5000 },
+    );
     expect(r.ok).toBe(true);
     expect(Date.now() - t0).toBeLessThan(2000);
     const bg = Number(readFileSync(f, 'utf8'));
@@ -217,18 +251,29 @@ describe('runHook', () => {
 
   it('cuts one over-long line to maxLineLength', async () => {
     const { lines, log } = captureLog();
-    await runHook('up', 'head -c 100000 /dev/zero | tr "\\0" b; echo; echo after', { name: 't', ifname: 'x' }, {
-      timeoutMs: 5000,
-      log,
-      maxLineLength: 10,
-    });
-    const out = lines.filter((l) => l.level === 'info' && l.msg.startsWith('up hook: ')).map((l) => l.msg);
+    await runHook(
+      'up',
+      'head -c 100000 /dev/zero | tr "\\0" b; echo; echo after',
+      { name: 't', ifname: 'x' },
+      {
+        timeoutMs: 5000,
+        log,
+        maxLineLength: 10,
+      },
+    );
+    const out = lines
+      .filter((l) => l.level === 'info' && l.msg.startsWith('up hook: '))
+      .map((l) => l.msg);
     expect(out).toEqual(['up hook: bbbbbbbbbb…', 'up hook: after']);
   });
 
   it('keeps the legacy call form working', async () => {
     const f = join(dir, 'legacy.txt');
-    const r = await runHook(`echo "$TSVPN_NAME $IFNAME $TSVPN_LOCAL" > ${f}`, { TSVPN_NAME: 'n', TSVPN_INTERFACE: 'tsvpn3', TSVPN_LOCAL: '10.0.0.2' }, 5000);
+    const r = await runHook(
+      `echo "$TSVPN_NAME $IFNAME $TSVPN_LOCAL" > ${f}`,
+      { TSVPN_NAME: 'n', TSVPN_INTERFACE: 'tsvpn3', TSVPN_LOCAL: '10.0.0.2' },
+      5000,
+    );
     expect(r.ok).toBe(true);
     expect(readFileSync(f, 'utf8')).toBe('n tsvpn3 10.0.0.2\n');
   });

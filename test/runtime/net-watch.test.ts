@@ -12,7 +12,14 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RouteSource, type WatchMessage, watchRouteTo } from '../../src/runtime/net-watch.js';
 import type { RouteInfo } from '../../src/tun/netconfig.js';
-import { canUseNetns, createNetns, linkNetns, type Netns, removeStale, uniqueId } from '../support/netns.js';
+import {
+  canUseNetns,
+  createNetns,
+  linkNetns,
+  type Netns,
+  removeStale,
+  uniqueId,
+} from '../support/netns.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SERVER = '198.19.0.10';
@@ -95,10 +102,14 @@ describe.skipIf(!netnsOk)('watchRouteTo in namespaces (skipped: needs root and i
     ({ aIf } = linkNetns(cli, '198.18.0.1/29', srv, '198.18.0.2/29', `tnw${id}`));
     srv.exec('ip', ['addr', 'add', `${SERVER}/32`, 'dev', 'lo']);
     cli.exec('ip', ['route', 'add', `${SERVER}/32`, 'via', '198.18.0.2']);
-    const proc = cli.spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, SERVER], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const proc = cli.spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', CHILD, SERVER],
+      {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     child = new Child(proc);
     const ready = await child.waitFor('ready', 1, 15_000);
     expect(ready).toHaveLength(1);
@@ -138,7 +149,9 @@ describe.skipIf(!netnsOk)('watchRouteTo in namespaces (skipped: needs root and i
     cli.exec('ip', ['route', 'replace', `${SERVER}/32`, 'via', '198.18.0.3']);
     const got = await child.waitFor('change', 1, 3000);
     expect(got).toHaveLength(1);
-    expect(got[0].reason).toMatch(/^route to 198\.19\.0\.10 changed: dev \d+ via 198\.18\.0\.2 src 198\.18\.0\.1 → dev \d+ via 198\.18\.0\.3 src 198\.18\.0\.1$/);
+    expect(got[0].reason).toMatch(
+      /^route to 198\.19\.0\.10 changed: dev \d+ via 198\.18\.0\.2 src 198\.18\.0\.1 → dev \d+ via 198\.18\.0\.3 src 198\.18\.0\.1$/,
+    );
     expect(got[0].after?.gateway).toBe('198.18.0.3');
     expect((got[0].t as number) - t0).toBeLessThan(1000);
     // Debounced: one report, nothing more for the same change.
@@ -154,7 +167,9 @@ describe.skipIf(!netnsOk)('watchRouteTo in namespaces (skipped: needs root and i
     expect(got).toHaveLength(before + 1);
     const c = got[before];
     // IPv4 drops routes through a link that is set down: the route is gone.
-    expect(c.reason).toMatch(/^route to 198\.19\.0\.10 is gone|^link \d+ to 198\.19\.0\.10 is down/);
+    expect(c.reason).toMatch(
+      /^route to 198\.19\.0\.10 is gone|^link \d+ to 198\.19\.0\.10 is down/,
+    );
     expect((c.t as number) - t0).toBeLessThan(1000);
   });
 
@@ -174,7 +189,9 @@ describe.skipIf(!netnsOk)('watchRouteTo in namespaces (skipped: needs root and i
     srv.exec('ip', ['link', 'set', `tnw${id}b`, 'down']);
     const got = await child.waitFor('change', before + 1, 3000);
     expect(got).toHaveLength(before + 1);
-    expect(got[before].reason).toMatch(/^link \d+ to 198\.19\.0\.10 is down|^route to 198\.19\.0\.10 is gone/);
+    expect(got[before].reason).toMatch(
+      /^link \d+ to 198\.19\.0\.10 is down|^route to 198\.19\.0\.10 is gone/,
+    );
     srv.exec('ip', ['link', 'set', `tnw${id}b`, 'up']);
   });
 });
@@ -215,19 +232,34 @@ function fakeSource(initial: RouteInfo | null) {
   };
 }
 
-const r1: RouteInfo = { family: 4, dst: '198.19.0.10/32', dev: 3, gateway: '198.18.0.2', metric: undefined, src: '198.18.0.1', table: 254, protocol: 4, scope: 0, type: 1 };
+const r1: RouteInfo = {
+  family: 4,
+  dst: '198.19.0.10/32',
+  dev: 3,
+  gateway: '198.18.0.2',
+  metric: undefined,
+  src: '198.18.0.1',
+  table: 254,
+  protocol: 4,
+  scope: 0,
+  type: 1,
+};
 
 describe('watchRouteTo logic', () => {
   it('debounces a burst of notifications into one lookup and one report', async () => {
     const f = fakeSource(r1);
     const seen: string[] = [];
-    const w = await watchRouteTo('198.19.0.10', f.src, (c) => seen.push(c.reason), { debounceMs: 30 });
+    const w = await watchRouteTo('198.19.0.10', f.src, (c) => seen.push(c.reason), {
+      debounceMs: 30,
+    });
     expect(f.lookups).toBe(1);
     f.set({ ...r1, dev: 7, gateway: '10.0.0.1' });
     for (let i = 0; i < 20; i++) f.emit({ kind: 'route' });
     await new Promise((r) => setTimeout(r, 100));
     expect(f.lookups).toBe(2);
-    expect(seen).toEqual(['route to 198.19.0.10 changed: dev 3 via 198.18.0.2 src 198.18.0.1 → dev 7 via 10.0.0.1 src 198.18.0.1']);
+    expect(seen).toEqual([
+      'route to 198.19.0.10 changed: dev 3 via 198.18.0.2 src 198.18.0.1 → dev 7 via 10.0.0.1 src 198.18.0.1',
+    ]);
     w.close();
     expect(f.closed).toBe(true);
   });
@@ -235,7 +267,9 @@ describe('watchRouteTo logic', () => {
   it('reports link down for the route device, and ignores other links', async () => {
     const f = fakeSource(r1);
     const seen: string[] = [];
-    const w = await watchRouteTo('198.19.0.10', f.src, (c) => seen.push(c.reason), { debounceMs: 10 });
+    const w = await watchRouteTo('198.19.0.10', f.src, (c) => seen.push(c.reason), {
+      debounceMs: 10,
+    });
     f.emit({ kind: 'link', data: { index: 9, flags: {} } });
     await new Promise((r) => setTimeout(r, 40));
     expect(seen).toEqual([]);
@@ -251,7 +285,9 @@ describe('watchRouteTo logic', () => {
   it('reports a route that disappears and one that appears', async () => {
     const f = fakeSource(null);
     const seen: string[] = [];
-    const w = await watchRouteTo('198.19.0.10', f.src, (c) => seen.push(c.reason), { debounceMs: 10 });
+    const w = await watchRouteTo('198.19.0.10', f.src, (c) => seen.push(c.reason), {
+      debounceMs: 10,
+    });
     expect(w.current).toBeNull();
     f.set(r1);
     await w.check();

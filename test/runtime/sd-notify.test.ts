@@ -1,8 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import koffi from 'koffi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SdNotifier, sockaddrUn } from '../../src/runtime/sd-notify.js';
@@ -110,13 +110,18 @@ describe('SdNotifier', () => {
   });
 
   it('ignores the watchdog when WATCHDOG_PID is another process', () => {
-    const n = new SdNotifier({ env: { NOTIFY_SOCKET: join(dir, 'x'), WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' } });
+    const n = new SdNotifier({
+      env: { NOTIFY_SOCKET: join(dir, 'x'), WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' },
+    });
     expect(n.watchdogIntervalMs()).toBeNull();
   });
 
   it('reports a missing socket once, without throwing', () => {
     const warns: string[] = [];
-    const n = new SdNotifier({ env: { NOTIFY_SOCKET: join(dir, 'nobody-listens') }, log: { warn: (m) => warns.push(m) } });
+    const n = new SdNotifier({
+      env: { NOTIFY_SOCKET: join(dir, 'nobody-listens') },
+      log: { warn: (m) => warns.push(m) },
+    });
     expect(n.ready()).toBe(false);
     expect(n.stopping()).toBe(false);
     expect(warns).toHaveLength(1);
@@ -126,7 +131,10 @@ describe('SdNotifier', () => {
 
   it('ignores a NOTIFY_SOCKET that is neither a path nor @name', () => {
     const warns: string[] = [];
-    const n = new SdNotifier({ env: { NOTIFY_SOCKET: 'vsock:2:1234' }, log: { warn: (m) => warns.push(m) } });
+    const n = new SdNotifier({
+      env: { NOTIFY_SOCKET: 'vsock:2:1234' },
+      log: { warn: (m) => warns.push(m) },
+    });
     expect(n.enabled).toBe(false);
     expect(n.ready()).toBe(false);
     expect(warns).toEqual(['NOTIFY_SOCKET="vsock:2:1234" is not a path or @name; ignored']);
@@ -138,14 +146,17 @@ describe('SdNotifier', () => {
   } catch {
     hasSystemdNotify = false;
   }
-  it.skipIf(!hasSystemdNotify)('falls back to systemd-notify (skipped: systemd-notify not installed)', async () => {
-    const path = join(dir, 'fallback.sock');
-    const fd = listen(path);
-    const n = new SdNotifier({ env: { NOTIFY_SOCKET: path }, transport: 'systemd-notify' });
-    expect(n.ready('via systemd-notify')).toBe(true);
-    const msg = await waitFor(fd, 5000);
-    expect(msg).not.toBeNull();
-    expect(msg).toContain('READY=1');
-    expect(msg).toContain('STATUS=via systemd-notify');
-  });
+  it.skipIf(!hasSystemdNotify)(
+    'falls back to systemd-notify (skipped: systemd-notify not installed)',
+    async () => {
+      const path = join(dir, 'fallback.sock');
+      const fd = listen(path);
+      const n = new SdNotifier({ env: { NOTIFY_SOCKET: path }, transport: 'systemd-notify' });
+      expect(n.ready('via systemd-notify')).toBe(true);
+      const msg = await waitFor(fd, 5000);
+      expect(msg).not.toBeNull();
+      expect(msg).toContain('READY=1');
+      expect(msg).toContain('STATUS=via systemd-notify');
+    },
+  );
 });

@@ -37,7 +37,11 @@ const office: TunnelStatus = {
     attempt: null,
     nextAttemptAt: null,
   },
-  ssh: { remote: 'alice@gw.example.net:22', cipher: 'aes128-gcm@openssh.com', hostKey: 'SHA256:abc' },
+  ssh: {
+    remote: 'alice@gw.example.net:22',
+    cipher: 'aes128-gcm@openssh.com',
+    hostKey: 'SHA256:abc',
+  },
 };
 
 const lab: TunnelStatus = {
@@ -72,7 +76,11 @@ const lab: TunnelStatus = {
 
 describe('units', () => {
   it('formats bytes in binary units', () => {
-    expect([0, 999, 1023, 1024, 1536, 1_258_291, 1024 ** 2 - 1, 5 * 1024 ** 3, 2 * 1024 ** 4].map(formatBytes)).toEqual([
+    expect(
+      [0, 999, 1023, 1024, 1536, 1_258_291, 1024 ** 2 - 1, 5 * 1024 ** 3, 2 * 1024 ** 4].map(
+        formatBytes,
+      ),
+    ).toEqual([
       '0 B',
       '999 B',
       '1023 B',
@@ -86,17 +94,19 @@ describe('units', () => {
     expect(formatBytes(-1)).toBe('-');
   });
   it('formats durations', () => {
-    expect([0, 850, 1000, 59_999, 60_000, 192_000, 3_600_000, 7_500_000, 86_400_000 * 3 + 3_600_000 * 4].map(formatDuration)).toEqual([
-      '0ms',
-      '850ms',
-      '1s',
-      '59s',
-      '1m00s',
-      '3m12s',
-      '1h00m',
-      '2h05m',
-      '3d04h',
-    ]);
+    expect(
+      [
+        0,
+        850,
+        1000,
+        59_999,
+        60_000,
+        192_000,
+        3_600_000,
+        7_500_000,
+        86_400_000 * 3 + 3_600_000 * 4,
+      ].map(formatDuration),
+    ).toEqual(['0ms', '850ms', '1s', '59s', '1m00s', '3m12s', '1h00m', '2h05m', '3d04h']);
     expect(formatDuration(Number.NaN)).toBe('-');
   });
 });
@@ -147,16 +157,27 @@ describe('formatStatusTable', () => {
   });
 
   it('shows sub-10 ms echo RTTs with a decimal, and echoes not answered yet', () => {
-    const a = formatStatusTable({ ...office, echo: { lastRttMs: 0.84, sent: 3, answered: 2 } }, { now: NOW });
+    const a = formatStatusTable(
+      { ...office, echo: { lastRttMs: 0.84, sent: 3, answered: 2 } },
+      { now: NOW },
+    );
     expect(a).toContain('\n  echo        rtt 0.8 ms (2/3 answered)\n');
-    const b = formatStatusTable({ ...office, echo: { lastRttMs: null, sent: 2, answered: 0 } }, { now: NOW });
+    const b = formatStatusTable(
+      { ...office, echo: { lastRttMs: null, sent: 2, answered: 0 } },
+      { now: NOW },
+    );
     expect(b).toContain('\n  echo        no reply yet (0/2 answered)\n');
   });
 
   it('phases other than up and reconnecting are shown by name', () => {
-    expect(formatStatusTable({ ...lab, phase: 'negotiating' }, { now: NOW }).split('\n')[0]).toBe('tunnel lab (pid 77): negotiating');
+    expect(formatStatusTable({ ...lab, phase: 'negotiating' }, { now: NOW }).split('\n')[0]).toBe(
+      'tunnel lab (pid 77): negotiating',
+    );
     expect(
-      formatStatusTable({ ...lab, reconnect: { ...lab.reconnect, nextAttemptAt: '2026-11-24T10:03:00.000Z' } }, { now: NOW }).split('\n')[0],
+      formatStatusTable(
+        { ...lab, reconnect: { ...lab.reconnect, nextAttemptAt: '2026-11-24T10:03:00.000Z' } },
+        { now: NOW },
+      ).split('\n')[0],
     ).toBe('tunnel lab (pid 77): reconnecting (attempt 3, trying now)');
   });
 });
