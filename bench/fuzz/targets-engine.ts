@@ -68,7 +68,10 @@ class FrameGenerator {
   private readonly ip: Uint8Array[];
   private readonly framer = new HdlcFramer({ maxPending: 1 << 20 });
 
-  constructor(seed: number) {
+  constructor(
+    seed: number,
+    private readonly ncpFocus: boolean,
+  ) {
     this.control = pool(controlArb, 3000, seed);
     this.auth = pool(authArb, 2000, seed + 1);
     this.ip = pool(ipArb, 1000, seed + 2);
@@ -158,18 +161,41 @@ class FrameGenerator {
         return [Protocol.PAP, emitControlPacket(rng.pick([2, 3]), t.papId & 0xff, Uint8Array.from([3, 79, 75, 10]))];
       case 6: // oversize frame
         return [rng.pick([Protocol.LCP, Protocol.IPv4, Protocol.IPCP]), rng.bytes(rng.range(1500, 6000))];
-      case 7: // ConfReq of random options, right protocol
-        return [rng.pick(CONTROL), emitControlPacket(1, rng.int(256), rng.bytes(rng.len(60)))];
+      case 7: // a plausible peer ConfReq (addresses in and out of policy), or random options
+        return rng.chance(0.7) ? this.peerRequest(rng) : [rng.pick(CONTROL), emitControlPacket(1, rng.int(256), rng.bytes(rng.len(60)))];
       default: // LCP ConfReq that renegotiates in Opened
         return [Protocol.LCP, emitControlPacket(1, rng.int(256), Uint8Array.from([5, 6, ...rng.bytes(4), 7, 2, 8, 2]))];
     }
+  }
+
+  /** What a real peer would request: IPCP addr (+DNS), IPv6CP interface id, pppd's LCP set. */
+  private peerRequest(rng: Rng): Frame {
+    const addr = () =>
+      rng.pick([[10, 77, 0, 1], [10, 77, 0, 2], [10, 77, 0, rng.int(256)], [192, 0, 2, 1], [0, 0, 0, 0], [10, 78, 0, 1], [255, 255, 255, 255]]);
+    const k = rng.int(3);
+    if (k === 0) {
+      const o = [3, 6, ...addr()];
+      if (rng.chance(0.3)) o.push(129, 6, ...addr(), 131, 6, ...addr());
+      if (rng.chance(0.2)) o.push(2, 6, 0, 0x2d, 0x0f, 1);
+      return [Protocol.IPCP, emitControlPacket(1, rng.int(256), Uint8Array.from(o))];
+    }
+    if (k === 1) return [Protocol.IPV6CP, emitControlPacket(1, rng.int(256), Uint8Array.from([1, 10, ...rng.bytes(8)]))];
+    const o = [2, 6, 0, 0, 0, 0, 5, 6, ...rng.bytes(4), 7, 2, 8, 2];
+    if (rng.chance(0.3)) o.push(1, 4, ...rng.pick([[0, 64], [5, 220], [0xff, 0xff], [0, 0]]));
+    if (rng.chance(0.3)) o.push(3, 4, 0xc0, 0x23);
+    if (rng.chance(0.3)) o.push(3, 5, 0xc2, 0x23, 5);
+    return [Protocol.LCP, emitControlPacket(1, rng.int(256), Uint8Array.from(o))];
   }
 
   /** 1-3 frames, HDLC-framed with random options, sometimes mutated after framing. */
   bytes(rng: Rng, t: Tracker): Uint8Array {
     this.framer.configure({ accm: rng.chance(0.6) ? 0xffffffff : rng.pick([0, rng.u32()]), acfc: rng.chance(0.3), pfc: rng.chance(0.3) });
     for (let k = rng.range(1, 3); k > 0; k--) {
-      const [p, info] = this.frame(rng, t);
+      let [p, info] = this.frame(rng, t);
+      // Past LCP, mostly leave LCP negotiation alone so the NCPs get deep (renegotiation still happens).
+      for (let retry = 0; retry < 3 && this.ncpFocus && p === Protocol.LCP && info.length > 0 && info[0] <= 8 && rng.chance(0.85); retry++) {
+        [p, info] = this.frame(rng, t);
+      }
       this.framer.writeFrame(p, info, rng.chance(0.5));
     }
     let out = this.framer.take() ?? new Uint8Array(0);
@@ -201,7 +227,7 @@ class EngineRunner implements FuzzRunner {
     private readonly state: EngineState,
   ) {
     this.rng = new Rng(seed ^ 0xabcdef);
-    this.gen = new FrameGenerator(seed);
+    this.gen = new FrameGenerator(seed, state === 'lcp' || state === 'up');
   }
 
   private rebuild(): void {
