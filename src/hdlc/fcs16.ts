@@ -98,19 +98,22 @@ export function fcs16Words(
     c = (c >>> 8) ^ t[(c ^ data[i]) & 0xff];
     i++;
   }
-  let k = i >>> 2;
-  const kEnd = k + (((end - i) >>> 3) << 1);
-  for (; k < kEnd; k += 2) {
-    const x0 = words[k];
-    const x1 = words[k + 1];
-    c ^= x0 & 0xffff;
-    c =
-      t[1792 + (c & 0xff)] ^
-      t[1536 + (c >>> 8)] ^
-      p23[x0 >>> 16] ^
-      p45[x1 & 0xffff] ^
-      p67[x1 >>> 16];
+  if ((i & 3) === 0) {
+    let k = i >>> 2;
+    const kEnd = k + (((end - i) >>> 3) << 1);
+    for (; k < kEnd; k += 2) {
+      const x0 = words[k];
+      const x1 = words[k + 1];
+      c ^= x0 & 0xffff;
+      c =
+        t[1792 + (c & 0xff)] ^
+        t[1536 + (c >>> 8)] ^
+        p23[x0 >>> 16] ^
+        p45[x1 & 0xffff] ^
+        p67[x1 >>> 16];
+    }
+    i = k << 2;
   }
-  for (i = k << 2; i < end; i++) c = (c >>> 8) ^ t[(c ^ data[i]) & 0xff];
+  for (; i < end; i++) c = (c >>> 8) ^ t[(c ^ data[i]) & 0xff];
   return c;
 }
