@@ -12,7 +12,7 @@
  * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=…`.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -254,26 +254,6 @@ async function startIperfServer(lab: Lab, addr: string): Promise<ChildProcess> {
   throw new Error(`iperf3 server on ${addr} did not start`);
 }
 
-async function tcpRuns(lab: Lab, addr: string, g: Groups, res: PathResult): Promise<void> {
-  const server = await startIperfServer(lab, addr);
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      for (const reverse of [false, true]) {
-        const b = { c: snapshot(g.cli), s: snapshot(g.srv) };
-        const mbit = await iperfOnce(lab, addr, reverse, SECONDS);
-        const a = { c: snapshot(g.cli), s: snapshot(g.srv) };
-        const s: Sample = { mbit, cpuCli: cpuSeconds(b.c, a.c), cpuSrv: cpuSeconds(b.s, a.s) };
-        (reverse ? res.down : res.up).push(s);
-        progress(
-          `  ${res.name} ${reverse ? 'down' : 'up  '} run ${i + 1}/${RUNS}: ${fmt(mbit)} Mbit/s, cpu ${fmt(s.cpuCli, 2)}+${fmt(s.cpuSrv, 2)} s`,
-        );
-      }
-    }
-  } finally {
-    await stopChild(server);
-  }
-}
-
 async function pingRtts(lab: Lab, addr: string, count: number): Promise<number[]> {
   const r = await run(
     'ip',
@@ -319,222 +299,297 @@ function tunDevices(ns: Netns): string[] {
   return links.filter((l) => l.linkinfo?.info_kind === 'tun').map((l) => l.ifname);
 }
 
-// ------------------------------------------------------------------ 1. raw channel
+// ------------------------------------------------------------------ the three paths
 
-async function benchRaw(lab: Lab): Promise<PathResult> {
+/**
+ * One path under test, brought up once; measurements of all paths are interleaved
+ * (round by round, direction by direction) so that background load on the machine
+ * hits all of them alike.
+ */
+interface Path {
+  res: PathResult;
+  groups: Groups;
+  /** Measures one transfer in one direction (Mbit/s). */
+  transfer(dir: 'up' | 'down'): Promise<number>;
+  /** Tunnel address of the far end (ping, iperf3), none for the raw channel. */
+  addr?: string;
+  stop(): Promise<void>;
+}
+
+/** sshd's per-connection processes that appeared while `f` ran: the session of that path. */
+async function newSession<T>(
+  lab: Lab,
+  f: () => Promise<T>,
+): Promise<{ value: T; session: number[] }> {
+  const before = new Set(lab.sshd.sessionPids());
+  const value = await f();
+  let session: number[] = [];
+  for (let i = 0; i < 100 && session.length === 0; i++) {
+    session = lab.sshd.sessionPids().filter((p) => !before.has(p));
+    if (session.length === 0) await sleep(20);
+  }
+  return { value, session };
+}
+
+/** A session pid and everything under it (sshd privsep child, far-end command…). */
+function sessionTree(session: number[]): ProcGroup {
+  return { pids: () => session.flatMap((p) => [p, ...descendants(p)]) };
+}
+
+async function startRaw(lab: Lab): Promise<Path> {
   const res = emptyResult('raw ssh2 channel', 'ok');
-  const child = track(
-    spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        lab.cli.name,
-        process.execPath,
-        '--import',
-        'tsx',
-        join(ROOT, 'bench/tunnel/raw-channel.ts'),
-        NET.srv,
-        String(SSH_PORT),
-        lab.sshd.clientKeyPath,
-        lab.sshd.knownHostsPath,
-        CIPHER,
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'], cwd: ROOT },
-    ),
-  );
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const next = async (): Promise<Record<string, unknown>> => {
-    const r = await Promise.race([lines.next(), sleep((SECONDS + 30) * 1000).then(() => null)]);
-    if (!r || r.done) throw new Error('raw-channel child ended or timed out');
-    const j = JSON.parse(r.value) as Record<string, unknown>;
-    if (j.error) throw new Error(`raw-channel: ${j.error}`);
-    return j;
-  };
-  try {
+  let child: ChildProcess | null = null;
+  let next: () => Promise<Record<string, unknown>> = async () => ({});
+  const { session } = await newSession(lab, async () => {
+    child = track(
+      spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          lab.cli.name,
+          process.execPath,
+          '--import',
+          'tsx',
+          join(ROOT, 'bench/tunnel/raw-channel.ts'),
+          NET.srv,
+          String(SSH_PORT),
+          lab.sshd.clientKeyPath,
+          lab.sshd.knownHostsPath,
+          CIPHER,
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'], cwd: ROOT },
+      ),
+    );
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    next = async () => {
+      const r = await Promise.race([lines.next(), sleep((SECONDS + 30) * 1000).then(() => null)]);
+      if (!r || r.done) throw new Error('raw-channel child ended or timed out');
+      const j = JSON.parse(r.value) as Record<string, unknown>;
+      if (j.error) throw new Error(`raw-channel: ${j.error}`);
+      return j;
+    };
     const hello = await next();
     res.handshakeMs = Number(hello.handshakeMs) + Number(hello.authMs ?? 0);
     res.note = `cipher ${hello.cipher}`;
-    const g: Groups = {
-      cli: { pids: () => [child.pid!] },
-      srv: { pids: () => descendants(lab.sshd.pid) },
-    };
-    for (let i = 0; i < RUNS; i++) {
-      for (const dir of ['up', 'down'] as const) {
-        const b = { c: snapshot(g.cli), s: snapshot(g.srv) };
-        child.stdin!.write(`${dir} ${SECONDS}\n`);
-        const r = await next();
-        const a = { c: snapshot(g.cli), s: snapshot(g.srv) };
-        const mbit = (Number(r.bytes) * 8) / Number(r.seconds) / 1e6;
-        const s = { mbit, cpuCli: cpuSeconds(b.c, a.c), cpuSrv: cpuSeconds(b.s, a.s) };
-        res[dir].push(s);
-        progress(
-          `  raw ${dir.padEnd(4)} run ${i + 1}/${RUNS}: ${fmt(mbit)} Mbit/s, cpu ${fmt(s.cpuCli, 2)}+${fmt(s.cpuSrv, 2)} s`,
-        );
-      }
-    }
-    res.rssCli = peakRss(child.pid!);
-    res.rssSrv = groupPeakRss(g.srv);
-    child.stdin!.write('quit\n');
-    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
-  } finally {
-    await stopChild(child);
-  }
-  return res;
+  });
+  const c = child as unknown as ChildProcess;
+  return {
+    res,
+    groups: { cli: { pids: () => [c.pid!] }, srv: sessionTree(session) },
+    async transfer(dir) {
+      c.stdin!.write(`${dir} ${SECONDS}\n`);
+      const r = await next();
+      return (Number(r.bytes) * 8) / Number(r.seconds) / 1e6;
+    },
+    async stop() {
+      c.stdin!.write('quit\n');
+      await Promise.race([new Promise((r) => c.once('exit', r)), sleep(5000)]);
+      await stopChild(c);
+    },
+  };
 }
 
-// ------------------------------------------------------------------ 2. ssh -w
-
-async function benchSshW(lab: Lab): Promise<PathResult> {
+async function startSshW(lab: Lab): Promise<Path> {
   const res = emptyResult('ssh -w (OpenSSH tun)', 'ok');
   const before = { cli: new Set(tunDevices(lab.cli)), srv: new Set(tunDevices(lab.srv)) };
-  const t0 = performance.now();
-  const ssh = track(
-    spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        lab.cli.name,
-        'ssh',
-        '-F',
-        '/dev/null',
-        '-N',
-        '-T',
-        '-i',
-        lab.sshd.clientKeyPath,
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${lab.sshd.knownHostsPath}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        `Ciphers=${CIPHER}`,
-        '-o',
-        'Tunnel=point-to-point',
-        '-w',
-        'any:any',
-        '-o',
-        'ExitOnForwardFailure=yes',
-        '-p',
-        String(SSH_PORT),
-        `root@${NET.srv}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    ),
-  );
   let sshErr = '';
-  ssh.stderr!.on('data', (d) => {
-    sshErr += d;
-  });
+  let ssh: ChildProcess | null = null;
+  const stop = async () => {
+    if (ssh) await stopChild(ssh);
+  };
   try {
-    let cliTun: string | undefined;
-    let srvTun: string | undefined;
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && (!cliTun || !srvTun)) {
-      if (ssh.exitCode !== null) throw new Error(`ssh -w exited: ${sshErr.trim()}`);
-      cliTun ??= tunDevices(lab.cli).find((n) => !before.cli.has(n));
-      srvTun ??= tunDevices(lab.srv).find((n) => !before.srv.has(n));
-      if (!cliTun || !srvTun) await sleep(5);
-    }
-    if (!cliTun || !srvTun) throw new Error(`ssh -w: tun devices did not appear: ${sshErr.trim()}`);
-    const tunMs = performance.now() - t0;
-    for (const [ns, dev, local, peer] of [
-      [lab.cli, cliTun, SSHW.cli, SSHW.srv],
-      [lab.srv, srvTun, SSHW.srv, SSHW.cli],
-    ] as const) {
-      ns.exec('ip', ['addr', 'add', local, 'peer', peer, 'dev', dev]);
-      ns.exec('ip', ['link', 'set', dev, 'up']);
-    }
-    await waitPing(lab, SSHW.srv, 10_000);
-    res.totalUpMs = tunMs;
-    res.bringUp = `${fmt(tunMs)} ms to both tun devices (addresses by hand)`;
-    progress(`  ssh -w up: ${cliTun} ↔ ${srvTun} after ${fmt(tunMs)} ms`);
-    const g: Groups = {
-      cli: { pids: () => [ssh.pid!] },
-      srv: { pids: () => descendants(lab.sshd.pid) },
+    const { session } = await newSession(lab, async () => {
+      const t0 = performance.now();
+      ssh = track(
+        spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            lab.cli.name,
+            'ssh',
+            '-F',
+            '/dev/null',
+            '-N',
+            '-T',
+            '-i',
+            lab.sshd.clientKeyPath,
+            '-o',
+            'IdentitiesOnly=yes',
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            `UserKnownHostsFile=${lab.sshd.knownHostsPath}`,
+            '-o',
+            'StrictHostKeyChecking=yes',
+            '-o',
+            `Ciphers=${CIPHER}`,
+            '-o',
+            'Tunnel=point-to-point',
+            '-w',
+            'any:any',
+            '-o',
+            'ExitOnForwardFailure=yes',
+            '-p',
+            String(SSH_PORT),
+            `root@${NET.srv}`,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        ),
+      );
+      const s = ssh as ChildProcess;
+      s.stderr!.on('data', (d) => {
+        sshErr += d;
+      });
+      let cliTun: string | undefined;
+      let srvTun: string | undefined;
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && (!cliTun || !srvTun)) {
+        if (s.exitCode !== null) throw new Error(`ssh -w exited: ${sshErr.trim()}`);
+        cliTun ??= tunDevices(lab.cli).find((n) => !before.cli.has(n));
+        srvTun ??= tunDevices(lab.srv).find((n) => !before.srv.has(n));
+        if (!cliTun || !srvTun) await sleep(5);
+      }
+      if (!cliTun || !srvTun)
+        throw new Error(`ssh -w: tun devices did not appear: ${sshErr.trim()}`);
+      const tunMs = performance.now() - t0;
+      for (const [ns, dev, local, peer] of [
+        [lab.cli, cliTun, SSHW.cli, SSHW.srv],
+        [lab.srv, srvTun, SSHW.srv, SSHW.cli],
+      ] as const) {
+        ns.exec('ip', ['addr', 'add', local, 'peer', peer, 'dev', dev]);
+        ns.exec('ip', ['link', 'set', dev, 'up']);
+      }
+      await waitPing(lab, SSHW.srv, 10_000);
+      res.totalUpMs = tunMs;
+      res.bringUp = `${fmt(tunMs)} ms from spawn to both tun devices (addresses set by hand)`;
+      progress(`  ssh -w up: ${cliTun} ↔ ${srvTun} after ${fmt(tunMs)} ms`);
+    });
+    const s = ssh as unknown as ChildProcess;
+    return {
+      res,
+      addr: SSHW.srv,
+      groups: { cli: { pids: () => [s.pid!] }, srv: sessionTree(session) },
+      transfer: (dir) => iperfOnce(lab, SSHW.srv, dir === 'down', SECONDS),
+      stop,
     };
-    res.rtt = await pingRtts(lab, SSHW.srv, PINGS);
-    await tcpRuns(lab, SSHW.srv, g, res);
-    res.rssCli = peakRss(ssh.pid!);
-    res.rssSrv = groupPeakRss(g.srv);
-  } finally {
-    await stopChild(ssh);
-    // Wait for sshd's session to go (its tun device with it) so the next path starts clean.
-    for (let i = 0; i < 100 && descendants(lab.sshd.pid).length > 0; i++) await sleep(50);
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return res;
 }
 
-// ------------------------------------------------------------------ 3. ts-vpn
-
-async function benchTsVpn(lab: Lab): Promise<PathResult> {
-  const why = tsVpnAvailable(ROOT);
-  if (why !== true) return emptyResult('ts-vpn', 'pending', why);
+async function startTsVpnPath(lab: Lab): Promise<Path> {
   const res = emptyResult('ts-vpn', 'ok');
   let h: TsVpnHandle | null = null;
   try {
-    h = await startTsVpn({
-      root: ROOT,
-      cli: lab.cli,
-      srv: lab.srv,
-      sshd: lab.sshd,
-      host: NET.srv,
-      port: SSH_PORT,
-      cipher: CIPHER,
-      track,
-      progress,
-      profileDir: process.env.BENCH_PROFILE,
+    const { session } = await newSession(lab, async () => {
+      h = await startTsVpn({
+        root: ROOT,
+        cli: lab.cli,
+        srv: lab.srv,
+        sshd: lab.sshd,
+        host: NET.srv,
+        port: SSH_PORT,
+        cipher: CIPHER,
+        track,
+        progress,
+        profileDir: process.env.BENCH_PROFILE,
+      });
     });
-    res.handshakeMs = h.handshakeMs;
-    res.totalUpMs = h.totalUpMs;
-    res.bringUp = h.bringUpText;
-    progress(`  ts-vpn up: ${h.bringUpText}`);
-    await waitPing(lab, h.peerAddress, 10_000);
-    const upPid = h.pid;
-    const g: Groups = {
-      cli: { pids: () => [upPid] },
-      srv: { pids: () => descendants(lab.sshd.pid) },
+    const t = h as unknown as TsVpnHandle;
+    res.handshakeMs = t.handshakeMs;
+    res.totalUpMs = t.totalUpMs;
+    res.bringUp = t.bringUpText;
+    progress(`  ts-vpn up: ${t.bringUpText}`);
+    await waitPing(lab, t.peerAddress, 10_000);
+    return {
+      res,
+      addr: t.peerAddress,
+      groups: { cli: { pids: () => [t.pid] }, srv: sessionTree(session) },
+      transfer: (dir) =>
+        iperfOnce(lab, t.peerAddress, dir === 'down', SECONDS).catch((err: Error) => {
+          throw new Error(`${err.message}\n--- ts-vpn up log (tail):\n${t.log().slice(-3000)}`);
+        }),
+      stop: () => t.stop(),
     };
-    res.rtt = await pingRtts(lab, h.peerAddress, PINGS);
-    await tcpRuns(lab, h.peerAddress, g, res);
-    if (SOAK > 0) await soak(lab, h, res);
-    res.rssCli = peakRss(upPid);
-    res.rssSrv = groupPeakRss(g.srv);
-  } finally {
-    if (h) await h.stop();
+  } catch (err) {
+    if (h) await (h as TsVpnHandle).stop();
+    throw err;
   }
-  return res;
 }
 
-async function soak(lab: Lab, h: TsVpnHandle, res: PathResult): Promise<void> {
-  progress(`  soak: ${SOAK} s upload through ts-vpn, RSS sampled every ${SOAK >= 60 ? 5 : 2} s`);
-  const server = await startIperfServer(lab, h.peerAddress);
+async function soak(lab: Lab, path: Path, upPid: number): Promise<void> {
+  const addr = path.addr!;
   const every = SOAK >= 60 ? 5000 : 2000;
+  progress(`  soak: ${SOAK} s upload through ts-vpn, RSS sampled every ${every / 1000} s`);
   const samples: number[] = [];
-  try {
-    const done = iperfOnce(lab, h.peerAddress, false, SOAK);
-    let finished = false;
-    void done.finally(() => {
+  const done = iperfOnce(lab, addr, false, SOAK);
+  let finished = false;
+  void done.then(
+    () => {
       finished = true;
-    });
-    const stopAt = Date.now() + (SOAK + 30) * 1000;
-    while (!finished && Date.now() < stopAt) {
-      samples.push(currentRss(h.pid) / 2 ** 20);
-      await Promise.race([sleep(every), done.catch(() => {})]);
+    },
+    () => {
+      finished = true;
+    },
+  );
+  const stopAt = Date.now() + (SOAK + 30) * 1000;
+  while (!finished && Date.now() < stopAt) {
+    samples.push(currentRss(upPid) / 2 ** 20);
+    await sleep(every);
+  }
+  const mbit = await done;
+  const line = `soak ${SOAK} s at ${fmt(mbit)} Mbit/s: ts-vpn up RSS MB every ${every / 1000} s: ${samples.map((x) => fmt(x, 1)).join(' ')}`;
+  path.res.note = `${path.res.note ? `${path.res.note}; ` : ''}${line}`;
+  progress(`  ${line}`);
+}
+
+async function measureAll(lab: Lab, paths: Path[]): Promise<void> {
+  // Idle RTT first, one path at a time, nothing else running.
+  for (const p of paths) if (p.addr) p.res.rtt = await pingRtts(lab, p.addr, PINGS);
+  const servers: ChildProcess[] = [];
+  try {
+    for (const p of paths) if (p.addr) servers.push(await startIperfServer(lab, p.addr));
+    for (let i = 0; i < RUNS; i++) {
+      for (const dir of ['up', 'down'] as const) {
+        for (const p of paths) {
+          if (p.res.status !== 'ok') continue;
+          const b = { c: snapshot(p.groups.cli), s: snapshot(p.groups.srv) };
+          try {
+            const mbit = await p.transfer(dir);
+            const a = { c: snapshot(p.groups.cli), s: snapshot(p.groups.srv) };
+            const s: Sample = { mbit, cpuCli: cpuSeconds(b.c, a.c), cpuSrv: cpuSeconds(b.s, a.s) };
+            p.res[dir].push(s);
+            progress(
+              `  ${p.res.name} ${dir.padEnd(4)} run ${i + 1}/${RUNS}: ${fmt(mbit)} Mbit/s, cpu ${fmt(s.cpuCli, 2)}+${fmt(s.cpuSrv, 2)} s`,
+            );
+          } catch (err) {
+            progress(`${p.res.name} FAILED: ${(err as Error).message}`);
+            p.res.status = 'failed';
+            p.res.note = (err as Error).message.split('\n')[0];
+          }
+        }
+      }
     }
-    const mbit = await done;
-    res.note = `${res.note ? `${res.note}; ` : ''}soak ${SOAK} s at ${fmt(mbit)} Mbit/s: RSS MB ${samples.map((x) => fmt(x, 1)).join(' ')}`;
-    progress(`  soak: ${fmt(mbit)} Mbit/s, RSS ${samples.map((x) => fmt(x, 1)).join(' ')} MB`);
+    for (const p of paths) {
+      p.res.rssCli = groupPeakRss(p.groups.cli);
+      p.res.rssSrv = groupPeakRss(p.groups.srv);
+    }
+    const ts = paths.find((p) => p.res.name === 'ts-vpn');
+    if (SOAK > 0 && ts && ts.res.status === 'ok') {
+      await soak(lab, ts, ts.groups.cli.pids()[0]!);
+      ts.res.rssCli = groupPeakRss(ts.groups.cli);
+    }
   } finally {
-    await stopChild(server);
+    for (const s of servers) await stopChild(s);
   }
 }
 
 // ------------------------------------------------------------------ report
+
+let loadLine = '';
 
 function report(results: PathResult[]): string[] {
   const out: string[] = [];
@@ -551,6 +606,7 @@ function report(results: PathResult[]): string[] {
   out.push(
     `node ${process.version}, ${cpus().length} cores, veth between two namespaces, real sshd (OpenSSH)`,
   );
+  if (loadLine) out.push(loadLine);
   out.push('');
   out.push('throughput: Mbit/s median (min-max); MB/s = median / 8');
   out.push(
@@ -672,20 +728,35 @@ async function main(): Promise<number> {
   progress(
     `lab: ${lab.cli.name} (${NET.cli}) ↔ ${lab.srv.name} (${NET.srv}), sshd pid ${lab.sshd.pid}`,
   );
+  const load0 = loadavg();
   const results: PathResult[] = [];
-  const step = async (key: string, name: string, f: () => Promise<PathResult>) => {
+  const paths: Path[] = [];
+  const bringUp = async (key: string, name: string, f: () => Promise<Path>) => {
     if (!ONLY.has(key)) return results.push(emptyResult(name, 'pending', 'skipped (BENCH_ONLY)'));
-    progress(`${name}…`);
+    if (key === 'tsvpn') {
+      const why = tsVpnAvailable(ROOT);
+      if (why !== true) return results.push(emptyResult(name, 'pending', why));
+    }
+    progress(`${name}: bringing up…`);
     try {
-      results.push(await f());
+      const p = await f();
+      paths.push(p);
+      results.push(p.res);
     } catch (err) {
       progress(`${name} FAILED: ${(err as Error).stack ?? err}`);
       results.push(emptyResult(name, 'failed', (err as Error).message.split('\n')[0]));
     }
   };
-  await step('raw', 'raw ssh2 channel', () => benchRaw(lab));
-  await step('sshw', 'ssh -w (OpenSSH tun)', () => benchSshW(lab));
-  await step('tsvpn', 'ts-vpn', () => benchTsVpn(lab));
+  try {
+    await bringUp('raw', 'raw ssh2 channel', () => startRaw(lab));
+    await bringUp('sshw', 'ssh -w (OpenSSH tun)', () => startSshW(lab));
+    await bringUp('tsvpn', 'ts-vpn', () => startTsVpnPath(lab));
+    await measureAll(lab, paths);
+  } finally {
+    for (const p of paths) await p.stop().catch(() => {});
+  }
+  const load1 = loadavg();
+  loadLine = `load average (1 min) before/after: ${load0[0]!.toFixed(2)} / ${load1[0]!.toFixed(2)} on ${cpus().length} cores (other work on the machine skews figures; ratios come from interleaved runs)`;
   for (const line of report(results)) console.log(line);
   return results.some((r) => r.status === 'failed') ? 1 : 0;
 }
