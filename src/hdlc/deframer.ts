@@ -239,7 +239,11 @@ export class HdlcDeframer {
         let b = chunk[i++];
         if (table[b] !== 0) {
           if (b === ESCAPE) {
-            if (i < n && table[chunk[i]] === 0) {
+            if (escaped) {
+              // `7d 7d` is an escaped 0x5d (pppd can be told to escape 0x5d); ppp_async agrees.
+              b = ESCAPE ^ ESCAPE_XOR;
+              escaped = false;
+            } else if (i < n && table[chunk[i]] === 0) {
               b = chunk[i++] ^ ESCAPE_XOR;
               escaped = false;
             } else {

@@ -20,11 +20,22 @@ describe('HdlcDeframer', () => {
     expect(c.frames).toHaveLength(1);
     expect(c.frames[0].protocol).toBe(0xc021);
     expect(toHex(c.frames[0].info)).toBe(CONFREQ_INFO);
-    expect(d.stats).toEqual({ framesOk: 1, badFcs: 0, tooLong: 0, tooShort: 0, aborted: 0, badHeader: 0 });
+    expect(d.stats).toEqual({
+      framesOk: 1,
+      badFcs: 0,
+      tooLong: 0,
+      tooShort: 0,
+      aborted: 0,
+      badHeader: 0,
+    });
   });
 
   it('accepts the same frames split at every possible point and one octet at a time', () => {
-    const two = Uint8Array.from([...CONFREQ_WIRE, ...body(0x21, new Uint8Array(40).fill(0x7e)), 0x7e]);
+    const two = Uint8Array.from([
+      ...CONFREQ_WIRE,
+      ...body(0x21, new Uint8Array(40).fill(0x7e)),
+      0x7e,
+    ]);
     for (let cut = 0; cut <= two.length; cut++) {
       const c = collector();
       const d = new HdlcDeframer(c.onFrame, { accm: 0 });
@@ -64,7 +75,14 @@ describe('HdlcDeframer', () => {
     d.push(hex('7e 7e 7e'));
     d.push(Uint8Array.from([0x7e, 0x7e, ...body(0x21, hex('01')), 0x7e, 0x7e, 0x7e]));
     expect(c.frames).toHaveLength(1);
-    expect(d.stats).toEqual({ framesOk: 1, badFcs: 0, tooLong: 0, tooShort: 0, aborted: 0, badHeader: 0 });
+    expect(d.stats).toEqual({
+      framesOk: 1,
+      badFcs: 0,
+      tooLong: 0,
+      tooShort: 0,
+      aborted: 0,
+      badHeader: 0,
+    });
   });
 
   it('drops a frame ended by the abort sequence 7d 7e and counts it (RFC 1662 §4.3)', () => {
@@ -92,7 +110,15 @@ describe('HdlcDeframer', () => {
     d.push(hex('7e 21 7e 7e 21 01 02 7e'));
     expect(d.stats.tooShort).toBe(2);
     // ff 03 + good FCS and nothing else; ff 03 + half a 2-byte protocol + good FCS.
-    d.push(Uint8Array.from([0x7e, ...refFramed([0xff, 0x03]), 0x7e, ...refFramed([0xff, 0x03, 0x80]), 0x7e]));
+    d.push(
+      Uint8Array.from([
+        0x7e,
+        ...refFramed([0xff, 0x03]),
+        0x7e,
+        ...refFramed([0xff, 0x03, 0x80]),
+        0x7e,
+      ]),
+    );
     expect(d.stats.tooShort).toBe(4);
     expect(d.stats.badFcs).toBe(0);
   });
@@ -124,8 +150,23 @@ describe('HdlcDeframer', () => {
     const stuffed = body(0x21, hex('7e'));
     expect(stuffed.slice(0, 3)).toEqual([plain[0], 0x7d, 0x5e]);
     const c = collector();
-    new HdlcDeframer(c.onFrame).push(Uint8Array.from([0x7e, 0x21, 0x7d, 0x11, 0x5e, ...stuffed.slice(3), 0x7e]));
+    new HdlcDeframer(c.onFrame).push(
+      Uint8Array.from([0x7e, 0x21, 0x7d, 0x11, 0x5e, ...stuffed.slice(3), 0x7e]),
+    );
     expect(toHex(c.frames[0].info)).toBe('7e');
+  });
+
+  it('reads 7d 7d as an escaped 0x5d, as Linux ppp_async does', () => {
+    const c = collector();
+    const stuffed = refStuffedBody(0x21, hex('5d 41'), {
+      accm: 0,
+      acfc: true,
+      pfc: true,
+      extra: [0x5d],
+    });
+    expect(stuffed.slice(0, 3)).toEqual([0x21, 0x7d, 0x7d]);
+    new HdlcDeframer(c.onFrame, { accm: 0 }).push(Uint8Array.from([0x7e, ...stuffed, 0x7e]));
+    expect(toHex(c.frames[0].info)).toBe('5d 41');
   });
 
   it('drops over-long frames without buffering them and resynchronises at the next flag', () => {
@@ -157,7 +198,9 @@ describe('HdlcDeframer', () => {
   it('hands out a view into its buffer that the next frame overwrites', () => {
     const views: Uint8Array[] = [];
     const d = new HdlcDeframer((_p, info) => views.push(info), { accm: 0 });
-    d.push(Uint8Array.from([0x7e, ...body(0x21, hex('aa bb')), 0x7e, ...body(0x21, hex('cc dd')), 0x7e]));
+    d.push(
+      Uint8Array.from([0x7e, ...body(0x21, hex('aa bb')), 0x7e, ...body(0x21, hex('cc dd')), 0x7e]),
+    );
     expect(views[0].buffer).toBe(views[1].buffer);
   });
 
@@ -172,10 +215,13 @@ describe('HdlcDeframer', () => {
     expect(d.stats.badFcs + d.stats.tooShort).toBe(1);
 
     let n = 0;
-    const e = new HdlcDeframer(() => {
-      n++;
-      e.reset();
-    }, { accm: 0 });
+    const e = new HdlcDeframer(
+      () => {
+        n++;
+        e.reset();
+      },
+      { accm: 0 },
+    );
     e.push(Uint8Array.from([0x7e, ...f, 0x7e, ...f, 0x7e]));
     expect(n).toBe(1);
     e.push(Uint8Array.from([0x7e, ...f, 0x7e]));
@@ -200,7 +246,11 @@ describe('HdlcDeframer', () => {
       seen.push(info.length);
       if (p === 0xc021) d.configure({ accm: 0, maxInfo: 3000 });
     });
-    const lcp = Uint8Array.from([0x7e, ...body(0xc021, hex('02 01 00 04'), false, false, 0xffffffff), 0x7e]);
+    const lcp = Uint8Array.from([
+      0x7e,
+      ...body(0xc021, hex('02 01 00 04'), false, false, 0xffffffff),
+      0x7e,
+    ]);
     const raw = new Uint8Array(2500).fill(0x01); // raw control characters: data once ACCM is 0
     d.push(lcp);
     d.push(Uint8Array.from([...body(0x21, raw), 0x7e]));
@@ -209,12 +259,17 @@ describe('HdlcDeframer', () => {
 
   it('lets an exception from the handler propagate and starts afresh', () => {
     let calls = 0;
-    const d = new HdlcDeframer(() => {
-      calls++;
-      if (calls === 1) throw new Error('handler bug');
-    }, { accm: 0 });
+    const d = new HdlcDeframer(
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('handler bug');
+      },
+      { accm: 0 },
+    );
     const f = body(0x21, hex('01'));
-    expect(() => d.push(Uint8Array.from([0x7e, ...f, 0x7e, ...f.slice(0, 2)]))).toThrow('handler bug');
+    expect(() => d.push(Uint8Array.from([0x7e, ...f, 0x7e, ...f.slice(0, 2)]))).toThrow(
+      'handler bug',
+    );
     d.push(Uint8Array.from([0x7e, ...f, 0x7e]));
     expect(calls).toBe(2);
   });
@@ -222,7 +277,9 @@ describe('HdlcDeframer', () => {
   it('round-trips frames written by HdlcFramer, several per chunk', () => {
     const f = new HdlcFramer({ accm: 0, acfc: true, pfc: true });
     // (An empty info with ACFC and PFC makes a 3-octet frame: a runt by RFC 1662 §4.3.)
-    const infos = [1, 2, 7, 8, 9, 63, 64, 1500].map((n) => new Uint8Array(n).map((_, i) => (i * 37 + n) & 0xff));
+    const infos = [1, 2, 7, 8, 9, 63, 64, 1500].map((n) =>
+      new Uint8Array(n).map((_, i) => (i * 37 + n) & 0xff),
+    );
     for (const info of infos) f.writeFrame(0x21, info);
     const c = collector();
     new HdlcDeframer(c.onFrame, { accm: 0 }).push(f.take()!);
@@ -230,9 +287,15 @@ describe('HdlcDeframer', () => {
   });
 
   it('rejects bad options with ERR_HDLC_BAD_OPTION', () => {
-    expect(() => new HdlcDeframer(() => {}, { maxInfo: -1 })).toThrow(expect.objectContaining({ code: HdlcErrorCode.BadOption }));
-    expect(() => new HdlcDeframer(() => {}, { maxInfo: 70000 })).toThrow(expect.objectContaining({ code: HdlcErrorCode.BadOption }));
-    expect(() => new HdlcDeframer(() => {}, { accm: -1 })).toThrow(expect.objectContaining({ code: HdlcErrorCode.BadOption }));
+    expect(() => new HdlcDeframer(() => {}, { maxInfo: -1 })).toThrow(
+      expect.objectContaining({ code: HdlcErrorCode.BadOption }),
+    );
+    expect(() => new HdlcDeframer(() => {}, { maxInfo: 70000 })).toThrow(
+      expect.objectContaining({ code: HdlcErrorCode.BadOption }),
+    );
+    expect(() => new HdlcDeframer(() => {}, { accm: -1 })).toThrow(
+      expect.objectContaining({ code: HdlcErrorCode.BadOption }),
+    );
   });
 });
 

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FCS16_GOOD, FCS16_INIT, FCS32_GOOD, FCS32_INIT, fcs16, fcs32 } from '../../src/hdlc/index.js';
 import { fcs16Words } from '../../src/hdlc/fcs16.js';
+import {
+  FCS16_GOOD,
+  FCS16_INIT,
+  FCS32_GOOD,
+  FCS32_INIT,
+  fcs16,
+  fcs32,
+} from '../../src/hdlc/index.js';
 import { refFcs16, refFcs32 } from './support.js';
 
 const CHECK = new TextEncoder().encode('123456789');
@@ -21,11 +28,17 @@ describe('fcs16 (RFC 1662 §C.2)', () => {
 
   it('matches the bitwise definition for any data, start, end and seed', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 0xffff }), (d, a, b, seed) => {
-        const s = d.length ? a % (d.length + 1) : 0;
-        const e = s + (d.length - s ? b % (d.length - s + 1) : 0);
-        expect(fcs16(d, s, e, seed)).toBe(refFcs16(d.subarray(s, e), seed));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.nat(),
+        fc.nat(),
+        fc.integer({ min: 0, max: 0xffff }),
+        (d, a, b, seed) => {
+          const s = d.length ? a % (d.length + 1) : 0;
+          const e = s + (d.length - s ? b % (d.length - s + 1) : 0);
+          expect(fcs16(d, s, e, seed)).toBe(refFcs16(d.subarray(s, e), seed));
+        },
+      ),
     );
   });
 
@@ -62,17 +75,27 @@ describe('fcs32 (RFC 1662 §C.3)', () => {
 
   it('leaves the good residue 0xdebb20e3 over data plus its FCS, LSB first', () => {
     const f = (fcs32(CHECK) ^ 0xffffffff) >>> 0;
-    const framed = Uint8Array.from([...CHECK, f & 0xff, (f >>> 8) & 0xff, (f >>> 16) & 0xff, f >>> 24]);
+    const framed = Uint8Array.from([
+      ...CHECK,
+      f & 0xff,
+      (f >>> 8) & 0xff,
+      (f >>> 16) & 0xff,
+      f >>> 24,
+    ]);
     expect(fcs32(framed)).toBe(FCS32_GOOD);
   });
 
   it('matches the bitwise definition and returns an unsigned value', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 0xffffffff }), (d, seed) => {
-        const got = fcs32(d, 0, d.length, seed);
-        expect(got).toBe(refFcs32(d, seed));
-        expect(got).toBeGreaterThanOrEqual(0);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (d, seed) => {
+          const got = fcs32(d, 0, d.length, seed);
+          expect(got).toBe(refFcs32(d, seed));
+          expect(got).toBeGreaterThanOrEqual(0);
+        },
+      ),
     );
   });
 });

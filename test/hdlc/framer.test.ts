@@ -7,7 +7,12 @@ const CONFREQ_INFO = hex('01 01 00 14 02 06 00 00 00 00 05 06 4b da d8 97 07 02 
 const CONFREQ_WIRE =
   '7e ff 7d 23 c0 21 7d 21 7d 21 7d 20 7d 34 7d 22 7d 26 7d 20 7d 20 7d 20 7d 20 7d 25 7d 26 4b da d8 97 7d 27 7d 22 7d 28 7d 22 65 a4 7e';
 
-function frame(opts: ConstructorParameters<typeof HdlcFramer>[0], protocol: number, info: Uint8Array, ld = false): string {
+function frame(
+  opts: ConstructorParameters<typeof HdlcFramer>[0],
+  protocol: number,
+  info: Uint8Array,
+  ld = false,
+): string {
   const f = new HdlcFramer(opts);
   expect(f.writeFrame(protocol, info, ld)).toBe(true);
   return toHex(f.take()!);
@@ -17,7 +22,9 @@ describe('HdlcFramer', () => {
   it("produces pppd's first LCP ConfReq byte for byte with linkDefaults", () => {
     expect(frame({}, 0xc021, CONFREQ_INFO, true)).toBe(CONFREQ_WIRE);
     // linkDefaults wins over negotiated ACCM 0, ACFC and PFC (RFC 1661 §6.5, §6.6).
-    expect(frame({ accm: 0, acfc: true, pfc: true }, 0xc021, CONFREQ_INFO, true)).toBe(CONFREQ_WIRE);
+    expect(frame({ accm: 0, acfc: true, pfc: true }, 0xc021, CONFREQ_INFO, true)).toBe(
+      CONFREQ_WIRE,
+    );
   });
 
   it('sends an Echo-Request with negotiated ACFC and ACCM 0 like ppp_async', () => {
@@ -31,7 +38,9 @@ describe('HdlcFramer', () => {
     const o = { accm: 0, acfc: true, pfc: true };
     expect(frame(o, 0x21, hex('45'))).toMatch(/^7e 21 45 /);
     expect(frame(o, 0x8021, hex('01'))).toMatch(/^7e 80 21 01 /);
-    expect(frame({ accm: 0, acfc: false, pfc: false }, 0xfd, hex('00'))).toMatch(/^7e ff 03 00 fd 00 /);
+    expect(frame({ accm: 0, acfc: false, pfc: false }, 0xfd, hex('00'))).toMatch(
+      /^7e ff 03 00 fd 00 /,
+    );
   });
 
   it('escapes 7e, 7d, ACCM-mapped control characters and extra escapes, FCS included', () => {
@@ -53,7 +62,9 @@ describe('HdlcFramer', () => {
       const info = Uint8Array.of(v >> 8, v & 0xff);
       const body = refStuffedBody(0x21, info, { accm: 0, acfc: true, pfc: true });
       if (body.includes(0x7d) && !info.includes(0x7e) && !info.includes(0x7d)) {
-        expect(frame({ accm: 0, acfc: true, pfc: true }, 0x21, info)).toBe(toHex(Uint8Array.from([0x7e, ...body, 0x7e])));
+        expect(frame({ accm: 0, acfc: true, pfc: true }, 0x21, info)).toBe(
+          toHex(Uint8Array.from([0x7e, ...body, 0x7e])),
+        );
         return;
       }
     }
@@ -118,7 +129,9 @@ describe('HdlcFramer', () => {
   it('throws ERR_HDLC_BAD_PROTOCOL for protocol numbers RFC 1661 §2 forbids', () => {
     const f = new HdlcFramer();
     for (const p of [0x20, 0x0100, 0x0121, 0x10021, -1, 1.5, Number.NaN]) {
-      expect(() => f.writeFrame(p, new Uint8Array(0))).toThrow(expect.objectContaining({ code: HdlcErrorCode.BadProtocol }));
+      expect(() => f.writeFrame(p, new Uint8Array(0))).toThrow(
+        expect.objectContaining({ code: HdlcErrorCode.BadProtocol }),
+      );
     }
     expect(f.stats.frames).toBe(0);
   });
@@ -149,7 +162,13 @@ describe('HdlcFramer', () => {
     for (let off = 0; off < 9; off++) {
       const info = pool.subarray(off, off + 333);
       f.writeFrame(0x21, info);
-      const want = toHex(Uint8Array.from([0x7e, ...refStuffedBody(0x21, info, { accm: 0, acfc: true, pfc: true }), 0x7e]));
+      const want = toHex(
+        Uint8Array.from([
+          0x7e,
+          ...refStuffedBody(0x21, info, { accm: 0, acfc: true, pfc: true }),
+          0x7e,
+        ]),
+      );
       expect(toHex(f.take()!)).toBe(want);
     }
   });

@@ -18,7 +18,9 @@ export function toHex(b: Uint8Array): string {
  * `<repo>/../shared/interop`: /work/shared/interop beside /work/main here, and the copy of
  * shared/ placed beside the fresh clone in CI. Missing captures fail the suite loudly.
  */
-export const INTEROP_DIR: string = fileURLToPath(new URL('../../../shared/interop/', import.meta.url));
+export const INTEROP_DIR: string = fileURLToPath(
+  new URL('../../../shared/interop/', import.meta.url),
+);
 
 export function requireInterop(): string {
   if (!existsSync(INTEROP_DIR)) {
@@ -117,7 +119,8 @@ export function refStuffedBody(protocol: number, info: Uint8Array, o: RefOptions
   plain.push(f & 0xff, f >> 8);
   const out: number[] = [];
   for (const b of plain) {
-    const esc = b === 0x7e || b === 0x7d || (b < 0x20 && (o.accm >>> b) & 1) || o.extra?.includes(b);
+    const esc =
+      b === 0x7e || b === 0x7d || (b < 0x20 && (o.accm >>> b) & 1) || o.extra?.includes(b);
     if (esc) out.push(0x7d, b ^ 0x20);
     else out.push(b);
   }
@@ -135,7 +138,10 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** Collects (protocol, copy of info) from a deframer. */
-export function collector(): { frames: { protocol: number; info: Uint8Array }[]; onFrame: (p: number, i: Uint8Array) => void } {
+export function collector(): {
+  frames: { protocol: number; info: Uint8Array }[];
+  onFrame: (p: number, i: Uint8Array) => void;
+} {
   const frames: { protocol: number; info: Uint8Array }[] = [];
   return { frames, onFrame: (protocol, info) => frames.push({ protocol, info: info.slice() }) };
 }
