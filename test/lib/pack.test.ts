@@ -1,0 +1,132 @@
+/**
+ * What `npm pack` ships, and that the tarball installs and runs.
+ *
+ * Install choice: `npm install <tgz> --offline --ignore-scripts` in a temp project,
+ * with dependencies from the local npm cache (filled by the repo's own install), so
+ * no network is used. If the cache cannot satisfy it (ENOTCACHED), the test falls
+ * back to extracting the tarball and running it with NODE_PATH=<repo>/node_modules,
+ * and says so on stderr.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const sh = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const temps: string[] = [];
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function mtime(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function temp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
+interface PackFile {
+  path: string;
+  size: number;
+}
+
+let files: PackFile[] = [];
+
+beforeAll(async () => {
+  // scripts/test.sh builds first; build here only when dist/ is missing or older than src/.
+  const built = Math.min(mtime(join(root, 'dist/lib/index.js')), mtime(join(root, 'dist/cli/main.js')));
+  if (built < newest(join(root, 'src'))) await sh(npm, ['run', 'build', '--silent'], { cwd: root, timeout: 180_000 });
+  const { stdout } = await sh(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, timeout: 60_000 });
+  files = (JSON.parse(stdout) as Array<{ files: PackFile[] }>)[0].files;
+}, 240_000);
+
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+describe('npm pack contents', () => {
+  it('ships the built JS, type declarations, README and LICENSE', () => {
+    const paths = new Set(files.map((f) => f.path));
+    for (const p of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/link.d.ts', 'dist/engine/index.d.ts', 'dist/hdlc/index.d.ts']) {
+      expect(paths.has(p), p).toBe(true);
+    }
+    // Every shipped module has its declarations.
+    for (const f of files) {
+      if (f.path.startsWith('dist/') && f.path.endsWith('.js')) expect(paths.has(f.path.replace(/\.js$/, '.d.ts')), f.path).toBe(true);
+    }
+  });
+
+  it('ships no tests, sources of tests, keys or secrets', () => {
+    const bad = files
+      .map((f) => f.path)
+      .filter((p) =>
+        /^test\//.test(p) ||
+        /(^|\/)[^/]*\.test\.[cm]?[jt]s$/.test(p) ||
+        /(^|\/)(test|fixtures)\//.test(p) ||
+        /\.(key|pem|p12|pfx)$/.test(p) ||
+        /(^|\/)id_[^/]*$/.test(p) ||
+        /(^|\/)(\.env|\.npmrc|known_hosts|authorized_keys)$/.test(p) ||
+        /(^|\/)(secret|password)[^/]*$/i.test(p),
+      );
+    expect(bad).toEqual([]);
+  });
+});
+
+describe('the packed tarball', () => {
+  it('installs offline and its bin and library run', async () => {
+    const packDir = temp('tsvpn-pack-');
+    const { stdout } = await sh(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, timeout: 60_000 });
+    const tgz = join(packDir, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
+    const app = temp('tsvpn-app-');
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
+    let pkgDir = join(app, 'node_modules', 'ts-vpn');
+    let env: NodeJS.ProcessEnv = { ...process.env };
+    try {
+      await sh(npm, ['install', tgz, '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, timeout: 120_000 });
+    } catch (err) {
+      const msg = String((err as { stderr?: string }).stderr ?? err);
+      if (!/ENOTCACHED|offline/i.test(msg)) throw err;
+      process.stderr.write('pack test: dependencies not in the npm cache; checking the extracted tarball with NODE_PATH instead\n');
+      await sh('tar', ['-xzf', tgz, '-C', app]);
+      pkgDir = join(app, 'package');
+      env = { ...env, NODE_PATH: join(root, 'node_modules') };
+    }
+    const bin = join(pkgDir, 'dist/cli/main.js');
+    const help = await sh(process.execPath, [bin, '--help'], { cwd: app, env, timeout: 20_000 });
+    expect(help.stdout).toMatch(/^ts-vpn/);
+    expect(help.stdout).toContain('ts-vpn up');
+    // The library from the installed files: two PppLinks over a loopback socket pair.
+    const lib = pathToFileURL(join(pkgDir, 'dist/lib/index.js')).href;
+    const script = `
+      import net from 'node:net';
+      const { PppLink } = await import(${JSON.stringify(lib)});
+      const srv = net.createServer((s) => new PppLink(s, { role: 'server', local: '10.3.0.1', peer: '10.3.0.2' }));
+      await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+      const link = new PppLink(net.connect(srv.address().port, '127.0.0.1'));
+      const info = await link.ready;
+      await link.close();
+      srv.close();
+      console.log(info.ipv4.local);
+    `;
+    const r = await sh(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env, timeout: 20_000 });
+    expect(r.stdout.trim()).toBe('10.3.0.2');
+  }, 240_000);
+});
