@@ -6,7 +6,8 @@
  * BENCH_QUICK=1 (1 run × 1 s, 10 pings: the smoke mode the test suite uses),
  * BENCH_SOAK_SECONDS (optional: one long ts-vpn upload sampling its RSS),
  * BENCH_ONLY (comma list of raw,sshw,tsvpn to run a subset),
- * BENCH_PROFILE=DIR (run ts-vpn's processes with --cpu-prof into DIR).
+ * BENCH_PROFILE=DIR (run ts-vpn's processes with --cpu-prof into DIR),
+ * BENCH_HOLD=S (keep the paths up S seconds before measuring, to poke at them by hand).
  *
  * Progress goes to stderr; the results (tables, ratios) go to stdout, whose last line is
  * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=…`.
@@ -223,18 +224,22 @@ async function iperfOnce(
     '-J',
   ];
   if (reverse) args.push('-R');
-  const r = await run('ip', args, (seconds + 30) * 1000);
-  try {
-    const j = JSON.parse(r.stdout) as {
-      end?: { sum_received?: { bits_per_second: number } };
-      error?: string;
-    };
-    if (j.error) throw new Error(j.error);
-    return (j.end?.sum_received?.bits_per_second ?? Number.NaN) / 1e6;
-  } catch (err) {
-    throw new Error(
-      `iperf3 ${reverse ? '-R ' : ''}to ${addr} failed: ${(err as Error).message} ${r.stderr.trim()}`,
-    );
+  // iperf3's server takes one test at a time and may still be finishing the previous one
+  // (data queued in the tunnel): a refused start ("busy", reset control connection) is retried.
+  for (let attempt = 1; ; attempt++) {
+    const r = await run('ip', args, (seconds + 30) * 1000);
+    let j: { end?: { sum_received?: { bits_per_second: number } }; error?: string } = {};
+    try {
+      j = JSON.parse(r.stdout);
+    } catch {
+      j = { error: `no JSON from iperf3 (exit ${r.code})` };
+    }
+    const bps = j.end?.sum_received?.bits_per_second;
+    if (!j.error && bps !== undefined) return bps / 1e6;
+    const msg = `iperf3 ${reverse ? '-R ' : ''}to ${addr} failed: ${j.error ?? 'no result'} ${r.stderr.trim()}`;
+    if (attempt >= 5) throw new Error(msg);
+    progress(`  ${msg}; retrying in 1 s`);
+    await sleep(1000);
   }
 }
 
@@ -751,6 +756,14 @@ async function main(): Promise<number> {
     await bringUp('raw', 'raw ssh2 channel', () => startRaw(lab));
     await bringUp('sshw', 'ssh -w (OpenSSH tun)', () => startSshW(lab));
     await bringUp('tsvpn', 'ts-vpn', () => startTsVpnPath(lab));
+    const hold = Number(process.env.BENCH_HOLD ?? 0);
+    if (hold > 0) {
+      // Developer aid: keep everything up (bounded) to poke at it from another shell.
+      progress(
+        `holding ${hold} s: ${paths.map((p) => `${p.res.name} ${p.addr ?? ''}`).join(', ')}`,
+      );
+      await sleep(Math.min(hold, 3600) * 1000);
+    }
     await measureAll(lab, paths);
   } finally {
     for (const p of paths) await p.stop().catch(() => {});
