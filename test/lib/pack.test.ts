@@ -8,34 +8,18 @@
  * and says so on stderr.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../e2e/ensure-built.js';
 
 const sh = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const temps: string[] = [];
-
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-function mtime(p: string): number {
-  try {
-    return statSync(p).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
 
 function temp(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
@@ -51,9 +35,8 @@ interface PackFile {
 let files: PackFile[] = [];
 
 beforeAll(async () => {
-  // scripts/test.sh builds first; build here only when dist/ is missing or older than src/.
-  const built = Math.min(mtime(join(root, 'dist/lib/index.js')), mtime(join(root, 'dist/cli/main.js')));
-  if (built < newest(join(root, 'src'))) await sh(npm, ['run', 'build', '--silent'], { cwd: root, timeout: 180_000 });
+  // scripts/test.sh builds first; this rebuilds only when dist/ is older than src/ (shared lock with e2e).
+  await ensureBuilt();
   const { stdout } = await sh(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, timeout: 60_000 });
   files = (JSON.parse(stdout) as Array<{ files: PackFile[] }>)[0].files;
 }, 240_000);
