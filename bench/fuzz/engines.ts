@@ -154,11 +154,13 @@ export function buildEngine(
   log: ((l: string) => void) | undefined,
   onIp?: (v: 4 | 6, p: Uint8Array) => void,
   require: 'pap' | 'chap' = 'chap',
+  tweak?: (ours: EngineOptions) => void,
 ): BuiltEngine | null {
   const rng = new Rng(seed);
   const prng = new Rng(seed ^ 0x5bd1e995);
   const setup = role === 'client' ? clientSetup(rng, log) : serverSetup(rng, log, require);
   const partnerSetup = role === 'client' ? serverSetup(prng, undefined, require) : clientSetup(prng, undefined);
+  tweak?.(setup.opts);
   const engine = new PppEngine(setup.opts, onIp);
   const partner = new PppEngine(partnerSetup.opts);
   const events: EngineEvent[] = [];

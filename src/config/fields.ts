@@ -72,6 +72,32 @@ export const checkString =
     return { value: v };
   };
 
+/**
+ * A password: like {@link checkString}, but no error ever repeats the value
+ * (an unquoted `password: 123456` or an over-long one must not end up in a
+ * terminal or log).
+ */
+export const checkSecret =
+  (max: number): Check<string> =>
+  (v) => {
+    if (typeof v !== 'string' || v.length === 0) {
+      const kind =
+        v === null || v === undefined
+          ? 'nothing (an empty value)'
+          : v === ''
+            ? '""'
+            : Array.isArray(v)
+              ? 'a list'
+              : typeof v === 'object'
+                ? 'a mapping'
+                : `a ${typeof v} (value not shown; quote the password)`;
+      return { error: `expected a password, got ${kind}` };
+    }
+    if (v.length > max) return { error: `is too long (${v.length} characters, at most ${max}; value not shown)` };
+    if (v.includes('\0')) return { error: 'contains a NUL character' };
+    return { value: v };
+  };
+
 export const checkEnum =
   <T extends string>(values: readonly T[]): Check<T> =>
   (v) =>

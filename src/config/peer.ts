@@ -15,6 +15,7 @@ import {
   checkInt,
   checkIpv4OrAsk,
   checkSeconds,
+  checkSecret,
   checkString,
   describeValue,
   field,
@@ -254,7 +255,7 @@ export const peerSchema = z.strictObject({
     'use-peer-dns': field(checkBool),
     auth: section({
       user: field(checkString({ what: 'a user name', max: 255 })),
-      password: field(checkString({ what: 'a password', max: 255 })),
+      password: field(checkSecret(255)),
       'password-file': path(),
     }),
     debug: field(checkBool),

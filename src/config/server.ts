@@ -13,6 +13,7 @@ import {
   checkInt,
   checkIpv4,
   checkSeconds,
+  checkSecret,
   checkString,
   field,
   list,
@@ -85,7 +86,7 @@ export const serverSchema = z.strictObject({
         z.strictObject(
           {
             user: field(checkString({ what: 'a user name', max: 255 })),
-            password: field(checkString({ what: 'a password', max: 255 })),
+            password: field(checkSecret(255)),
             'password-file': field(checkString({ what: 'a file path' })),
           },
           {
