@@ -5,9 +5,9 @@
  * counted in {@link HdlcDeframer.stats} and dropped.
  *
  * The input is read 8 octets at a time through a DataView; blocks without a flag, escape
- * or mapped control character are copied to the frame buffer as two 32-bit words, and
- * only blocks with special octets go through the octet state machine (which takes an
- * escape and its octet in one step). The FCS runs once per frame over the unstuffed,
+ * or mapped control character are copied to the frame buffer as two 32-bit words, blocks
+ * of four escape pairs become one word, and only the other blocks go through the octet
+ * state machine (which takes an escape and its octet in one step). The FCS runs once per frame over the unstuffed,
  * aligned frame buffer, a word at a time.
  */
 import { checkAccm, rxSpecialTable } from './accm.js';
@@ -226,14 +226,37 @@ export class HdlcDeframer {
             ((a1 - 0x01010101) & ~a1) |
             ((b1 - 0x01010101) & ~b1);
           if (ctl) h |= ((x0 - 0x20202020) & ~x0) | ((x1 - 0x20202020) & ~x1);
-          if ((h & 0x80808080) !== 0) break;
+          if ((h & 0x80808080) !== 0) {
+            // Dense escapes, [7d a 7d b][7d c 7d d] with a-d ordinary: four octets at once.
+            if (
+              (x0 & 0x00ff00ff) !== 0x007d007d ||
+              (x1 & 0x00ff00ff) !== 0x007d007d ||
+              (table[(x0 >>> 8) & 0xff] |
+                table[x0 >>> 24] |
+                table[(x1 >>> 8) & 0xff] |
+                table[x1 >>> 24]) !==
+                0
+            ) {
+              break;
+            }
+            const v =
+              ((x0 >>> 8) & 0xff) |
+              ((x0 >>> 16) & 0xff00) |
+              ((x1 << 8) & 0xff0000) |
+              (x1 & 0xff000000);
+            fv.setInt32(w, v ^ 0x20202020, true);
+            w += 4;
+            i += 8;
+            continue;
+          }
           fv.setInt32(w, x0, true);
           fv.setInt32(w + 4, x1, true);
           w += 8;
           i += 8;
         }
       }
-      // One block octet by octet (an escape and its octet in one step).
+      // About one block octet by octet (an escape and its octet in one step); it ends on a
+      // token boundary, so the word loop resumes in step with escape pairs.
       const stop = Math.min(i + 8, n);
       while (i < stop) {
         let b = chunk[i++];

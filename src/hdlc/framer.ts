@@ -41,8 +41,6 @@ export interface FramerStats {
   drops: number;
 }
 
-/** Info fields shorter than this are escaped straight from the caller's array. */
-const SMALL_INFO = 48;
 /** Initial output capacity (bounded by maxPending). */
 const INITIAL_CAPACITY = 64 * 1024;
 
@@ -68,8 +66,9 @@ export class HdlcFramer {
   /** DataView over `buf` for the word-at-a-time path. */
   private outView: DataView;
   private len: number;
-  /** DataView over the ArrayBuffer of the last information field (reused while it matches). */
-  private view: DataView;
+  /** Header and information field of the frame being written, read a word at a time. */
+  private stage: Uint8Array;
+  private stageView: DataView;
   private readonly carry: FcsCarry;
   /** Scratch for the address/control/protocol header of the frame being written. */
   private readonly hdr: Uint8Array;
@@ -88,7 +87,8 @@ export class HdlcFramer {
     this.buf = new Uint8Array(0);
     this.outView = new DataView(this.buf.buffer);
     this.len = 0;
-    this.view = new DataView(new ArrayBuffer(0));
+    this.stage = new Uint8Array(2048);
+    this.stageView = new DataView(this.stage.buffer);
     this.carry = { fcs: 0 };
     this.hdr = new Uint8Array(4);
     this.configure(opts);
@@ -139,56 +139,47 @@ export class HdlcFramer {
       throw new HdlcError(HdlcErrorCode.BadInfo, 'info must be a Uint8Array');
     }
     const table = linkDefaults ? this.lcpTable : this.table;
-    const hdr = this.hdr;
-    let hn = 0;
-    if (linkDefaults || !this.acfc) {
-      hdr[0] = ALL_STATIONS;
-      hdr[1] = UI;
-      hn = 2;
-    }
-    if (!linkDefaults && this.pfc && protocol < 0x100) {
-      hdr[hn++] = protocol;
-    } else {
-      hdr[hn++] = protocol >>> 8;
-      hdr[hn++] = protocol & 0xff;
-    }
     const n = info.length;
     const start = this.len;
-    // Worst case: opening flag, every octet of header, info and FCS escaped, closing flag.
-    const worst = 2 * (hn + n + 2) + 2;
-    // (+8: the word loop may store up to one word past the last octet it writes.)
-    if (start + worst > this.maxPending) return this.writeExact(hdr, hn, info, table);
+    // Header length, then the worst case: opening flag, every octet of header, info and
+    // FCS escaped, closing flag (+8: the word loop may store one word past its last octet).
+    const hn =
+      (linkDefaults || !this.acfc ? 2 : 0) +
+      (!linkDefaults && this.pfc && protocol < 0x100 ? 1 : 2);
+    const total = hn + n;
+    const worst = 2 * (total + 2) + 2;
+    if (start + worst > this.maxPending) return this.writeExact(protocol, hn, info, table);
     if (start + worst + 8 > this.buf.length) this.grow(start + worst + 8);
+    // Stage header and information field together: one pass, no allocation, and the
+    // caller's array is read once with a bulk copy.
+    if (this.stage.length < total) this.growStage(total);
+    const stage = this.stage;
+    putHeader(stage, protocol, hn);
+    stage.set(info, hn);
     const buf = this.buf;
-    const mode = linkDefaults ? this.lcpMode : this.mode;
     let o = start;
     if (o === 0) buf[o++] = FLAG;
-    let fcs = fcs16(hdr, 0, hn, FCS16_INIT);
-    o = escapeInto(buf, o, hdr, 0, hn, table);
-    if (n < SMALL_INFO || mode === ScanMode.Table) {
-      fcs = fcs16(info, 0, n, fcs);
-      o = escapeInto(buf, o, info, 0, n, table);
+    let fcs: number;
+    const mode = linkDefaults ? this.lcpMode : this.mode;
+    if (mode === ScanMode.Table) {
+      fcs = fcs16(stage, 0, total, FCS16_INIT);
+      o = escapeInto(buf, o, stage, 0, total, table);
     } else {
-      // FCS and stuff a word at a time, reading the caller's octets in place.
-      let view = this.view;
-      if (view.buffer !== info.buffer) {
-        view = new DataView(info.buffer);
-        this.view = view;
-      }
-      this.carry.fcs = fcs;
+      const carry = this.carry;
+      carry.fcs = FCS16_INIT;
       o = stuffWords(
         buf,
         this.outView,
         o,
-        info,
-        view,
-        info.byteOffset,
-        n,
+        stage,
+        this.stageView,
+        0,
+        total,
         table,
         mode === ScanMode.FlagsCtl,
-        this.carry,
+        carry,
       );
-      fcs = this.carry.fcs;
+      fcs = carry.fcs;
     }
     o = this.finish(o, fcs, table);
     this.stats.frames++;
@@ -209,8 +200,10 @@ export class HdlcFramer {
   }
 
   /** Near the bound: count the exact encoded size first, then write octet by octet. */
-  private writeExact(hdr: Uint8Array, hn: number, info: Uint8Array, table: Uint8Array): boolean {
+  private writeExact(protocol: number, hn: number, info: Uint8Array, table: Uint8Array): boolean {
     const start = this.len;
+    const hdr = this.hdr;
+    putHeader(hdr, protocol, hn);
     const fcs = fcs16(info, 0, info.length, fcs16(hdr, 0, hn, FCS16_INIT));
     const sent = fcs ^ 0xffff;
     const size =
@@ -262,6 +255,12 @@ export class HdlcFramer {
     return o;
   }
 
+  /** Grows the staging buffer; bounded, as a frame that fits maxPending has total < maxPending / 2. */
+  private growStage(total: number): void {
+    this.stage = new Uint8Array((Math.max(total, this.stage.length * 2) + 7) & ~7);
+    this.stageView = new DataView(this.stage.buffer);
+  }
+
   /** Grows the output buffer to at least `need` bytes (maxPending plus a word of slack at most). */
   private grow(need: number): void {
     const cap = Math.min(Math.max(need, this.buf.length * 2), this.maxPending);
@@ -270,6 +269,21 @@ export class HdlcFramer {
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
     this.outView = new DataView(next.buffer);
+  }
+}
+
+/** Writes `ff 03` (if hn is 3 or 4) and a 1- or 2-byte protocol field into `to`. */
+function putHeader(to: Uint8Array, protocol: number, hn: number): void {
+  let k = 0;
+  if (hn >= 3) {
+    to[k++] = ALL_STATIONS;
+    to[k++] = UI;
+  }
+  if (hn === 1 || hn === 3) {
+    to[k] = protocol;
+  } else {
+    to[k] = protocol >>> 8;
+    to[k + 1] = protocol & 0xff;
   }
 }
 
