@@ -1,18 +1,18 @@
 /**
- * Async-Control-Character-Map handling (RFC 1662 §7.1, RFC 1661 §6.2 option 2): which
+ * Async-Control-Character-Map handling (RFC 1662 §7.1, LCP option 2): which
  * octets a transmitter escapes and which a receiver treats as special. Tables are 256
  * octets, non-zero for a special octet, so the hot loops do one lookup per octet.
  */
 import { ESCAPE, FLAG } from './constants.js';
 import { HdlcError, HdlcErrorCode } from './errors.js';
 
-/** How {@link findSpecial} may pre-filter 32-bit words before looking at single octets. */
+/** Which stuffing loop a transmit escape table allows (see stuff.ts). */
 export const ScanMode = {
-  /** Octet-by-octet table lookups only (extra escapes configured, or big-endian host). */
+  /** Octet by octet: extra escapes are configured, so specials may be any value. */
   Table: 0,
   /** Only 0x7e and 0x7d are special (ACCM 0): word test for those two values. */
   Flags: 1,
-  /** 0x7e, 0x7d and some control characters: word test for those values and for any octet < 0x20. */
+  /** 0x7e, 0x7d and some control characters: word test for those and for any octet < 0x20. */
   FlagsCtl: 2,
 } as const;
 
@@ -70,9 +70,9 @@ export function rxSpecialTable(accm: number, into: Uint8Array = new Uint8Array(2
   return into;
 }
 
-/** The cheapest {@link ScanMode} that finds every special octet of a table built above. */
-export function scanModeFor(accm: number, extraCount: number, littleEndian: boolean): ScanMode {
-  if (!littleEndian || extraCount > 0) return ScanMode.Table;
+/** The cheapest {@link ScanMode} that finds every octet {@link txEscapeTable} marks. */
+export function scanModeFor(accm: number, extraCount: number): ScanMode {
+  if (extraCount > 0) return ScanMode.Table;
   return accm === 0 ? ScanMode.Flags : ScanMode.FlagsCtl;
 }
 

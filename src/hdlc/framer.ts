@@ -111,9 +111,9 @@ export class HdlcFramer {
     this.pfc = opts.pfc === undefined ? this.pfc : opts.pfc === true;
     this.maxPending = maxPending;
     this.table = txEscapeTable(accm, extra);
-    this.mode = scanModeFor(accm, extra.length, true);
+    this.mode = scanModeFor(accm, extra.length);
     this.lcpTable = txEscapeTable(DEFAULT_ACCM, extra);
-    this.lcpMode = scanModeFor(DEFAULT_ACCM, extra.length, true);
+    this.lcpMode = scanModeFor(DEFAULT_ACCM, extra.length);
     const want = Math.min(INITIAL_CAPACITY, maxPending);
     if (this.buf.length < want) this.grow(want);
   }

@@ -6,7 +6,7 @@
  * - per word of four special octets (zeros with ACCM 0xffffffff, runs of 0x7e): eight
  *   output octets built with ALU operations, two word stores;
  * - per word without specials: one word store; otherwise octet by octet.
- * No copies, no allocation, no per-octet FCS except for the last < 8 octets.
+ * No allocation, no per-octet FCS except for the last < 8 octets.
  */
 import { ESCAPE, ESCAPE_XOR } from './constants.js';
 import { FCS16_PAIR23, FCS16_PAIR45, FCS16_PAIR67, FCS16_TABLES } from './fcs16.js';
