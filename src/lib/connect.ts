@@ -11,9 +11,8 @@
  * so programs that use just PppLink never load native modules.
  */
 import type { PeerConfig } from '../config/index.js';
-import type { ClientTunnel, TunnelExit, TunnelPhase, TunnelStatus } from '../runtime/client.js';
+import type { TunnelExit, TunnelPhase, TunnelStatus } from '../runtime/client.js';
 import type { FailureKind } from '../runtime/errors.js';
-import type { Logger } from '../runtime/logger.js';
 import { invalidOptions, PppLinkError, type PppLinkErrorCode } from './errors.js';
 
 /** Options of {@link connect}. */
@@ -25,8 +24,6 @@ export interface ConnectOptions {
   log?: (line: string) => void;
   /** Also pass pppd-style packet logs (`sent [LCP ConfReq …]`) to `log`; default false. */
   debug?: boolean;
-  /** Give a ready-made runtime Logger instead of `log` (for `ts-vpn`-identical output). */
-  logger?: Logger;
   /** Aborting before the tunnel is up cancels connect() (rejects with ABORTED); afterwards it closes the tunnel. */
   signal?: AbortSignal;
   /** Root of the per-tunnel state directory; default /run/ts-vpn (as `ts-vpn up`). */
@@ -37,6 +34,30 @@ export interface ConnectOptions {
 
 /** Snapshot returned by {@link ConnectHandle.status} (the JSON `ts-vpn status` shows). */
 export type ConnectStatus = TunnelStatus;
+
+/** Events of the tunnel behind a {@link ConnectHandle} (the runtime's ClientTunnel). */
+export interface ConnectTunnelEvents {
+  /** Tunnel phase changed. */
+  phase: [phase: TunnelPhase];
+  /** The tunnel carries traffic (again, after a reconnect). */
+  up: [status: TunnelStatus];
+  /** The link went away; reconnecting or the end follows. */
+  down: [reason: string];
+  /** Torn down for good. */
+  closed: [exit: TunnelExit];
+}
+
+/** The tunnel object behind a {@link ConnectHandle}: events and reconnect. */
+export interface ConnectTunnel {
+  /** Listen to a tunnel event. */
+  on<K extends keyof ConnectTunnelEvents>(event: K, listener: (...args: ConnectTunnelEvents[K]) => void): this;
+  /** Listen to a tunnel event once. */
+  once<K extends keyof ConnectTunnelEvents>(event: K, listener: (...args: ConnectTunnelEvents[K]) => void): this;
+  /** Remove a listener. */
+  off<K extends keyof ConnectTunnelEvents>(event: K, listener: (...args: ConnectTunnelEvents[K]) => void): this;
+  /** Drop the current SSH/PPP link and connect again at once (like SIGHUP for `ts-vpn up`). */
+  reconnectNow(): void;
+}
 
 /** A running tunnel returned by {@link connect}. */
 export interface ConnectHandle {
@@ -50,8 +71,8 @@ export interface ConnectHandle {
   close(reason?: string): Promise<TunnelExit>;
   /** Resolves once, after teardown, with how the tunnel ended (`kind: 'ok'` for close()). Never rejects. */
   readonly done: Promise<TunnelExit>;
-  /** The underlying ClientTunnel (events: phase, up, down, closed). */
-  readonly tunnel: ClientTunnel;
+  /** The underlying tunnel (the runtime's ClientTunnel): events phase, up, down, closed; reconnectNow(). */
+  readonly tunnel: ConnectTunnel;
 }
 
 const KIND_CODE: Record<Exclude<FailureKind, 'ok'>, PppLinkErrorCode> = {
@@ -109,9 +130,7 @@ export async function connect(config: PeerConfig | string, opts: ConnectOptions 
   const { ClientTunnel } = await import('../runtime/client.js');
   const { Logger } = await import('../runtime/logger.js');
   const log = opts.log;
-  const logger =
-    opts.logger ??
-    new Logger({
+  const logger = new Logger({
       debug: opts.debug ?? false,
       timestamps: false,
       sink: { write: (line) => log?.(line.replace(/\n$/, '')) },

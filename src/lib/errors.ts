@@ -40,6 +40,7 @@ export class PppLinkError extends Error {
   readonly code: PppLinkErrorCode;
 
   /**
+   * Creates an error with a stable code.
    * @param code - stable code, see {@link PppLinkErrorCode}
    * @param message - human-readable description
    * @param options - `cause`: the lower-level error, when there is one

@@ -28,11 +28,27 @@ export { PppLinkError, type PppLinkErrorCode, isPppLinkError } from './errors.js
 export { secretsEqual } from '../auth/packet.js';
 
 // ---- connect() -------------------------------------------------------------------------------
-export { connect, type ConnectHandle, type ConnectOptions, type ConnectStatus } from './connect.js';
-export type { TunnelExit, TunnelPhase, TrafficCounters } from '../runtime/client.js';
+export {
+  connect,
+  type ConnectHandle,
+  type ConnectOptions,
+  type ConnectStatus,
+  type ConnectTunnel,
+  type ConnectTunnelEvents,
+} from './connect.js';
+export type { TunnelExit, TunnelPhase, TunnelStatus, TrafficCounters } from '../runtime/client.js';
 export type { FailureKind } from '../runtime/errors.js';
-export type { Logger, LoggerOptions } from '../runtime/logger.js';
-export { ConfigError, type ConfigIssue, loadPeerConfig, type PeerConfig, parsePeerConfig } from '../config/index.js';
+export {
+  ConfigError,
+  type ConfigEnv,
+  type ConfigIssue,
+  type LoadOptions,
+  loadPeerConfig,
+  type PeerConfig,
+  parsePeerConfig,
+  type Resolver,
+  Secret,
+} from '../config/index.js';
 
 // ---- sans-IO engine --------------------------------------------------------------------------
 export {
@@ -42,6 +58,7 @@ export {
   type EngineOptions,
   type EngineStats,
   formatFrame,
+  type FsmStats,
   type IpcpOptions,
   type Ipv6cpOptions,
   type LcpOptions,

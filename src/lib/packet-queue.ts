@@ -100,6 +100,7 @@ export class PacketIterator implements AsyncIterableIterator<PppPacket> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
+  /** The iterator itself (`for await` support). */
   [Symbol.asyncIterator](): PacketIterator {
     return this;
   }

@@ -53,3 +53,15 @@ describe('examples', () => {
     );
   }, 30_000);
 });
+
+describe('docs/LIBRARY.md', () => {
+  it('the README section shows examples/library-socketpair.ts verbatim (import from ts-vpn)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(`${root}docs/LIBRARY.md`, 'utf8');
+    const section = doc.split('## README section\n')[1] ?? '';
+    const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    const file = await readFile(`${root}examples/library-socketpair.ts`, 'utf8');
+    const expected = file.replace(/^\/\*\*[\s\S]*?\*\/\n/, '').replace("'../src/lib/index.js'", "'ts-vpn'");
+    expect(block).toBe(expected);
+  });
+});
