@@ -3,7 +3,7 @@
  * `ts-vpn down <name>` stops one gracefully, and a lost link reconnects keeping its address.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, type Lab, LAN_ADDR, links, until } from '../support/lab.js';
+import { createLab, type Lab, LAN_ADDR, links, routes, until } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
 import { ensureBuilt } from './ensure-built.js';
 
@@ -70,6 +70,29 @@ describe.skipIf(!enabled)('several sessions against one ts-vpn serve', () => {
     expect(lab.cli.try('ping', ['-c', '1', '-W', '2', LAN_ADDR]).code).toBe(0);
     const st = JSON.parse(lab.runCli(['status', `rc-${lab.id}`, '--json']).stdout)[0];
     expect(st.reconnects).toBe(1);
+    // SIGHUP: drop the link and reconnect at once.
+    process.kill(up.pid, 'SIGHUP');
+    await up.waitFor(/reconnected \(2 reconnects so far\)/, 20_000);
+    expect(up.log()).toMatch(/reconnect requested: closing the link/);
+    expect(lab.cli.try('ping', ['-c', '1', '-W', '2', LAN_ADDR]).code).toBe(0);
     expect((await up.stop('SIGTERM')).code).toBe(0);
+  }, 60_000);
+
+  it('default-route: split default through the tunnel plus a host route to the SSH server; a crash leaves the host route, the next run removes it', async () => {
+    const peer = lab.writePeer('def.yaml', { name: `def-${lab.id}`, routes: [], extra: 'default-route: true\nreconnect:\n  enabled: false' });
+    const up = await lab.startUp({ peerYaml: peer });
+    const dsts = () => routes(lab.cli).map((r) => r.dst);
+    expect(dsts()).toEqual(expect.arrayContaining(['0.0.0.0/1', '128.0.0.0/1', '198.18.0.2']));
+    expect(routes(lab.cli).find((r) => r.dst === '0.0.0.0/1')?.dev).toBe('tsvpn0');
+    expect(routes(lab.cli).find((r) => r.dst === '198.18.0.2')?.dev).toMatch(/^tvc/);
+    // Everything now goes through the tunnel, the SSH connection itself around it.
+    expect(lab.cli.try('ping', ['-c', '1', '-W', '2', LAN_ADDR]).code).toBe(0);
+    await up.stop('SIGKILL');
+    expect(dsts()).toEqual(['198.18.0.0/30', '198.18.0.2']); // the tunnel routes went with the device
+    const again = await lab.startUp({ peerYaml: peer });
+    expect(again.log()).toMatch(/previous run \(pid \d+\) did not exit cleanly: removed its routes 198\.18\.0\.2\/32/);
+    expect(lab.cli.try('ping', ['-c', '1', '-W', '2', LAN_ADDR]).code).toBe(0);
+    expect((await again.stop('SIGTERM')).code).toBe(0);
+    expect(dsts()).toEqual(['198.18.0.0/30']);
   }, 60_000);
 });
