@@ -211,34 +211,29 @@ export class HdlcDeframer {
         escaped = false;
         continue;
       }
-      if (!escaped) {
-        // Blocks of 8 ordinary octets: two word copies.
-        while (i <= lastBlock && w + 8 <= limit) {
-          const x0 = view.getInt32(base + i, true);
-          const x1 = view.getInt32(base + i + 4, true);
-          const a0 = x0 ^ 0x7e7e7e7e;
-          const b0 = x0 ^ 0x7d7d7d7d;
-          const a1 = x1 ^ 0x7e7e7e7e;
-          const b1 = x1 ^ 0x7d7d7d7d;
-          let h =
-            ((a0 - 0x01010101) & ~a0) |
-            ((b0 - 0x01010101) & ~b0) |
-            ((a1 - 0x01010101) & ~a1) |
-            ((b1 - 0x01010101) & ~b1);
-          if (ctl) h |= ((x0 - 0x20202020) & ~x0) | ((x1 - 0x20202020) & ~x1);
-          if ((h & 0x80808080) !== 0) {
-            // Dense escapes, [7d a 7d b][7d c 7d d] with a-d ordinary: four octets at once.
-            if (
-              (x0 & 0x00ff00ff) !== 0x007d007d ||
-              (x1 & 0x00ff00ff) !== 0x007d007d ||
-              (table[(x0 >>> 8) & 0xff] |
-                table[x0 >>> 24] |
-                table[(x1 >>> 8) & 0xff] |
-                table[x1 >>> 24]) !==
-                0
-            ) {
-              break;
-            }
+      // Blocks of 8 octets without a flag or a mapped control character (RFC 1662 §4.2).
+      let esc = escaped ? 1 : 0;
+      while (i <= lastBlock && w + 8 <= limit) {
+        const x0 = view.getInt32(base + i, true);
+        const x1 = view.getInt32(base + i + 4, true);
+        const a0 = x0 ^ 0x7e7e7e7e;
+        const a1 = x1 ^ 0x7e7e7e7e;
+        let hf = ((a0 - 0x01010101) & ~a0) | ((a1 - 0x01010101) & ~a1);
+        if (ctl) hf |= ((x0 - 0x20202020) & ~x0) | ((x1 - 0x20202020) & ~x1);
+        if ((hf & 0x80808080) !== 0) break;
+        const b0 = x0 ^ 0x7d7d7d7d;
+        const b1 = x1 ^ 0x7d7d7d7d;
+        if (esc === 0) {
+          if (((((b0 - 0x01010101) & ~b0) | ((b1 - 0x01010101) & ~b1)) & 0x80808080) === 0) {
+            // No escape: two word copies.
+            fv.setInt32(w, x0, true);
+            fv.setInt32(w + 4, x1, true);
+            w += 8;
+            i += 8;
+            continue;
+          }
+          if ((x0 & 0x00ff00ff) === 0x007d007d && (x1 & 0x00ff00ff) === 0x007d007d) {
+            // Four escape pairs [7d a 7d b][7d c 7d d]: one word.
             const v =
               ((x0 >>> 8) & 0xff) |
               ((x0 >>> 16) & 0xff00) |
@@ -249,12 +244,19 @@ export class HdlcDeframer {
             i += 8;
             continue;
           }
-          fv.setInt32(w, x0, true);
-          fv.setInt32(w + 4, x1, true);
-          w += 8;
-          i += 8;
         }
+        // Escapes mixed with data: branch-free, one octet per step. An escape not itself
+        // escaped is dropped (w stays) and flips the next octet; `7d 7d` gives 0x5d.
+        for (let s = 0; s < 64; s += 8) {
+          const b = (s < 32 ? x0 >>> s : x1 >>> (s - 32)) & 0xff;
+          frame[w] = b ^ (esc << 5);
+          const e = (b === ESCAPE ? 1 : 0) & (esc ^ 1);
+          w += e ^ 1;
+          esc = e;
+        }
+        i += 8;
       }
+      escaped = esc === 1;
       // About one block octet by octet (an escape and its octet in one step); it ends on a
       // token boundary, so the word loop resumes in step with escape pairs.
       const stop = Math.min(i + 8, n);

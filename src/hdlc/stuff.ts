@@ -3,9 +3,10 @@
  * §C.2). The information field is read, and the output written, 32 bits at a time through
  * DataViews (unaligned access costs about the same as aligned). Per 8-octet block:
  * - no special octet (the usual case with ACCM 0): FCS and two word stores;
- * - per word of four special octets (zeros with ACCM 0xffffffff, runs of 0x7e): eight
- *   output octets built with ALU operations, two word stores;
- * - per word without specials: one word store; otherwise octet by octet.
+ * - eight special octets (zeros with ACCM 0xffffffff, runs of 0x7e): sixteen output
+ *   octets built with ALU operations, four word stores;
+ * - otherwise octet by octet without branches (escapes at random places would make
+ *   branches mispredict).
  * No allocation, no per-octet FCS except for the last < 8 octets.
  */
 import { ESCAPE, ESCAPE_XOR } from './constants.js';
@@ -69,34 +70,35 @@ export function stuffWords(
       o += 8;
       continue;
     }
-    // Slow block: each word on its own.
-    for (let half = 0; half < 2; half++) {
-      const x = half === 0 ? x0 : x1;
-      const e0 = table[x & 0xff];
-      const e1 = table[(x >>> 8) & 0xff];
-      const e2 = table[(x >>> 16) & 0xff];
-      const e3 = table[x >>> 24];
-      if ((e0 | e1 | e2 | e3) === 0) {
-        ov.setInt32(o, x, true);
-        o += 4;
-      } else if ((e0 & e1 & e2 & e3) !== 0) {
-        // [7d y0 7d y1] [7d y2 7d y3] with y = x ^ 0x20202020.
-        const y = x ^ 0x20202020;
-        ov.setInt32(o, 0x007d007d | ((y & 0xff) << 8) | ((y & 0xff00) << 16), true);
-        ov.setInt32(o + 4, 0x007d007d | ((y >>> 8) & 0xff00) | (y & 0xff000000), true);
-        o += 8;
-      } else {
-        for (let s = 0; s < 32; s += 8) {
-          const b = (x >>> s) & 0xff;
-          if (table[b] === 0) {
-            out[o++] = b;
-          } else {
-            out[o++] = ESCAPE;
-            out[o++] = b ^ ESCAPE_XOR;
-          }
-        }
-      }
+    const e0 = table[x0 & 0xff];
+    const e1 = table[(x0 >>> 8) & 0xff];
+    const e2 = table[(x0 >>> 16) & 0xff];
+    const e3 = table[x0 >>> 24];
+    const e4 = table[x1 & 0xff];
+    const e5 = table[(x1 >>> 8) & 0xff];
+    const e6 = table[(x1 >>> 16) & 0xff];
+    const e7 = table[x1 >>> 24];
+    if ((e0 & e1 & e2 & e3 & e4 & e5 & e6 & e7) !== 0) {
+      // Eight specials (zeros with ACCM 0xffffffff, runs of 0x7e): [7d y0 7d y1] … per word.
+      const y0 = x0 ^ 0x20202020;
+      const y1 = x1 ^ 0x20202020;
+      ov.setInt32(o, 0x007d007d | ((y0 & 0xff) << 8) | ((y0 & 0xff00) << 16), true);
+      ov.setInt32(o + 4, 0x007d007d | ((y0 >>> 8) & 0xff00) | (y0 & 0xff000000), true);
+      ov.setInt32(o + 8, 0x007d007d | ((y1 & 0xff) << 8) | ((y1 & 0xff00) << 16), true);
+      ov.setInt32(o + 12, 0x007d007d | ((y1 >>> 8) & 0xff00) | (y1 & 0xff000000), true);
+      o += 16;
+      continue;
     }
+    // Mixed: branch-free per octet. Write `7d` or the octet, then the octet ^ 0x20 after
+    // it, and advance by 1 + escape: an unused second octet is overwritten by the next.
+    o = put(out, o, x0 & 0xff, e0);
+    o = put(out, o, (x0 >>> 8) & 0xff, e1);
+    o = put(out, o, (x0 >>> 16) & 0xff, e2);
+    o = put(out, o, x0 >>> 24, e3);
+    o = put(out, o, x1 & 0xff, e4);
+    o = put(out, o, (x1 >>> 8) & 0xff, e5);
+    o = put(out, o, (x1 >>> 16) & 0xff, e6);
+    o = put(out, o, x1 >>> 24, e7);
   }
   for (; i < n; i++) {
     const b = src[i];
@@ -110,4 +112,11 @@ export function stuffWords(
   }
   st.fcs = c;
   return o;
+}
+
+/** One octet, escaped when `e` is 1, without a branch; writes one octet past the result. */
+function put(out: Uint8Array, o: number, b: number, e: number): number {
+  out[o] = b ^ (-e & (b ^ ESCAPE));
+  out[o + 1] = b ^ ESCAPE_XOR;
+  return o + 1 + e;
 }
