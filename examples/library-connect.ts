@@ -19,7 +19,9 @@ try {
   const vpn = await connect(path, { log: (line) => console.error(line), signal: ac.signal });
   const show = () => {
     const s = vpn.status();
-    console.log(`${s.phase} ${s.interface ?? '-'} ${s.local ?? '-'} → ${s.peer ?? '-'}  tx ${s.tx.packets} rx ${s.rx.packets} rtt ${s.echo.lastRttMs ?? '-'} ms`);
+    console.log(
+      `${s.phase} ${s.interface ?? '-'} ${s.local ?? '-'} → ${s.peer ?? '-'}  tx ${s.tx.packets} rx ${s.rx.packets} rtt ${s.echo.lastRttMs ?? '-'} ms`,
+    );
   };
   show();
   const timer = setInterval(show, 5000);

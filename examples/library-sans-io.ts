@@ -20,7 +20,9 @@ const b = new PppEngine({ random32, ipcp: {}, ipv6cp: false }, (version, packet)
 });
 
 function report(name: string, events: EngineEvent[]): void {
-  for (const e of events) if (e.type === 'ipv4-up') console.log(`${name}: IPCP up at t=${now} ms, local ${e.local} peer ${e.peer}`);
+  for (const e of events)
+    if (e.type === 'ipv4-up')
+      console.log(`${name}: IPCP up at t=${now} ms, local ${e.local} peer ${e.peer}`);
 }
 
 // One step of the I/O loop: move output across, deliver events.

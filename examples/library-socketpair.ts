@@ -8,7 +8,12 @@ import { PppLink } from '../src/lib/index.js';
 
 // The far end: a PppLink in server role per connection; it assigns the addresses.
 const server = net.createServer((socket) => {
-  const far = new PppLink(socket, { role: 'server', local: '10.0.0.1', peer: '10.0.0.2', dns: ['10.0.0.53'] });
+  const far = new PppLink(socket, {
+    role: 'server',
+    local: '10.0.0.1',
+    peer: '10.0.0.2',
+    dns: ['10.0.0.53'],
+  });
   far.on('packet', (version, data) => {
     console.log(`server: IPv${version} packet, ${data.length} bytes`);
     far.send(data); // echo it back
@@ -20,7 +25,9 @@ const { port } = server.address() as net.AddressInfo;
 // Our end: role 'client' asks for its address and for DNS.
 const link = new PppLink(net.connect(port, '127.0.0.1'), { ipv6: false });
 const info = await link.ready;
-console.log(`client: up, local ${info.ipv4?.local} peer ${info.ipv4?.peer} dns ${info.ipv4?.dns} mtu ${info.mtu}`);
+console.log(
+  `client: up, local ${info.ipv4?.local} peer ${info.ipv4?.peer} dns ${info.ipv4?.dns} mtu ${info.mtu}`,
+);
 
 // A minimal IPv4 header (UDP, 20 bytes) and a payload.
 const packet = new Uint8Array(28);
@@ -29,9 +36,13 @@ packet.set(new TextEncoder().encode('hi ppp!!'), 20);
 link.send(packet);
 
 for await (const { version, data } of link.packets()) {
-  console.log(`client: echo IPv${version}, ${data.length} bytes: ${new TextDecoder().decode(data.subarray(20))}`);
+  console.log(
+    `client: echo IPv${version}, ${data.length} bytes: ${new TextDecoder().decode(data.subarray(20))}`,
+  );
   break;
 }
 await link.close();
 server.close();
-console.log(`client: closed (${link.closeReason?.code}), sent ${link.stats().tx.packets} received ${link.stats().rx.packets}`);
+console.log(
+  `client: closed (${link.closeReason?.code}), sent ${link.stats().tx.packets} received ${link.stats().rx.packets}`,
+);

@@ -12,7 +12,13 @@ import { PppLink } from '../src/lib/index.js';
 let nextHost = 2;
 const server = net.createServer((socket) => {
   const peer = `10.77.0.${nextHost++}`;
-  const far = new PppLink(socket, { role: 'server', local: '10.77.0.1', peer, ipv6: false, echoIntervalMs: 10_000 });
+  const far = new PppLink(socket, {
+    role: 'server',
+    local: '10.77.0.1',
+    peer,
+    ipv6: false,
+    echoIntervalMs: 10_000,
+  });
   far.on('packet', (_version, data) => {
     if (data[9] !== 1 || data[20] !== 8) return; // ICMP echo request only
     const reply = Uint8Array.from(data);
@@ -26,7 +32,10 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address() as net.AddressInfo;
 
 async function client(n: number): Promise<void> {
-  const link = new PppLink(net.connect(port, '127.0.0.1'), { ipv6: false, acceptLocal: ['10.77.0.0/24'] });
+  const link = new PppLink(net.connect(port, '127.0.0.1'), {
+    ipv6: false,
+    acceptLocal: ['10.77.0.0/24'],
+  });
   const { ipv4 } = await link.ready;
   const ping = new Uint8Array(28);
   ping.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0]);
@@ -38,7 +47,9 @@ async function client(n: number): Promise<void> {
   link.send(ping);
   const r = await reply;
   const rtt = (performance.now() - t0).toFixed(2);
-  console.log(`client ${n}: ${ipv4?.local} ← echo reply from ${r.subarray(12, 16).join('.')} (${rtt} ms)`);
+  console.log(
+    `client ${n}: ${ipv4?.local} ← echo reply from ${r.subarray(12, 16).join('.')} (${rtt} ms)`,
+  );
   await link.close();
 }
 

@@ -22,7 +22,8 @@ function parsePrefix(text: string, name: string): Prefix {
   const bitsText = slash < 0 ? '32' : text.slice(slash + 1);
   const addr = parseIpv4(addrText);
   const bits = /^\d{1,2}$/.test(bitsText) ? Number(bitsText) : -1;
-  if (addr === null || bits < 0 || bits > 32) throw invalidOptions(`${name}: not an IPv4 prefix: ${JSON.stringify(text)}`);
+  if (addr === null || bits < 0 || bits > 32)
+    throw invalidOptions(`${name}: not an IPv4 prefix: ${JSON.stringify(text)}`);
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   return { net: (addr & mask) >>> 0, mask };
 }
@@ -34,7 +35,8 @@ function parsePrefix(text: string, name: string): Prefix {
  */
 export function addressMatcher(filter: AddressFilter, name: string): AddressPredicate {
   if (typeof filter === 'function') return filter;
-  if (!Array.isArray(filter)) throw invalidOptions(`${name} must be a list of IPv4 prefixes or a function`);
+  if (!Array.isArray(filter))
+    throw invalidOptions(`${name} must be a list of IPv4 prefixes or a function`);
   const prefixes = filter.map((p, i) => {
     if (typeof p !== 'string') throw invalidOptions(`${name}[${i}] must be a string`);
     return parsePrefix(p, `${name}[${i}]`);
@@ -42,7 +44,7 @@ export function addressMatcher(filter: AddressFilter, name: string): AddressPred
   return (addr) => {
     const a = parseIpv4(addr);
     if (a === null) return false;
-    for (const p of prefixes) if (((a & p.mask) >>> 0) === p.net) return true;
+    for (const p of prefixes) if ((a & p.mask) >>> 0 === p.net) return true;
     return false;
   };
 }

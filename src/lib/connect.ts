@@ -50,11 +50,20 @@ export interface ConnectTunnelEvents {
 /** The tunnel object behind a {@link ConnectHandle}: events and reconnect. */
 export interface ConnectTunnel {
   /** Listen to a tunnel event. */
-  on<K extends keyof ConnectTunnelEvents>(event: K, listener: (...args: ConnectTunnelEvents[K]) => void): this;
+  on<K extends keyof ConnectTunnelEvents>(
+    event: K,
+    listener: (...args: ConnectTunnelEvents[K]) => void,
+  ): this;
   /** Listen to a tunnel event once. */
-  once<K extends keyof ConnectTunnelEvents>(event: K, listener: (...args: ConnectTunnelEvents[K]) => void): this;
+  once<K extends keyof ConnectTunnelEvents>(
+    event: K,
+    listener: (...args: ConnectTunnelEvents[K]) => void,
+  ): this;
   /** Remove a listener. */
-  off<K extends keyof ConnectTunnelEvents>(event: K, listener: (...args: ConnectTunnelEvents[K]) => void): this;
+  off<K extends keyof ConnectTunnelEvents>(
+    event: K,
+    listener: (...args: ConnectTunnelEvents[K]) => void,
+  ): this;
   /** Drop the current SSH/PPP link and connect again at once (like SIGHUP for `ts-vpn up`). */
   reconnectNow(): void;
 }
@@ -92,9 +101,14 @@ function toLinkError(err: unknown): PppLinkError {
   if (err instanceof PppLinkError) return err;
   const e = err as { name?: string; kind?: string; code?: string; message?: string };
   if (e?.name === 'TunnelError' && typeof e.kind === 'string' && e.kind in KIND_CODE) {
-    return new PppLinkError(KIND_CODE[e.kind as Exclude<FailureKind, 'ok'>], e.message ?? String(err), { cause: err });
+    return new PppLinkError(
+      KIND_CODE[e.kind as Exclude<FailureKind, 'ok'>],
+      e.message ?? String(err),
+      { cause: err },
+    );
   }
-  if (e?.code === 'CONFIG_INVALID') return new PppLinkError('CONFIG_INVALID', e.message ?? 'invalid configuration', { cause: err });
+  if (e?.code === 'CONFIG_INVALID')
+    return new PppLinkError('CONFIG_INVALID', e.message ?? 'invalid configuration', { cause: err });
   return new PppLinkError('INTERNAL', e?.message ?? String(err), { cause: err });
 }
 
@@ -112,8 +126,12 @@ function toLinkError(err: unknown): PppLinkError {
  * await vpn.close();
  * ```
  */
-export async function connect(config: PeerConfig | string, opts: ConnectOptions = {}): Promise<ConnectHandle> {
-  if (opts === null || typeof opts !== 'object') throw invalidOptions('connect options must be an object');
+export async function connect(
+  config: PeerConfig | string,
+  opts: ConnectOptions = {},
+): Promise<ConnectHandle> {
+  if (opts === null || typeof opts !== 'object')
+    throw invalidOptions('connect options must be an object');
   const signal = opts.signal ?? null;
   if (signal?.aborted) throw new PppLinkError('ABORTED', 'aborted before connecting');
   let cfg: PeerConfig;
@@ -122,20 +140,26 @@ export async function connect(config: PeerConfig | string, opts: ConnectOptions 
     cfg = await loadPeerConfig(config).catch((err: unknown) => {
       throw toLinkError(err);
     });
-  } else if (config !== null && typeof config === 'object' && (config as PeerConfig).kind === 'peer') {
+  } else if (
+    config !== null &&
+    typeof config === 'object' &&
+    (config as PeerConfig).kind === 'peer'
+  ) {
     cfg = config;
   } else {
-    throw invalidOptions('connect() takes a peer.yaml path or a PeerConfig (parsePeerConfig/loadPeerConfig)');
+    throw invalidOptions(
+      'connect() takes a peer.yaml path or a PeerConfig (parsePeerConfig/loadPeerConfig)',
+    );
   }
   const { ClientTunnel } = await import('../runtime/client.js');
   const { Logger } = await import('../runtime/logger.js');
   const log = opts.log;
   const logger = new Logger({
-      debug: opts.debug ?? false,
-      timestamps: false,
-      sink: { write: (line) => log?.(line.replace(/\n$/, '')) },
-      fields: { tunnel: cfg.name },
-    });
+    debug: opts.debug ?? false,
+    timestamps: false,
+    sink: { write: (line) => log?.(line.replace(/\n$/, '')) },
+    fields: { tunnel: cfg.name },
+  });
   const tunnel = new ClientTunnel(cfg, {
     logger,
     ...(opts.stateRoot !== undefined ? { stateRoot: opts.stateRoot } : {}),
@@ -152,7 +176,8 @@ export async function connect(config: PeerConfig | string, opts: ConnectOptions 
     await tunnel.start();
   } catch (err) {
     signal?.removeEventListener('abort', onAbort);
-    if (aborted) throw new PppLinkError('ABORTED', 'aborted before the tunnel came up', { cause: err });
+    if (aborted)
+      throw new PppLinkError('ABORTED', 'aborted before the tunnel came up', { cause: err });
     throw toLinkError(err);
   }
   if (aborted) {

@@ -11,36 +11,10 @@
  * @packageDocumentation
  */
 
-// ---- PppLink ---------------------------------------------------------------------------------
-export {
-  PppLink,
-  type PppLinkDownReason,
-  type PppLinkEvents,
-  type PppLinkInfo,
-  type PppLinkState,
-  type PppLinkStats,
-} from './link.js';
-export { type PppAuthOptions, type PppLinkOptions, type PppRole, cryptoRandom32 } from './options.js';
-export { type AddressFilter, type AddressPredicate, addressMatcher } from './cidr.js';
-export { PacketIterator, type PppPacket } from './packet-queue.js';
-export { childStream, joinStreams } from './stream.js';
-export { PppLinkError, type PppLinkErrorCode, isPppLinkError } from './errors.js';
 export { secretsEqual } from '../auth/packet.js';
-
-// ---- connect() -------------------------------------------------------------------------------
 export {
-  connect,
-  type ConnectHandle,
-  type ConnectOptions,
-  type ConnectStatus,
-  type ConnectTunnel,
-  type ConnectTunnelEvents,
-} from './connect.js';
-export type { TunnelExit, TunnelPhase, TunnelStatus, TrafficCounters } from '../runtime/client.js';
-export type { FailureKind } from '../runtime/errors.js';
-export {
-  ConfigError,
   type ConfigEnv,
+  ConfigError,
   type ConfigIssue,
   type LoadOptions,
   loadPeerConfig,
@@ -49,7 +23,6 @@ export {
   type Resolver,
   Secret,
 } from '../config/index.js';
-
 // ---- sans-IO engine --------------------------------------------------------------------------
 export {
   type AuthOptions,
@@ -57,8 +30,8 @@ export {
   type EngineEvent,
   type EngineOptions,
   type EngineStats,
-  formatFrame,
   type FsmStats,
+  formatFrame,
   type IpcpOptions,
   type Ipv6cpOptions,
   type LcpOptions,
@@ -77,13 +50,44 @@ export {
   FCS16_INIT,
   FCS32_GOOD,
   FCS32_INIT,
-  fcs16,
-  fcs32,
   type FrameHandler,
   type FramerOptions,
   type FramerStats,
+  fcs16,
+  fcs32,
   HdlcDeframer,
   HdlcError,
   HdlcErrorCode,
   HdlcFramer,
 } from '../hdlc/index.js';
+export type { TrafficCounters, TunnelExit, TunnelPhase, TunnelStatus } from '../runtime/client.js';
+export type { FailureKind } from '../runtime/errors.js';
+export { type AddressFilter, type AddressPredicate, addressMatcher } from './cidr.js';
+
+// ---- connect() -------------------------------------------------------------------------------
+export {
+  type ConnectHandle,
+  type ConnectOptions,
+  type ConnectStatus,
+  type ConnectTunnel,
+  type ConnectTunnelEvents,
+  connect,
+} from './connect.js';
+export { isPppLinkError, PppLinkError, type PppLinkErrorCode } from './errors.js';
+// ---- PppLink ---------------------------------------------------------------------------------
+export {
+  PppLink,
+  type PppLinkDownReason,
+  type PppLinkEvents,
+  type PppLinkInfo,
+  type PppLinkState,
+  type PppLinkStats,
+} from './link.js';
+export {
+  cryptoRandom32,
+  type PppAuthOptions,
+  type PppLinkOptions,
+  type PppRole,
+} from './options.js';
+export { PacketIterator, type PppPacket } from './packet-queue.js';
+export { childStream, joinStreams } from './stream.js';

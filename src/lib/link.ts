@@ -10,9 +10,15 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { type Duplex, finished } from 'node:stream';
-import { type EngineEvent, type EngineStats, type LinkPhase, PppEngine, PppError } from '../engine/index.js';
+import {
+  type EngineEvent,
+  type EngineStats,
+  type LinkPhase,
+  PppEngine,
+  PppError,
+} from '../engine/index.js';
 import { LinkDriver } from '../runtime/link-driver.js';
-import { PppLinkError, type PppLinkErrorCode, invalidOptions } from './errors.js';
+import { invalidOptions, PppLinkError, type PppLinkErrorCode } from './errors.js';
 import { type PppLinkOptions, type ResolvedLinkOptions, resolveLinkOptions } from './options.js';
 import { PacketIterator, type PppPacket } from './packet-queue.js';
 import { DuplexByteStream, isDuplexLike } from './stream.js';
@@ -152,13 +158,17 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
    */
   constructor(stream: Duplex, options: PppLinkOptions = {}) {
     super();
-    if (!isDuplexLike(stream)) throw invalidOptions('stream must be a Duplex (readable and writable)');
+    if (!isDuplexLike(stream))
+      throw invalidOptions('stream must be a Duplex (readable and writable)');
     this.opts = resolveLinkOptions(options);
     this.stream = stream;
     try {
-      this.engine = new PppEngine(this.opts.engine, (version, packet) => this.onIpPacket(version, packet));
+      this.engine = new PppEngine(this.opts.engine, (version, packet) =>
+        this.onIpPacket(version, packet),
+      );
     } catch (err) {
-      if (err instanceof PppError) throw new PppLinkError('INVALID_OPTIONS', err.message, { cause: err });
+      if (err instanceof PppError)
+        throw new PppLinkError('INVALID_OPTIONS', err.message, { cause: err });
       throw err;
     }
     this.adapter = new DuplexByteStream(stream);
@@ -257,7 +267,9 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
       this.sendDrops += packets.length;
       return 0;
     }
-    for (const p of packets) if (!(p instanceof Uint8Array)) throw invalidOptions('sendBatch() takes an array of Uint8Array');
+    for (const p of packets)
+      if (!(p instanceof Uint8Array))
+        throw invalidOptions('sendBatch() takes an array of Uint8Array');
     return this.driver.sendPackets(packets);
   }
 
@@ -269,7 +281,8 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
    */
   packets(opts: { bufferSize?: number } = {}): PacketIterator {
     const size = opts.bufferSize ?? this.opts.packetBufferSize;
-    if (!Number.isInteger(size) || size < 1 || size > 1 << 20) throw invalidOptions(`bufferSize must be an integer in 1..${1 << 20}`);
+    if (!Number.isInteger(size) || size < 1 || size > 1 << 20)
+      throw invalidOptions(`bufferSize must be an integer in 1..${1 << 20}`);
     const it = new PacketIterator(size, (i) => this.forget(i));
     if (this.terminal) it.end();
     else this.iterators.add(it);
@@ -298,9 +311,23 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     return {
       state: this.stateValue,
       phase: e.phase,
-      tx: { packets: v4.txPackets + v6.txPackets, bytes: v4.txBytes + v6.txBytes, drops: v4.drops + v6.drops + this.sendDrops },
-      rx: { packets: v4.rxPackets + v6.rxPackets, bytes: v4.rxBytes + v6.rxBytes, queueDrops, unclaimed: this.unclaimed },
-      stream: { bytesRead: c.bytesRead, bytesWritten: c.bytesWritten, writes: c.writes, backpressured: c.backpressured },
+      tx: {
+        packets: v4.txPackets + v6.txPackets,
+        bytes: v4.txBytes + v6.txBytes,
+        drops: v4.drops + v6.drops + this.sendDrops,
+      },
+      rx: {
+        packets: v4.rxPackets + v6.rxPackets,
+        bytes: v4.rxBytes + v6.rxBytes,
+        queueDrops,
+        unclaimed: this.unclaimed,
+      },
+      stream: {
+        bytesRead: c.bytesRead,
+        bytesWritten: c.bytesWritten,
+        writes: c.writes,
+        backpressured: c.backpressured,
+      },
       echo: { ...e.echo },
       engine: e,
     };
@@ -312,7 +339,10 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     if (this.terminal || this.started) return;
     this.started = true;
     this.adapter.attach();
-    this.negotiationTimer = setTimeout(() => this.onNegotiationTimeout(), this.opts.negotiationTimeoutMs);
+    this.negotiationTimer = setTimeout(
+      () => this.onNegotiationTimeout(),
+      this.opts.negotiationTimeoutMs,
+    );
     this.driver.start();
   }
 
@@ -326,7 +356,10 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.negotiationTimer = null;
     if (this.isUp || this.terminal) return;
     const secs = Math.round(this.opts.negotiationTimeoutMs / 100) / 10;
-    this.beginClose({ code: 'PPP_NEGOTIATION_FAILED', message: `no network protocol came up within ${secs} s` }, 'Negotiation timeout');
+    this.beginClose(
+      { code: 'PPP_NEGOTIATION_FAILED', message: `no network protocol came up within ${secs} s` },
+      'Negotiation timeout',
+    );
   }
 
   /** Our side ends the link: reject `ready` now, terminate LCP (bounded), then end the stream. */
@@ -469,7 +502,8 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   private finishReason(engineReason: string): PppLinkDownReason {
     if (this.closeCause !== null) return this.closeCause;
     if (this.streamGone !== null) return this.streamGone;
-    if (this.authFailure !== null) return { code: 'PPP_AUTH_FAILED', message: `authentication failed: ${this.authFailure}` };
+    if (this.authFailure !== null)
+      return { code: 'PPP_AUTH_FAILED', message: `authentication failed: ${this.authFailure}` };
     if (this.isUp) return { code: 'PPP_LINK_DOWN', message: engineReason };
     return { code: 'PPP_NEGOTIATION_FAILED', message: engineReason };
   }
@@ -506,14 +540,16 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     // Wait until every enabled NCP has opened or given up (they usually open in the
     // same round trip), but no longer than UP_SETTLE_MS.
     if (this.ncpsPending() === 0) this.goUp();
-    else if (this.settleTimer === null) this.settleTimer = setTimeout(() => this.goUp(), UP_SETTLE_MS);
+    else if (this.settleTimer === null)
+      this.settleTimer = setTimeout(() => this.goUp(), UP_SETTLE_MS);
   }
 
   private ncpsPending(): number {
     const s = this.engine.stats().states;
     let n = 0;
     if (this.opts.ipv4 && this.ipv4 === null && s.ipcp !== null && !NCP_GAVE_UP.has(s.ipcp)) n++;
-    if (this.opts.ipv6 && this.ipv6 === null && s.ipv6cp !== null && !NCP_GAVE_UP.has(s.ipv6cp)) n++;
+    if (this.opts.ipv6 && this.ipv6 === null && s.ipv6cp !== null && !NCP_GAVE_UP.has(s.ipv6cp))
+      n++;
     return n;
   }
 

@@ -97,13 +97,32 @@ export interface ResolvedLinkOptions {
 }
 
 const KNOWN_KEYS = new Set([
-  'role', 'local', 'peer', 'acceptLocal', 'acceptPeer', 'dns', 'mru', 'accm', 'echoIntervalMs', 'echoFailures',
-  'ipv4', 'ipv6', 'auth', 'log', 'random32', 'signal', 'negotiationTimeoutMs', 'closeTimeoutMs', 'packetBufferSize', 'lcp',
+  'role',
+  'local',
+  'peer',
+  'acceptLocal',
+  'acceptPeer',
+  'dns',
+  'mru',
+  'accm',
+  'echoIntervalMs',
+  'echoFailures',
+  'ipv4',
+  'ipv6',
+  'auth',
+  'log',
+  'random32',
+  'signal',
+  'negotiationTimeoutMs',
+  'closeTimeoutMs',
+  'packetBufferSize',
+  'lcp',
 ]);
 
 function positiveInt(v: unknown, name: string, dflt: number, max = 2 ** 31): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw invalidOptions(`${name} must be an integer in 1..${max}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    throw invalidOptions(`${name} must be an integer in 1..${max}, got ${String(v)}`);
   return v;
 }
 
@@ -113,36 +132,45 @@ function address(v: unknown, name: string, required: boolean): string | null {
     return null;
   }
   if (v === 'ask') return null;
-  if (typeof v !== 'string' || parseIpv4(v) === null) throw invalidOptions(`${name} must be an IPv4 address or 'ask', got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || parseIpv4(v) === null)
+    throw invalidOptions(`${name} must be an IPv4 address or 'ask', got ${JSON.stringify(v)}`);
   return v;
 }
 
 /** Checks {@link PppLinkOptions} and builds the engine's options. Throws INVALID_OPTIONS. */
 export function resolveLinkOptions(options: PppLinkOptions): ResolvedLinkOptions {
-  if (options === null || typeof options !== 'object') throw invalidOptions('options must be an object');
-  for (const k of Object.keys(options)) if (!KNOWN_KEYS.has(k)) throw invalidOptions(`unknown option ${JSON.stringify(k)}`);
+  if (options === null || typeof options !== 'object')
+    throw invalidOptions('options must be an object');
+  for (const k of Object.keys(options))
+    if (!KNOWN_KEYS.has(k)) throw invalidOptions(`unknown option ${JSON.stringify(k)}`);
   const role = options.role ?? 'client';
-  if (role !== 'client' && role !== 'server') throw invalidOptions(`role must be 'client' or 'server', got ${JSON.stringify(role)}`);
+  if (role !== 'client' && role !== 'server')
+    throw invalidOptions(`role must be 'client' or 'server', got ${JSON.stringify(role)}`);
   const server = role === 'server';
   const ipv4 = options.ipv4 ?? true;
   const ipv6 = options.ipv6 ?? true;
-  if (!ipv4 && !ipv6) throw invalidOptions('ipv4 and ipv6 are both off: no network protocol to run');
+  if (!ipv4 && !ipv6)
+    throw invalidOptions('ipv4 and ipv6 are both off: no network protocol to run');
   const random32 = options.random32 ?? cryptoRandom32;
   if (typeof random32 !== 'function') throw invalidOptions('random32 must be a function');
-  if (options.log !== undefined && typeof options.log !== 'function') throw invalidOptions('log must be a function');
+  if (options.log !== undefined && typeof options.log !== 'function')
+    throw invalidOptions('log must be a function');
   const signal = options.signal ?? null;
-  if (signal !== null && !(signal instanceof AbortSignal)) throw invalidOptions('signal must be an AbortSignal');
+  if (signal !== null && !(signal instanceof AbortSignal))
+    throw invalidOptions('signal must be an AbortSignal');
 
   let ipcp: EngineOptions['ipcp'] = false;
   if (ipv4) {
     const local = address(options.local, 'local', server);
     const peer = address(options.peer, 'peer', server);
     const dns = options.dns ?? !server;
-    if (typeof dns !== 'boolean' && !Array.isArray(dns)) throw invalidOptions('dns must be a boolean or a list of IPv4 addresses');
+    if (typeof dns !== 'boolean' && !Array.isArray(dns))
+      throw invalidOptions('dns must be a boolean or a list of IPv4 addresses');
     if (Array.isArray(dns)) {
       if (dns.length > 2) throw invalidOptions('dns takes at most 2 addresses');
       dns.forEach((d, i) => {
-        if (typeof d !== 'string' || parseIpv4(d) === null) throw invalidOptions(`dns[${i}] is not an IPv4 address: ${JSON.stringify(d)}`);
+        if (typeof d !== 'string' || parseIpv4(d) === null)
+          throw invalidOptions(`dns[${i}] is not an IPv4 address: ${JSON.stringify(d)}`);
       });
     }
     ipcp = {
@@ -150,8 +178,12 @@ export function resolveLinkOptions(options: PppLinkOptions): ResolvedLinkOptions
       peer,
       requestDns: dns === true,
       dns: Array.isArray(dns) ? [...dns] : [],
-      ...(options.acceptLocal !== undefined ? { acceptLocal: addressMatcher(options.acceptLocal, 'acceptLocal') } : {}),
-      ...(options.acceptPeer !== undefined ? { acceptPeer: addressMatcher(options.acceptPeer, 'acceptPeer') } : {}),
+      ...(options.acceptLocal !== undefined
+        ? { acceptLocal: addressMatcher(options.acceptLocal, 'acceptLocal') }
+        : {}),
+      ...(options.acceptPeer !== undefined
+        ? { acceptPeer: addressMatcher(options.acceptPeer, 'acceptPeer') }
+        : {}),
       // pppd's IPCP Nak-loop limit.
       maxFailure: 100,
     };
@@ -167,7 +199,8 @@ export function resolveLinkOptions(options: PppLinkOptions): ResolvedLinkOptions
   if (a === null || typeof a !== 'object') throw invalidOptions('auth must be an object');
   const auth: AuthOptions = {};
   if (a.user !== undefined || a.password !== undefined) {
-    if (typeof a.user !== 'string' || typeof a.password !== 'string') throw invalidOptions('auth.user and auth.password go together (strings)');
+    if (typeof a.user !== 'string' || typeof a.password !== 'string')
+      throw invalidOptions('auth.user and auth.password go together (strings)');
     auth.user = a.user;
     auth.password = a.password;
   }
@@ -190,7 +223,11 @@ export function resolveLinkOptions(options: PppLinkOptions): ResolvedLinkOptions
       auth,
     },
     signal,
-    negotiationTimeoutMs: positiveInt(options.negotiationTimeoutMs, 'negotiationTimeoutMs', restartMs * (maxConfigure + 2) + 5000),
+    negotiationTimeoutMs: positiveInt(
+      options.negotiationTimeoutMs,
+      'negotiationTimeoutMs',
+      restartMs * (maxConfigure + 2) + 5000,
+    ),
     closeTimeoutMs: positiveInt(options.closeTimeoutMs, 'closeTimeoutMs', 3000),
     packetBufferSize: positiveInt(options.packetBufferSize, 'packetBufferSize', 1024, 1 << 20),
     ipv4,

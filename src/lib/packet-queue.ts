@@ -85,7 +85,10 @@ export class PacketIterator implements AsyncIterableIterator<PppPacket> {
       return Promise.resolve({ value: p, done: false });
     }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    if (this.waiter !== null) return Promise.reject(new Error('PacketIterator: next() called while another next() is pending'));
+    if (this.waiter !== null)
+      return Promise.reject(
+        new Error('PacketIterator: next() called while another next() is pending'),
+      );
     return new Promise((resolve) => {
       this.waiter = resolve;
     });

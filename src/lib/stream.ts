@@ -95,11 +95,22 @@ export class DuplexByteStream implements ByteStream {
  * const link = new PppLink(joinStreams(process.stdin, process.stdout), { role: 'server', local: '10.0.0.1', peer: '10.0.0.2' });
  * ```
  */
-export function joinStreams(readable: Readable | NodeJS.ReadableStream, writable: Writable | NodeJS.WritableStream): Duplex {
-  if (readable === null || typeof readable !== 'object' || typeof (readable as Readable).on !== 'function') {
+export function joinStreams(
+  readable: Readable | NodeJS.ReadableStream,
+  writable: Writable | NodeJS.WritableStream,
+): Duplex {
+  if (
+    readable === null ||
+    typeof readable !== 'object' ||
+    typeof (readable as Readable).on !== 'function'
+  ) {
     throw invalidOptions('joinStreams: readable must be a readable stream');
   }
-  if (writable === null || typeof writable !== 'object' || typeof (writable as Writable).write !== 'function') {
+  if (
+    writable === null ||
+    typeof writable !== 'object' ||
+    typeof (writable as Writable).write !== 'function'
+  ) {
     throw invalidOptions('joinStreams: writable must be a writable stream');
   }
   return Duplex.from({ readable: readable as Readable, writable: writable as Writable });
@@ -110,6 +121,8 @@ export function joinStreams(readable: Readable | NodeJS.ReadableStream, writable
  * program started with `stdio: ['pipe', 'pipe', …]` (pppd-style `pty` without a pty).
  */
 export function childStream(child: ChildProcess): Duplex {
-  if (!child || !child.stdout || !child.stdin) throw invalidOptions('childStream: the child needs piped stdin and stdout');
+  if (!child?.stdout || !child.stdin) {
+    throw invalidOptions('childStream: the child needs piped stdin and stdout');
+  }
   return joinStreams(child.stdout, child.stdin);
 }

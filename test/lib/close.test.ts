@@ -6,7 +6,9 @@ const script = fileURLToPath(new URL('./fixtures/close-exits.ts', import.meta.ur
 
 describe('closing links releases every handle', () => {
   it('a process that creates, uses and closes links exits by itself', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -23,9 +25,13 @@ describe('closing links releases every handle', () => {
         resolve({ code, timedOut: false });
       });
     });
-    expect(result.timedOut, `child did not exit by itself; stdout: ${out} stderr: ${err}`).toBe(false);
+    expect(result.timedOut, `child did not exit by itself; stdout: ${out} stderr: ${err}`).toBe(
+      false,
+    );
     expect(result.code, err).toBe(0);
-    expect(out).toMatch(/^closed 13 links: CLOSED CLOSED PPP_LINK_DOWN PPP_LINK_DOWN PPP_LINK_DOWN ABORTED /);
+    expect(out).toMatch(
+      /^closed 13 links: CLOSED CLOSED PPP_LINK_DOWN PPP_LINK_DOWN PPP_LINK_DOWN ABORTED /,
+    );
     expect(Date.now() - t0).toBeLessThan(15_000);
   }, 30_000);
 });

@@ -13,17 +13,25 @@ describe('connect() argument handling', () => {
 
   it('rejects something that is neither a path nor a PeerConfig with INVALID_OPTIONS', async () => {
     await expect(connect(42 as never)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
-    await expect(connect({ kind: 'server' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(connect({ kind: 'server' } as never)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
   });
 
   it('rejects at once with ABORTED when the signal is already aborted', async () => {
-    const cfg = parsePeerConfig('ssh:\n  host: 192.0.2.1\n  user: u\n  host-key:\n    fingerprint: SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n', 'inline.yaml');
-    await expect(connect(cfg, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    const cfg = parsePeerConfig(
+      'ssh:\n  host: 192.0.2.1\n  user: u\n  host-key:\n    fingerprint: SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n',
+      'inline.yaml',
+    );
+    await expect(connect(cfg, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
   });
 });
 
 const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true') throw new Error('connect() e2e needs root and ip netns (CI=true: refusing to skip)');
+if (!enabled && process.env.CI === 'true')
+  throw new Error('connect() e2e needs root and ip netns (CI=true: refusing to skip)');
 
 describe.skipIf(!enabled)('connect() end to end (real sshd, ts-vpn serve, namespaces)', () => {
   let lab: Lab;
@@ -39,7 +47,11 @@ describe.skipIf(!enabled)('connect() end to end (real sshd, ts-vpn serve, namesp
 
   it('brings the tunnel up, reports status() and closes cleanly', async () => {
     const script = join(REPO, 'test/lib/fixtures/connect-status.ts');
-    const child = lab.cli.spawn(process.execPath, ['--import', 'tsx', script, lab.peerYaml, lab.stateDir], { cwd: REPO });
+    const child = lab.cli.spawn(
+      process.execPath,
+      ['--import', 'tsx', script, lab.peerYaml, lab.stateDir],
+      { cwd: REPO },
+    );
     let out = '';
     let err = '';
     child.stdout?.on('data', (d) => (out += d));
@@ -52,7 +64,10 @@ describe.skipIf(!enabled)('connect() end to end (real sshd, ts-vpn serve, namesp
       });
     });
     expect(code, `stdout: ${out}\nstderr: ${err}`).toBe(0);
-    const [status, end] = out.trim().split('\n').map((l) => JSON.parse(l));
+    const [status, end] = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(status.phase).toBe('up');
     expect(status.interface).toMatch(/^tsvpn\d+$/);
     expect(status.local).toMatch(/^10\.77\.0\.\d+$/);

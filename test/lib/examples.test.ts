@@ -8,7 +8,10 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 async function example(name: string): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}`], { cwd: root, timeout: 20_000 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}`], {
+    cwd: root,
+    timeout: 20_000,
+  });
   return stdout;
 }
 
@@ -28,14 +31,18 @@ describe('examples', () => {
 
   it('library-two-processes.ts runs PPP over a child process stdio', async () => {
     const out = await example('library-two-processes.ts');
-    expect(out).toMatch(/^up: local 192\.168\.77\.2 peer 192\.168\.77\.1 \(child pid \d+\)\necho: 01020304\nclosed; child exited with code 0\n$/);
+    expect(out).toMatch(
+      /^up: local 192\.168\.77\.2 peer 192\.168\.77\.1 \(child pid \d+\)\necho: 01020304\nclosed; child exited with code 0\n$/,
+    );
   }, 30_000);
 
   it('library-tcp-server.ts serves three clients from an address pool', async () => {
     const out = await example('library-tcp-server.ts');
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(4);
-    const locals = lines.slice(0, 3).map((l) => /^client \d: (10\.77\.0\.\d) ← echo reply from 10\.77\.0\.1 \(/.exec(l)?.[1]);
+    const locals = lines
+      .slice(0, 3)
+      .map((l) => /^client \d: (10\.77\.0\.\d) ← echo reply from 10\.77\.0\.1 \(/.exec(l)?.[1]);
     expect(locals.sort()).toEqual(['10.77.0.2', '10.77.0.3', '10.77.0.4']);
     expect(lines[3]).toBe('done');
   }, 30_000);
@@ -61,7 +68,9 @@ describe('docs/LIBRARY.md', () => {
     const section = doc.split('## README section\n')[1] ?? '';
     const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     const file = await readFile(`${root}examples/library-socketpair.ts`, 'utf8');
-    const expected = file.replace(/^\/\*\*[\s\S]*?\*\/\n/, '').replace("'../src/lib/index.js'", "'ts-vpn'");
+    const expected = file
+      .replace(/^\/\*\*[\s\S]*?\*\/\n/, '')
+      .replace("'../src/lib/index.js'", "'ts-vpn'");
     expect(block).toBe(expected);
   });
 });

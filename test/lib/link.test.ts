@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isPppLinkError, PppLink, type PppLinkDownReason, PppLinkError } from '../../src/lib/index.js';
+import {
+  isPppLinkError,
+  PppLink,
+  type PppLinkDownReason,
+  PppLinkError,
+} from '../../src/lib/index.js';
 import { ipv4Packet, ipv6Packet, seededRandom, socketPair } from './support.js';
 
 async function linkPair(serverExtra = {}, clientExtra = {}, onClient?: (l: PppLink) => void) {
@@ -40,7 +45,10 @@ describe('PppLink over a socket pair', () => {
     const back: Uint8Array[] = [];
     client.on('packet', (_v, d) => back.push(d));
     // Payloads full of bytes that HDLC must escape (7e, 7d, control characters).
-    const payload = Uint8Array.from({ length: 1400 }, (_, i) => [0x7e, 0x7d, 0x00, 0x11, 0x13, i & 0xff][i % 6]);
+    const payload = Uint8Array.from(
+      { length: 1400 },
+      (_, i) => [0x7e, 0x7d, 0x00, 0x11, 0x13, i & 0xff][i % 6],
+    );
     const p4 = ipv4Packet('10.64.0.2', '10.64.0.1', payload);
     const p6 = ipv6Packet(payload.subarray(0, 300));
     expect(client.send(p4)).toBe(true);
@@ -134,7 +142,10 @@ describe('PppLink over a socket pair', () => {
   });
 
   it('fails negotiation with PPP_NEGOTIATION_FAILED when no address is acceptable', async () => {
-    const { client, server } = await linkPair({}, { acceptLocal: ['192.0.2.0/24'], ipv6: false, lcp: { restartMs: 200 } });
+    const { client, server } = await linkPair(
+      {},
+      { acceptLocal: ['192.0.2.0/24'], ipv6: false, lcp: { restartMs: 200 } },
+    );
     const err = await client.ready.catch((e: unknown) => e);
     expect(isPppLinkError(err, 'PPP_NEGOTIATION_FAILED')).toBe(true);
     await Promise.all([client.closed, server.closed]);
@@ -158,10 +169,16 @@ describe('PppLink over a socket pair', () => {
 
   it('authenticates with PAP and fails with PPP_AUTH_FAILED on a bad password', async () => {
     const verify = (u: string, p: string) => u === 'alice' && p === 'secret';
-    const ok = await linkPair({ auth: { require: 'pap', verify } }, { auth: { user: 'alice', password: 'secret' } });
+    const ok = await linkPair(
+      { auth: { require: 'pap', verify } },
+      { auth: { user: 'alice', password: 'secret' } },
+    );
     await Promise.all([ok.client.ready, ok.server.ready]);
     await Promise.all([ok.client.close(), ok.server.close()]);
-    const bad = await linkPair({ auth: { require: 'pap', verify } }, { auth: { user: 'alice', password: 'wrong' } });
+    const bad = await linkPair(
+      { auth: { require: 'pap', verify } },
+      { auth: { user: 'alice', password: 'wrong' } },
+    );
     await expect(bad.server.ready).rejects.toMatchObject({ code: 'PPP_AUTH_FAILED' });
     await expect(bad.client.ready).rejects.toBeInstanceOf(PppLinkError);
     await Promise.all([bad.client.closed, bad.server.closed]);
@@ -216,7 +233,9 @@ describe('PppLink over a socket pair', () => {
       { colour: 'blue' },
     ];
     for (const o of bad) {
-      expect(() => new PppLink(a, o as never), JSON.stringify(o)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
+      expect(() => new PppLink(a, o as never), JSON.stringify(o)).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+      );
     }
     expect(() => new PppLink({} as never)).toThrow(PppLinkError);
     a.destroy();

@@ -17,16 +17,21 @@ describe('many links in one process', () => {
     );
     const infos = await Promise.all(pairs.map((p) => p.client.ready));
     await Promise.all(pairs.map((p) => p.server.ready));
-    infos.forEach((info, i) => expect(info.ipv4?.local).toBe(pairs[i].peer));
+    for (const [i, info] of infos.entries()) expect(info.ipv4?.local).toBe(pairs[i].peer);
     // Each link carries its own packet, nothing crosses over.
-    const got = pairs.map((p) => new Promise<Uint8Array>((r) => p.server.once('packet', (_v, d) => r(d))));
-    pairs.forEach((p, i) => expect(p.client.send(ipv4Packet(p.peer, p.local, Uint8Array.of(i)))).toBe(true));
+    const got = pairs.map(
+      (p) => new Promise<Uint8Array>((r) => p.server.once('packet', (_v, d) => r(d))),
+    );
+    for (const [i, p] of pairs.entries())
+      expect(p.client.send(ipv4Packet(p.peer, p.local, Uint8Array.of(i)))).toBe(true);
     const recvd = await Promise.all(got);
-    recvd.forEach((d, i) => expect(d[20]).toBe(i));
+    for (const [i, d] of recvd.entries()) expect(d[20]).toBe(i);
     await Promise.all(pairs.map((p) => p.client.close()));
     const reasons = await Promise.all(pairs.map((p) => p.server.closed));
     expect(reasons.every((r) => r.code === 'PPP_LINK_DOWN')).toBe(true);
     expect(pairs.every((p) => p.a.destroyed && p.b.destroyed)).toBe(true);
-    expect(pairs.every((p) => p.client.state === 'closed' && p.server.state === 'closed')).toBe(true);
+    expect(pairs.every((p) => p.client.state === 'closed' && p.server.state === 'closed')).toBe(
+      true,
+    );
   }, 60_000);
 });

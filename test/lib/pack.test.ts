@@ -37,7 +37,10 @@ let files: PackFile[] = [];
 beforeAll(async () => {
   // scripts/test.sh builds first; this rebuilds only when dist/ is older than src/ (shared lock with e2e).
   await ensureBuilt();
-  const { stdout } = await sh(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, timeout: 60_000 });
+  const { stdout } = await sh(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root,
+    timeout: 60_000,
+  });
   files = (JSON.parse(stdout) as Array<{ files: PackFile[] }>)[0].files;
 }, 240_000);
 
@@ -48,26 +51,40 @@ afterAll(() => {
 describe('npm pack contents', () => {
   it('ships the built JS, type declarations, README and LICENSE', () => {
     const paths = new Set(files.map((f) => f.path));
-    for (const p of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/link.d.ts', 'dist/engine/index.d.ts', 'dist/hdlc/index.d.ts']) {
+    for (const p of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/main.js',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'dist/lib/link.d.ts',
+      'dist/engine/index.d.ts',
+      'dist/hdlc/index.d.ts',
+    ]) {
       expect(paths.has(p), p).toBe(true);
     }
     // Every shipped module has its declarations.
     for (const f of files) {
-      if (f.path.startsWith('dist/') && f.path.endsWith('.js')) expect(paths.has(f.path.replace(/\.js$/, '.d.ts')), f.path).toBe(true);
+      if (f.path.startsWith('dist/') && f.path.endsWith('.js'))
+        expect(paths.has(f.path.replace(/\.js$/, '.d.ts')), f.path).toBe(true);
     }
   });
 
   it('ships no tests, sources of tests, keys or secrets', () => {
     const bad = files
       .map((f) => f.path)
-      .filter((p) =>
-        /^test\//.test(p) ||
-        /(^|\/)[^/]*\.test\.[cm]?[jt]s$/.test(p) ||
-        /(^|\/)(test|fixtures)\//.test(p) ||
-        /\.(key|pem|p12|pfx)$/.test(p) ||
-        /(^|\/)id_[^/]*$/.test(p) ||
-        /(^|\/)(\.env|\.npmrc|known_hosts|authorized_keys)$/.test(p) ||
-        /(^|\/)(secret|password)[^/]*$/i.test(p),
+      .filter(
+        (p) =>
+          /^test\//.test(p) ||
+          /(^|\/)[^/]*\.test\.[cm]?[jt]s$/.test(p) ||
+          /(^|\/)(test|fixtures)\//.test(p) ||
+          /\.(key|pem|p12|pfx)$/.test(p) ||
+          /(^|\/)id_[^/]*$/.test(p) ||
+          /(^|\/)(\.env|\.npmrc|known_hosts|authorized_keys)$/.test(p) ||
+          /(^|\/)(secret|password)[^/]*$/i.test(p),
       );
     expect(bad).toEqual([]);
   });
@@ -76,18 +93,30 @@ describe('npm pack contents', () => {
 describe('the packed tarball', () => {
   it('installs offline and its bin and library run', async () => {
     const packDir = temp('tsvpn-pack-');
-    const { stdout } = await sh(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: root, timeout: 60_000 });
+    const { stdout } = await sh(
+      npm,
+      ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir],
+      { cwd: root, timeout: 60_000 },
+    );
     const tgz = join(packDir, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
     const app = temp('tsvpn-app-');
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }),
+    );
     let pkgDir = join(app, 'node_modules', 'ts-vpn');
     let env: NodeJS.ProcessEnv = { ...process.env };
     try {
-      await sh(npm, ['install', tgz, '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, timeout: 120_000 });
+      await sh(npm, ['install', tgz, '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
+        cwd: app,
+        timeout: 120_000,
+      });
     } catch (err) {
       const msg = String((err as { stderr?: string }).stderr ?? err);
       if (!/ENOTCACHED|offline/i.test(msg)) throw err;
-      process.stderr.write('pack test: dependencies not in the npm cache; checking the extracted tarball with NODE_PATH instead\n');
+      process.stderr.write(
+        'pack test: dependencies not in the npm cache; checking the extracted tarball with NODE_PATH instead\n',
+      );
       await sh('tar', ['-xzf', tgz, '-C', app]);
       pkgDir = join(app, 'package');
       env = { ...env, NODE_PATH: join(root, 'node_modules') };
@@ -109,7 +138,11 @@ describe('the packed tarball', () => {
       srv.close();
       console.log(info.ipv4.local);
     `;
-    const r = await sh(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env, timeout: 20_000 });
+    const r = await sh(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+      env,
+      timeout: 20_000,
+    });
     expect(r.stdout.trim()).toBe('10.3.0.2');
   }, 240_000);
 });

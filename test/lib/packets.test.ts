@@ -5,7 +5,12 @@ import { ipv4Packet, socketPair } from './support.js';
 async function upPair() {
   const [a, b] = await socketPair();
   const client = new PppLink(a, { ipv6: false });
-  const server = new PppLink(b, { role: 'server', local: '10.9.0.1', peer: '10.9.0.2', ipv6: false });
+  const server = new PppLink(b, {
+    role: 'server',
+    local: '10.9.0.1',
+    peer: '10.9.0.2',
+    ipv6: false,
+  });
   await Promise.all([client.ready, server.ready]);
   return { client, server };
 }
@@ -15,7 +20,8 @@ const pkt = (i: number) => ipv4Packet('10.9.0.2', '10.9.0.1', Uint8Array.of(i >>
 async function settle(link: PppLink, n: number): Promise<void> {
   const t0 = Date.now();
   while (link.stats().rx.packets < n) {
-    if (Date.now() - t0 > 5000) throw new Error(`only ${link.stats().rx.packets} of ${n} packets arrived`);
+    if (Date.now() - t0 > 5000)
+      throw new Error(`only ${link.stats().rx.packets} of ${n} packets arrived`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
