@@ -458,7 +458,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   }
 
   private onTransportClose(link: Link, r: CloseReason): void {
-    link.driver.lowerDown();
+    // Decide with the transport's reason first: lowerDown() would report a bare
+    // "lower layer down" through the engine's `finished` event.
     link.markFinished();
     if (link.ended) return;
     if (link.up) {
@@ -468,6 +469,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     } else {
       this.endLink(link, 'ppp', `the far end ended before PPP came up: ${r.message}`);
     }
+    link.engine.lowerDown(performance.now());
   }
 
   /** Runs interface changes one at a time (events may arrive faster than netlink answers). */

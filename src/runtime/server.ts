@@ -57,6 +57,7 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
     this.finishedSeen = r;
   });
   private drops = 0;
+  private peerTerminated: string | null = null;
 
   constructor(config: ServerConfig, opts: ServeOptions = {}) {
     super();
@@ -133,6 +134,8 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
   }
 
   private engineLog(line: string): void {
+    const t = /^LCP terminated by peer(?: \((.*)\))?/.exec(line);
+    if (t) this.peerTerminated = `the client closed the link${t[1] ? ` (${t[1]})` : ''}`;
     if (this.config.debug) this.log.info(line);
     else if (!line.startsWith('sent [') && !line.startsWith('rcvd [') && /finished|failed|terminated by peer|Could not|No response|not accepted/.test(line)) {
       this.log.info(`serve: ${line}`);
@@ -168,7 +171,7 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
         this.finishedSeen();
         if (this.authFailure) void this.end('ppp', `PPP authentication failed: ${this.authFailure}`);
         else if (/not responding/.test(ev.reason)) void this.end('link-lost', `client not responding to LCP echo`);
-        else void this.end(this.up ? 'ok' : 'ppp', `PPP link finished: ${ev.reason}`);
+        else void this.end(this.up ? 'ok' : 'ppp', this.peerTerminated ?? `PPP link finished: ${ev.reason}`);
         return;
       default:
         return;
@@ -176,9 +179,10 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
   }
 
   private onTransportClose(r: CloseReason): void {
-    this.driver?.lowerDown();
     this.finishedSeen();
-    void this.end(this.up || r.code === 'LOCAL' ? 'ok' : 'ppp', r.code === 'EOF' ? 'the client closed the connection (stdin EOF)' : r.message);
+    const why = this.peerTerminated ?? (r.code === 'EOF' ? 'the client closed the connection (stdin EOF)' : r.message);
+    void this.end(this.up || r.code === 'LOCAL' ? 'ok' : 'ppp', why);
+    this.driver?.lowerDown();
   }
 
   private serialize(fn: () => Promise<void>): Promise<void> {

@@ -57,6 +57,23 @@ describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
     expect(links(lab.cli).some((l) => l.ifname.startsWith('tsvpn'))).toBe(false);
   });
 
+  it('exits 6 with the far end\'s message when the remote command does not start PPP', async () => {
+    const peer = lab.writePeer('bad-cmd.yaml', { name: `cmd-${lab.id}`, remoteCommand: 'no-such-ts-vpn-command serve' });
+    const up = await lab.startUp({ peerYaml: peer, wait: false });
+    const r = await up.exited;
+    expect(r.code).toBe(6);
+    expect(up.log()).toMatch(/ts-vpn: the far end ended before PPP came up: remote command exited with code 127: .*no-such-ts-vpn-command.*not found/);
+  });
+
+  it('exits 3 when nothing listens on the SSH port', async () => {
+    const file = lab.writePeer('refused.yaml', { name: `ref-${lab.id}` });
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/port: \d+/, 'port: 2299'));
+    const up = await lab.startUp({ peerYaml: file, wait: false });
+    const r = await up.exited;
+    expect(r.code).toBe(3);
+    expect(up.log()).toMatch(/ts-vpn: ssh: connect to host 198\.18\.0\.2 port 2299: Connection refused/);
+  });
+
   it('the far end exits and removes its TUN when the SSH connection drops; the next up cleans the stale state', async () => {
     const up = await lab.startUp();
     await until(() => lab.servePids().length === 1, 5000, 'serve to run');
