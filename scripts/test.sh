@@ -4,8 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 npx tsc -p tsconfig.json --noEmit || { echo "typecheck failed"; exit 1; }
-# dist/ is what npm pack ships; test/lib/pack.test.ts checks it.
-npm run build --silent || { echo "build failed"; exit 1; }
+# setup.sh has built dist/ (what npm pack ships and the e2e tests run).
 rm -f .test-report.json
 npx vitest run --reporter=default --reporter=json --outputFile=.test-report.json "$@"
 rc=$?
