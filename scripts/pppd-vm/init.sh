@@ -11,7 +11,7 @@
 #   tv_ipup=  shell snippet run from /etc/ppp/ip-up once IPv4 is up ($4 local, $5 remote)
 #   tv_ip6up= shell snippet run from /etc/ppp/ipv6-up once IPv6 is up
 # Markers on the console: TV-BOOT, TV-PPPD-START <args>, TV-IP-UP <ip-up args>,
-# TV-IPV6-UP <args>, TV-PPPD-EXIT <status>; then the VM powers off.
+# TV-IPV6-UP <args>, TV-PPPD-EXIT <status>; then the VM reboots, which ends qemu (-no-reboot).
 /bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /sbin
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s
@@ -24,7 +24,7 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/ppp /var/run /var/lock
 echo "TV-BOOT $(uname -r)"
 if grep -q 'tv_probe=1' /proc/cmdline; then
-  poweroff -f
+  reboot -f
 fi
 
 for m in slhc ppp_generic ppp_async ppp_deflate bsd_comp; do
@@ -77,4 +77,4 @@ pppd /dev/ttyS0 115200 local nocrtscts nodetach logfd 2 "$@" 2>&1
 rc=$?
 echo "TV-PPPD-EXIT $rc"
 sync
-poweroff -f
+reboot -f
