@@ -5,7 +5,17 @@
  * Always cleans up; exits non-zero if any step failed.
  */
 import { performance } from 'node:perf_hooks';
-import { createLab, type Lab, LAN_ADDR, LAN_NET, links, routes, tcpTransfer, type UpProcess, until } from '../test/support/lab.js';
+import {
+  createLab,
+  LAN_ADDR,
+  LAN_NET,
+  type Lab,
+  links,
+  routes,
+  tcpTransfer,
+  type UpProcess,
+  until,
+} from '../test/support/lab.js';
 
 const t0 = performance.now();
 let failures = 0;
@@ -18,7 +28,9 @@ const green = (s: string) => (process.stdout.isTTY ? `\x1b[32m${s}\x1b[0m` : s);
 const red = (s: string) => (process.stdout.isTTY ? `\x1b[31m${s}\x1b[0m` : s);
 
 function heading(n: number, title: string): void {
-  console.log(`\n${bold(`== ${n}. ${title}`)}  ${`(t=${((performance.now() - t0) / 1000).toFixed(1)} s)`}`);
+  console.log(
+    `\n${bold(`== ${n}. ${title}`)}  ${`(t=${((performance.now() - t0) / 1000).toFixed(1)} s)`}`,
+  );
 }
 
 function indent(text: string, prefix = '   '): string {
@@ -60,18 +72,39 @@ peer.yaml: ${lab.peerYaml}`),
 
   heading(3, `ping ${LAN_ADDR} (LAN host behind the server) through the tunnel`);
   const ping = lab.cli.try('ping', ['-c', '3', '-i', '0.2', '-W', '2', LAN_ADDR]);
-  console.log(indent(ping.stdout.split('\n').filter((l) => /bytes from|packets transmitted|rtt/.test(l)).join('\n')));
+  console.log(
+    indent(
+      ping.stdout
+        .split('\n')
+        .filter((l) => /bytes from|packets transmitted|rtt/.test(l))
+        .join('\n'),
+    ),
+  );
   check(ping.code === 0, 'LAN host answers through the tunnel');
-  const back = lab.lan.try('ping', ['-c', '1', '-W', '2', /tunnel up: \S+ (\S+)/.exec(up.log())?.[1] ?? '0.0.0.0']);
-  check(back.code === 0, 'LAN host reaches the client tunnel address (return route via the server)');
+  const back = lab.lan.try('ping', [
+    '-c',
+    '1',
+    '-W',
+    '2',
+    /tunnel up: \S+ (\S+)/.exec(up.log())?.[1] ?? '0.0.0.0',
+  ]);
+  check(
+    back.code === 0,
+    'LAN host reaches the client tunnel address (return route via the server)',
+  );
 
   heading(4, 'Move 20 MB over TCP: client → LAN host, through the tunnel');
   const size = 20 * 1024 * 1024;
   const r = await tcpTransfer(lab.cli, lab.lan, LAN_ADDR, size);
   console.log(indent(`sent     ${r.sent.bytes} bytes  sha256 ${r.sent.sha256}`));
   console.log(indent(`received ${r.received.bytes} bytes  sha256 ${r.received.sha256}`));
-  console.log(indent(`throughput ${r.mbps.toFixed(0)} Mbit/s (${(r.received.ms / 1000).toFixed(2)} s)`));
-  check(r.received.bytes === size && r.received.sha256 === r.sent.sha256, 'all bytes arrived, sha256 matches');
+  console.log(
+    indent(`throughput ${r.mbps.toFixed(0)} Mbit/s (${(r.received.ms / 1000).toFixed(2)} s)`),
+  );
+  check(
+    r.received.bytes === size && r.received.sha256 === r.sent.sha256,
+    'all bytes arrived, sha256 matches',
+  );
 
   heading(5, 'ts-vpn status');
   const st = lab.runCli(['status']);
@@ -91,12 +124,21 @@ peer.yaml: ${lab.peerYaml}`),
   check(!cliRoutes.includes(LAN_NET), `route ${LAN_NET} removed`);
   let serverClean = true;
   try {
-    await until(() => lab!.servePids().length === 0 && !links(lab!.srv).some((l) => l.ifname.startsWith('tsvs')), 5000, 'server cleanup');
+    await until(
+      () =>
+        lab!.servePids().length === 0 && !links(lab!.srv).some((l) => l.ifname.startsWith('tsvs')),
+      5000,
+      'server cleanup',
+    );
   } catch {
     serverClean = false;
   }
   const srvLinks = links(lab.srv).map((l) => l.ifname);
-  console.log(indent(`server interfaces: ${srvLinks.join(', ')}  (ts-vpn serve processes: ${servesBefore} before, ${lab.servePids().length} now)`));
+  console.log(
+    indent(
+      `server interfaces: ${srvLinks.join(', ')}  (ts-vpn serve processes: ${servesBefore} before, ${lab.servePids().length} now)`,
+    ),
+  );
   check(serverClean, 'ts-vpn serve exited and removed its TUN interface');
 }
 
@@ -115,6 +157,10 @@ try {
   heading(7, 'Clean-up: namespaces, sshd and temp files removed');
   await lab?.destroy();
   const total = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(failures === 0 ? green(`\ndemo passed in ${total} s`) : red(`\ndemo: ${failures} step(s) failed (${total} s)`));
+  console.log(
+    failures === 0
+      ? green(`\ndemo passed in ${total} s`)
+      : red(`\ndemo: ${failures} step(s) failed (${total} s)`),
+  );
   process.exitCode = failures === 0 ? 0 : 1;
 }

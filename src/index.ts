@@ -13,33 +13,41 @@ import type { PeerConfig } from './config/index.js';
 import { ClientTunnel, type ClientTunnelOptions } from './runtime/client.js';
 
 export {
+  ConfigError,
+  describeConfig,
+  loadPeerConfig,
+  loadServerConfig,
+  type PeerConfig,
+  parsePeerConfig,
+  parseServerConfig,
+  type ServerConfig,
+} from './config/index.js';
+export {
+  type EngineEvent,
+  type EngineOptions,
+  type EngineStats,
+  PppEngine,
+} from './engine/index.js';
+export {
+  type ByteStream,
   ClientTunnel,
   type ClientTunnelOptions,
+  type FailureKind,
+  LinkDriver,
+  Logger,
+  type ServeOptions,
+  ServeSession,
+  TunnelError,
   type TunnelExit,
   type TunnelPhase,
   type TunnelStatus,
-  ServeSession,
-  type ServeOptions,
-  TunnelError,
-  type FailureKind,
-  Logger,
-  LinkDriver,
-  type ByteStream,
 } from './runtime/index.js';
-export {
-  ConfigError,
-  type PeerConfig,
-  type ServerConfig,
-  loadPeerConfig,
-  loadServerConfig,
-  parsePeerConfig,
-  parseServerConfig,
-  describeConfig,
-} from './config/index.js';
-export { PppEngine, type EngineOptions, type EngineEvent, type EngineStats } from './engine/index.js';
 
 /** Starts a tunnel and resolves once it carries traffic; rejects with a TunnelError (already cleaned up). */
-export async function connect(config: PeerConfig, opts: ClientTunnelOptions = {}): Promise<ClientTunnel> {
+export async function connect(
+  config: PeerConfig,
+  opts: ClientTunnelOptions = {},
+): Promise<ClientTunnel> {
   const t = new ClientTunnel(config, opts);
   await t.start();
   return t;

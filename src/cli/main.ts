@@ -57,7 +57,9 @@ function errLine(text: string): void {
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
     return pkg.version;
   } catch {
     return 'unknown';
@@ -104,16 +106,25 @@ function printConfigError(err: ConfigError): void {
 }
 
 function makeLogger(g: Globals, opts: { timestamps?: boolean; debug?: boolean } = {}): Logger {
-  return new Logger({ format: g.logFormat, debug: g.debug || (opts.debug ?? false), timestamps: opts.timestamps ?? true });
+  return new Logger({
+    format: g.logFormat,
+    debug: g.debug || (opts.debug ?? false),
+    timestamps: opts.timestamps ?? true,
+  });
 }
 
 // ---- commands ----------------------------------------------------------------------------
 
 async function cmdUp(args: string[], g: Globals): Promise<number> {
-  if (args.length !== 1) throw new CliError(`up takes one peer.yaml (see "ts-vpn up --help")`, ExitCode.CONFIG, 'USAGE');
+  if (args.length !== 1)
+    throw new CliError(`up takes one peer.yaml (see "ts-vpn up --help")`, ExitCode.CONFIG, 'USAGE');
   const cfg = await loadPeerConfig(args[0]);
   if (!hasNetAdmin()) {
-    throw new CliError('ts-vpn up needs root or CAP_NET_ADMIN (it creates a TUN interface and routes); try sudo', ExitCode.SYSTEM, 'NOT_ROOT');
+    throw new CliError(
+      'ts-vpn up needs root or CAP_NET_ADMIN (it creates a TUN interface and routes); try sudo',
+      ExitCode.SYSTEM,
+      'NOT_ROOT',
+    );
   }
   const log = makeLogger(g, { debug: cfg.ppp.debug });
   for (const w of cfg.warnings) log.warn(w);
@@ -143,9 +154,17 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
   return KIND_EXIT[result.kind];
 }
 
-async function cmdServe(args: string[], g: Globals, configOpt: string | undefined): Promise<number> {
+async function cmdServe(
+  args: string[],
+  g: Globals,
+  configOpt: string | undefined,
+): Promise<number> {
   if (args.length > 1 || (args.length === 1 && configOpt)) {
-    throw new CliError('serve takes at most one server.yaml (positional or --config)', ExitCode.CONFIG, 'USAGE');
+    throw new CliError(
+      'serve takes at most one server.yaml (positional or --config)',
+      ExitCode.CONFIG,
+      'USAGE',
+    );
   }
   const cfg = await loadServerConfig(configOpt ?? args[0]);
   if (process.stdin.isTTY) {
@@ -156,7 +175,11 @@ async function cmdServe(args: string[], g: Globals, configOpt: string | undefine
     );
   }
   if (!hasNetAdmin()) {
-    throw new CliError('ts-vpn serve needs root or CAP_NET_ADMIN (it creates a TUN interface); run it with sudo', ExitCode.SYSTEM, 'NOT_ROOT');
+    throw new CliError(
+      'ts-vpn serve needs root or CAP_NET_ADMIN (it creates a TUN interface); run it with sudo',
+      ExitCode.SYSTEM,
+      'NOT_ROOT',
+    );
   }
   // stdout carries PPP: every log line goes to stderr (the Logger default), without
   // timestamps (the client prefixes them with its own).
@@ -181,18 +204,30 @@ async function cmdServe(args: string[], g: Globals, configOpt: string | undefine
 }
 
 async function cmdCheck(args: string[]): Promise<number> {
-  if (args.length !== 1) throw new CliError('check takes one file (see "ts-vpn check --help")', ExitCode.CONFIG, 'USAGE');
+  if (args.length !== 1)
+    throw new CliError(
+      'check takes one file (see "ts-vpn check --help")',
+      ExitCode.CONFIG,
+      'USAGE',
+    );
   const file = args[0];
   let kind: 'peer' | 'server' = 'server';
   try {
     const doc = parseYaml(readFileSync(file, 'utf8')) as unknown;
-    if (doc && typeof doc === 'object' && ('ssh' in doc || 'remote' in doc || 'ppp' in doc || 'tunnel' in doc)) kind = 'peer';
+    if (
+      doc &&
+      typeof doc === 'object' &&
+      ('ssh' in doc || 'remote' in doc || 'ppp' in doc || 'tunnel' in doc)
+    )
+      kind = 'peer';
   } catch {
     kind = /peer|client/i.test(file) ? 'peer' : 'server';
   }
   const cfg = kind === 'peer' ? await loadPeerConfig(file) : await loadServerConfig(file);
   out(describeConfig(cfg));
-  out(`ok: ${file} is a valid ${kind === 'peer' ? 'peer (ts-vpn up)' : 'server (ts-vpn serve)'} configuration`);
+  out(
+    `ok: ${file} is a valid ${kind === 'peer' ? 'peer (ts-vpn up)' : 'server (ts-vpn serve)'} configuration`,
+  );
   return ExitCode.OK;
 }
 
@@ -217,24 +252,43 @@ function fmtDuration(msTotal: number): string {
 
 export function formatStatus(st: TunnelStatus): string {
   const rows: [string, string][] = [
-    ['phase', `${st.phase}${st.phase === 'up' ? ` for ${fmtDuration(st.uptimeMs)}` : ''} (pid ${st.pid}, started ${st.startedAt})`],
-    ['remote', `${st.remote}${st.ssh.cipher ? ` (${st.ssh.cipher}, host key ${st.ssh.hostKey})` : ''}`],
-    ['interface', st.interface ? `${st.interface} ${st.local ?? '-'} → ${st.peer ?? '-'}${st.mtu ? `, mtu ${st.mtu}` : ''}` : '-'],
+    [
+      'phase',
+      `${st.phase}${st.phase === 'up' ? ` for ${fmtDuration(st.uptimeMs)}` : ''} (pid ${st.pid}, started ${st.startedAt})`,
+    ],
+    [
+      'remote',
+      `${st.remote}${st.ssh.cipher ? ` (${st.ssh.cipher}, host key ${st.ssh.hostKey})` : ''}`,
+    ],
+    [
+      'interface',
+      st.interface
+        ? `${st.interface} ${st.local ?? '-'} → ${st.peer ?? '-'}${st.mtu ? `, mtu ${st.mtu}` : ''}`
+        : '-',
+    ],
     ['ipv6', st.ipv6 ? `${st.ipv6.local} → ${st.ipv6.peer}` : '-'],
     ['dns', st.dns.length ? st.dns.join(', ') : '-'],
     ['routes', st.routes.length ? st.routes.join(', ') : '-'],
     ['sent', `${st.tx.packets} packets, ${fmtBytes(st.tx.bytes)}`],
     ['received', `${st.rx.packets} packets, ${fmtBytes(st.rx.bytes)}`],
     ['drops', `${st.drops}, errors ${st.errors}`],
-    ['echo', st.echo.lastRttMs !== null ? `rtt ${st.echo.lastRttMs} ms (${st.echo.answered}/${st.echo.sent} answered)` : `${st.echo.answered}/${st.echo.sent} answered`],
+    [
+      'echo',
+      st.echo.lastRttMs !== null
+        ? `rtt ${st.echo.lastRttMs} ms (${st.echo.answered}/${st.echo.sent} answered)`
+        : `${st.echo.answered}/${st.echo.sent} answered`,
+    ],
     ['reconnects', String(st.reconnects)],
   ];
   return [`tunnel ${st.name}`, ...rows.map(([k, v]) => `  ${k.padEnd(11)}${v}`)].join('\n');
 }
 
 async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<number> {
-  if (args.length > 1) throw new CliError('status takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
-  const running = listTunnels(g.stateRoot).filter((t) => t.running && (args.length === 0 || t.name === args[0]));
+  if (args.length > 1)
+    throw new CliError('status takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
+  const running = listTunnels(g.stateRoot).filter(
+    (t) => t.running && (args.length === 0 || t.name === args[0]),
+  );
   if (running.length === 0) {
     if (json) out('[]');
     errLine(args.length ? `no tunnel named "${args[0]}" is running` : 'no tunnel is running');
@@ -244,12 +298,16 @@ async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<num
   let failed = false;
   for (const t of running) {
     try {
-      const r = await controlRequest(new TunnelStateDir(t.name, g.stateRoot).controlPath, { cmd: 'status' });
+      const r = await controlRequest(new TunnelStateDir(t.name, g.stateRoot).controlPath, {
+        cmd: 'status',
+      });
       if (r.ok !== true) throw new Error(String(r.error));
       results.push(r.status as TunnelStatus);
     } catch (err) {
       failed = true;
-      errLine(`tunnel ${t.name} (pid ${t.pid}): no answer on its control socket: ${(err as Error).message}`);
+      errLine(
+        `tunnel ${t.name} (pid ${t.pid}): no answer on its control socket: ${(err as Error).message}`,
+      );
     }
   }
   if (json) out(JSON.stringify(results, null, 2));
@@ -258,19 +316,28 @@ async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<num
 }
 
 async function cmdDown(args: string[], g: Globals): Promise<number> {
-  if (args.length > 1) throw new CliError('down takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
+  if (args.length > 1)
+    throw new CliError('down takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
   const running = listTunnels(g.stateRoot).filter((t) => t.running);
   let target = running.find((t) => t.name === args[0]);
   if (args.length === 0) {
-    if (running.length > 1) throw new CliError(`several tunnels are running (${running.map((t) => t.name).join(', ')}); name one`, ExitCode.CONFIG, 'USAGE');
+    if (running.length > 1)
+      throw new CliError(
+        `several tunnels are running (${running.map((t) => t.name).join(', ')}); name one`,
+        ExitCode.CONFIG,
+        'USAGE',
+      );
     target = running[0];
   }
   if (!target) {
     errLine(args.length ? `no tunnel named "${args[0]}" is running` : 'no tunnel is running');
     return ExitCode.NOT_AVAILABLE;
   }
-  const r = await controlRequest(new TunnelStateDir(target.name, g.stateRoot).controlPath, { cmd: 'down' });
-  if (r.ok !== true) throw new CliError(`tunnel ${target.name}: ${String(r.error)}`, ExitCode.INTERNAL);
+  const r = await controlRequest(new TunnelStateDir(target.name, g.stateRoot).controlPath, {
+    cmd: 'down',
+  });
+  if (r.ok !== true)
+    throw new CliError(`tunnel ${target.name}: ${String(r.error)}`, ExitCode.INTERNAL);
   // Done when the tunnel released its lock (last step of teardown) or its process is gone.
   const dir = new TunnelStateDir(target.name, g.stateRoot);
   const pid = target.pid ?? 0;
@@ -290,7 +357,14 @@ async function cmdDown(args: string[], g: Globals): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   try {
-    let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+    let parsed: ReturnType<
+      typeof parseArgs<{
+        args: string[];
+        options: typeof OPTIONS;
+        allowPositionals: true;
+        strict: true;
+      }>
+    >;
     try {
       parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     } catch (err) {
@@ -302,19 +376,38 @@ export async function main(argv: string[]): Promise<number> {
     debug = v.debug ?? false;
     const [command, ...rest] = parsed.positionals;
     const fmt = v['log-format'] ?? 'text';
-    if (fmt !== 'text' && fmt !== 'json') throw new CliError(`--log-format: expected text or json, got "${fmt}"`, ExitCode.CONFIG, 'USAGE');
-    const g: Globals = { debug, logFormat: fmt, stateRoot: v['state-dir'] ? join(v['state-dir']) : DEFAULT_STATE_ROOT };
+    if (fmt !== 'text' && fmt !== 'json')
+      throw new CliError(
+        `--log-format: expected text or json, got "${fmt}"`,
+        ExitCode.CONFIG,
+        'USAGE',
+      );
+    const g: Globals = {
+      debug,
+      logFormat: fmt,
+      stateRoot: v['state-dir'] ? join(v['state-dir']) : DEFAULT_STATE_ROOT,
+    };
     if (v.version && !command) {
       out(`ts-vpn ${version()}`);
       return ExitCode.OK;
     }
     if (!command || command === 'help') {
       const topic = command === 'help' ? rest[0] : undefined;
-      if (topic && !HELP[topic]) throw new CliError(`no help for "${topic}"; commands: up, serve, check, status, down, version`, ExitCode.CONFIG, 'USAGE');
+      if (topic && !HELP[topic])
+        throw new CliError(
+          `no help for "${topic}"; commands: up, serve, check, status, down, version`,
+          ExitCode.CONFIG,
+          'USAGE',
+        );
       out(HELP[topic ?? 'main']);
       return command || v.help ? ExitCode.OK : ExitCode.CONFIG;
     }
-    if (!HELP[command]) throw new CliError(`unknown command "${command}"; commands: up, serve, check, status, down, version, help`, ExitCode.CONFIG, 'USAGE');
+    if (!HELP[command])
+      throw new CliError(
+        `unknown command "${command}"; commands: up, serve, check, status, down, version, help`,
+        ExitCode.CONFIG,
+        'USAGE',
+      );
     if (v.help) {
       out(HELP[command]);
       return ExitCode.OK;
@@ -346,7 +439,9 @@ export async function main(argv: string[]): Promise<number> {
       if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
       return err.exitCode;
     }
-    errLine(`internal error: ${(err as Error)?.message ?? String(err)}${debug ? '' : ' (rerun with --debug for details)'}`);
+    errLine(
+      `internal error: ${(err as Error)?.message ?? String(err)}${debug ? '' : ' (rerun with --debug for details)'}`,
+    );
     if (debug && (err as Error)?.stack) process.stderr.write(`${(err as Error).stack}\n`);
     return ExitCode.INTERNAL;
   }

@@ -19,7 +19,7 @@ import type { PeerConfig } from '../config/index.js';
 import { type EngineEvent, type EngineStats, PppEngine } from '../engine/index.js';
 import { type CloseReason, SshConnection, type SshTransport } from '../transport/index.js';
 import type { RouteHandle } from '../tun/index.js';
-import { ControlServer, type ControlRequest } from './control.js';
+import { type ControlRequest, ControlServer } from './control.js';
 import { clientEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { runHook } from './hooks.js';
@@ -28,7 +28,14 @@ import { LinkDriver } from './link-driver.js';
 import { Logger } from './logger.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
 
-export type TunnelPhase = 'idle' | 'connecting' | 'negotiating' | 'up' | 'reconnecting' | 'closing' | 'closed';
+export type TunnelPhase =
+  | 'idle'
+  | 'connecting'
+  | 'negotiating'
+  | 'up'
+  | 'reconnecting'
+  | 'closing'
+  | 'closed';
 
 export interface ClientTunnelOptions {
   logger?: Logger;
@@ -145,9 +152,19 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private configChain: Promise<void> = Promise.resolve();
   private lastRttMs: number | null = null;
   private remote: string;
-  private sshInfo: { cipher: string | null; hostKey: string | null } = { cipher: null, hostKey: null };
+  private sshInfo: { cipher: string | null; hostKey: string | null } = {
+    cipher: null,
+    hostKey: null,
+  };
   /** Counters of links that ended (the current link's engine adds its own). */
-  private readonly base = { tx: { packets: 0, bytes: 0 }, rx: { packets: 0, bytes: 0 }, drops: 0, errors: 0, echoSent: 0, echoAnswered: 0 };
+  private readonly base = {
+    tx: { packets: 0, bytes: 0 },
+    rx: { packets: 0, bytes: 0 },
+    drops: 0,
+    errors: 0,
+    echoSent: 0,
+    echoAnswered: 0,
+  };
   /** Drops outside any engine: no link, no interface yet. */
   private localDrops = 0;
 
@@ -183,7 +200,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     try {
       this.lockStateDir();
       await this.cleanStale();
-      if (this.useControl) this.control = await ControlServer.listen(this.stateDir.controlPath, (req) => this.onControl(req));
+      if (this.useControl)
+        this.control = await ControlServer.listen(this.stateDir.controlPath, (req) =>
+          this.onControl(req),
+        );
       await this.attempt();
       this.started = true;
     } catch (err) {
@@ -244,8 +264,14 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       const v4 = s?.protocols.ipv4;
       const v6 = s?.protocols.ipv6;
       return {
-        tx: { packets: (v4?.txPackets ?? 0) + (v6?.txPackets ?? 0), bytes: (v4?.txBytes ?? 0) + (v6?.txBytes ?? 0) },
-        rx: { packets: (v4?.rxPackets ?? 0) + (v6?.rxPackets ?? 0), bytes: (v4?.rxBytes ?? 0) + (v6?.rxBytes ?? 0) },
+        tx: {
+          packets: (v4?.txPackets ?? 0) + (v6?.txPackets ?? 0),
+          bytes: (v4?.txBytes ?? 0) + (v6?.txBytes ?? 0),
+        },
+        rx: {
+          packets: (v4?.rxPackets ?? 0) + (v6?.rxPackets ?? 0),
+          bytes: (v4?.rxBytes ?? 0) + (v6?.rxBytes ?? 0),
+        },
         drops: (v4?.drops ?? 0) + (v6?.drops ?? 0) + (s?.framing.tx.drops ?? 0),
         errors: s ? s.framing.rx.badFcs + s.framing.rx.tooLong + s.framing.rx.badHeader : 0,
       };
@@ -265,11 +291,18 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       mtu: i?.mtu ?? null,
       routes: i?.routes ?? [],
       startedAt: this.startedWall.toISOString(),
-      upSince: this.upSince === null ? null : new Date(Date.now() - (now - this.upSince)).toISOString(),
+      upSince:
+        this.upSince === null ? null : new Date(Date.now() - (now - this.upSince)).toISOString(),
       uptimeMs: this.upSince === null ? 0 : Math.round(now - this.upSince),
       reconnects: this.reconnects,
-      tx: { packets: this.base.tx.packets + cur.tx.packets, bytes: this.base.tx.bytes + cur.tx.bytes },
-      rx: { packets: this.base.rx.packets + cur.rx.packets, bytes: this.base.rx.bytes + cur.rx.bytes },
+      tx: {
+        packets: this.base.tx.packets + cur.tx.packets,
+        bytes: this.base.tx.bytes + cur.tx.bytes,
+      },
+      rx: {
+        packets: this.base.rx.packets + cur.rx.packets,
+        bytes: this.base.rx.bytes + cur.rx.bytes,
+      },
       drops: this.base.drops + cur.drops + this.localDrops + (tun ? tun.txDrops + tun.rxDrops : 0),
       errors: this.base.errors + cur.errors + (tun?.errors ?? 0),
       echo: {
@@ -285,7 +318,11 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
 
   private lockStateDir(): void {
     const r = this.stateDir.lock();
-    if (r.stale) this.staleState = { pid: r.stale.pid, state: r.stale.state as Partial<SavedState> | undefined };
+    if (r.stale)
+      this.staleState = {
+        pid: r.stale.pid,
+        state: r.stale.state as Partial<SavedState> | undefined,
+      };
   }
 
   private staleState: { pid: number; state: Partial<SavedState> | undefined } | null = null;
@@ -299,7 +336,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     if (s.state?.resolvConf) rmSync(s.state.resolvConf, { force: true });
     this.log.warn(
       `previous run (pid ${s.pid}) did not exit cleanly: ${
-        removed.length > 0 ? `removed its routes ${removed.join(', ')}` : 'nothing of it was left to remove'
+        removed.length > 0
+          ? `removed its routes ${removed.join(', ')}`
+          : 'nothing of it was left to remove'
       }${s.state?.interface ? ` (its interface ${s.state.interface} went away with it)` : ''}`,
     );
   }
@@ -316,7 +355,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       host: cfg.ssh.host,
       port: cfg.ssh.port,
       user: cfg.ssh.user,
-      identities: cfg.ssh.identityFiles.map((path) => ({ path, passphrase: cfg.ssh.passphrase?.reveal() })),
+      identities: cfg.ssh.identityFiles.map((path) => ({
+        path,
+        passphrase: cfg.ssh.passphrase?.reveal(),
+      })),
       agent: cfg.ssh.agent,
       hostKey: cfg.ssh.hostKey,
       keepaliveIntervalMs: cfg.ssh.keepaliveIntervalMs,
@@ -337,9 +379,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     this.log.info(
       `ssh: connected in ${ms(info.handshakeMs ?? 0)} (${info.cipher}, host key ${info.hostKeyFingerprint} verified by ${info.hostKeyVerifiedBy})`,
     );
-    this.log.info(`ssh: authenticated as ${cfg.ssh.user} (${lastTried || 'publickey'}) in ${ms(info.authMs ?? 0)}`);
+    this.log.info(
+      `ssh: authenticated as ${cfg.ssh.user} (${lastTried || 'publickey'}) in ${ms(info.authMs ?? 0)}`,
+    );
     const serverAddr =
-      (conn.client as unknown as { _sock?: { remoteAddress?: string } })._sock?.remoteAddress ?? cfg.ssh.host;
+      (conn.client as unknown as { _sock?: { remoteAddress?: string } })._sock?.remoteAddress ??
+      cfg.ssh.host;
     if (this.closing) {
       await conn.end();
       throw new TunnelError('internal', 'closed');
@@ -359,8 +404,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const cfg = this.config;
     const id = ++this.linkSeq;
     const previous = this.iface?.local4 ?? null;
-    const engine = new PppEngine(clientEngineOptions(cfg, (line) => this.engineLog(line), previous), (_v, pkt) =>
-      this.onLinkPacket(pkt),
+    const engine = new PppEngine(
+      clientEngineOptions(cfg, (line) => this.engineLog(line), previous),
+      (_v, pkt) => this.onLinkPacket(pkt),
     );
     const driver = new LinkDriver(engine, transport);
     let markFinished!: () => void;
@@ -393,7 +439,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       // Bounded negotiation: LCP gives up by itself, but an NCP may stall while another is up.
       const limit = cfg.ppp.restartMs * (cfg.ppp.maxConfigure + 2) + 5000;
       link.negotiationTimer = setTimeout(() => {
-        if (!link.up) this.endLink(link, 'ppp', `PPP negotiation did not bring IPv4 up within ${Math.round(limit / 1000)} s`);
+        if (!link.up)
+          this.endLink(
+            link,
+            'ppp',
+            `PPP negotiation did not bring IPv4 up within ${Math.round(limit / 1000)} s`,
+          );
       }, limit);
       link.negotiationTimer.unref();
       driver.start();
@@ -401,7 +452,13 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   }
 
   private engineLog(line: string): void {
-    if (/finished|failed|terminated by peer|[Rr]eject for|not accepted|Could not|No response|own echo/.test(line) && !line.startsWith('sent [') && !line.startsWith('rcvd [')) {
+    if (
+      /finished|failed|terminated by peer|[Rr]eject for|not accepted|Could not|No response|own echo/.test(
+        line,
+      ) &&
+      !line.startsWith('sent [') &&
+      !line.startsWith('rcvd [')
+    ) {
       this.log.info(`ppp: ${line}`);
     } else {
       this.log.debug(line);
@@ -412,7 +469,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     switch (ev.type) {
       case 'lcp-up':
         link.mtu = ev.mtu;
-        this.log.info(`ppp: LCP up (mru ${ev.mru}, peer mru ${ev.mtu}) in ${ms(performance.now() - link.t0)}`);
+        this.log.info(
+          `ppp: LCP up (mru ${ev.mru}, peer mru ${ev.mtu}) in ${ms(performance.now() - link.t0)}`,
+        );
         return;
       case 'auth-ok':
         this.log.info('ppp: authenticated to the far end');
@@ -422,10 +481,16 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         this.log.error(`ppp: authentication failed: ${ev.message}`);
         return;
       case 'ipv4-up':
-        this.log.info(`ppp: IPCP up: local ${ev.local} peer ${ev.peer}${ev.dns.length ? ` dns ${ev.dns.join(' ')}` : ''}`);
+        this.log.info(
+          `ppp: IPCP up: local ${ev.local} peer ${ev.peer}${ev.dns.length ? ` dns ${ev.dns.join(' ')}` : ''}`,
+        );
         this.serialize(() => this.onIpv4Up(link, ev.local, ev.peer, ev.dns)).catch((err) => {
           const e = toTunnelError(err);
-          this.endLink(link, e.kind === 'internal' ? 'system' : e.kind, `configuring the interface: ${e.message}`);
+          this.endLink(
+            link,
+            e.kind === 'internal' ? 'system' : e.kind,
+            `configuring the interface: ${e.message}`,
+          );
         });
         return;
       case 'ipv6-up':
@@ -448,7 +513,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         return;
       case 'finished': {
         link.markFinished();
-        const why = link.authFailure ? `PPP authentication failed: ${link.authFailure}` : `PPP link finished: ${ev.reason}`;
+        const why = link.authFailure
+          ? `PPP authentication failed: ${link.authFailure}`
+          : `PPP link finished: ${ev.reason}`;
         this.endLink(link, link.up ? 'link-lost' : 'ppp', why);
         return;
       }
@@ -495,8 +562,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const p6 = this.pending6;
     this.pending6 = null;
     const changed = iface.local4 !== null && (iface.local4 !== local || iface.peer4 !== peer);
-    if (changed) this.log.warn(`far end changed the addresses: ${iface.local4} → ${local}, peer ${iface.peer4} → ${peer}; reconfiguring ${iface.name}`);
-    if (iface.local4 === null || changed || iface.mtu !== mtu) await iface.configure4(local, peer, mtu);
+    if (changed)
+      this.log.warn(
+        `far end changed the addresses: ${iface.local4} → ${local}, peer ${iface.peer4} → ${peer}; reconfiguring ${iface.name}`,
+      );
+    if (iface.local4 === null || changed || iface.mtu !== mtu)
+      await iface.configure4(local, peer, mtu);
     this.ifaceReady = true;
     if (p6) {
       try {
@@ -506,7 +577,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       }
     }
     if (!this.routesAdded) {
-      await iface.addRoutes({ routes: cfg.routes, defaultRoute: cfg.defaultRoute, server: link.serverAddr, metric: cfg.tunnel.metric });
+      await iface.addRoutes({
+        routes: cfg.routes,
+        defaultRoute: cfg.defaultRoute,
+        server: link.serverAddr,
+        metric: cfg.tunnel.metric,
+      });
       this.routesAdded = true;
     }
     this.dns = dns;
@@ -518,7 +594,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     this.upSince = performance.now();
     this.setPhase('up');
     const routes = iface.routes;
-    const total = this.reconnects > 0 || link.id > 1 ? performance.now() - link.t0 : performance.now() - this.startedAt;
+    const total =
+      this.reconnects > 0 || link.id > 1
+        ? performance.now() - link.t0
+        : performance.now() - this.startedAt;
     this.log.info(
       `tunnel up: ${iface.name} ${local} → ${peer}, mtu ${mtu}, routes ${routes.length ? routes.join(', ') : 'none'}, in ${ms(total)} total`,
     );
@@ -531,7 +610,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const path = this.config.dns.writeTo;
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-      writeFileSync(path, `# written by ts-vpn for tunnel ${this.config.name}\n${dns.map((d) => `nameserver ${d}\n`).join('')}`);
+      writeFileSync(
+        path,
+        `# written by ts-vpn for tunnel ${this.config.name}\n${dns.map((d) => `nameserver ${d}\n`).join('')}`,
+      );
       this.resolvConf = path;
     } catch (err) {
       this.log.warn(`cannot write ${path}: ${(err as Error).message}`);
@@ -642,23 +724,35 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       try {
         await this.attempt();
         this.reconnects++;
-        this.log.info(`reconnected (${this.reconnects} reconnect${this.reconnects === 1 ? '' : 's'} so far)`);
+        this.log.info(
+          `reconnected (${this.reconnects} reconnect${this.reconnects === 1 ? '' : 's'} so far)`,
+        );
         return;
       } catch (err) {
         if (this.closing) return;
         const e = toTunnelError(err);
         this.setPhase('reconnecting');
-        if (e.kind === 'host-key' || e.kind === 'auth' || e.kind === 'system' || e.kind === 'internal') {
+        if (
+          e.kind === 'host-key' ||
+          e.kind === 'auth' ||
+          e.kind === 'system' ||
+          e.kind === 'internal'
+        ) {
           await this.fail(e.kind, e.message);
           return;
         }
         failures++;
         this.log.warn(`reconnect attempt ${failures} failed: ${e.message}`);
         if (rc.maxFail > 0 && failures >= rc.maxFail) {
-          await this.fail('link-lost', `link lost and ${failures} reconnect attempts failed: ${e.message}`);
+          await this.fail(
+            'link-lost',
+            `link lost and ${failures} reconnect attempts failed: ${e.message}`,
+          );
           return;
         }
-        wait = this.reconnectNowFlag ? 0 : Math.min(Math.max(wait * 2, rc.holdoffMs), rc.maxBackoffMs);
+        wait = this.reconnectNowFlag
+          ? 0
+          : Math.min(Math.max(wait * 2, rc.holdoffMs), rc.maxBackoffMs);
       }
     }
   }
@@ -706,7 +800,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         const routes = this.iface.routes;
         closers.push(
           this.iface.close().then(
-            () => this.log.info(`removed ${name}${routes.length ? ` and routes ${routes.join(', ')}` : ''}`),
+            () =>
+              this.log.info(
+                `removed ${name}${routes.length ? ` and routes ${routes.join(', ')}` : ''}`,
+              ),
             (err) => this.log.warn(`closing ${name}: ${(err as Error).message}`),
           ),
         );

@@ -23,7 +23,11 @@ export function inAnyPrefix(prefixes: readonly string[]): (addr: string) => bool
  * the far end may agree (same address, nothing to reconfigure) or assign another
  * one that `accept-local` allows.
  */
-export function clientEngineOptions(cfg: PeerConfig, log: (line: string) => void, previousLocal?: string | null): EngineOptions {
+export function clientEngineOptions(
+  cfg: PeerConfig,
+  log: (line: string) => void,
+  previousLocal?: string | null,
+): EngineOptions {
   const p = cfg.ppp;
   return {
     random32,

@@ -59,12 +59,15 @@ export function toTunnelError(err: unknown): TunnelError {
   }
   if (err instanceof TunError) return new TunnelError('system', err.message, { cause: err });
   if (err instanceof StateError) {
-    return new TunnelError(err.code === 'ALREADY_RUNNING' ? 'busy' : 'system', err.message, { cause: err });
+    return new TunnelError(err.code === 'ALREADY_RUNNING' ? 'busy' : 'system', err.message, {
+      cause: err,
+    });
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
     return new TunnelError('system', e.message, { cause: err });
   }
-  if (e && (e as { code?: string }).code === 'CONFIG_INVALID') return new TunnelError('config', e.message, { cause: err });
+  if (e && (e as { code?: string }).code === 'CONFIG_INVALID')
+    return new TunnelError('config', e.message, { cause: err });
   return new TunnelError('internal', (e as Error)?.message ?? String(err), { cause: err });
 }

@@ -72,7 +72,8 @@ export class TunnelInterface {
   /** IPv6CP link-local addresses: ours on fe80::/64, so fe80::<peer id>%dev is reachable. */
   async configure6(local: string, peer: string): Promise<void> {
     const ifx = this.tun.ifindex;
-    if (this.local6 !== null && this.local6 !== local) await this.net.removeAddress(ifx, this.local6, 64);
+    if (this.local6 !== null && this.local6 !== local)
+      await this.net.removeAddress(ifx, this.local6, 64);
     await this.net.addAddress6(ifx, local, 64);
     this.local6 = local;
     this.peer6 = peer;
@@ -83,7 +84,9 @@ export class TunnelInterface {
     const dev = this.tun.ifindex;
     const metric = r.metric ?? undefined;
     if (r.defaultRoute) {
-      this.handles.push(...(await this.tracker.addDefaultVia({ dev, server: r.server, mode: 'split', metric })));
+      this.handles.push(
+        ...(await this.tracker.addDefaultVia({ dev, server: r.server, mode: 'split', metric })),
+      );
     }
     for (const dst of r.routes) {
       this.handles.push(await this.tracker.add({ dst, dev, metric }));
@@ -92,7 +95,9 @@ export class TunnelInterface {
 
   /** Routes we installed, as the kernel takes them (`ip route` notation). */
   get routes(): string[] {
-    return this.tracker.installed.map((rt) => (rt.dev === this.tun.ifindex ? rt.dst : `${rt.dst} via ${rt.gateway ?? 'link'}`));
+    return this.tracker.installed.map((rt) =>
+      rt.dev === this.tun.ifindex ? rt.dst : `${rt.dst} via ${rt.gateway ?? 'link'}`,
+    );
   }
 
   /** Exactly what state.json needs to undo our routes after a crash. */

@@ -30,7 +30,10 @@ export interface ServeOptions {
   interfaceName?: string;
 }
 
-export class ServeSession extends EventEmitter<{ up: [{ interface: string; local: string; peer: string }]; closed: [TunnelExit] }> {
+export class ServeSession extends EventEmitter<{
+  up: [{ interface: string; local: string; peer: string }];
+  closed: [TunnelExit];
+}> {
   readonly config: ServerConfig;
   readonly log: Logger;
   readonly done: Promise<TunnelExit>;
@@ -76,21 +79,32 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
     this.t0 = performance.now();
     try {
       if (cfg.pool) {
-        this.pool = new AddressPool(cfg.pool, join(cfg.stateDir, 'serve-leases'), [cfg.localAddress]);
+        this.pool = new AddressPool(cfg.pool, join(cfg.stateDir, 'serve-leases'), [
+          cfg.localAddress,
+        ]);
         this.assigned = this.pool.lease(process.pid);
         this.leases.add(this.assigned);
       } else {
         this.assigned = cfg.peerAddress ?? '';
       }
     } catch (err) {
-      const e = new TunnelError('ppp', `cannot assign a client address: ${(err as Error).message}`, { cause: err });
+      const e = new TunnelError(
+        'ppp',
+        `cannot assign a client address: ${(err as Error).message}`,
+        { cause: err },
+      );
       void this.end(e.kind, e.message);
       throw e;
     }
     const transport = this.transport ?? new StdioTransport();
     this.transport = transport;
     const engine = new PppEngine(
-      serverEngineOptions(cfg, (line) => this.engineLog(line), this.assigned, (a) => this.acceptPeer(a)),
+      serverEngineOptions(
+        cfg,
+        (line) => this.engineLog(line),
+        this.assigned,
+        (a) => this.acceptPeer(a),
+      ),
       (_v, pkt) => this.onLinkPacket(pkt),
     );
     this.engine = engine;
@@ -98,7 +112,9 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
     this.driver = driver;
     transport.onClose((r) => this.onTransportClose(r));
     driver.on('event', (ev) => this.onEngineEvent(ev));
-    this.log.info(`serve: PPP session started, offering ${this.assigned} (server ${cfg.localAddress})`);
+    this.log.info(
+      `serve: PPP session started, offering ${this.assigned} (server ${cfg.localAddress})`,
+    );
     driver.start();
   }
 
@@ -137,7 +153,11 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
     const t = /^LCP terminated by peer(?: \((.*)\))?/.exec(line);
     if (t) this.peerTerminated = `the client closed the link${t[1] ? ` (${t[1]})` : ''}`;
     if (this.config.debug) this.log.info(line);
-    else if (!line.startsWith('sent [') && !line.startsWith('rcvd [') && /finished|failed|terminated by peer|Could not|No response|not accepted/.test(line)) {
+    else if (
+      !line.startsWith('sent [') &&
+      !line.startsWith('rcvd [') &&
+      /finished|failed|terminated by peer|Could not|No response|not accepted/.test(line)
+    ) {
       this.log.info(`serve: ${line}`);
     } else this.log.debug(line);
   }
@@ -165,13 +185,21 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
           if (this.ending) return;
           if (!this.iface) this.pending6 = { local: ev.local, peer: ev.peer };
           else await this.iface.configure6(ev.local, ev.peer);
-        }).catch((err) => this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`));
+        }).catch((err) =>
+          this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`),
+        );
         return;
       case 'finished':
         this.finishedSeen();
-        if (this.authFailure) void this.end('ppp', `PPP authentication failed: ${this.authFailure}`);
-        else if (/not responding/.test(ev.reason)) void this.end('link-lost', `client not responding to LCP echo`);
-        else void this.end(this.up ? 'ok' : 'ppp', this.peerTerminated ?? `PPP link finished: ${ev.reason}`);
+        if (this.authFailure)
+          void this.end('ppp', `PPP authentication failed: ${this.authFailure}`);
+        else if (/not responding/.test(ev.reason))
+          void this.end('link-lost', `client not responding to LCP echo`);
+        else
+          void this.end(
+            this.up ? 'ok' : 'ppp',
+            this.peerTerminated ?? `PPP link finished: ${ev.reason}`,
+          );
         return;
       default:
         return;
@@ -180,7 +208,9 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
 
   private onTransportClose(r: CloseReason): void {
     this.finishedSeen();
-    const why = this.peerTerminated ?? (r.code === 'EOF' ? 'the client closed the connection (stdin EOF)' : r.message);
+    const why =
+      this.peerTerminated ??
+      (r.code === 'EOF' ? 'the client closed the connection (stdin EOF)' : r.message);
     void this.end(this.up || r.code === 'LOCAL' ? 'ok' : 'ppp', why);
     this.driver?.lowerDown();
   }
@@ -205,14 +235,20 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
     if (!this.iface) {
       this.iface = await TunnelInterface.open(this.ifName, this.log);
       this.iface.tun.onPackets((batch) => this.onTunPackets(batch));
-      this.iface.tun.on('error', (err: Error) => void this.end('system', `TUN device: ${err.message}`));
+      this.iface.tun.on(
+        'error',
+        (err: Error) => void this.end('system', `TUN device: ${err.message}`),
+      );
     }
     const iface = this.iface;
     await iface.configure4(local, peer, this.lcpMtu);
     this.ifaceReady = true;
     const p6 = this.pending6;
     this.pending6 = null;
-    if (p6) await iface.configure6(p6.local, p6.peer).catch((err) => this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`));
+    if (p6)
+      await iface
+        .configure6(p6.local, p6.peer)
+        .catch((err) => this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`));
     for (const dst of cfg.routes) {
       try {
         await iface.addRoutes({ routes: [dst] });
@@ -249,7 +285,10 @@ export class ServeSession extends EventEmitter<{ up: [{ interface: string; local
       this.driver?.stop();
       await this.configChain;
       const name = this.iface?.name;
-      if (this.iface) await this.iface.close().catch((err) => this.log.warn(`serve: closing ${name}: ${(err as Error).message}`));
+      if (this.iface)
+        await this.iface
+          .close()
+          .catch((err) => this.log.warn(`serve: closing ${name}: ${(err as Error).message}`));
       for (const a of this.leases) this.pool?.release(a);
       this.leases.clear();
       if (this.transport) await this.transport.close().catch(() => undefined);

@@ -11,7 +11,10 @@ const MAIN = join(REPO, 'src', 'cli', 'main.ts');
 
 let tmp: string;
 
-function run(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: REPO,
     encoding: 'utf8',
@@ -33,22 +36,32 @@ describe('ts-vpn help', () => {
   it('--help lists every command, examples and the exit codes', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const cmd of ['up <peer.yaml>', 'serve [server.yaml]', 'check <file.yaml>', 'status [name]', 'down [name]', 'version']) {
+    for (const cmd of [
+      'up <peer.yaml>',
+      'serve [server.yaml]',
+      'check <file.yaml>',
+      'status [name]',
+      'down [name]',
+      'version',
+    ]) {
       expect(r.stdout).toContain(`ts-vpn ${cmd}`);
     }
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toMatch(/Exit codes:[\s\S]*4 {2}SSH host key unknown, changed or revoked/);
   });
 
-  it.each(['up', 'serve', 'check', 'status', 'down'])('%s --help shows usage, examples and exit codes', (cmd) => {
-    const r = run([cmd, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^Usage: ts-vpn ${cmd}`));
-    expect(r.stdout).toContain('Examples:');
-    expect(r.stdout).toContain('Exit codes:');
-    expect(r.stdout).toContain('--state-dir');
-    expect(run(['help', cmd]).stdout).toBe(r.stdout);
-  });
+  it.each(['up', 'serve', 'check', 'status', 'down'])(
+    '%s --help shows usage, examples and exit codes',
+    (cmd) => {
+      const r = run([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: ts-vpn ${cmd}`));
+      expect(r.stdout).toContain('Examples:');
+      expect(r.stdout).toContain('Exit codes:');
+      expect(r.stdout).toContain('--state-dir');
+      expect(run(['help', cmd]).stdout).toBe(r.stdout);
+    },
+  );
 
   it('without a command prints the usage and exits 2', () => {
     const r = run([]);
@@ -59,7 +72,9 @@ describe('ts-vpn help', () => {
   it('an unknown command or option is one clear line and exit 2', () => {
     const a = run(['frobnicate']);
     expect(a.code).toBe(2);
-    expect(a.stderr.trim()).toBe('ts-vpn: unknown command "frobnicate"; commands: up, serve, check, status, down, version, help');
+    expect(a.stderr.trim()).toBe(
+      'ts-vpn: unknown command "frobnicate"; commands: up, serve, check, status, down, version, help',
+    );
     const b = run(['up', '--frob']);
     expect(b.code).toBe(2);
     expect(b.stderr.trim()).toBe('ts-vpn: unknown option --frob (see "ts-vpn help")');
@@ -80,7 +95,9 @@ describe('ts-vpn check', () => {
     const r = run(['check', 'examples/server.yaml']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('addresses: server 10.77.0.1, clients from pool 10.77.0.0/24');
-    expect(r.stdout).toContain('ok: examples/server.yaml is a valid server (ts-vpn serve) configuration');
+    expect(r.stdout).toContain(
+      'ok: examples/server.yaml is a valid server (ts-vpn serve) configuration',
+    );
   });
 
   it('accepts a complete peer.yaml and describes it without secrets', () => {
@@ -109,7 +126,9 @@ describe('ts-vpn check', () => {
   it('reports a bad config as file:line field: message, exit 2', () => {
     const r = run(['check', 'test/config/bad/port-zero.yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('ts-vpn: test/config/bad/port-zero.yaml:4 ssh.port: expected an integer 1-65535, got 0');
+    expect(r.stderr.trim()).toBe(
+      'ts-vpn: test/config/bad/port-zero.yaml:4 ssh.port: expected an integer 1-65535, got 0',
+    );
     expect(r.stdout).toBe('');
   });
 

@@ -6,15 +6,26 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, type Lab, LAN_ADDR, links, routes, SERVER_ADDR, until } from '../support/lab.js';
+import {
+  createLab,
+  LAN_ADDR,
+  type Lab,
+  links,
+  routes,
+  SERVER_ADDR,
+  until,
+} from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
 import { ensureBuilt } from './ensure-built.js';
 
 const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true') throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+if (!enabled && process.env.CI === 'true')
+  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
 
 function keygen(path: string): void {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tv-other', '-f', path], { stdio: 'ignore' });
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tv-other', '-f', path], {
+    stdio: 'ignore',
+  });
 }
 
 describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
@@ -38,8 +49,10 @@ describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
     const peer = lab.writePeer('wrong-hostkey.yaml', { name: `hk-${lab.id}`, knownHosts: kh });
     const up = await lab.startUp({ peerYaml: peer, wait: false });
     const r = await up.exited;
-    expect(r.code).toBe(4);
-    expect(up.log()).toMatch(/HOST IDENTIFICATION HAS CHANGED|host key.*(mismatch|changed|does not match)/i);
+    expect(r.code, up.log()).toBe(4);
+    expect(up.log()).toMatch(
+      /HOST IDENTIFICATION HAS CHANGED|host key.*(mismatch|changed|does not match)/i,
+    );
     expect(up.log()).not.toMatch(/authenticated as/);
     expect(links(lab.cli).some((l) => l.ifname.startsWith('tsvpn'))).toBe(false);
     expect(lab.servePids()).toEqual([]);
@@ -51,18 +64,25 @@ describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
     const peer = lab.writePeer('bad-key.yaml', { name: `key-${lab.id}`, identity: key });
     const up = await lab.startUp({ peerYaml: peer, wait: false });
     const r = await up.exited;
-    expect(r.code).toBe(5);
-    expect(up.log()).toMatch(/ts-vpn: root@198\.18\.0\.2:2222: Permission denied \(publickey\)\. Tried: publickey .*unauthorized_key/);
+    expect(r.code, up.log()).toBe(5);
+    expect(up.log()).toMatch(
+      /ts-vpn: root@198\.18\.0\.2:2222: Permission denied \(publickey\)\. Tried: publickey .*unauthorized_key/,
+    );
     expect(up.log()).not.toMatch(/\n\s+at /); // no stack trace without --debug
     expect(links(lab.cli).some((l) => l.ifname.startsWith('tsvpn'))).toBe(false);
   });
 
-  it('exits 6 with the far end\'s message when the remote command does not start PPP', async () => {
-    const peer = lab.writePeer('bad-cmd.yaml', { name: `cmd-${lab.id}`, remoteCommand: 'no-such-ts-vpn-command serve' });
+  it("exits 6 with the far end's message when the remote command does not start PPP", async () => {
+    const peer = lab.writePeer('bad-cmd.yaml', {
+      name: `cmd-${lab.id}`,
+      remoteCommand: 'no-such-ts-vpn-command serve',
+    });
     const up = await lab.startUp({ peerYaml: peer, wait: false });
     const r = await up.exited;
-    expect(r.code).toBe(6);
-    expect(up.log()).toMatch(/ts-vpn: the far end ended before PPP came up: remote command exited with code 127: .*no-such-ts-vpn-command.*not found/);
+    expect(r.code, up.log()).toBe(6);
+    expect(up.log()).toMatch(
+      /ts-vpn: the far end ended before PPP came up: remote command exited with code 127: .*no-such-ts-vpn-command.*not found/,
+    );
   });
 
   it('exits 3 when nothing listens on the SSH port', async () => {
@@ -70,8 +90,10 @@ describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace(/port: \d+/, 'port: 2299'));
     const up = await lab.startUp({ peerYaml: file, wait: false });
     const r = await up.exited;
-    expect(r.code).toBe(3);
-    expect(up.log()).toMatch(/ts-vpn: ssh: connect to host 198\.18\.0\.2 port 2299: Connection refused/);
+    expect(r.code, up.log()).toBe(3);
+    expect(up.log()).toMatch(
+      /ts-vpn: ssh: connect to host 198\.18\.0\.2 port 2299: Connection refused/,
+    );
   });
 
   it('the far end exits and removes its TUN when the SSH connection drops; the next up cleans the stale state', async () => {
@@ -81,8 +103,16 @@ describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
     // Kill the client hard: its TCP connection goes away, sshd closes serve's stdin.
     const r = await up.stop('SIGKILL');
     expect(r.signal).toBe('SIGKILL');
-    await until(() => lab.servePids().length === 0, 10_000, 'serve to exit after the connection dropped');
-    await until(() => !links(lab.srv).some((l) => l.ifname.startsWith('tsvs')), 5000, 'server TUN to go');
+    await until(
+      () => lab.servePids().length === 0,
+      10_000,
+      'serve to exit after the connection dropped',
+    );
+    await until(
+      () => !links(lab.srv).some((l) => l.ifname.startsWith('tsvs')),
+      5000,
+      'server TUN to go',
+    );
     // The client's TUN went with its process; its state dir remains (stale lock + state.json).
     expect(links(lab.cli).some((l) => l.ifname.startsWith('tsvpn'))).toBe(false);
     const again = await lab.startUp();
@@ -97,7 +127,7 @@ describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
     const first = await lab.startUp();
     const second = await lab.startUp({ wait: false });
     const r = await second.exited;
-    expect(r.code).toBe(9);
+    expect(r.code, second.log()).toBe(9);
     expect(second.log()).toMatch(/already running/);
     expect((await first.stop('SIGTERM')).code).toBe(0);
   }, 60_000);

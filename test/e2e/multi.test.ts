@@ -3,12 +3,13 @@
  * `ts-vpn down <name>` stops one gracefully, and a lost link reconnects keeping its address.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, type Lab, LAN_ADDR, links, routes, until } from '../support/lab.js';
+import { createLab, LAN_ADDR, type Lab, links, routes, until } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
 import { ensureBuilt } from './ensure-built.js';
 
 const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true') throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+if (!enabled && process.env.CI === 'true')
+  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
 
 function tunnelAddr(log: string): string {
   return /tunnel up: \S+ (\S+) →/.exec(log)?.[1] ?? '';
@@ -40,7 +41,11 @@ describe.skipIf(!enabled)('several sessions against one ts-vpn serve', () => {
     expect(lab.lan.try('ping', ['-c', '1', '-W', '2', addrA]).code).toBe(0);
     expect(lab.lan.try('ping', ['-c', '1', '-W', '2', addrB]).code).toBe(0);
     const st = lab.runCli(['status', '--json']);
-    expect(JSON.parse(st.stdout).map((s: { local: string }) => s.local).sort()).toEqual([addrA, addrB].sort());
+    expect(
+      JSON.parse(st.stdout)
+        .map((s: { local: string }) => s.local)
+        .sort(),
+    ).toEqual([addrA, addrB].sort());
     // `down` without a name is ambiguous now.
     expect(lab.runCli(['down']).code).toBe(2);
     const d = lab.runCli(['down', `b-${lab.id}`]);
@@ -79,7 +84,11 @@ describe.skipIf(!enabled)('several sessions against one ts-vpn serve', () => {
   }, 60_000);
 
   it('default-route: split default through the tunnel plus a host route to the SSH server; a crash leaves the host route, the next run removes it', async () => {
-    const peer = lab.writePeer('def.yaml', { name: `def-${lab.id}`, routes: [], extra: 'default-route: true\nreconnect:\n  enabled: false' });
+    const peer = lab.writePeer('def.yaml', {
+      name: `def-${lab.id}`,
+      routes: [],
+      extra: 'default-route: true\nreconnect:\n  enabled: false',
+    });
     const up = await lab.startUp({ peerYaml: peer });
     const dsts = () => routes(lab.cli).map((r) => r.dst);
     expect(dsts()).toEqual(expect.arrayContaining(['0.0.0.0/1', '128.0.0.0/1', '198.18.0.2']));
@@ -90,7 +99,9 @@ describe.skipIf(!enabled)('several sessions against one ts-vpn serve', () => {
     await up.stop('SIGKILL');
     expect(dsts()).toEqual(['198.18.0.0/30', '198.18.0.2']); // the tunnel routes went with the device
     const again = await lab.startUp({ peerYaml: peer });
-    expect(again.log()).toMatch(/previous run \(pid \d+\) did not exit cleanly: removed its routes 198\.18\.0\.2\/32/);
+    expect(again.log()).toMatch(
+      /previous run \(pid \d+\) did not exit cleanly: removed its routes 198\.18\.0\.2\/32/,
+    );
     expect(lab.cli.try('ping', ['-c', '1', '-W', '2', LAN_ADDR]).code).toBe(0);
     expect((await again.stop('SIGTERM')).code).toBe(0);
     expect(dsts()).toEqual(['198.18.0.0/30']);

@@ -3,7 +3,6 @@
  * namespace, with a LAN namespace behind the server (test/support/lab.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns } from '../support/netns.js';
 import {
   CLIENT_ADDR,
   createLab,
@@ -17,10 +16,12 @@ import {
   type UpProcess,
   until,
 } from '../support/lab.js';
+import { canUseNetns } from '../support/netns.js';
 import { ensureBuilt } from './ensure-built.js';
 
 const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true') throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+if (!enabled && process.env.CI === 'true')
+  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
 
 describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
   let lab: Lab;
@@ -42,11 +43,15 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
   it('prints progress with timings: ssh connect, auth, LCP, IPCP, tunnel up', () => {
     const log = up.log();
     expect(log).toMatch(/connecting to root@198\.18\.0\.2:2222 …/);
-    expect(log).toMatch(/ssh: connected in \d+ ms \(aes128-gcm@openssh\.com, host key SHA256:\S+ verified by known_hosts \S+:1\)/);
+    expect(log).toMatch(
+      /ssh: connected in \d+ ms \(aes128-gcm@openssh\.com, host key SHA256:\S+ verified by known_hosts \S+:1\)/,
+    );
     expect(log).toMatch(/ssh: authenticated as root \(publickey\) in \d+ ms/);
     expect(log).toMatch(/ppp: LCP up \(mru 1500, peer mru 1500\) in \d+ ms/);
     expect(log).toMatch(/ppp: IPCP up: local 10\.77\.0\.\d+ peer 10\.77\.0\.1 dns 198\.18\.16\.53/);
-    expect(log).toMatch(/tunnel up: tsvpn0 10\.77\.0\.\d+ → 10\.77\.0\.1, mtu 1500, routes 198\.18\.16\.0\/24, in \d+ ms total/);
+    expect(log).toMatch(
+      /tunnel up: tsvpn0 10\.77\.0\.\d+ → 10\.77\.0\.1, mtu 1500, routes 198\.18\.16\.0\/24, in \d+ ms total/,
+    );
     expect(clientAddr).toMatch(/^10\.77\.0\.\d+$/);
   });
 
@@ -74,9 +79,15 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
   });
 
   it('pings the far end over IPv6 link-local (IPv6CP interface identifiers)', async () => {
-    await until(() => lab.cli.exec('ip', ['-6', '-o', 'addr', 'show', 'dev', 'tsvpn0']).includes('fe80::'), 5000, 'fe80 address');
+    await until(
+      () => lab.cli.exec('ip', ['-6', '-o', 'addr', 'show', 'dev', 'tsvpn0']).includes('fe80::'),
+      5000,
+      'fe80 address',
+    );
     const srvIf = links(lab.srv).find((l) => l.ifname.startsWith('tsvs'))!.ifname;
-    const srvLl = /inet6 (fe80::[0-9a-f:]+)\/64/.exec(lab.srv.exec('ip', ['-6', '-o', 'addr', 'show', 'dev', srvIf]))?.[1];
+    const srvLl = /inet6 (fe80::[0-9a-f:]+)\/64/.exec(
+      lab.srv.exec('ip', ['-6', '-o', 'addr', 'show', 'dev', srvIf]),
+    )?.[1];
     expect(srvLl).toBeDefined();
     const r = lab.cli.try('ping', ['-6', '-c', '2', '-i', '0.2', '-W', '2', `${srvLl}%tsvpn0`]);
     expect(r.stdout).toMatch(/2 received/);
@@ -97,7 +108,14 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
     const j = lab.runCli(['status', lab.name, '--json']);
     expect(j.code).toBe(0);
     const [st] = JSON.parse(j.stdout);
-    expect(st).toMatchObject({ name: lab.name, phase: 'up', interface: 'tsvpn0', local: clientAddr, peer: SERVER_PPP_ADDR, reconnects: 0 });
+    expect(st).toMatchObject({
+      name: lab.name,
+      phase: 'up',
+      interface: 'tsvpn0',
+      local: clientAddr,
+      peer: SERVER_PPP_ADDR,
+      reconnects: 0,
+    });
     expect(st.routes).toEqual([LAN_NET]);
     expect(st.tx.packets).toBeGreaterThan(1000);
     expect(st.rx.bytes).toBeGreaterThan(0);
@@ -109,10 +127,18 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
     const r = await up.stop('SIGTERM');
     expect(r.code).toBe(0);
     expect(up.log()).toMatch(/removed tsvpn0 and routes 198\.18\.16\.0\/24/);
-    expect(links(lab.cli).map((l) => l.ifname).filter((n) => n.startsWith('tsvpn'))).toEqual([]);
+    expect(
+      links(lab.cli)
+        .map((l) => l.ifname)
+        .filter((n) => n.startsWith('tsvpn')),
+    ).toEqual([]);
     expect(routes(lab.cli).map((r) => r.dst)).not.toContain(LAN_NET);
     await until(() => lab.servePids().length === 0, 5000, 'serve to exit');
-    await until(() => !links(lab.srv).some((l) => l.ifname.startsWith('tsvs')), 5000, 'server TUN to go');
+    await until(
+      () => !links(lab.srv).some((l) => l.ifname.startsWith('tsvs')),
+      5000,
+      'server TUN to go',
+    );
     // The client namespace is back to its veth route only.
     expect(routes(lab.cli).map((r) => r.dst)).toEqual(['198.18.0.0/30']);
     expect(lab.runCli(['status']).code).toBe(9);

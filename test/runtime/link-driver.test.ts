@@ -53,7 +53,14 @@ function ipv4Packet(i: number, len = 100): Uint8Array {
   return p;
 }
 
-function side(local: string, peer: string, seed: number, stream: FakeStream, received: Uint8Array[], clock?: () => number) {
+function side(
+  local: string,
+  peer: string,
+  seed: number,
+  stream: FakeStream,
+  received: Uint8Array[],
+  clock?: () => number,
+) {
   const engine = new PppEngine(
     { random32: seeded(seed), ipcp: { local, peer }, ipv6cp: false },
     (_v, pkt) => received.push(Uint8Array.from(pkt)),
@@ -80,7 +87,9 @@ async function pair() {
   const b = side('10.0.0.2', '10.0.0.1', 2, sb, rxB);
   a.driver.start();
   b.driver.start();
-  await settle(() => a.events.some((e) => e.type === 'ipv4-up') && b.events.some((e) => e.type === 'ipv4-up'));
+  await settle(
+    () => a.events.some((e) => e.type === 'ipv4-up') && b.events.some((e) => e.type === 'ipv4-up'),
+  );
   return { sa, sb, a, b, rxA, rxB };
 }
 
@@ -91,7 +100,10 @@ afterEach(() => {
 describe('LinkDriver', () => {
   it('brings two engines up over a byte stream and reports events', async () => {
     const { a, b } = await pair();
-    expect(a.events.find((e) => e.type === 'ipv4-up')).toMatchObject({ local: '10.0.0.1', peer: '10.0.0.2' });
+    expect(a.events.find((e) => e.type === 'ipv4-up')).toMatchObject({
+      local: '10.0.0.1',
+      peer: '10.0.0.2',
+    });
     expect(b.events.find((e) => e.type === 'lcp-up')).toMatchObject({ mtu: 1500, mru: 1500 });
     a.driver.stop();
     b.driver.stop();

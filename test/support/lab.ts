@@ -9,7 +9,7 @@
  * namespaces. Used by test/e2e, scripts/demo.ts and the tunnel benchmark.
  * destroy() kills only the processes it started (by pid), then removes namespaces and files.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,7 +38,10 @@ export interface UpProcess {
   /** Resolves with the exit code (or null + signal). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` (default SIGTERM) to this pid and waits for the exit (SIGKILL after timeoutMs). */
-  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(
+    signal?: NodeJS.Signals,
+    timeoutMs?: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when the log matches `re` (rejects on exit or timeout, with the log). */
   waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
 }
@@ -83,9 +86,17 @@ export interface Lab {
   /** Writes another peer file (e.g. a second tunnel, a wrong known_hosts). */
   writePeer(file: string, o?: PeerOverrides): string;
   /** Spawns `ts-vpn up <peer>` in the client namespace and waits for "tunnel up". */
-  startUp(opts?: { peerYaml?: string; args?: string[]; wait?: boolean; timeoutMs?: number }): Promise<UpProcess>;
+  startUp(opts?: {
+    peerYaml?: string;
+    args?: string[];
+    wait?: boolean;
+    timeoutMs?: number;
+  }): Promise<UpProcess>;
   /** Runs the CLI to completion in the client namespace (status, down, check…). */
-  runCli(args: string[], opts?: { timeoutMs?: number }): { code: number | null; stdout: string; stderr: string };
+  runCli(
+    args: string[],
+    opts?: { timeoutMs?: number },
+  ): { code: number | null; stdout: string; stderr: string };
   /** Pids of `ts-vpn serve` processes in the server namespace. */
   servePids(): number[];
   destroy(): Promise<void>;
@@ -95,7 +106,10 @@ function serveCommand(serverYaml: string): string {
   return `${NODE} ${CLI} serve --config ${serverYaml}`;
 }
 
-function peerText(lab: { id: string; dir: string; sshd: Sshd; serverYaml: string }, o: PeerOverrides): string {
+function peerText(
+  lab: { id: string; dir: string; sshd: Sshd; serverYaml: string },
+  o: PeerOverrides,
+): string {
   const routes = o.routes ?? [LAN_NET];
   return `# written by test/support/lab.ts
 name: ${o.name ?? `lab-${lab.id}`}
@@ -136,7 +150,8 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   let sshd: Sshd | null = null;
   const cleanup = async () => {
     for (const u of ups) {
-      if (u.child.exitCode === null && u.child.signalCode === null) await u.stop('SIGKILL', 2000).catch(() => undefined);
+      if (u.child.exitCode === null && u.child.signalCode === null)
+        await u.stop('SIGKILL', 2000).catch(() => undefined);
     }
     if (sshd) await sshd.stop().catch(() => undefined);
     for (const ns of made.reverse()) ns.destroy();
@@ -177,7 +192,15 @@ ${opts.serverExtra ?? ''}
     const stateDir = join(dir, 'cli-state');
 
     const startUp: Lab['startUp'] = async (o = {}) => {
-      const args = [NODE, CLI, 'up', o.peerYaml ?? peerYaml, '--state-dir', stateDir, ...(o.args ?? [])];
+      const args = [
+        NODE,
+        CLI,
+        'up',
+        o.peerYaml ?? peerYaml,
+        '--state-dir',
+        stateDir,
+        ...(o.args ?? []),
+      ];
       const child = cli.spawn(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       const waiters: Array<() => void> = [];
@@ -237,8 +260,14 @@ ${opts.serverExtra ?? ''}
               } else if (exitInfo || timedOut) {
                 clearTimeout(timer);
                 waiters.splice(waiters.indexOf(check), 1);
-                const why = exitInfo ? `exited (code ${exitInfo.code}, signal ${exitInfo.signal})` : `timed out after ${Date.now() - t0} ms`;
-                rej(new Error(`ts-vpn up ${why} before ${re}; its log:\n${text}\n--- sshd log:\n${sshd?.log().slice(-3000)}`));
+                const why = exitInfo
+                  ? `exited (code ${exitInfo.code}, signal ${exitInfo.signal})`
+                  : `timed out after ${Date.now() - t0} ms`;
+                rej(
+                  new Error(
+                    `ts-vpn up ${why} before ${re}; its log:\n${text}\n--- sshd log:\n${sshd?.log().slice(-3000)}`,
+                  ),
+                );
               }
             };
             waiters.push(check);
@@ -251,18 +280,27 @@ ${opts.serverExtra ?? ''}
     };
 
     const runCli: Lab['runCli'] = (args, o = {}) => {
-      const r = spawnSync('ip', ['netns', 'exec', cli.name, NODE, CLI, ...args, '--state-dir', stateDir], {
-        encoding: 'utf8',
-        timeout: o.timeoutMs ?? 20_000,
-      });
+      const r = spawnSync(
+        'ip',
+        ['netns', 'exec', cli.name, NODE, CLI, ...args, '--state-dir', stateDir],
+        {
+          encoding: 'utf8',
+          timeout: o.timeoutMs ?? 20_000,
+        },
+      );
       return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
     };
 
     const servePids = (): number[] => {
-      const pids = spawnSync('ip', ['netns', 'pids', srv.name], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      const pids = spawnSync('ip', ['netns', 'pids', srv.name], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
       const out: number[] = [];
       for (const p of pids) {
-        const cmd = spawnSync('cat', [`/proc/${p}/cmdline`], { encoding: 'utf8' }).stdout.replace(/\0/g, ' ');
+        const cmd = spawnSync('cat', [`/proc/${p}/cmdline`], { encoding: 'utf8' }).stdout.replace(
+          /\0/g,
+          ' ',
+        );
         if (cmd.includes(CLI) && / serve /.test(cmd)) out.push(Number(p));
       }
       return out;
@@ -299,16 +337,24 @@ export function links(ns: Netns): Array<{ ifname: string; mtu: number; operstate
 }
 
 /** IPv4 routes in a namespace (`ip -j route`). */
-export function routes(ns: Netns, family: '-4' | '-6' = '-4'): Array<{ dst: string; dev?: string; gateway?: string }> {
+export function routes(
+  ns: Netns,
+  family: '-4' | '-6' = '-4',
+): Array<{ dst: string; dev?: string; gateway?: string }> {
   const out = ns.exec('ip', ['-j', family, 'route']);
   return out.trim() ? JSON.parse(out) : [];
 }
 
 /** Polls `fn` until it returns true (or throws after timeoutMs). */
-export async function until(fn: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function until(
+  fn: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const t0 = Date.now();
   while (!fn()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -323,8 +369,16 @@ export interface TransferResult {
 }
 
 /** Sends `bytes` random bytes over TCP from namespace `from` to `toAddr` (a listener in `to`); both sides hash. */
-export async function tcpTransfer(from: Netns, to: Netns, toAddr: string, bytes: number, port = 5001): Promise<TransferResult> {
-  const recv = to.spawn(NODE, [TCP_TOOL, 'recv', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function tcpTransfer(
+  from: Netns,
+  to: Netns,
+  toAddr: string,
+  bytes: number,
+  port = 5001,
+): Promise<TransferResult> {
+  const recv = to.spawn(NODE, [TCP_TOOL, 'recv', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let rOut = '';
   let rErr = '';
   recv.stdout!.on('data', (d: Buffer) => {
@@ -335,11 +389,19 @@ export async function tcpTransfer(from: Netns, to: Netns, toAddr: string, bytes:
   });
   const recvDone = new Promise<void>((res) => recv.on('exit', () => res()));
   try {
-    await until(() => rOut.includes('listening') || recv.exitCode !== null, 10_000, 'the TCP receiver');
-    const send = spawnSync('ip', ['netns', 'exec', from.name, NODE, TCP_TOOL, 'send', toAddr, String(port), String(bytes)], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    await until(
+      () => rOut.includes('listening') || recv.exitCode !== null,
+      10_000,
+      'the TCP receiver',
+    );
+    const send = spawnSync(
+      'ip',
+      ['netns', 'exec', from.name, NODE, TCP_TOOL, 'send', toAddr, String(port), String(bytes)],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     if (send.status !== 0) throw new Error(`sender failed (${send.status}): ${send.stderr}`);
     await Promise.race([recvDone, new Promise((r) => setTimeout(r, 10_000))]);
     const line = rOut.split('\n').find((l) => l.startsWith('{'));
