@@ -52,7 +52,10 @@ function sshString(b: Buffer): Buffer {
 export function ed25519Blob(): Buffer {
   const { publicKey } = generateKeyPairSync('ed25519');
   const der = publicKey.export({ type: 'spki', format: 'der' });
-  return Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(der.subarray(der.length - 32))]);
+  return Buffer.concat([
+    sshString(Buffer.from('ssh-ed25519')),
+    sshString(der.subarray(der.length - 32)),
+  ]);
 }
 
 let cached: Corpus | null = null;
@@ -68,24 +71,29 @@ export function loadCorpus(): Corpus {
         if (!existsSync(p)) continue;
         const bytes = readHex(p);
         streams.push(bytes);
-        const d = new HdlcDeframer((protocol, info) => frames.push({ protocol, info: Uint8Array.from(info) }), {
-          accm: 0,
-          maxInfo: 4000,
-        });
+        const d = new HdlcDeframer(
+          (protocol, info) => frames.push({ protocol, info: Uint8Array.from(info) }),
+          {
+            accm: 0,
+            maxInfo: 4000,
+          },
+        );
         d.push(bytes);
       }
     }
   }
   if (frames.length === 0) {
     // No captures on this machine: a minimal built-in seed (LCP ConfReq of pppd).
-    const info = Uint8Array.from([1, 1, 0, 20, 2, 6, 0, 0, 0, 0, 5, 6, 0x4b, 0xda, 0xd8, 0x97, 7, 2, 8, 2]);
+    const info = Uint8Array.from([
+      1, 1, 0, 20, 2, 6, 0, 0, 0, 0, 5, 6, 0x4b, 0xda, 0xd8, 0x97, 7, 2, 8, 2,
+    ]);
     frames.push({ protocol: 0xc021, info });
     streams.push(Uint8Array.from([0x7e, 0xff, 0x03, 0xc0, 0x21, ...info, 0, 0, 0x7e]));
   }
   const byProtocol = new Map<number, Uint8Array[]>();
   for (const f of frames) {
-    let l = byProtocol.get(f.protocol);
-    if (l === undefined) byProtocol.set(f.protocol, (l = []));
+    const l = byProtocol.get(f.protocol) ?? [];
+    byProtocol.set(f.protocol, l);
     l.push(f.info);
   }
   const peerYaml = [readFileSync(join(ROOT, 'examples', 'peer.yaml'), 'utf8')];
@@ -94,7 +102,10 @@ export function loadCorpus(): Corpus {
   if (existsSync(bad)) {
     for (const f of readdirSync(bad).sort()) {
       if (!f.endsWith('.yaml')) continue;
-      const text = readFileSync(join(bad, f), 'utf8').replaceAll('__TMP__', '/tmp/ts-vpn-fuzz-none');
+      const text = readFileSync(join(bad, f), 'utf8').replaceAll(
+        '__TMP__',
+        '/tmp/ts-vpn-fuzz-none',
+      );
       (f.startsWith('server-') ? serverYaml : peerYaml).push(text);
     }
   }

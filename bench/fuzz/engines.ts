@@ -56,14 +56,22 @@ export function clientSetup(rng: Rng, log: ((l: string) => void) | undefined): E
       random32: () => rng.u32(),
       log,
       lcp: { echoIntervalMs: 10_000, echoFailures: 3 },
-      ipcp: { local: null, peer: null, acceptLocal: CLIENT_ACCEPT, acceptPeer: CLIENT_ACCEPT, requestDns: true },
+      ipcp: {
+        local: null,
+        peer: null,
+        acceptLocal: CLIENT_ACCEPT,
+        acceptPeer: CLIENT_ACCEPT,
+        requestDns: true,
+      },
       ipv6cp: {},
       auth: { user: USER, password: SECRET },
     },
     check(e) {
       if (e.type === 'ipv4-up') {
-        if (!CLIENT_ACCEPT(e.local)) return `client took local address ${e.local} outside accept-local`;
-        if (!CLIENT_ACCEPT(e.peer)) return `client accepted peer address ${e.peer} outside accept-peer`;
+        if (!CLIENT_ACCEPT(e.local))
+          return `client took local address ${e.local} outside accept-local`;
+        if (!CLIENT_ACCEPT(e.peer))
+          return `client accepted peer address ${e.peer} outside accept-peer`;
       }
       return null;
     },
@@ -71,7 +79,11 @@ export function clientSetup(rng: Rng, log: ((l: string) => void) | undefined): E
 }
 
 /** Server options as `ts-vpn serve` builds them: fixed addresses, one DNS, PAP or CHAP required. */
-export function serverSetup(rng: Rng, log: ((l: string) => void) | undefined, require: 'pap' | 'chap'): EngineSetup {
+export function serverSetup(
+  rng: Rng,
+  log: ((l: string) => void) | undefined,
+  require: 'pap' | 'chap',
+): EngineSetup {
   return {
     opts: {
       random32: () => rng.u32(),
@@ -113,10 +125,13 @@ const PASS_LINK = new Set<number>([Protocol.LCP, Protocol.PAP, Protocol.CHAP]);
 class Wire {
   private readonly framer = new HdlcFramer({ maxPending: 1 << 20 });
   private readonly frames: [number, Uint8Array][] = [];
-  private readonly deframer = new HdlcDeframer((p, i) => this.frames.push([p, Uint8Array.from(i)]), {
-    accm: 0,
-    maxInfo: 65535,
-  });
+  private readonly deframer = new HdlcDeframer(
+    (p, i) => this.frames.push([p, Uint8Array.from(i)]),
+    {
+      accm: 0,
+      maxInfo: 65535,
+    },
+  );
 
   move(from: PppEngine, to: PppEngine, now: number, pass: Set<number> | null): boolean {
     const out = from.takeOutput();
@@ -159,7 +174,8 @@ export function buildEngine(
   const rng = new Rng(seed);
   const prng = new Rng(seed ^ 0x5bd1e995);
   const setup = role === 'client' ? clientSetup(rng, log) : serverSetup(rng, log, require);
-  const partnerSetup = role === 'client' ? serverSetup(prng, undefined, require) : clientSetup(prng, undefined);
+  const partnerSetup =
+    role === 'client' ? serverSetup(prng, undefined, require) : clientSetup(prng, undefined);
   tweak?.(setup.opts);
   const engine = new PppEngine(setup.opts, onIp);
   const partner = new PppEngine(partnerSetup.opts);
@@ -185,7 +201,11 @@ export function buildEngine(
     events.push(...engine.takeEvents());
     partner.takeEvents();
     const want =
-      state === 'auth' ? engine.phase === 'authenticate' : state === 'lcp' ? engine.phase === 'network' : isUp(engine);
+      state === 'auth'
+        ? engine.phase === 'authenticate'
+        : state === 'lcp'
+          ? engine.phase === 'network'
+          : isUp(engine);
     if (want && !moved) return { engine, setup, now, events };
     if (!moved) {
       const d = Math.min(engine.nextDeadline() ?? Infinity, partner.nextDeadline() ?? Infinity);

@@ -40,12 +40,20 @@ export interface RunHooks {
 }
 
 export function toHex(input: FuzzInput, max = 4096): string {
-  const b = typeof input === 'string' ? Buffer.from(input, 'latin1') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const b =
+    typeof input === 'string'
+      ? Buffer.from(input, 'latin1')
+      : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const h = b.subarray(0, max).toString('hex');
   return b.length > max ? `${h}… (${b.length} bytes)` : h;
 }
 
-export function runTarget(target: FuzzTarget, n: number, seed: number, hooks: RunHooks = {}): FuzzResult {
+export function runTarget(
+  target: FuzzTarget,
+  n: number,
+  seed: number,
+  hooks: RunHooks = {},
+): FuzzResult {
   const rng = new Rng(seed);
   const runner = target.create(seed);
   const res: FuzzResult = {
@@ -77,7 +85,10 @@ export function runTarget(target: FuzzTarget, n: number, seed: number, hooks: Ru
           index: i,
           kind: 'exception',
           message: `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`,
-          stack: String(err?.stack ?? '').split('\n').slice(0, 8).join('\n'),
+          stack: String(err?.stack ?? '')
+            .split('\n')
+            .slice(0, 8)
+            .join('\n'),
           hex: toHex(input),
         });
       }
@@ -94,7 +105,13 @@ export function runTarget(target: FuzzTarget, n: number, seed: number, hooks: Ru
       if (dt2 > HANG_MS) {
         res.hangs++;
         if (res.failures.length < KEEP_FAILURES) {
-          res.failures.push({ index: i, kind: 'hang', message: `input took ${dt.toFixed(1)} ms, then ${dt2.toFixed(1)} ms`, stack: '', hex: toHex(input) });
+          res.failures.push({
+            index: i,
+            kind: 'hang',
+            message: `input took ${dt.toFixed(1)} ms, then ${dt2.toFixed(1)} ms`,
+            stack: '',
+            hex: toHex(input),
+          });
         }
       }
     }

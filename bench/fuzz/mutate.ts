@@ -5,7 +5,10 @@
  */
 import type { Rng } from './rng.js';
 
-const INTERESTING = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x7d, 0x7e, 0x7f, 0x80, 0xfe, 0xff, 0x20, 0x5e, 0x5d, 0xc0, 0x21];
+const INTERESTING = [
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x7d, 0x7e, 0x7f, 0x80, 0xfe, 0xff, 0x20, 0x5e, 0x5d, 0xc0,
+  0x21,
+];
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
@@ -15,8 +18,13 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** One mutation of `src` (never modified); `other` is a second corpus entry for splicing. */
-export function mutateOnce(rng: Rng, src: Uint8Array, other: Uint8Array, maxLen: number): Uint8Array {
-  let b: Uint8Array = Uint8Array.from(src);
+export function mutateOnce(
+  rng: Rng,
+  src: Uint8Array,
+  other: Uint8Array,
+  maxLen: number,
+): Uint8Array {
+  const b: Uint8Array = Uint8Array.from(src);
   const n = b.length;
   switch (rng.int(12)) {
     case 0: // bit flips
@@ -43,7 +51,9 @@ export function mutateOnce(rng: Rng, src: Uint8Array, other: Uint8Array, maxLen:
       if (n >= 4 && rng.chance(0.5)) {
         const off = rng.chance(0.7) ? 2 : rng.int(n - 1);
         const cur = (b[off] << 8) | b[off + 1];
-        const v = rng.pick([0, 1, 3, 4, 5, cur - 1, cur + 1, n, n + 1, n - 1, 0xffff, rng.int(0x10000)]) & 0xffff;
+        const v =
+          rng.pick([0, 1, 3, 4, 5, cur - 1, cur + 1, n, n + 1, n - 1, 0xffff, rng.int(0x10000)]) &
+          0xffff;
         b[off] = v >>> 8;
         b[off + 1] = v & 0xff;
       } else if (n >= 2) {
@@ -55,7 +65,16 @@ export function mutateOnce(rng: Rng, src: Uint8Array, other: Uint8Array, maxLen:
     case 7: {
       // escape / flag injection
       const at = rng.int(n + 1);
-      const ins = rng.pick([[0x7d], [0x7e], [0x7d, 0x7e], [0x7d, 0x5e], [0x7d, 0x5d], [0x7e, 0x7e], [0x7d, 0x7d], [0xff, 0x03]]);
+      const ins = rng.pick([
+        [0x7d],
+        [0x7e],
+        [0x7d, 0x7e],
+        [0x7d, 0x5e],
+        [0x7d, 0x5d],
+        [0x7e, 0x7e],
+        [0x7d, 0x7d],
+        [0xff, 0x03],
+      ]);
       const out = new Uint8Array(n + ins.length);
       out.set(b.subarray(0, at));
       out.set(ins, at);

@@ -15,14 +15,23 @@ const optType = fc.oneof(
 );
 const optData = fc.oneof(
   { weight: 4, arbitrary: fc.uint8Array({ minLength: 0, maxLength: 10 }) },
-  { weight: 2, arbitrary: fc.constantFrom(0, 2, 4, 8).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom(0, 2, 4, 8)
+      .chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 0, maxLength: 253 }) },
 );
 const option = fc.record({ type: optType, data: optData });
 
 /** The options field of a Configure-* packet: TLVs, sometimes with a broken length. */
 export const optionsArb = fc
-  .record({ opts: fc.array(option, { maxLength: 8 }), breakAt: fc.integer({ min: -4, max: 40 }), breakTo: fc.integer({ min: 0, max: 255 }) })
+  .record({
+    opts: fc.array(option, { maxLength: 8 }),
+    breakAt: fc.integer({ min: -4, max: 40 }),
+    breakTo: fc.integer({ min: 0, max: 255 }),
+  })
   .map(({ opts, breakAt, breakTo }) => {
     let n = 0;
     for (const o of opts) n += 2 + o.data.length;
@@ -54,7 +63,10 @@ export const controlArb = fc
     options: optionsArb,
     raw: fc.uint8Array({ maxLength: 40 }),
     useOptions: fc.boolean(),
-    lengthDelta: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: -6, max: 6 }) }),
+    lengthDelta: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.integer({ min: -6, max: 6 }) },
+    ),
     padding: fc.uint8Array({ maxLength: 4 }),
   })
   .map((p) => {
@@ -69,12 +81,20 @@ export const controlArb = fc
     return out;
   });
 
-const field = fc.oneof(fc.uint8Array({ maxLength: 24 }), fc.constantFrom('alice', 's3cret-fuzz', 'gw', '', '\n', '"\\').map((s) => new TextEncoder().encode(s)));
+const field = fc.oneof(
+  fc.uint8Array({ maxLength: 24 }),
+  fc
+    .constantFrom('alice', 's3cret-fuzz', 'gw', '', '\n', '"\\')
+    .map((s) => new TextEncoder().encode(s)),
+);
 
 /** PAP/CHAP packets: code 1-4 (sometimes others), length-prefixed first field, a second field. */
 export const authArb = fc
   .record({
-    code: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }),
+    code: fc.oneof(
+      { weight: 9, arbitrary: fc.integer({ min: 1, max: 4 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) },
+    ),
     id: fc.integer({ min: 0, max: 255 }),
     a: field,
     b: field,
@@ -83,17 +103,29 @@ export const authArb = fc
   })
   .map((p) => {
     let data: Uint8Array;
-    if (p.shape === 0) data = Uint8Array.from([...p.a]); // plain message
-    else if (p.shape === 1) data = Uint8Array.from([p.a.length, ...p.a, ...p.b]); // CHAP value + name
-    else if (p.shape === 2) data = Uint8Array.from([p.a.length, ...p.a, p.b.length, ...p.b]); // PAP user + password
-    else if (p.shape === 3) data = Uint8Array.from([p.lenByte, ...p.a, p.b.length, ...p.b]); // broken length
+    if (p.shape === 0)
+      data = Uint8Array.from([...p.a]); // plain message
+    else if (p.shape === 1)
+      data = Uint8Array.from([p.a.length, ...p.a, ...p.b]); // CHAP value + name
+    else if (p.shape === 2)
+      data = Uint8Array.from([p.a.length, ...p.a, p.b.length, ...p.b]); // PAP user + password
+    else if (p.shape === 3)
+      data = Uint8Array.from([p.lenByte, ...p.a, p.b.length, ...p.b]); // broken length
     else data = Uint8Array.from([16, ...p.a.subarray(0, 16), ...p.b]); // CHAP MD5-sized value
     return emitControlPacket(p.code, p.id, data);
   });
 
 /** IPv4/IPv6 packets with a plausible first nibble and length field, random body. */
 export const ipArb = fc
-  .record({ v: fc.constantFrom(4, 6, 4, 6, 0, 5, 15), len: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 1600 }), fc.constantFrom(1500, 1501, 1280, 20, 40, 65535)), seed: fc.integer() })
+  .record({
+    v: fc.constantFrom(4, 6, 4, 6, 0, 5, 15),
+    len: fc.oneof(
+      fc.integer({ min: 0, max: 64 }),
+      fc.integer({ min: 0, max: 1600 }),
+      fc.constantFrom(1500, 1501, 1280, 20, 40, 65535),
+    ),
+    seed: fc.integer(),
+  })
   .map(({ v, len, seed }) => {
     const n = Math.min(len, 2000);
     const b = new Uint8Array(n);

@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { HANG_MS, type FuzzResult, toHex } from './harness.js';
+import { type FuzzResult, HANG_MS, toHex } from './harness.js';
 import { TARGETS } from './targets.js';
 
 const N = Number(process.env.FUZZ_N ?? 1_000_000);
@@ -23,14 +23,23 @@ const STALL_MS = Number(process.env.FUZZ_STALL_MS ?? 10_000);
 const ONLY = process.env.FUZZ_ONLY ?? '';
 const INPUT_MAX = 64 * 1024;
 
-const targets = TARGETS.filter((t) => ONLY === '' || ONLY.split(',').some((o) => t.name.includes(o)));
+const targets = TARGETS.filter(
+  (t) => ONLY === '' || ONLY.split(',').some((o) => t.name.includes(o)),
+);
 
 function runInWorker(name: string, seed: number): Promise<FuzzResult> {
   const control = new SharedArrayBuffer(12);
   const input = new SharedArrayBuffer(INPUT_MAX);
   const ctl = new Int32Array(control);
   const worker = new Worker(new URL('./boot.mjs', import.meta.url), {
-    workerData: { entry: new URL('./worker.ts', import.meta.url).href, target: name, n: N, seed, control, input },
+    workerData: {
+      entry: new URL('./worker.ts', import.meta.url).href,
+      target: name,
+      n: N,
+      seed,
+      control,
+      input,
+    },
     resourceLimits: { maxOldGenerationSizeMb: Math.max(HEAP_MB * 2, 512) },
   });
   const failed = (message: string): FuzzResult => {
@@ -45,7 +54,15 @@ function runInWorker(name: string, seed: number): Promise<FuzzResult> {
       slowestMs: Number.NaN,
       peakHeapMb: Number.NaN,
       elapsedMs: 0,
-      failures: [{ index: Atomics.load(ctl, 0) - 1, kind: 'exception', message, stack: '', hex: toHex(bytes) }],
+      failures: [
+        {
+          index: Atomics.load(ctl, 0) - 1,
+          kind: 'exception',
+          message,
+          stack: '',
+          hex: toHex(bytes),
+        },
+      ],
     };
   };
   return new Promise((resolve) => {
@@ -64,7 +81,9 @@ function runInWorker(name: string, seed: number): Promise<FuzzResult> {
         lastBeat = beat;
         lastChange = Date.now();
       } else if (Date.now() - lastChange > STALL_MS) {
-        const r = failed(`stalled: no progress for ${STALL_MS} ms on input #${beat - 1} (endless loop?)`);
+        const r = failed(
+          `stalled: no progress for ${STALL_MS} ms on input #${beat - 1} (endless loop?)`,
+        );
         void worker.terminate();
         finish(r);
       }
@@ -78,7 +97,9 @@ function runInWorker(name: string, seed: number): Promise<FuzzResult> {
 }
 
 async function main(): Promise<void> {
-  console.log(`fuzz: ${targets.length} parsers x ${N.toLocaleString('en-US')} inputs, ${JOBS} workers, seed ${SEED}, hang limit ${HANG_MS} ms, heap limit ${HEAP_MB} MB`);
+  console.log(
+    `fuzz: ${targets.length} parsers x ${N.toLocaleString('en-US')} inputs, ${JOBS} workers, seed ${SEED}, hang limit ${HANG_MS} ms, heap limit ${HEAP_MB} MB`,
+  );
   const results = new Map<string, FuzzResult>();
   const queue = targets.map((t, i) => ({ t, seed: (SEED + i * 1_000_003) >>> 0 }));
   const t0 = performance.now();
@@ -88,14 +109,24 @@ async function main(): Promise<void> {
       r.what ||= job.t.what;
       results.set(job.t.name, r);
       const rate = r.elapsedMs > 0 ? Math.round((r.inputs / r.elapsedMs) * 1000) : 0;
-      console.log(`  done ${r.name}: ${r.inputs} inputs, ${r.exceptions} exceptions, ${r.hangs} hangs, ${rate}/s`);
+      console.log(
+        `  done ${r.name}: ${r.inputs} inputs, ${r.exceptions} exceptions, ${r.hangs} hangs, ${rate}/s`,
+      );
     }
   });
   await Promise.all(lanes);
   const wall = (performance.now() - t0) / 1000;
 
   const rows = targets.map((t) => results.get(t.name)!);
-  const head = ['parser', 'inputs', 'exceptions', 'hangs', 'slowest input ms', 'peak heap MB', 'inputs/s'];
+  const head = [
+    'parser',
+    'inputs',
+    'exceptions',
+    'hangs',
+    'slowest input ms',
+    'peak heap MB',
+    'inputs/s',
+  ];
   const cells = rows.map((r) => [
     r.name,
     r.inputs.toLocaleString('en-US'),
@@ -106,10 +137,13 @@ async function main(): Promise<void> {
     r.elapsedMs > 0 ? Math.round((r.inputs / r.elapsedMs) * 1000).toLocaleString('en-US') : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ')} |`;
+  const line = (c: string[]) =>
+    `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join(' | ')} |`;
   console.log('');
   console.log(line(head));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 2)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  console.log(
+    `|${widths.map((w, i) => (i === 0 ? `${'-'.repeat(w + 2)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  );
   for (const c of cells) console.log(line(c));
 
   let bad = false;
@@ -126,9 +160,12 @@ async function main(): Promise<void> {
   const hangs = rows.reduce((a, r) => a + r.hangs, 0);
   const peak = Math.max(...rows.map((r) => (Number.isNaN(r.peakHeapMb) ? 0 : r.peakHeapMb)));
   const overHeap = rows.filter((r) => r.peakHeapMb > HEAP_MB);
-  for (const r of overHeap) console.log(`\nHEAP: ${r.name} peaked at ${r.peakHeapMb.toFixed(1)} MB > ${HEAP_MB} MB`);
+  for (const r of overHeap)
+    console.log(`\nHEAP: ${r.name} peaked at ${r.peakHeapMb.toFixed(1)} MB > ${HEAP_MB} MB`);
   console.log(`\nwall time ${wall.toFixed(1)} s`);
-  console.log(`summary: parsers=${rows.length} inputs=${total} exceptions=${exceptions} hangs=${hangs} peak_heap_mb=${peak.toFixed(1)}`);
+  console.log(
+    `summary: parsers=${rows.length} inputs=${total} exceptions=${exceptions} hangs=${hangs} peak_heap_mb=${peak.toFixed(1)}`,
+  );
   if (bad || exceptions > 0 || hangs > 0 || overHeap.length > 0) process.exitCode = 1;
 }
 

@@ -5,6 +5,8 @@
  * machines in both roles with their printers.
  */
 import {
+  type AuthPacket,
+  type AuthStep,
   ChapClient,
   ChapServer,
   decodeAuthPacket,
@@ -12,16 +14,21 @@ import {
   formatPap,
   PapClient,
   PapServer,
-  type AuthPacket,
-  type AuthStep,
 } from '../../src/auth/index.js';
 import { formatFrame } from '../../src/engine/format-frame.js';
 import { HdlcDeframer, HdlcFramer } from '../../src/hdlc/index.js';
-import { IPCP_OPTIONS, IPV6CP_OPTIONS, IPCP_PRINTER, IPV6CP_PRINTER, IpcpPolicy, Ipv6cpPolicy } from '../../src/ipcp/index.js';
+import {
+  IPCP_OPTIONS,
+  IPCP_PRINTER,
+  IPV6CP_OPTIONS,
+  IPV6CP_PRINTER,
+  IpcpPolicy,
+  Ipv6cpPolicy,
+} from '../../src/ipcp/index.js';
 import { LCP_OPTIONS, LCP_PRINTER, LcpPolicy } from '../../src/lcp/index.js';
 import { CCP_OPTIONS, CCP_PRINTER } from '../../src/ppp/ccp.js';
 import { formatControlBody, type PacketPrinter } from '../../src/ppp/format.js';
-import { type OptionTable, formatOption, parseOptions } from '../../src/ppp/options.js';
+import { formatOption, type OptionTable, parseOptions } from '../../src/ppp/options.js';
 import { emitControlPacket, parseControlPacket } from '../../src/ppp/packet.js';
 import type { FsmPolicy } from '../../src/ppp/policy.js';
 import { Protocol } from '../../src/ppp/protocols.js';
@@ -29,7 +36,13 @@ import { loadCorpus } from './corpus.js';
 import { mutate } from './mutate.js';
 import { authArb, controlArb, optionsArb, pool } from './pools.js';
 import { Rng } from './rng.js';
-import { assertPrintable, type FuzzInput, type FuzzRunner, type FuzzTarget, InvariantError } from './types.js';
+import {
+  assertPrintable,
+  type FuzzInput,
+  type FuzzRunner,
+  type FuzzTarget,
+  InvariantError,
+} from './types.js';
 
 const PROTOCOLS = [
   Protocol.LCP,
@@ -78,7 +91,8 @@ class DeframerRunner implements FuzzRunner {
   constructor(seed: number) {
     this.rng = new Rng(seed ^ 0xdeadbeef);
     const check = (info: Uint8Array) => {
-      if (info.length > this.maxInfo) throw new InvariantError(`deframer delivered ${info.length} > maxInfo ${this.maxInfo}`);
+      if (info.length > this.maxInfo)
+        throw new InvariantError(`deframer delivered ${info.length} > maxInfo ${this.maxInfo}`);
     };
     this.whole = new HdlcDeframer(
       (p, info) => {
@@ -103,7 +117,8 @@ class DeframerRunner implements FuzzRunner {
     const r = rng.int(10);
     if (r < 3) {
       const b = rng.bytes(rng.len(600));
-      for (let k = rng.int(6); k > 0 && b.length > 0; k--) b[rng.int(b.length)] = rng.chance(0.5) ? 0x7e : 0x7d;
+      for (let k = rng.int(6); k > 0 && b.length > 0; k--)
+        b[rng.int(b.length)] = rng.chance(0.5) ? 0x7e : 0x7d;
       return b;
     }
     if (r < 7) {
@@ -113,10 +128,20 @@ class DeframerRunner implements FuzzRunner {
       return rng.chance(0.7) ? mutate(rng, slice, rng.pick(c.streams)) : slice;
     }
     // Well-framed (good FCS) random or structured info, with random framing options, often mutated.
-    this.framer.configure({ accm: rng.chance(0.5) ? 0 : rng.u32(), acfc: rng.chance(0.5), pfc: rng.chance(0.5) });
+    this.framer.configure({
+      accm: rng.chance(0.5) ? 0 : rng.u32(),
+      acfc: rng.chance(0.5),
+      pfc: rng.chance(0.5),
+    });
     for (let k = rng.range(1, 3); k > 0; k--) {
-      const info = rng.chance(0.5) ? rng.pick(this.pool) : rng.bytes(rng.chance(0.05) ? rng.range(1400, 5000) : rng.len(300));
-      this.framer.writeFrame(rng.chance(0.8) ? rng.pick(PROTOCOLS) : (rng.u32() & 0xfeff) | 1, info, rng.chance(0.3));
+      const info = rng.chance(0.5)
+        ? rng.pick(this.pool)
+        : rng.bytes(rng.chance(0.05) ? rng.range(1400, 5000) : rng.len(300));
+      this.framer.writeFrame(
+        rng.chance(0.8) ? rng.pick(PROTOCOLS) : (rng.u32() & 0xfeff) | 1,
+        info,
+        rng.chance(0.3),
+      );
     }
     const out = this.framer.take() ?? new Uint8Array(0);
     return rng.chance(0.4) ? mutate(rng, out, rng.pick(c.streams)) : out;
@@ -140,12 +165,22 @@ class DeframerRunner implements FuzzRunner {
       off += n;
     }
     if (this.countA !== this.countB || this.hashA !== this.hashB) {
-      throw new InvariantError(`chunked deframing differs: ${this.countB} frames vs ${this.countA} in one push`);
+      throw new InvariantError(
+        `chunked deframing differs: ${this.countB} frames vs ${this.countA} in one push`,
+      );
     }
     const a = this.whole.stats;
     const s = this.chunked.stats;
-    if (a.badFcs !== s.badFcs || a.tooLong !== s.tooLong || a.tooShort !== s.tooShort || a.aborted !== s.aborted || a.badHeader !== s.badHeader) {
-      throw new InvariantError(`chunked deframing counts differ: ${JSON.stringify(s)} vs ${JSON.stringify(a)}`);
+    if (
+      a.badFcs !== s.badFcs ||
+      a.tooLong !== s.tooLong ||
+      a.tooShort !== s.tooShort ||
+      a.aborted !== s.aborted ||
+      a.badHeader !== s.badHeader
+    ) {
+      throw new InvariantError(
+        `chunked deframing counts differ: ${JSON.stringify(s)} vs ${JSON.stringify(a)}`,
+      );
     }
   }
 }
@@ -163,7 +198,10 @@ class ControlRunner implements FuzzRunner {
   next(rng: Rng): FuzzInput {
     const r = rng.int(10);
     if (r < 2) return rng.bytes(rng.len(300));
-    if (r < 5) return rng.chance(0.5) ? rng.pick(this.pool) : mutate(rng, rng.pick(this.pool), rng.pick(this.infos));
+    if (r < 5)
+      return rng.chance(0.5)
+        ? rng.pick(this.pool)
+        : mutate(rng, rng.pick(this.pool), rng.pick(this.infos));
     return mutate(rng, rng.pick(this.infos), rng.pick(this.infos));
   }
 
@@ -173,9 +211,15 @@ class ControlRunner implements FuzzRunner {
     if (r.ok) {
       const p = r.packet;
       const len = (info[2] << 8) | info[3];
-      if (p.data.length !== len - 4) throw new InvariantError('control packet data does not match its length field');
+      if (p.data.length !== len - 4)
+        throw new InvariantError('control packet data does not match its length field');
       const again = parseControlPacket(emitControlPacket(p.code, p.id, p.data));
-      if (!again.ok || again.packet.code !== p.code || again.packet.id !== p.id || again.packet.data.length !== p.data.length) {
+      if (
+        !again.ok ||
+        again.packet.code !== p.code ||
+        again.packet.id !== p.id ||
+        again.packet.data.length !== p.data.length
+      ) {
         throw new InvariantError('control packet does not round-trip');
       }
     }
@@ -201,7 +245,7 @@ class OptionsRunner implements FuzzRunner {
   constructor(
     seed: number,
     private readonly name: string,
-    private readonly protocol: number,
+    protocol: number,
     private readonly table: OptionTable,
     private readonly printer: PacketPrinter,
     private readonly makePolicy: PolicyFactory | null,
@@ -222,7 +266,10 @@ class OptionsRunner implements FuzzRunner {
   next(rng: Rng): FuzzInput {
     const r = rng.int(10);
     if (r < 2) return rng.bytes(rng.len(260));
-    if (r < 5) return rng.chance(0.5) ? rng.pick(this.pool) : mutate(rng, rng.pick(this.pool), rng.pick(this.seeds), 1024);
+    if (r < 5)
+      return rng.chance(0.5)
+        ? rng.pick(this.pool)
+        : mutate(rng, rng.pick(this.pool), rng.pick(this.seeds), 1024);
     return mutate(rng, rng.pick(this.seeds), rng.pick(this.pool), 1024);
   }
 
@@ -237,7 +284,9 @@ class OptionsRunner implements FuzzRunner {
           if (v !== null) {
             const back = codec.parse(codec.emit(v));
             if (back === null || JSON.stringify(back, hexer) !== JSON.stringify(v, hexer)) {
-              throw new InvariantError(`${this.name} option ${o.type} does not round-trip: ${JSON.stringify(v, hexer)}`);
+              throw new InvariantError(
+                `${this.name} option ${o.type} does not round-trip: ${JSON.stringify(v, hexer)}`,
+              );
             }
           }
         }
@@ -245,7 +294,10 @@ class OptionsRunner implements FuzzRunner {
       }
     }
     for (let code = 1; code <= 4; code++) {
-      assertPrintable(formatControlBody(this.printer, { code, id: 1, data: field }), `${this.name} printer`);
+      assertPrintable(
+        formatControlBody(this.printer, { code, id: 1, data: field }),
+        `${this.name} printer`,
+      );
     }
     if (this.makePolicy === null || opts === null) return;
     if (++this.uses > 500) {
@@ -297,7 +349,9 @@ class AuthRunner implements FuzzRunner {
   ) {
     this.rng = new Rng(seed ^ 0x7777);
     this.pool = pool(authArb, 4000, seed);
-    this.seeds = [...(loadCorpus().byProtocol.get(kind === 'pap' ? Protocol.PAP : Protocol.CHAP) ?? [])];
+    this.seeds = [
+      ...(loadCorpus().byProtocol.get(kind === 'pap' ? Protocol.PAP : Protocol.CHAP) ?? []),
+    ];
     if (this.seeds.length === 0) this.seeds.push(this.pool[0]);
     [this.client, this.server] = this.fresh();
   }
@@ -307,10 +361,18 @@ class AuthRunner implements FuzzRunner {
     const rng = this.rng;
     const pair: [PapClient | ChapClient, PapServer | ChapServer] =
       this.kind === 'pap'
-        ? [new PapClient({ user: 'alice', password: 's3cret' }), new PapServer({ verify: (u, p) => u === 'alice' && p === 's3cret' })]
+        ? [
+            new PapClient({ user: 'alice', password: 's3cret' }),
+            new PapServer({ verify: (u, p) => u === 'alice' && p === 's3cret' }),
+          ]
         : [
             new ChapClient({ name: 'alice', secret: 's3cret' }),
-            new ChapServer({ name: 'gw', secretFor: (n) => (n === 'alice' ? 's3cret' : null), random32: () => rng.u32(), rechallengeMs: 20_000 }),
+            new ChapServer({
+              name: 'gw',
+              secretFor: (n) => (n === 'alice' ? 's3cret' : null),
+              random32: () => rng.u32(),
+              rechallengeMs: 20_000,
+            }),
           ];
     this.step(pair[0].start(this.now), 'client');
     this.step(pair[1].start(this.now), 'server');
@@ -338,14 +400,21 @@ class AuthRunner implements FuzzRunner {
     }
     const r = rng.int(10);
     if (r < 2) return rng.bytes(rng.len(120));
-    if (r < 6) return rng.chance(0.6) ? rng.pick(this.pool) : mutate(rng, rng.pick(this.pool), rng.pick(this.seeds), 600);
+    if (r < 6)
+      return rng.chance(0.6)
+        ? rng.pick(this.pool)
+        : mutate(rng, rng.pick(this.pool), rng.pick(this.seeds), 600);
     return mutate(rng, rng.pick(this.seeds), rng.pick(this.pool), 600);
   }
 
   run(input: FuzzInput): void {
     const b = bytesOf(input);
     // Well-formed packets go through the decoder; others as a raw header split (harsher than the engine).
-    const pkt: AuthPacket = decodeAuthPacket(b) ?? { code: b[0] ?? 0, id: b[1] ?? 0, data: b.subarray(Math.min(4, b.length)) };
+    const pkt: AuthPacket = decodeAuthPacket(b) ?? {
+      code: b[0] ?? 0,
+      id: b[1] ?? 0,
+      data: b.subarray(Math.min(4, b.length)),
+    };
     this.print(pkt);
     this.step(this.client.receive(pkt, this.now), 'client');
     this.step(this.server.receive(pkt, this.now), 'server');
@@ -354,21 +423,41 @@ class AuthRunner implements FuzzRunner {
       this.step(this.client.handleTimeout(this.now), 'client');
       this.step(this.server.handleTimeout(this.now), 'server');
       for (const d of [this.client.nextDeadline(), this.server.nextDeadline()]) {
-        if (d !== null && d <= this.now) throw new InvariantError(`${this.kind} deadline ${d} not after now ${this.now}`);
+        if (d !== null && d <= this.now)
+          throw new InvariantError(`${this.kind} deadline ${d} not after now ${this.now}`);
       }
     }
   }
 }
 
 export const CODEC_TARGETS: FuzzTarget[] = [
-  { name: 'hdlc-deframer', what: 'raw line bytes, chunked vs whole', create: (s) => new DeframerRunner(s) },
-  { name: 'control-packet', what: 'parse/emit + formatFrame, all protocols', create: (s) => new ControlRunner(s) },
+  {
+    name: 'hdlc-deframer',
+    what: 'raw line bytes, chunked vs whole',
+    create: (s) => new DeframerRunner(s),
+  },
+  {
+    name: 'control-packet',
+    what: 'parse/emit + formatFrame, all protocols',
+    create: (s) => new ControlRunner(s),
+  },
   {
     name: 'lcp-options',
     what: 'TLVs: codecs, printer, LcpPolicy',
     create: (s) =>
-      new OptionsRunner(s, 'LCP', Protocol.LCP, LCP_OPTIONS, LCP_PRINTER, (rng) =>
-        new LcpPolicy({ random32: () => rng.u32(), requireAuth: rng.pick(['pap', 'chap', null] as const), canPap: true, canChap: rng.chance(0.5) }),
+      new OptionsRunner(
+        s,
+        'LCP',
+        Protocol.LCP,
+        LCP_OPTIONS,
+        LCP_PRINTER,
+        (rng) =>
+          new LcpPolicy({
+            random32: () => rng.u32(),
+            requireAuth: rng.pick(['pap', 'chap', null] as const),
+            canPap: true,
+            canChap: rng.chance(0.5),
+          }),
       ),
   },
   {
@@ -377,16 +466,40 @@ export const CODEC_TARGETS: FuzzTarget[] = [
     create: (s) =>
       new OptionsRunner(s, 'IPCP', Protocol.IPCP, IPCP_OPTIONS, IPCP_PRINTER, (rng) =>
         rng.chance(0.5)
-          ? new IpcpPolicy({ local: 0, peer: 0, acceptLocal: () => true, acceptPeer: () => true, requestDns: true, dns: [] })
-          : new IpcpPolicy({ local: 0x0a4d0001, peer: 0x0a4d0002, acceptLocal: () => false, acceptPeer: (a) => a === '10.77.0.2', requestDns: false, dns: [0x0a010035] }),
+          ? new IpcpPolicy({
+              local: 0,
+              peer: 0,
+              acceptLocal: () => true,
+              acceptPeer: () => true,
+              requestDns: true,
+              dns: [],
+            })
+          : new IpcpPolicy({
+              local: 0x0a4d0001,
+              peer: 0x0a4d0002,
+              acceptLocal: () => false,
+              acceptPeer: (a) => a === '10.77.0.2',
+              requestDns: false,
+              dns: [0x0a010035],
+            }),
       ),
   },
   {
     name: 'ipv6cp-options',
     what: 'TLVs: codecs, printer, Ipv6cpPolicy',
     create: (s) =>
-      new OptionsRunner(s, 'IPV6CP', Protocol.IPV6CP, IPV6CP_OPTIONS, IPV6CP_PRINTER, (rng) =>
-        new Ipv6cpPolicy({ interfaceId: null, peerInterfaceId: rng.chance(0.3) ? rng.bytes(8) : null, random32: () => rng.u32() }),
+      new OptionsRunner(
+        s,
+        'IPV6CP',
+        Protocol.IPV6CP,
+        IPV6CP_OPTIONS,
+        IPV6CP_PRINTER,
+        (rng) =>
+          new Ipv6cpPolicy({
+            interfaceId: null,
+            peerInterfaceId: rng.chance(0.3) ? rng.bytes(8) : null,
+            random32: () => rng.u32(),
+          }),
       ),
   },
   {
@@ -394,6 +507,14 @@ export const CODEC_TARGETS: FuzzTarget[] = [
     what: 'TLVs: codecs, printer (CCP is rejected)',
     create: (s) => new OptionsRunner(s, 'CCP', Protocol.CCP, CCP_OPTIONS, CCP_PRINTER, null),
   },
-  { name: 'pap', what: 'PapClient + PapServer + formatPap', create: (s) => new AuthRunner(s, 'pap') },
-  { name: 'chap', what: 'ChapClient + ChapServer + formatChap', create: (s) => new AuthRunner(s, 'chap') },
+  {
+    name: 'pap',
+    what: 'PapClient + PapServer + formatPap',
+    create: (s) => new AuthRunner(s, 'pap'),
+  },
+  {
+    name: 'chap',
+    what: 'ChapClient + ChapServer + formatChap',
+    create: (s) => new AuthRunner(s, 'chap'),
+  },
 ];

@@ -7,17 +7,23 @@
  * auth packets, mutated pppd frames, hostile specials (Terminate, Code- and
  * Protocol-Reject, echo floods, forged CHAP results), IP packets and noise.
  */
-import type { EngineEvent, PppEngine } from '../../src/engine/index.js';
+import type { EngineEvent } from '../../src/engine/index.js';
 import { HdlcDeframer, HdlcFramer } from '../../src/hdlc/index.js';
-import { emitControlPacket } from '../../src/ppp/packet.js';
 import { parseOptions } from '../../src/ppp/options.js';
+import { emitControlPacket } from '../../src/ppp/packet.js';
 import { Protocol } from '../../src/ppp/protocols.js';
 import { loadCorpus } from './corpus.js';
 import { type BuiltEngine, buildEngine, type EngineState, type Role } from './engines.js';
 import { mutate } from './mutate.js';
 import { authArb, controlArb, ipArb, pool } from './pools.js';
 import { Rng } from './rng.js';
-import { assertPrintable, type FuzzInput, type FuzzRunner, type FuzzTarget, InvariantError } from './types.js';
+import {
+  assertPrintable,
+  type FuzzInput,
+  type FuzzRunner,
+  type FuzzTarget,
+  InvariantError,
+} from './types.js';
 
 const CONTROL = [Protocol.LCP, Protocol.IPCP, Protocol.IPV6CP] as const;
 const ANY_PROTOCOLS = [
@@ -42,7 +48,10 @@ class Tracker {
   echoId = -1;
   chapId = -1;
   papId = -1;
-  private readonly deframer = new HdlcDeframer((p, i) => this.onFrame(p, i), { accm: 0, maxInfo: 65535 });
+  private readonly deframer = new HdlcDeframer((p, i) => this.onFrame(p, i), {
+    accm: 0,
+    maxInfo: 65535,
+  });
 
   feed(b: Uint8Array): void {
     this.deframer.push(b);
@@ -101,10 +110,20 @@ class FrameGenerator {
     if (r < 84) return this.hostile(rng, t);
     if (r < 94) {
       const p = rng.pick(this.ip);
-      return [rng.chance(0.8) ? ((p[0] ?? 0) >> 4 === 6 ? Protocol.IPv6 : Protocol.IPv4) : rng.pick(ANY_PROTOCOLS), p];
+      return [
+        rng.chance(0.8)
+          ? (p[0] ?? 0) >> 4 === 6
+            ? Protocol.IPv6
+            : Protocol.IPv4
+          : rng.pick(ANY_PROTOCOLS),
+        p,
+      ];
     }
     // Any valid protocol number (odd low octet, even high octet: RFC 1661 §2).
-    return [rng.chance(0.7) ? rng.pick(ANY_PROTOCOLS) : (rng.u32() & 0xfeff) | 1, rng.bytes(rng.len(400))];
+    return [
+      rng.chance(0.7) ? rng.pick(ANY_PROTOCOLS) : (rng.u32() & 0xfeff) | 1,
+      rng.bytes(rng.len(400)),
+    ];
   }
 
   /** Ack / Nak / Reject of our own last Configure-Request, right id. */
@@ -124,7 +143,16 @@ class FrameGenerator {
         if (!rng.chance(0.7)) continue;
         const d = rng.chance(0.5) ? rng.bytes(o.data.length) : Uint8Array.from(o.data);
         if (proto === Protocol.IPCP && o.type === 3 && d.length === 4 && rng.chance(0.5)) {
-          d.set(rng.pick([[10, 77, 0, rng.int(256)], [192, 0, 2, 1], [0, 0, 0, 0], [255, 255, 255, 255], [10, 78, 0, 1], [127, 0, 0, 1]]));
+          d.set(
+            rng.pick([
+              [10, 77, 0, rng.int(256)],
+              [192, 0, 2, 1],
+              [0, 0, 0, 0],
+              [255, 255, 255, 255],
+              [10, 78, 0, 1],
+              [127, 0, 0, 1],
+            ]),
+          );
         }
         parts.push(o.type, d.length + 2, ...d);
       }
@@ -145,33 +173,89 @@ class FrameGenerator {
   private hostile(rng: Rng, t: Tracker): Frame {
     switch (rng.int(9)) {
       case 0: // Terminate-Request / -Ack
-        return [rng.pick(CONTROL), emitControlPacket(rng.pick([5, 6]), rng.int(256), rng.bytes(rng.len(40)))];
+        return [
+          rng.pick(CONTROL),
+          emitControlPacket(rng.pick([5, 6]), rng.int(256), rng.bytes(rng.len(40))),
+        ];
       case 1: // Code-Reject of a random code
-        return [rng.pick(CONTROL), emitControlPacket(7, rng.int(256), Uint8Array.from([rng.int(16), rng.int(256), 0, 4, ...rng.bytes(rng.len(8))]))];
+        return [
+          rng.pick(CONTROL),
+          emitControlPacket(
+            7,
+            rng.int(256),
+            Uint8Array.from([rng.int(16), rng.int(256), 0, 4, ...rng.bytes(rng.len(8))]),
+          ),
+        ];
       case 2: {
         // Protocol-Reject, LCP itself included
-        const p = rng.pick([Protocol.LCP, Protocol.IPCP, Protocol.IPV6CP, Protocol.IPv4, Protocol.IPv6, Protocol.PAP, Protocol.CHAP, Protocol.CCP, rng.u32() & 0xffff]);
-        return [Protocol.LCP, emitControlPacket(8, rng.int(256), Uint8Array.from([p >> 8, p & 0xff, ...rng.bytes(rng.len(20))]))];
+        const p = rng.pick([
+          Protocol.LCP,
+          Protocol.IPCP,
+          Protocol.IPV6CP,
+          Protocol.IPv4,
+          Protocol.IPv6,
+          Protocol.PAP,
+          Protocol.CHAP,
+          Protocol.CCP,
+          rng.u32() & 0xffff,
+        ]);
+        return [
+          Protocol.LCP,
+          emitControlPacket(
+            8,
+            rng.int(256),
+            Uint8Array.from([p >> 8, p & 0xff, ...rng.bytes(rng.len(20))]),
+          ),
+        ];
       }
       case 3: // Echo-Request / Reply / Discard with big data
-        return [Protocol.LCP, emitControlPacket(rng.pick([9, 10, 11]), rng.chance(0.5) ? t.echoId & 0xff : rng.int(256), rng.bytes(rng.chance(0.2) ? rng.range(1400, 1600) : rng.len(64)))];
+        return [
+          Protocol.LCP,
+          emitControlPacket(
+            rng.pick([9, 10, 11]),
+            rng.chance(0.5) ? t.echoId & 0xff : rng.int(256),
+            rng.bytes(rng.chance(0.2) ? rng.range(1400, 1600) : rng.len(64)),
+          ),
+        ];
       case 4: // forged CHAP Success / Failure with the right id
-        return [Protocol.CHAP, emitControlPacket(rng.pick([3, 4]), t.chapId & 0xff, rng.bytes(rng.len(20)))];
+        return [
+          Protocol.CHAP,
+          emitControlPacket(rng.pick([3, 4]), t.chapId & 0xff, rng.bytes(rng.len(20))),
+        ];
       case 5: // forged PAP Ack / Nak
-        return [Protocol.PAP, emitControlPacket(rng.pick([2, 3]), t.papId & 0xff, Uint8Array.from([3, 79, 75, 10]))];
+        return [
+          Protocol.PAP,
+          emitControlPacket(rng.pick([2, 3]), t.papId & 0xff, Uint8Array.from([3, 79, 75, 10])),
+        ];
       case 6: // oversize frame
-        return [rng.pick([Protocol.LCP, Protocol.IPv4, Protocol.IPCP]), rng.bytes(rng.range(1500, 6000))];
+        return [
+          rng.pick([Protocol.LCP, Protocol.IPv4, Protocol.IPCP]),
+          rng.bytes(rng.range(1500, 6000)),
+        ];
       case 7: // a plausible peer ConfReq (addresses in and out of policy), or random options
-        return rng.chance(0.7) ? this.peerRequest(rng) : [rng.pick(CONTROL), emitControlPacket(1, rng.int(256), rng.bytes(rng.len(60)))];
+        return rng.chance(0.7)
+          ? this.peerRequest(rng)
+          : [rng.pick(CONTROL), emitControlPacket(1, rng.int(256), rng.bytes(rng.len(60)))];
       default: // LCP ConfReq that renegotiates in Opened
-        return [Protocol.LCP, emitControlPacket(1, rng.int(256), Uint8Array.from([5, 6, ...rng.bytes(4), 7, 2, 8, 2]))];
+        return [
+          Protocol.LCP,
+          emitControlPacket(1, rng.int(256), Uint8Array.from([5, 6, ...rng.bytes(4), 7, 2, 8, 2])),
+        ];
     }
   }
 
   /** What a real peer would request: IPCP addr (+DNS), IPv6CP interface id, pppd's LCP set. */
   private peerRequest(rng: Rng): Frame {
     const addr = () =>
-      rng.pick([[10, 77, 0, 1], [10, 77, 0, 2], [10, 77, 0, rng.int(256)], [192, 0, 2, 1], [0, 0, 0, 0], [10, 78, 0, 1], [255, 255, 255, 255]]);
+      rng.pick([
+        [10, 77, 0, 1],
+        [10, 77, 0, 2],
+        [10, 77, 0, rng.int(256)],
+        [192, 0, 2, 1],
+        [0, 0, 0, 0],
+        [10, 78, 0, 1],
+        [255, 255, 255, 255],
+      ]);
     const k = rng.int(3);
     if (k === 0) {
       const o = [3, 6, ...addr()];
@@ -179,9 +263,23 @@ class FrameGenerator {
       if (rng.chance(0.2)) o.push(2, 6, 0, 0x2d, 0x0f, 1);
       return [Protocol.IPCP, emitControlPacket(1, rng.int(256), Uint8Array.from(o))];
     }
-    if (k === 1) return [Protocol.IPV6CP, emitControlPacket(1, rng.int(256), Uint8Array.from([1, 10, ...rng.bytes(8)]))];
+    if (k === 1)
+      return [
+        Protocol.IPV6CP,
+        emitControlPacket(1, rng.int(256), Uint8Array.from([1, 10, ...rng.bytes(8)])),
+      ];
     const o = [2, 6, 0, 0, 0, 0, 5, 6, ...rng.bytes(4), 7, 2, 8, 2];
-    if (rng.chance(0.3)) o.push(1, 4, ...rng.pick([[0, 64], [5, 220], [0xff, 0xff], [0, 0]]));
+    if (rng.chance(0.3))
+      o.push(
+        1,
+        4,
+        ...rng.pick([
+          [0, 64],
+          [5, 220],
+          [0xff, 0xff],
+          [0, 0],
+        ]),
+      );
     if (rng.chance(0.3)) o.push(3, 4, 0xc0, 0x23);
     if (rng.chance(0.3)) o.push(3, 5, 0xc2, 0x23, 5);
     return [Protocol.LCP, emitControlPacket(1, rng.int(256), Uint8Array.from(o))];
@@ -189,11 +287,24 @@ class FrameGenerator {
 
   /** 1-3 frames, HDLC-framed with random options, sometimes mutated after framing. */
   bytes(rng: Rng, t: Tracker): Uint8Array {
-    this.framer.configure({ accm: rng.chance(0.6) ? 0xffffffff : rng.pick([0, rng.u32()]), acfc: rng.chance(0.3), pfc: rng.chance(0.3) });
+    this.framer.configure({
+      accm: rng.chance(0.6) ? 0xffffffff : rng.pick([0, rng.u32()]),
+      acfc: rng.chance(0.3),
+      pfc: rng.chance(0.3),
+    });
     for (let k = rng.range(1, 3); k > 0; k--) {
       let [p, info] = this.frame(rng, t);
       // Past LCP, mostly leave LCP negotiation alone so the NCPs get deep (renegotiation still happens).
-      for (let retry = 0; retry < 3 && this.ncpFocus && p === Protocol.LCP && info.length > 0 && info[0] <= 8 && rng.chance(0.85); retry++) {
+      for (
+        let retry = 0;
+        retry < 3 &&
+        this.ncpFocus &&
+        p === Protocol.LCP &&
+        info.length > 0 &&
+        info[0] <= 8 &&
+        rng.chance(0.85);
+        retry++
+      ) {
         [p, info] = this.frame(rng, t);
       }
       this.framer.writeFrame(p, info, rng.chance(0.5));
@@ -248,7 +359,8 @@ class EngineRunner implements FuzzRunner {
       require,
     );
     this.builds++;
-    if (b === null) throw new Error(`fixture: could not bring a ${this.role} engine to ${this.state}`);
+    if (b === null)
+      throw new Error(`fixture: could not bring a ${this.role} engine to ${this.state}`);
     this.b = b;
     this.tracker = new Tracker();
     this.drain();
@@ -277,7 +389,8 @@ class EngineRunner implements FuzzRunner {
   }
 
   next(rng: Rng): FuzzInput {
-    if (this.b === null || this.uses >= 256 || this.b.engine.phase !== wantPhase(this.state)) this.rebuild();
+    if (this.b === null || this.uses >= 256 || this.b.engine.phase !== wantPhase(this.state))
+      this.rebuild();
     this.uses++;
     return this.gen.bytes(rng, this.tracker);
   }
@@ -328,7 +441,9 @@ class IpRunner implements FuzzRunner {
   private rebuild(): void {
     const s = (this.seed + this.builds++ * 104729) >>> 0;
     this.a = buildEngine('client', 'up', s, undefined);
-    this.z = buildEngine('server', 'up', s ^ 1, undefined, (_v, p) => this.got.push(Uint8Array.from(p)));
+    this.z = buildEngine('server', 'up', s ^ 1, undefined, (_v, p) =>
+      this.got.push(Uint8Array.from(p)),
+    );
     if (this.a === null || this.z === null) throw new Error('fixture: engines did not come up');
     this.a.engine.takeOutput();
     this.z.engine.takeOutput();
@@ -336,7 +451,13 @@ class IpRunner implements FuzzRunner {
   }
 
   next(rng: Rng): FuzzInput {
-    if (this.a === null || this.uses >= 2000 || this.a.engine.phase !== 'network' || this.z!.engine.phase !== 'network') this.rebuild();
+    if (
+      this.a === null ||
+      this.uses >= 2000 ||
+      this.a.engine.phase !== 'network' ||
+      this.z!.engine.phase !== 'network'
+    )
+      this.rebuild();
     this.uses++;
     const c = loadCorpus();
     const r = rng.int(10);
@@ -356,10 +477,13 @@ class IpRunner implements FuzzRunner {
     const out = a.takeOutput();
     if (ok) {
       if (out === null) throw new InvariantError('sendIp returned true but produced no output');
-      if (p.length > 1500) throw new InvariantError(`sendIp accepted ${p.length} bytes > peer MRU 1500`);
+      if (p.length > 1500)
+        throw new InvariantError(`sendIp accepted ${p.length} bytes > peer MRU 1500`);
       z.receive(out, now);
-      if (this.got.length !== 1 || !equal(this.got[0], p)) throw new InvariantError(`IP packet of ${p.length} bytes not delivered intact`);
-    } else if (out !== null) throw new InvariantError('sendIp dropped the packet but produced output');
+      if (this.got.length !== 1 || !equal(this.got[0], p))
+        throw new InvariantError(`IP packet of ${p.length} bytes not delivered intact`);
+    } else if (out !== null)
+      throw new InvariantError('sendIp dropped the packet but produced output');
     // 2. The same bytes as an IP frame of either version straight into the server's receive path.
     this.framer.writeFrame(this.rng.chance(0.5) ? Protocol.IPv4 : Protocol.IPv6, p, false);
     z.receive(this.framer.take()!, now);
@@ -392,5 +516,9 @@ export const ENGINE_TARGETS: FuzzTarget[] = [
   engineTarget('server', 'auth'),
   engineTarget('server', 'lcp'),
   engineTarget('server', 'up'),
-  { name: 'engine-ip', what: 'sendIp + IP frames between two up engines', create: (s) => new IpRunner(s) },
+  {
+    name: 'engine-ip',
+    what: 'sendIp + IP frames between two up engines',
+    create: (s) => new IpRunner(s),
+  },
 ];

@@ -3,11 +3,20 @@
  * file) controls: known_hosts lines and peer.yaml / server.yaml. Only a
  * ConfigError may come out of the config parsers; known_hosts parsing never throws.
  */
-import { ConfigError, type ConfigEnv, parsePeerConfig, parseServerConfig } from '../../src/config/index.js';
-import { entryMatchesHost, matchHostPatterns, parseKnownHosts } from '../../src/transport/known-hosts.js';
+import {
+  type ConfigEnv,
+  ConfigError,
+  parsePeerConfig,
+  parseServerConfig,
+} from '../../src/config/index.js';
+import {
+  entryMatchesHost,
+  matchHostPatterns,
+  parseKnownHosts,
+} from '../../src/transport/known-hosts.js';
 import { loadCorpus } from './corpus.js';
 import { mutate } from './mutate.js';
-import { Rng } from './rng.js';
+import type { Rng } from './rng.js';
 import { type FuzzInput, type FuzzRunner, type FuzzTarget, InvariantError } from './types.js';
 
 const latin1 = new TextDecoder('latin1');
@@ -19,9 +28,38 @@ function mutateText(rng: Rng, s: string, other: string): string {
 
 // ---- known_hosts ------------------------------------------------------------------------------
 
-const HOSTS = ['gw.example.com', '198.18.0.2', '[198.18.0.2]:2222', '*', '?', '*.lan', '!evil.lan', '[*]:*', '', ',', '!', '[', ']:', 'h'.repeat(300), '*a*a*a*a*a*a*b', '|1|', '|1|AAAA|BBBB', '|2|x|y', 'ÄÖ', 'a\tb'];
+const HOSTS = [
+  'gw.example.com',
+  '198.18.0.2',
+  '[198.18.0.2]:2222',
+  '*',
+  '?',
+  '*.lan',
+  '!evil.lan',
+  '[*]:*',
+  '',
+  ',',
+  '!',
+  '[',
+  ']:',
+  'h'.repeat(300),
+  '*a*a*a*a*a*a*b',
+  '|1|',
+  '|1|AAAA|BBBB',
+  '|2|x|y',
+  'ÄÖ',
+  'a\tb',
+];
 const TYPES = ['ssh-ed25519', 'ssh-rsa', 'ecdsa-sha2-nistp256', 'x', ''];
-const LOOKUPS = ['gw.example.com', '198.18.0.2', '[198.18.0.2]:2222', 'evil.lan', 'a.lan', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac', ''];
+const LOOKUPS = [
+  'gw.example.com',
+  '198.18.0.2',
+  '[198.18.0.2]:2222',
+  'evil.lan',
+  'a.lan',
+  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac',
+  '',
+];
 
 class KnownHostsRunner implements FuzzRunner {
   next(rng: Rng): FuzzInput {
@@ -38,7 +76,13 @@ class KnownHostsRunner implements FuzzRunner {
         f.push(hs.join(','));
         f.push(rng.pick(TYPES));
         const key = rng.pick(c.hostKeys);
-        f.push(rng.chance(0.6) ? key.toString('base64') : rng.chance(0.5) ? Buffer.from(rng.bytes(rng.len(80))).toString('base64') : latin1.decode(rng.bytes(rng.len(40))));
+        f.push(
+          rng.chance(0.6)
+            ? key.toString('base64')
+            : rng.chance(0.5)
+              ? Buffer.from(rng.bytes(rng.len(80))).toString('base64')
+              : latin1.decode(rng.bytes(rng.len(40))),
+        );
         if (rng.chance(0.3)) f.push('comment with spaces');
         lines.push(f.join(rng.pick([' ', '\t', '  ', ' \t '])));
       }
@@ -60,19 +104,96 @@ class KnownHostsRunner implements FuzzRunner {
 
 // ---- peer.yaml / server.yaml --------------------------------------------------------------------
 
-const ENV: ConfigEnv = { user: 'alice', home: '/home/alice', sshAuthSock: undefined, hostname: 'gw', baseDir: '/etc/ts-vpn' };
+const ENV: ConfigEnv = {
+  user: 'alice',
+  home: '/home/alice',
+  sshAuthSock: undefined,
+  hostname: 'gw',
+  baseDir: '/etc/ts-vpn',
+};
 
 const VALUES = [
-  '0', '-1', '1e309', '0x10', '65536', '3.5', 'true', 'no', 'null', '~', "''", '""', '[]', '{}', '[a, b]', '{a: 1}',
-  '10.77.0.0/24', '0.0.0.0/0', '::/0', '10.77.0.1', '256.1.1.1', 'ask', 'fe80::1/64', '*', '!!binary aGVsbG8=',
-  '!!js/function "f"', '&a [1]', '*a', '*nope', "'s3cret-inline'", '"\\u0000"', 'x'.repeat(5000), '|\n  multi\n  line',
-  'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s', '/etc/shadow', '../../../etc/passwd', '~root/.ssh/id_rsa', '"$(reboot)"', '`id`',
+  '0',
+  '-1',
+  '1e309',
+  '0x10',
+  '65536',
+  '3.5',
+  'true',
+  'no',
+  'null',
+  '~',
+  "''",
+  '""',
+  '[]',
+  '{}',
+  '[a, b]',
+  '{a: 1}',
+  '10.77.0.0/24',
+  '0.0.0.0/0',
+  '::/0',
+  '10.77.0.1',
+  '256.1.1.1',
+  'ask',
+  'fe80::1/64',
+  '*',
+  '!!binary aGVsbG8=',
+  '!!js/function "f"',
+  '&a [1]',
+  '*a',
+  '*nope',
+  "'s3cret-inline'",
+  '"\\u0000"',
+  'x'.repeat(5000),
+  '|\n  multi\n  line',
+  'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+  '/etc/shadow',
+  '../../../etc/passwd',
+  '~root/.ssh/id_rsa',
+  '"$(reboot)"',
+  '`id`',
 ];
 const KEYS = [
-  'name', 'ssh', 'host', 'port', 'user', 'identity-files', 'agent', 'host-key', 'fingerprint', 'accept-new', 'known-hosts',
-  'remote', 'command', 'kind', 'ppp', 'local-address', 'peer-address', 'accept-local', 'accept-peer', 'mru', 'accm', 'auth',
-  'password', 'password-file', 'routes', 'default-route', 'reconnect', 'hooks', 'up', 'pool', 'dns', 'allow-client-routes',
-  'max-sessions', 'require', 'users', 'state-dir', '<<', '? complex', '__proto__', 'constructor',
+  'name',
+  'ssh',
+  'host',
+  'port',
+  'user',
+  'identity-files',
+  'agent',
+  'host-key',
+  'fingerprint',
+  'accept-new',
+  'known-hosts',
+  'remote',
+  'command',
+  'kind',
+  'ppp',
+  'local-address',
+  'peer-address',
+  'accept-local',
+  'accept-peer',
+  'mru',
+  'accm',
+  'auth',
+  'password',
+  'password-file',
+  'routes',
+  'default-route',
+  'reconnect',
+  'hooks',
+  'up',
+  'pool',
+  'dns',
+  'allow-client-routes',
+  'max-sessions',
+  'require',
+  'users',
+  'state-dir',
+  '<<',
+  '? complex',
+  '__proto__',
+  'constructor',
 ];
 
 /** Billion-laughs shaped alias bombs (the yaml package bounds alias expansion). */
@@ -126,7 +247,11 @@ class ConfigRunner implements FuzzRunner {
           lines[i] = ' '.repeat(rng.int(6)) + line.trimStart();
           break;
         default:
-          lines.splice(i, 0, `${' '.repeat(rng.pick([0, 2, 4]))}${rng.pick(KEYS)}: ${rng.pick(VALUES)}`);
+          lines.splice(
+            i,
+            0,
+            `${' '.repeat(rng.pick([0, 2, 4]))}${rng.pick(KEYS)}: ${rng.pick(VALUES)}`,
+          );
       }
     }
     return lines.join('\n');
@@ -145,7 +270,19 @@ class ConfigRunner implements FuzzRunner {
 }
 
 export const TEXT_TARGETS: FuzzTarget[] = [
-  { name: 'known-hosts', what: 'parseKnownHosts + host matching', create: () => new KnownHostsRunner() },
-  { name: 'config-peer', what: 'parsePeerConfig (YAML-ish text)', create: () => new ConfigRunner('peer') },
-  { name: 'config-server', what: 'parseServerConfig (YAML-ish text)', create: () => new ConfigRunner('server') },
+  {
+    name: 'known-hosts',
+    what: 'parseKnownHosts + host matching',
+    create: () => new KnownHostsRunner(),
+  },
+  {
+    name: 'config-peer',
+    what: 'parsePeerConfig (YAML-ish text)',
+    create: () => new ConfigRunner('peer'),
+  },
+  {
+    name: 'config-server',
+    what: 'parseServerConfig (YAML-ish text)',
+    create: () => new ConfigRunner('server'),
+  },
 ];

@@ -8,6 +8,7 @@ export const TARGETS: FuzzTarget[] = [...CODEC_TARGETS, ...ENGINE_TARGETS, ...TE
 
 export function targetByName(name: string): FuzzTarget {
   const t = TARGETS.find((x) => x.name === name);
-  if (t === undefined) throw new Error(`unknown fuzz target ${name}; known: ${TARGETS.map((x) => x.name).join(', ')}`);
+  if (t === undefined)
+    throw new Error(`unknown fuzz target ${name}; known: ${TARGETS.map((x) => x.name).join(', ')}`);
   return t;
 }

@@ -37,7 +37,9 @@ export function assertPrintable(s: string, where: string): void {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
-      throw new InvariantError(`${where}: non-printable char 0x${c.toString(16)} in log text ${JSON.stringify(s.slice(0, 200))}`);
+      throw new InvariantError(
+        `${where}: non-printable char 0x${c.toString(16)} in log text ${JSON.stringify(s.slice(0, 200))}`,
+      );
     }
   }
 }

@@ -33,7 +33,13 @@ const random32 = () => {
 const engine = new PppEngine({
   random32,
   lcp: { restartMs: 1000 },
-  ipcp: { local: '10.77.0.1', peer: '10.77.0.2', acceptLocal: (a) => a === '10.77.0.1', acceptPeer: (a) => a === '10.77.0.2', maxFailure: 100 },
+  ipcp: {
+    local: '10.77.0.1',
+    peer: '10.77.0.2',
+    acceptLocal: (a) => a === '10.77.0.1',
+    acceptPeer: (a) => a === '10.77.0.2',
+    maxFailure: 100,
+  },
   ipv6cp: false,
 });
 
@@ -59,7 +65,11 @@ const reframe = new HdlcFramer({ maxPending: 8 << 20 });
 const inbound = new HdlcDeframer(
   (protocol, info) => {
     // IPCP Configure-Requests from the client get our hostile Nak instead of the engine's answer.
-    if ((scenario === 'nak-bad-address' || scenario === 'nak-forever') && protocol === 0x8021 && info[0] === 1) {
+    if (
+      (scenario === 'nak-bad-address' || scenario === 'nak-forever') &&
+      protocol === 0x8021 &&
+      info[0] === 1
+    ) {
       const addr = scenario === 'nak-bad-address' ? [192, 0, 2, 1] : [10, 77, 0, 50 + (naks % 150)];
       naks++;
       send(0x8021, ctl(3, info[1], Uint8Array.from([3, 6, ...addr])));
@@ -100,7 +110,8 @@ function pump() {
 if (scenario === 'confreq-flood') {
   let sent = 0;
   const flood = setInterval(() => {
-    for (let i = 0; i < 100 && sent < 50_000; i++, sent++) out.writeFrame(0xc021, ctl(1, sent & 0xff, Uint8Array.from([0x99, 4, 1, 2])), true);
+    for (let i = 0; i < 100 && sent < 50_000; i++, sent++)
+      out.writeFrame(0xc021, ctl(1, sent & 0xff, Uint8Array.from([0x99, 4, 1, 2])), true);
     write(out.take());
     if (sent >= 50_000) clearInterval(flood);
   }, 2);

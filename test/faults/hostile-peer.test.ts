@@ -6,12 +6,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../e2e/ensure-built.js';
 import { createLab, type Lab, links, NODE, REPO, routes } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
-import { ensureBuilt } from '../e2e/ensure-built.js';
 
 const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true') throw new Error('fault tests need root and ip netns (CI=true: refusing to skip)');
+if (!enabled && process.env.CI === 'true')
+  throw new Error('fault tests need root and ip netns (CI=true: refusing to skip)');
 
 const HOSTILE = join(REPO, 'test', 'faults', 'hostile-peer.mjs');
 
@@ -58,7 +59,11 @@ describe.skipIf(!enabled)('hostile far end', () => {
     }
     const tail = up.log().trim().split('\n').slice(-2).join(' | ');
     console.log(`[hostile ${scenario}] exit ${JSON.stringify(exited)}: ${tail}`);
-    return { up, seen, exited: exited as { code: number | null; signal: NodeJS.Signals | null } | null };
+    return {
+      up,
+      seen,
+      exited: exited as { code: number | null; signal: NodeJS.Signals | null } | null,
+    };
   }
 
   function expectClean(log: string): void {

@@ -5,13 +5,14 @@
  * lines ("\n") or send terminal escapes. Now escaped pppd-style.
  */
 import { describe, expect, it } from 'vitest';
+import { buildEngine } from '../../bench/fuzz/engines.js';
 import { ChapServer, PapClient, PapServer } from '../../src/auth/index.js';
 import { PppEngine } from '../../src/engine/index.js';
 import { HdlcFramer } from '../../src/hdlc/index.js';
-import { emitControlPacket } from '../../src/ppp/packet.js';
 import { visibleString } from '../../src/ppp/bytes.js';
-import { buildEngine } from '../../bench/fuzz/engines.js';
+import { emitControlPacket } from '../../src/ppp/packet.js';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -23,7 +24,9 @@ function frame(protocol: number, info: Uint8Array): Uint8Array {
 
 describe('peer text never reaches logs or reasons with control characters', () => {
   it('visibleString prints like pppd %v', () => {
-    expect(visibleString(Uint8Array.from([0x41, 0x0a, 0x1b, 0x7f, 0xc1, 0x09]))).toBe('A^J^[^?M-A^I');
+    expect(visibleString(Uint8Array.from([0x41, 0x0a, 0x1b, 0x7f, 0xc1, 0x09]))).toBe(
+      'A^J^[^?M-A^I',
+    );
   });
 
   it('LCP Terminate-Request reason with a newline and ESC: log line and finished reason are escaped', () => {
@@ -63,7 +66,10 @@ describe('peer text never reaches logs or reasons with control characters', () =
     const st = s.start(0);
     const id = st.send[0].id;
     const name = enc('x\u001b]0;pwned\u0007');
-    const r = s.receive({ code: 2, id, data: Uint8Array.from([16, ...new Uint8Array(16), ...name]) }, 0);
+    const r = s.receive(
+      { code: 2, id, data: Uint8Array.from([16, ...new Uint8Array(16), ...name]) },
+      0,
+    );
     expect(r.result?.ok).toBe(false);
     expect(r.result?.message).not.toMatch(CONTROL);
     expect(r.result?.message).toContain('\\x1b');
@@ -73,7 +79,10 @@ describe('peer text never reaches logs or reasons with control characters', () =
     const log: string[] = [];
     const b = buildEngine('server', 'auth', 3, (l) => log.push(l), undefined, 'pap')!;
     const user = enc('a\nb');
-    b.engine.receive(frame(0xc023, emitControlPacket(1, 1, Uint8Array.from([user.length, ...user, 0]))), b.now);
+    b.engine.receive(
+      frame(0xc023, emitControlPacket(1, 1, Uint8Array.from([user.length, ...user, 0]))),
+      b.now,
+    );
     const evs = b.engine.takeEvents();
     expect(evs.some((e) => e.type === 'auth-failed')).toBe(true);
     for (const l of log) expect(l).not.toMatch(CONTROL);

@@ -21,7 +21,9 @@ describe('fuzz slice: no peer input crashes, hangs or leaks', () => {
   for (const t of TARGETS) {
     it(`${t.name} (${t.what})`, () => {
       const r = runTarget(t, inputsFor(t.name), 0x5eed + t.name.length);
-      const detail = r.failures.map((f) => `${f.kind}: ${f.message}\n${f.stack}\nhex ${f.hex}`).join('\n\n');
+      const detail = r.failures
+        .map((f) => `${f.kind}: ${f.message}\n${f.stack}\nhex ${f.hex}`)
+        .join('\n\n');
       expect(r.exceptions, detail).toBe(0);
       expect(r.hangs, detail).toBe(0);
       expect(r.inputs).toBe(inputsFor(t.name));

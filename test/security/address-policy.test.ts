@@ -108,6 +108,11 @@ describe('address policy (client: accept-local / accept-peer 10.77.0.0/24)', () 
     expect(up && Object.keys(up).sort()).toEqual(['dns', 'local', 'peer', 'type']);
     if (up?.type === 'ipv4-up') expect(CLIENT_ACCEPT(up.local)).toBe(true);
     const s = buildEngine('server', 'up', 5, undefined)!;
-    expect(s.events.find((e) => e.type === 'ipv4-up')).toEqual({ type: 'ipv4-up', local: SERVER_LOCAL, peer: SERVER_PEER, dns: [] });
+    expect(s.events.find((e) => e.type === 'ipv4-up')).toEqual({
+      type: 'ipv4-up',
+      local: SERVER_LOCAL,
+      peer: SERVER_PEER,
+      dns: [],
+    });
   });
 });

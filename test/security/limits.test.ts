@@ -64,7 +64,9 @@ describe('floods stay bounded', () => {
     const rejects = out.filter((x) => x.protocol === LCP && x.code === 4).length;
     expect(rejects).toBeLessThanOrEqual(16); // maxConfigure 10 + maxFailure 5 + 1, then closed
     const fin = p.eventsOf('finished');
-    expect(p.log).toContain('sent [LCP TermReq id=0x2 "LCP: peer keeps requesting options we refuse"]');
+    expect(p.log).toContain(
+      'sent [LCP TermReq id=0x2 "LCP: peer keeps requesting options we refuse"]',
+    );
     p.advance(30_000);
     expect(p.eventsOf('finished').length + fin.length).toBeGreaterThanOrEqual(1);
     expect(p.engine.phase).toBe('dead');
@@ -102,7 +104,9 @@ describe('negotiation loops end', () => {
     const codes: number[] = [];
     for (let i = 0; i < 7; i++) {
       p.send(LCP, 1, 10 + i, opts([1, 0, 20]));
-      const r = p.take().filter((x) => x.protocol === LCP && x.id === 10 + i && x.code >= 2 && x.code <= 4);
+      const r = p
+        .take()
+        .filter((x) => x.protocol === LCP && x.id === 10 + i && x.code >= 2 && x.code <= 4);
       codes.push(r[0]?.code ?? 0);
     }
     expect(codes).toEqual([3, 3, 3, 3, 3, 4, 4]);
@@ -116,7 +120,9 @@ describe('negotiation loops end', () => {
       req = lastOf(p.take(), LCP, 1);
     }
     p.advance(30_000);
-    expect(p.log.filter((l) => l.includes('TermReq'))[0]).toMatch(/^sent \[LCP TermReq id=0x[0-9a-f]+ "LCP: peer keeps refusing our options"\]$/);
+    expect(p.log.filter((l) => l.includes('TermReq'))[0]).toMatch(
+      /^sent \[LCP TermReq id=0x[0-9a-f]+ "LCP: peer keeps refusing our options"\]$/,
+    );
     // The first request, then one per Nak until more than max-configure (10) refusals in a row.
     expect(p.engine.stats().fsm.lcp.confReqsSent).toBeLessThanOrEqual(13);
     const fin = p.eventsOf('finished');
@@ -136,7 +142,9 @@ describe('negotiation loops end', () => {
     expect(sent).toBeLessThanOrEqual(12);
     p.advance(30_000);
     expect(p.eventsOf('ipv4-up')).toEqual([]);
-    expect(p.log.some((l) => l.startsWith('IPCP finished: IPCP: peer keeps refusing our options'))).toBe(true);
+    expect(
+      p.log.some((l) => l.startsWith('IPCP finished: IPCP: peer keeps refusing our options')),
+    ).toBe(true);
   });
 });
 

@@ -6,10 +6,22 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigEnv, describeConfig, parsePeerConfig, parseServerConfig } from '../../src/config/index.js';
 import { buildEngine, SECRET } from '../../bench/fuzz/engines.js';
+import {
+  type ConfigEnv,
+  ConfigError,
+  describeConfig,
+  parsePeerConfig,
+  parseServerConfig,
+} from '../../src/config/index.js';
 
-const ENV: ConfigEnv = { user: 'alice', home: '/home/alice', sshAuthSock: undefined, hostname: 'gw', baseDir: '/etc/ts-vpn' };
+const ENV: ConfigEnv = {
+  user: 'alice',
+  home: '/home/alice',
+  sshAuthSock: undefined,
+  hostname: 'gw',
+  baseDir: '/etc/ts-vpn',
+};
 const PW = 'Hunter2-Very-Secret';
 const peer = (auth: string) =>
   `ssh:\n  host: 198.18.0.2\n  host-key:\n    accept-new: true\nppp:\n  accept-local: [10.77.0.0/24]\n  auth:\n    user: alice\n${auth}\n`;
@@ -34,7 +46,8 @@ describe('secrets in engine debug logs', () => {
         const text = log.join('\n');
         expect(text).toContain(require === 'pap' ? '[PAP AuthReq' : '[CHAP Response');
         expect(text).not.toContain(SECRET);
-        if (require === 'pap') expect(text).toMatch(/\[PAP AuthReq id=0x[0-9a-f]+ user="alice" password=<hidden>\]/);
+        if (require === 'pap')
+          expect(text).toMatch(/\[PAP AuthReq id=0x[0-9a-f]+ user="alice" password=<hidden>\]/);
       });
     }
   }
@@ -52,8 +65,13 @@ describe('secrets in configs', () => {
   });
 
   it('describe(), JSON and inspect of a server config hide user passwords', () => {
-    const cfg = parseServerConfig(`auth:\n  require: chap\n  users:\n    - user: bob\n      password: ${PW}\n`, 'server.yaml', ENV);
-    for (const s of [describeConfig(cfg), JSON.stringify(cfg), inspect(cfg, { depth: 20 })]) expect(s).not.toContain(PW);
+    const cfg = parseServerConfig(
+      `auth:\n  require: chap\n  users:\n    - user: bob\n      password: ${PW}\n`,
+      'server.yaml',
+      ENV,
+    );
+    for (const s of [describeConfig(cfg), JSON.stringify(cfg), inspect(cfg, { depth: 20 })])
+      expect(s).not.toContain(PW);
   });
 
   const cases: [string, string][] = [
@@ -75,7 +93,11 @@ describe('secrets in configs', () => {
 
   it('server user passwords get the same treatment', () => {
     const e = configError(() =>
-      parseServerConfig('auth:\n  require: pap\n  users:\n    - user: bob\n      password: 918273645\n', 'server.yaml', ENV),
+      parseServerConfig(
+        'auth:\n  require: pap\n  users:\n    - user: bob\n      password: 918273645\n',
+        'server.yaml',
+        ENV,
+      ),
     );
     expect(e.message).toContain('auth.users[0].password: expected a password, got a number');
     expect(e.message).not.toContain('918273645');

@@ -1,8 +1,14 @@
 /** A scripted hostile peer for one PppEngine: decode what it sends, answer with chosen packets. */
+
+import {
+  type BuiltEngine,
+  buildEngine,
+  type EngineState,
+  type Role,
+} from '../../bench/fuzz/engines.js';
 import type { EngineEvent, EngineOptions, PppEngine } from '../../src/engine/index.js';
 import { HdlcDeframer, HdlcFramer } from '../../src/hdlc/index.js';
 import { emitControlPacket } from '../../src/ppp/packet.js';
-import { type BuiltEngine, buildEngine, type EngineState, type Role } from '../../bench/fuzz/engines.js';
 
 export interface Pkt {
   protocol: number;
@@ -25,12 +31,31 @@ export class Peer {
   private readonly framer = new HdlcFramer({ maxPending: 64 << 20 });
   private readonly rx: Pkt[] = [];
   private readonly deframer = new HdlcDeframer(
-    (p, i) => this.rx.push({ protocol: p, code: i[0] ?? -1, id: i[1] ?? -1, data: Uint8Array.from(i.subarray(4)) }),
+    (p, i) =>
+      this.rx.push({
+        protocol: p,
+        code: i[0] ?? -1,
+        id: i[1] ?? -1,
+        data: Uint8Array.from(i.subarray(4)),
+      }),
     { accm: 0, maxInfo: 65535 },
   );
 
-  constructor(role: Role, state: EngineState, tweak?: (o: EngineOptions) => void, require: 'pap' | 'chap' = 'chap') {
-    const b = buildEngine(role, state, 99, (l) => this.log.push(l), (_v, p) => this.ip.push(Uint8Array.from(p)), require, tweak);
+  constructor(
+    role: Role,
+    state: EngineState,
+    tweak?: (o: EngineOptions) => void,
+    require: 'pap' | 'chap' = 'chap',
+  ) {
+    const b = buildEngine(
+      role,
+      state,
+      99,
+      (l) => this.log.push(l),
+      (_v, p) => this.ip.push(Uint8Array.from(p)),
+      require,
+      tweak,
+    );
     if (b === null) throw new Error(`could not bring the ${role} engine to ${state}`);
     this.b = b;
     this.events.push(...b.events);
@@ -54,8 +79,18 @@ export class Peer {
   }
 
   /** Frames and feeds one packet (raw info when `raw` is given). */
-  send(protocol: number, code: number, id: number, data: Uint8Array | number[] = [], raw?: Uint8Array): void {
-    this.framer.writeFrame(protocol, raw ?? emitControlPacket(code, id, Uint8Array.from(data)), true);
+  send(
+    protocol: number,
+    code: number,
+    id: number,
+    data: Uint8Array | number[] = [],
+    raw?: Uint8Array,
+  ): void {
+    this.framer.writeFrame(
+      protocol,
+      raw ?? emitControlPacket(code, id, Uint8Array.from(data)),
+      true,
+    );
     this.b.engine.receive(this.framer.take()!, this.b.now);
   }
 
@@ -100,6 +135,7 @@ export function opts(...o: [number, ...number[]][]): number[] {
 }
 
 export function lastOf(pkts: Pkt[], protocol: number, code: number): Pkt | undefined {
-  for (let i = pkts.length - 1; i >= 0; i--) if (pkts[i].protocol === protocol && pkts[i].code === code) return pkts[i];
+  for (let i = pkts.length - 1; i >= 0; i--)
+    if (pkts[i].protocol === protocol && pkts[i].code === code) return pkts[i];
   return undefined;
 }
