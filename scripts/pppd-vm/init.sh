@@ -2,7 +2,9 @@
 # /init of the ts-vpn pppd interop VM (built by scripts/pppd-vm/build.sh).
 #
 # /dev/ttyS0 carries PPP (a host chardev); the console (ttyS1) carries this
-# script's markers and pppd's debug log. Parameters come from the kernel command
+# script's markers and pppd's debug log; /dev/ttyS2 carries the output of the
+# ip-up/ipv6-up scripts (pppd writes a log line and its newline separately, so a
+# shared console would interleave them mid-line). Parameters come from the kernel command
 # line, base64-encoded so that they may hold spaces and quotes:
 #   tv_args=  pppd arguments (word-split by this shell; use tv_argv for quoting)
 #   tv_argv=  pppd arguments, one per line (taken verbatim)
@@ -10,8 +12,8 @@
 #   tv_chap=  contents of /etc/ppp/chap-secrets
 #   tv_ipup=  shell snippet run from /etc/ppp/ip-up once IPv4 is up ($4 local, $5 remote)
 #   tv_ip6up= shell snippet run from /etc/ppp/ipv6-up once IPv6 is up
-# Markers on the console: TV-BOOT, TV-PPPD-START <args>, TV-IP-UP <ip-up args>,
-# TV-IPV6-UP <args>, TV-PPPD-EXIT <status>; then the VM reboots, which ends qemu (-no-reboot).
+# Markers: TV-BOOT, TV-PPPD-START <args>, TV-PPPD-EXIT <status> on the console,
+# TV-IP-UP <ip-up args> and TV-IPV6-UP <args> on ttyS2; then the VM reboots, which ends qemu (-no-reboot).
 /bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /sbin
 /bin/busybox mount -t proc proc /proc
 /bin/busybox --install -s
@@ -50,14 +52,14 @@ done
 
 cat >/etc/ppp/ip-up <<'EOF'
 #!/bin/sh
-exec >/dev/console 2>&1
+exec >/dev/ttyS2 2>&1
 echo "TV-IP-UP $*"
 [ -f /etc/ppp/tv-ip-up ] && . /etc/ppp/tv-ip-up
 exit 0
 EOF
 cat >/etc/ppp/ipv6-up <<'EOF'
 #!/bin/sh
-exec >/dev/console 2>&1
+exec >/dev/ttyS2 2>&1
 echo "TV-IPV6-UP $*"
 [ -f /etc/ppp/tv-ipv6-up ] && . /etc/ppp/tv-ipv6-up
 exit 0

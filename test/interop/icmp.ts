@@ -127,3 +127,19 @@ export function parseIcmpV6(p: Uint8Array): { type: number; id: number; seq: num
     checksumOk: icmpV6Checksum(p) === 0,
   };
 }
+
+/** The Echo-Reply to an IPv4 ICMP Echo-Request (addresses swapped), or null. */
+export function echoReplyV4(req: Uint8Array): Uint8Array | null {
+  const e = parseIcmpV4(req);
+  if (e === null || e.type !== 8 || !e.checksumOk) return null;
+  return icmpEchoReplyV4(e.dst, e.src, e.id, e.seq, e.payload);
+}
+
+function icmpEchoReplyV4(src: string, dst: string, id: number, seq: number, payload: Uint8Array): Uint8Array {
+  const p = icmpEchoV4(src, dst, id, seq, payload);
+  const v = new DataView(p.buffer);
+  p[20] = 0;
+  v.setUint16(22, 0);
+  v.setUint16(22, inetChecksum(p.subarray(20)));
+  return p;
+}

@@ -4,8 +4,10 @@
  * The VM's first serial port (/dev/ttyS0, where pppd runs) is a qemu socket chardev
  * connected to a unix socket we listen on: the PPP byte stream is a plain
  * `net.Socket` here. The second serial port is the console: init's markers
- * (TV-BOOT, TV-PPPD-START, TV-IP-UP, TV-IPV6-UP, TV-PPPD-EXIT) and pppd's own
- * `debug` log (`nodetach logfd 2`) arrive on qemu's stdout. The VM powers off when
+ * (TV-BOOT, TV-PPPD-START, TV-PPPD-EXIT) and pppd's own `debug` log
+ * (`nodetach logfd 2`) arrive on qemu's stdout. The third one (ttyS2, another
+ * unix socket) carries what the ip-up/ipv6-up scripts print (TV-IP-UP, TV-IPV6-UP,
+ * ping output). The VM powers off when
  * pppd exits. `stop()` kills qemu by its pid and removes the temp dir.
  *
  * Nothing here touches the network: the VM has no network device at all, only the
@@ -73,7 +75,9 @@ export interface PppdVm {
   accel: 'kvm' | 'tcg';
   /** Console output so far (init markers, pppd's debug log), CRs removed. */
   log(): string;
-  /** Resolves with the match once the console matches `re`; rejects on VM exit or timeout (with the log). */
+  /** What the ip-up/ipv6-up scripts printed (ttyS2), CRs removed. */
+  scriptLog(): string;
+  /** Resolves with the match once the console or the script output matches `re`; rejects on VM exit or timeout (with the logs). */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** pppd's exit status (TV-PPPD-EXIT), once the VM is off; null if it never said. */
   exited: Promise<{ pppdStatus: number | null; code: number | null; signal: NodeJS.Signals | null }>;
@@ -90,8 +94,10 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
   for (const a of opts.args) if (a.includes('\n')) throw new Error(`pppd argument with a newline: ${JSON.stringify(a)}`);
   const dir = mkdtempSync(join(tmpdir(), 'tv-pppd-vm-'));
   const sockPath = join(dir, 'ppp.sock');
+  const auxPath = join(dir, 'aux.sock');
 
-  const cmdline = ['console=ttyS1', 'quiet', 'loglevel=3', 'panic=-1', `tv_argv=${b64(`${opts.args.join('\n')}\n`)}`];
+  // no_timer_check: under TCG on a busy host the IO-APIC timer check may fail and panic.
+  const cmdline = ['console=ttyS1', 'quiet', 'no_timer_check', 'loglevel=3', 'panic=-1', `tv_argv=${b64(`${opts.args.join('\n')}\n`)}`];
   if (opts.papSecrets !== undefined) cmdline.push(`tv_pap=${b64(opts.papSecrets)}`);
   if (opts.chapSecrets !== undefined) cmdline.push(`tv_chap=${b64(opts.chapSecrets)}`);
   if (opts.ipUp !== undefined) cmdline.push(`tv_ipup=${b64(opts.ipUp)}`);
@@ -100,12 +106,16 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
   if (append.length > 2000) throw new Error(`kernel command line too long (${append.length} > 2000)`);
 
   // We listen; qemu connects at start-up, before the guest runs: no byte is lost.
-  const server: Server = createServer();
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(sockPath, () => res());
-  });
-  const connected = new Promise<Socket>((res) => server.once('connection', res));
+  const listen = async (path: string): Promise<{ server: Server; connected: Promise<Socket> }> => {
+    const server = createServer();
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(path, () => res());
+    });
+    return { server, connected: new Promise<Socket>((res) => server.once('connection', res)) };
+  };
+  const ppp = await listen(sockPath);
+  const aux = await listen(auxPath);
 
   const args = [
     '-accel', assets.accel,
@@ -118,19 +128,27 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
     '-serial', 'chardev:ppp',
     '-chardev', 'stdio,id=con,signal=off',
     '-serial', 'chardev:con',
+    '-chardev', `socket,id=aux,path=${auxPath}`,
+    '-serial', 'chardev:aux',
     '-append', append,
   ];
   const child: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) {
-    server.close();
+    ppp.server.close();
+    aux.server.close();
     rmSync(dir, { recursive: true, force: true });
     throw new Error('qemu-system-x86_64 did not start');
   }
   let out = '';
+  let scripts = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
     out += d.toString('utf8').replace(/\r/g, '');
+    for (const w of [...waiters]) w();
+  };
+  const onAux = (d: Buffer) => {
+    scripts += d.toString('utf8').replace(/\r/g, '');
     for (const w of [...waiters]) w();
   };
   child.stdout?.on('data', onData);
@@ -147,11 +165,14 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
 
   let stopped = false;
   let line: Socket | null = null;
+  let auxLine: Socket | null = null;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     line?.destroy();
-    server.close();
+    auxLine?.destroy();
+    ppp.server.close();
+    aux.server.close();
     if (running) {
       child.kill('SIGTERM');
       const t = setTimeout(() => {
@@ -166,18 +187,18 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
   const waitFor = (re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> =>
     new Promise((res, rej) => {
       const check = () => {
-        const m = re.exec(out);
+        const m = re.exec(out) ?? re.exec(scripts);
         if (m) {
           done();
           res(m);
         } else if (!running) {
           done();
-          rej(new Error(`VM exited before ${re} appeared; console:\n${out}`));
+          rej(new Error(`VM exited before ${re} appeared; console:\n${out}\nscripts:\n${scripts}`));
         }
       };
       const timer = setTimeout(() => {
         done();
-        rej(new Error(`timed out after ${timeoutMs} ms waiting for ${re}; console:\n${out}`));
+        rej(new Error(`timed out after ${timeoutMs} ms waiting for ${re}; console:\n${out}\nscripts:\n${scripts}`));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -188,8 +209,8 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
     });
 
   try {
-    line = await Promise.race([
-      connected,
+    [line, auxLine] = await Promise.race([
+      Promise.all([ppp.connected, aux.connected]),
       exited.then(() => {
         throw new Error(`qemu exited before connecting the PPP line:\n${out}`);
       }),
@@ -201,8 +222,11 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
     await stop();
     throw err;
   }
-  server.close();
-  return { pid, line, accel: assets.accel, log: () => out, waitFor, exited, stop };
+  ppp.server.close();
+  aux.server.close();
+  auxLine.on('data', onAux);
+  auxLine.on('error', () => undefined);
+  return { pid, line, accel: assets.accel, log: () => out, scriptLog: () => scripts, waitFor, exited, stop };
 }
 
 /** pppd's debug lines from a console log (drops init markers and kernel noise). */
