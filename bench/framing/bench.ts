@@ -26,7 +26,7 @@ export interface BenchOptions {
   quick?: boolean;
   /** Only cases whose `name accm` contains this (development aid; the summary needs all). */
   only?: string;
-  /** Rounds per case (default 15; 1 in quick mode). */
+  /** Rounds per case (default 60; 1 in quick mode). */
   rounds?: number;
   /** Where lines go; default console.log. */
   print?: (line: string) => void;
@@ -193,9 +193,9 @@ function fmt(x: number, w: number, digits = 0): string {
 /** Runs every case, prints the table and the summary line, returns the results. */
 export function runBench(opts: BenchOptions = {}): BenchResult[] {
   const print = opts.print ?? ((line: string) => console.log(line));
-  const rounds = opts.rounds ?? (opts.quick ? 1 : 15);
+  const rounds = opts.rounds ?? (opts.quick ? 1 : 60);
   // Many short rounds, interleaved and best kept: robust against other load on the machine.
-  const minMs = opts.quick ? 1 : 20;
+  const minMs = opts.quick ? 1 : 4;
   const cases = CASES.filter((c) => !opts.only || `${c.name} ${hex8(c.accm)}`.includes(opts.only));
   // Warm both implementations on every case first so the JIT sees all shapes.
   for (const c of cases) measure(c, 1, opts.quick ? 0 : 5);

@@ -79,3 +79,31 @@ export function scanModeFor(accm: number, extraCount: number): ScanMode {
 function fillControl(t: Uint8Array, accm: number): void {
   for (let c = 0; c < 32; c++) if ((accm >>> c) & 1) t[c] = 1;
 }
+
+/** Pair tables already built, by ACCM (few distinct ACCMs are ever used). */
+const pairCache = new Map<number, Int32Array>();
+const PAIR_CACHE_MAX = 4;
+
+/**
+ * For a transmit ACCM without extra escapes: the stuffed form of every 2-octet value
+ * `lo | hi << 8`, little-endian in an int32 (2 to 4 octets: `lo` or `7d lo^20`, then the
+ * same for `hi`). Lets the stuffing loop turn two octets into one table lookup and one
+ * word store where control characters make escapes frequent. 256 KiB, cached by ACCM.
+ */
+export function pairStuffTable(accm: number): Int32Array {
+  const hit = pairCache.get(accm);
+  if (hit) return hit;
+  const t = txEscapeTable(accm, new Uint8Array(0));
+  const enc = new Int32Array(65536);
+  for (let v = 0; v < 65536; v++) {
+    const lo = v & 0xff;
+    const hi = v >>> 8;
+    let w = t[lo] ? ESCAPE | ((lo ^ 0x20) << 8) : lo;
+    const sh = t[lo] ? 16 : 8;
+    w |= (t[hi] ? ESCAPE | ((hi ^ 0x20) << 8) : hi) << sh;
+    enc[v] = w;
+  }
+  if (pairCache.size >= PAIR_CACHE_MAX) pairCache.delete(pairCache.keys().next().value as number);
+  pairCache.set(accm, enc);
+  return enc;
+}

@@ -3,7 +3,14 @@
  * information, FCS-16, flags) with octet stuffing into one reused, bounded output buffer
  * that the runtime drains with {@link HdlcFramer.take}, several frames per chunk.
  */
-import { checkAccm, checkEscapes, ScanMode, scanModeFor, txEscapeTable } from './accm.js';
+import {
+  checkAccm,
+  checkEscapes,
+  pairStuffTable,
+  ScanMode,
+  scanModeFor,
+  txEscapeTable,
+} from './accm.js';
 import {
   ALL_STATIONS,
   DEFAULT_ACCM,
@@ -59,6 +66,8 @@ export class HdlcFramer {
   /** Escape table and scan mode for frames sent with the negotiated options. */
   private table: Uint8Array;
   private mode: ScanMode;
+  /** Pair table for `table` when control characters are mapped (see stuff.ts), else null. */
+  private pairs: Int32Array | null;
   /** Escape table and scan mode for LCP codes 1-7 (ACCM 0xffffffff plus extra escapes). */
   private lcpTable: Uint8Array;
   private lcpMode: ScanMode;
@@ -82,6 +91,7 @@ export class HdlcFramer {
     this.extra = new Uint8Array(0);
     this.table = txEscapeTable(DEFAULT_ACCM, this.extra);
     this.mode = ScanMode.Table;
+    this.pairs = null;
     this.lcpTable = this.table;
     this.lcpMode = ScanMode.Table;
     this.buf = new Uint8Array(0);
@@ -112,6 +122,7 @@ export class HdlcFramer {
     this.maxPending = maxPending;
     this.table = txEscapeTable(accm, extra);
     this.mode = scanModeFor(accm, extra.length);
+    this.pairs = this.mode === ScanMode.FlagsCtl ? pairStuffTable(accm) : null;
     this.lcpTable = txEscapeTable(DEFAULT_ACCM, extra);
     this.lcpMode = scanModeFor(DEFAULT_ACCM, extra.length);
     const want = Math.min(INITIAL_CAPACITY, maxPending);
@@ -177,6 +188,7 @@ export class HdlcFramer {
         total,
         table,
         mode === ScanMode.FlagsCtl,
+        linkDefaults ? null : this.pairs,
         carry,
       );
       fcs = carry.fcs;

@@ -35,6 +35,7 @@ export function stuffWords(
   n: number,
   table: Uint8Array,
   ctl: boolean,
+  pairs: Int32Array | null,
   st: FcsCarry,
 ): number {
   const t = FCS16_TABLES;
@@ -87,6 +88,18 @@ export function stuffWords(
       ov.setInt32(o + 8, 0x007d007d | ((y1 & 0xff) << 8) | ((y1 & 0xff00) << 16), true);
       ov.setInt32(o + 12, 0x007d007d | ((y1 >>> 8) & 0xff00) | (y1 & 0xff000000), true);
       o += 16;
+      continue;
+    }
+    if (pairs !== null) {
+      // Mixed: two octets per lookup and word store.
+      ov.setInt32(o, pairs[x0 & 0xffff], true);
+      o += 2 + e0 + e1;
+      ov.setInt32(o, pairs[x0 >>> 16], true);
+      o += 2 + e2 + e3;
+      ov.setInt32(o, pairs[x1 & 0xffff], true);
+      o += 2 + e4 + e5;
+      ov.setInt32(o, pairs[x1 >>> 16], true);
+      o += 2 + e6 + e7;
       continue;
     }
     // Mixed: branch-free per octet. Write `7d` or the octet, then the octet ^ 0x20 after
