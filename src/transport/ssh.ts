@@ -256,6 +256,9 @@ export class SshConnection {
       client.on('ready', () => {
         if (settled) return;
         settled = true;
+        // Each SSH message carries whole IP packets (pings, TCP ACKs): never hold one back
+        // behind Nagle's algorithm (bench/tunnel/RESULTS.md).
+        client.setNoDelay(true);
         const tReady = performance.now();
         info.connectMs = round(tConnect - t0);
         info.handshakeMs = round(tKex - t0);

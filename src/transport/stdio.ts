@@ -4,10 +4,17 @@
  * (F_SETPIPE_SZ) because sshd writes in tiny pieces into a full 64 KiB pipe and
  * throughput collapses (DESIGN.md, performance facts).
  *
- * Input: blocking 256 KiB reads in the libuv thread pool (fs stream), measured at
- * ~2.5 GB/s from a 1 MiB-chunk writer versus ~1.5 GB/s for a libuv pipe stream (64 KiB
- * reads). That needs a blocking fd: we clear O_NONBLOCK, and should something else set it
- * again (a parent sharing the pipe), an EAGAIN switches to a libuv stream for the rest.
+ * Input (`input` option):
+ *  - `stream` (default for a pipe or socket): a libuv stream read on the main thread's
+ *    event loop (64 KiB reads). Each chunk costs one wake-up of the main thread only, which
+ *    is what a tunnel wants: measured with bench/tunnel (bench/tunnel/RESULTS.md) it lowers
+ *    ts-vpn's CPU per GB and the idle RTT against `fs`, whose extra thread-pool hop per
+ *    read costs a thread wake-up and a hand-off per packet at low rates.
+ *  - `fs`: blocking 256 KiB reads in the libuv thread pool, measured at ~2.5 GB/s from a
+ *    1 MiB-chunk writer versus ~1.5 GB/s for a libuv pipe stream: for bulk byte streams far
+ *    above a tunnel's rates. That needs a blocking fd: we clear O_NONBLOCK, and should
+ *    something else set it again (a parent sharing the pipe), an EAGAIN switches to a libuv
+ *    stream for the rest. Also used when stdin is neither a pipe nor a socket (a file).
  * Output: a libuv stream (works in either mode, ~3.9 GB/s); a file falls back to fs writes.
  */
 import { createReadStream, createWriteStream, fstatSync } from 'node:fs';
@@ -25,13 +32,15 @@ export interface StdioOptions {
   pipeSize?: number;
   /** Read size for the thread-pool reader (default 256 KiB). */
   readChunk?: number;
+  /** How to read stdin (see above); default `stream` for a pipe/socket, `fs` otherwise. */
+  input?: 'stream' | 'fs';
 }
 
 export class StdioTransport extends BaseTransport {
   readonly info: TransportInfo;
   /** Pipe sizes after set-up (null when the fd is not a pipe). */
   readonly pipeSizes: { in: number | null; out: number | null };
-  /** How stdin is being read: `fs` (blocking thread-pool reads) or `stream` (libuv, after EAGAIN). */
+  /** How stdin is being read: `stream` (libuv, main thread) or `fs` (blocking thread-pool reads). */
   inputMode: 'fs' | 'stream' = 'fs';
   private input: Readable;
   private readonly output: Writable;
@@ -61,8 +70,14 @@ export class StdioTransport extends BaseTransport {
       this.finish({ code: 'ERROR', message: `stdout: ${err.message}`, error: err }),
     );
 
-    setBlocking(this.inFd);
-    this.input = this.openFsInput(opts.readChunk ?? 256 * 1024);
+    const inSt = fstatSync(this.inFd);
+    if ((opts.input ?? 'stream') === 'stream' && (inSt.isFIFO() || inSt.isSocket())) {
+      this.inputMode = 'stream';
+      this.input = this.openStreamInput();
+    } else {
+      setBlocking(this.inFd);
+      this.input = this.openFsInput(opts.readChunk ?? 256 * 1024);
+    }
   }
 
   private openFsInput(chunk: number): Readable {
@@ -79,15 +94,20 @@ export class StdioTransport extends BaseTransport {
     return s;
   }
 
-  private switchToStreamInput(): void {
-    const wasFlowing = !this.input.isPaused();
-    this.inputMode = 'stream';
+  private openStreamInput(): Readable {
     const s = new Socket({ fd: this.inFd, readable: true, writable: false });
     s.pause();
     s.on('end', () => this.finish({ code: 'EOF', message: 'stdin closed' }));
     s.on('error', (err) =>
       this.finish({ code: 'ERROR', message: `stdin: ${err.message}`, error: err }),
     );
+    return s;
+  }
+
+  private switchToStreamInput(): void {
+    const wasFlowing = !this.input.isPaused();
+    this.inputMode = 'stream';
+    const s = this.openStreamInput();
     this.input = s;
     if (this.flowAttached) {
       s.on('data', (d: Buffer) => this.emitData(d));

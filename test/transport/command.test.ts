@@ -110,8 +110,13 @@ describe('StdioTransport (in a child process, stdin/stdout are real pipes)', () 
   const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/stdio-echo.ts');
 
   for (const [label, env, mode] of [
-    ['blocking stdin', '', 'fs'],
-    ['stdin made non-blocking by someone else', 'TV_FORCE_NONBLOCK=1 ', 'stream'],
+    ['default: libuv stream', '', 'stream'],
+    ['fs: blocking thread-pool reads', 'TV_STDIN_INPUT=fs ', 'fs'],
+    [
+      'fs, stdin made non-blocking by someone else',
+      'TV_STDIN_INPUT=fs TV_FORCE_NONBLOCK=1 ',
+      'stream',
+    ],
   ] as const) {
     it(`sets 1 MiB pipes, echoes data and closes with EOF when stdin ends (${label})`, {
       timeout: 15_000,
