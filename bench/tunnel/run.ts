@@ -7,13 +7,15 @@
  * BENCH_SOAK_SECONDS (optional: one long ts-vpn upload sampling its RSS),
  * BENCH_ONLY (comma list of raw,sshw,tsvpn to run a subset),
  * BENCH_PROFILE=DIR (run ts-vpn's processes with --cpu-prof into DIR),
+ * BENCH_DIST=DIR (benchmark the ts-vpn build in DIR instead of dist/),
+ * BENCH_NICE=N (niceness for everything the benchmark starts, default -10; 0 = leave),
  * BENCH_HOLD=S (keep the paths up S seconds before measuring, to poke at them by hand).
  *
  * Progress goes to stderr; the results (tables, ratios) go to stdout, whose last line is
  * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=…`.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
+import { cpus, getPriority, loadavg, setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,7 @@ const RUNS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const SECONDS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_SECONDS ?? 5));
 const PINGS = QUICK ? 10 : Math.max(3, Number(process.env.BENCH_PINGS ?? 50));
 const SOAK = QUICK ? 0 : Math.max(0, Number(process.env.BENCH_SOAK_SECONDS ?? 0));
+const NICE = Number(process.env.BENCH_NICE ?? -10);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'raw,sshw,tsvpn').split(',').map((s) => s.trim()));
 export const CIPHER = 'aes128-gcm@openssh.com';
 const PREFIX = 'tvb-';
@@ -729,6 +732,15 @@ async function main(): Promise<number> {
   }, budgetS * 1000);
   watchdog.unref();
 
+  // Everything the benchmark starts inherits this niceness (sshd and its sessions, ssh,
+  // ts-vpn, iperf3, ping): the paths compete on equal terms and less with other work.
+  if (NICE !== 0) {
+    try {
+      setPriority(0, NICE);
+    } catch (err) {
+      progress(`cannot set niceness ${NICE}: ${(err as Error).message}`);
+    }
+  }
   const lab = await makeLab();
   progress(
     `lab: ${lab.cli.name} (${NET.cli}) ↔ ${lab.srv.name} (${NET.srv}), sshd pid ${lab.sshd.pid}`,
@@ -769,7 +781,7 @@ async function main(): Promise<number> {
     for (const p of paths) await p.stop().catch(() => {});
   }
   const load1 = loadavg();
-  loadLine = `load average (1 min) before/after: ${load0[0]!.toFixed(2)} / ${load1[0]!.toFixed(2)} on ${cpus().length} cores (other work on the machine skews figures; ratios come from interleaved runs)`;
+  loadLine = `load average (1 min) before/after: ${load0[0]!.toFixed(2)} / ${load1[0]!.toFixed(2)} on ${cpus().length} cores, bench niceness ${getPriority(0)} (other work on the machine skews figures; ratios come from interleaved runs)`;
   for (const line of report(results)) console.log(line);
   return results.some((r) => r.status === 'failed') ? 1 : 0;
 }

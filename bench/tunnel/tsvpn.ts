@@ -55,15 +55,24 @@ export function tsVpnAvailable(root: string): true | string {
 export async function startTsVpn(o: TsVpnOptions): Promise<TsVpnHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'tvb-tsvpn-'));
   chmodSync(dir, 0o700);
-  const cliJs = join(o.root, 'dist/cli/main.js');
+  // BENCH_DIST: benchmark another build (e.g. an experimental copy of the tree).
+  const cliJs = join(process.env.BENCH_DIST ?? join(o.root, 'dist'), 'cli/main.js');
+  // One directory per end (V8's default file names carry pid and time).
   const prof = (name: string) => {
-    if (!o.profileDir) return '';
-    mkdirSync(o.profileDir, { recursive: true });
-    return `--cpu-prof --cpu-prof-dir=${o.profileDir} --cpu-prof-name=${name}-\${pid}.cpuprofile `;
+    if (!o.profileDir) return [];
+    mkdirSync(join(o.profileDir, name), { recursive: true });
+    return ['--cpu-prof', `--cpu-prof-dir=${join(o.profileDir, name)}`];
   };
   const serverYaml = join(dir, 'server.yaml');
   writeFileSync(serverYaml, `pool: ${POOL}\nstate-dir: ${join(dir, 'srv-state')}\n`);
-  const serveCmd = `${process.execPath} ${prof('serve').replace('${pid}', '%p')}${cliJs} serve --config ${serverYaml}`;
+  const serveCmd = [
+    process.execPath,
+    ...prof('serve'),
+    cliJs,
+    'serve',
+    '--config',
+    serverYaml,
+  ].join(' ');
   const peerYaml = join(dir, 'peer.yaml');
   writeFileSync(
     peerYaml,
@@ -93,9 +102,7 @@ reconnect:
 `,
     { mode: 0o600 },
   );
-  const nodeArgs = o.profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, '--cpu-prof-name=up-%p.cpuprofile']
-    : [];
+  const nodeArgs = prof('up');
   const t0 = performance.now();
   const child = o.track(
     o.cli.spawn(
