@@ -1,54 +1,36 @@
 /**
- * ts-vpn as a library.
+ * ts-vpn as a library: everything of `src/lib` (PppLink, connect(), the sans-IO
+ * engine and framing; see docs/LIBRARY.md), plus the runtime pieces `ts-vpn` itself
+ * is built from, for programs that drive a tunnel more closely.
  *
  * ```ts
- * import { connect, loadPeerConfig } from 'ts-vpn';
- * const tunnel = await connect(await loadPeerConfig('peer.yaml'));   // resolves when the tunnel is up
- * console.log(tunnel.status());
- * await tunnel.close();
+ * import { connect, PppLink } from 'ts-vpn';
+ * const vpn = await connect('/etc/ts-vpn/office.yaml');   // resolves when the tunnel is up
+ * console.log(vpn.status());
+ * await vpn.close();
  * ```
  * The PPP engine alone is at `ts-vpn/engine`, the HDLC framing at `ts-vpn/hdlc`.
  */
-import type { PeerConfig } from './config/index.js';
-import { ClientTunnel, type ClientTunnelOptions } from './runtime/client.js';
+export * from './lib/index.js';
 
 export {
-  ConfigError,
   describeConfig,
-  loadPeerConfig,
   loadServerConfig,
-  type PeerConfig,
-  parsePeerConfig,
   parseServerConfig,
   type ServerConfig,
 } from './config/index.js';
 export {
-  type EngineEvent,
-  type EngineOptions,
-  type EngineStats,
-  PppEngine,
-} from './engine/index.js';
-export {
   type ByteStream,
   ClientTunnel,
   type ClientTunnelOptions,
-  type FailureKind,
   LinkDriver,
   Logger,
   type ServeOptions,
   ServeSession,
   TunnelError,
-  type TunnelExit,
-  type TunnelPhase,
-  type TunnelStatus,
 } from './runtime/index.js';
-
-/** Starts a tunnel and resolves once it carries traffic; rejects with a TunnelError (already cleaned up). */
-export async function connect(
-  config: PeerConfig,
-  opts: ClientTunnelOptions = {},
-): Promise<ClientTunnel> {
-  const t = new ClientTunnel(config, opts);
-  await t.start();
-  return t;
-}
+export {
+  type CauseCounters,
+  formatStatusList,
+  formatStatusTable,
+} from './runtime/status-format.js';

@@ -9,12 +9,19 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeConfig, loadPeerConfig, loadServerConfig } from '../config/index.js';
-import { ClientTunnel, type TunnelExit, type TunnelStatus } from '../runtime/client.js';
+import { ClientTunnel, type TunnelExit } from '../runtime/client.js';
 import { controlRequest } from '../runtime/control.js';
 import type { FailureKind } from '../runtime/errors.js';
 import { type LogFormat, Logger } from '../runtime/logger.js';
+import { SdNotifier } from '../runtime/sd-notify.js';
 import { ServeSession } from '../runtime/server.js';
 import { DEFAULT_STATE_ROOT, listTunnels, pidAlive, TunnelStateDir } from '../runtime/state-dir.js';
+import {
+  formatStatusList,
+  formatStatusTable,
+  NO_TUNNEL_TEXT,
+  type TunnelStatus,
+} from '../runtime/status-format.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { HELP } from './help.js';
 
@@ -24,6 +31,7 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   config: { type: 'string', short: 'c' },
   json: { type: 'boolean' },
+  'client-route': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -116,6 +124,8 @@ function makeLogger(g: Globals, opts: { timestamps?: boolean; debug?: boolean } 
 // ---- commands ----------------------------------------------------------------------------
 
 async function cmdUp(args: string[], g: Globals): Promise<number> {
+  // First, before anything is spawned: takes NOTIFY_SOCKET out of the environment.
+  const sd = new SdNotifier({ log: { warn: (m) => errLine(m) } });
   if (args.length !== 1)
     throw new CliError(`up takes one peer.yaml (see "ts-vpn up --help")`, ExitCode.CONFIG, 'USAGE');
   const cfg = await loadPeerConfig(args[0]);
@@ -128,11 +138,20 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
   }
   const log = makeLogger(g, { debug: cfg.ppp.debug });
   for (const w of cfg.warnings) log.warn(w);
-  const tunnel = new ClientTunnel(cfg, { logger: log, stateRoot: g.stateRoot });
+  const tunnel = new ClientTunnel(cfg, {
+    logger: log,
+    stateRoot: g.stateRoot,
+    retryStart: true,
+    notifier: sd,
+  });
+  const wd = sd.watchdogIntervalMs();
+  const wdTimer = wd ? setInterval(() => sd.watchdog(), wd) : null;
+  wdTimer?.unref();
   let signals = 0;
   const onStop = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
+      sd.stopping(`stopping: ${sig}`);
       log.info(`${sig}: shutting down`);
       void tunnel.close(sig === 'SIGINT' ? 'User request' : `Terminated (${sig})`);
     } else if (signals >= 3) {
@@ -142,13 +161,18 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
   };
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
-  process.on('SIGHUP', () => tunnel.reconnectNow());
+  process.on('SIGHUP', () => {
+    sd.reloading('reconnecting (SIGHUP)');
+    tunnel.reconnectNow('SIGHUP: reconnect requested');
+  });
   process.on('SIGUSR1', () => {
     log.debugEnabled = !log.debugEnabled;
     log.info(`debug ${log.debugEnabled ? 'on' : 'off'} (SIGUSR1)`);
   });
   await tunnel.start().catch(() => undefined);
   const result: TunnelExit = await tunnel.done;
+  if (wdTimer) clearInterval(wdTimer);
+  sd.close();
   if (result.kind === 'ok') log.info(`tunnel ${cfg.name} down: ${result.message}`);
   else errLine(result.message);
   return KIND_EXIT[result.kind];
@@ -158,6 +182,7 @@ async function cmdServe(
   args: string[],
   g: Globals,
   configOpt: string | undefined,
+  clientRoutes: string[],
 ): Promise<number> {
   if (args.length > 1 || (args.length === 1 && configOpt)) {
     throw new CliError(
@@ -185,7 +210,7 @@ async function cmdServe(
   // timestamps (the client prefixes them with its own).
   const log = makeLogger(g, { timestamps: false, debug: cfg.debug });
   for (const w of cfg.warnings) log.warn(`serve: ${w}`);
-  const session = new ServeSession(cfg, { logger: log });
+  const session = new ServeSession(cfg, { logger: log, clientRoutes });
   const onStop = (sig: NodeJS.Signals) => void session.close(`Terminated (${sig})`);
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
@@ -231,67 +256,18 @@ async function cmdCheck(args: string[]): Promise<number> {
   return ExitCode.OK;
 }
 
-function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
-
-function fmtDuration(msTotal: number): string {
-  const s = Math.floor(msTotal / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${m}m${s % 60}s` : m > 0 ? `${m}m${s % 60}s` : `${s}s`;
-}
-
-export function formatStatus(st: TunnelStatus): string {
-  const rows: [string, string][] = [
-    [
-      'phase',
-      `${st.phase}${st.phase === 'up' ? ` for ${fmtDuration(st.uptimeMs)}` : ''} (pid ${st.pid}, started ${st.startedAt})`,
-    ],
-    [
-      'remote',
-      `${st.remote}${st.ssh.cipher ? ` (${st.ssh.cipher}, host key ${st.ssh.hostKey})` : ''}`,
-    ],
-    [
-      'interface',
-      st.interface
-        ? `${st.interface} ${st.local ?? '-'} → ${st.peer ?? '-'}${st.mtu ? `, mtu ${st.mtu}` : ''}`
-        : '-',
-    ],
-    ['ipv6', st.ipv6 ? `${st.ipv6.local} → ${st.ipv6.peer}` : '-'],
-    ['dns', st.dns.length ? st.dns.join(', ') : '-'],
-    ['routes', st.routes.length ? st.routes.join(', ') : '-'],
-    ['sent', `${st.tx.packets} packets, ${fmtBytes(st.tx.bytes)}`],
-    ['received', `${st.rx.packets} packets, ${fmtBytes(st.rx.bytes)}`],
-    ['drops', `${st.drops}, errors ${st.errors}`],
-    [
-      'echo',
-      st.echo.lastRttMs !== null
-        ? `rtt ${st.echo.lastRttMs} ms (${st.echo.answered}/${st.echo.sent} answered)`
-        : `${st.echo.answered}/${st.echo.sent} answered`,
-    ],
-    ['reconnects', String(st.reconnects)],
-  ];
-  return [`tunnel ${st.name}`, ...rows.map(([k, v]) => `  ${k.padEnd(11)}${v}`)].join('\n');
-}
-
 async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<number> {
   if (args.length > 1)
     throw new CliError('status takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
+  const named = args.length === 1;
   const running = listTunnels(g.stateRoot).filter(
-    (t) => t.running && (args.length === 0 || t.name === args[0]),
+    (t) => t.running && (!named || t.name === args[0]),
   );
   if (running.length === 0) {
-    if (json) out('[]');
-    errLine(args.length ? `no tunnel named "${args[0]}" is running` : 'no tunnel is running');
+    if (named) {
+      errLine(`no tunnel named "${args[0]}" is running`);
+    } else if (json) out('[]');
+    else out(NO_TUNNEL_TEXT);
     return ExitCode.NOT_AVAILABLE;
   }
   const results: TunnelStatus[] = [];
@@ -310,8 +286,12 @@ async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<num
       );
     }
   }
-  if (json) out(JSON.stringify(results, null, 2));
-  else out(results.map(formatStatus).join('\n\n'));
+  if (named) {
+    if (results.length === 0) return ExitCode.NOT_AVAILABLE;
+    out(json ? JSON.stringify(results[0], null, 2) : formatStatusTable(results[0]));
+  } else {
+    out(json ? JSON.stringify(results, null, 2) : formatStatusList(results));
+  }
   return failed ? ExitCode.NOT_AVAILABLE : ExitCode.OK;
 }
 
@@ -416,7 +396,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'up':
         return await cmdUp(rest, g);
       case 'serve':
-        return await cmdServe(rest, g, v.config);
+        return await cmdServe(rest, g, v.config, v['client-route'] ?? []);
       case 'check':
         return await cmdCheck(rest);
       case 'status':

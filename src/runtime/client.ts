@@ -3,39 +3,39 @@
  * `connect()` both wrap it). No process.exit, no signal handlers here.
  *
  *   SSH connect (host key checked before auth) → exec the remote command (no pty)
- *   → LinkDriver + PppEngine → on ipv4-up: TUN, address, MTU, up, routes
+ *   → LinkDriver + PppEngine → on ipv4-up: TUN, address, MTU, up, routes, DNS, up hook
  *   → packets both ways until close(), `ts-vpn down` or link loss
- *   → LCP Terminate (bounded), routes removed, TUN closed, SSH closed, state released.
+ *   → down hook, LCP Terminate (bounded), routes removed, TUN closed, SSH closed, state released.
  *
- * With reconnect on, a lost link keeps the TUN device and routes (packets are dropped
- * and counted meanwhile), retries with holdoff and capped exponential backoff, asks
- * for the previous local address and reconfigures only if the far end changes it.
+ * Staying up: LCP echo failure, SSH keepalive timeout, the transport closing, the far
+ * end exiting and a change of the route to the SSH server (rtnetlink watch) all end
+ * the link the same way; the ReconnectPolicy then decides (holdoff, capped exponential
+ * backoff with jitter, max-fail). While reconnecting the TUN device and routes stay
+ * (packets are dropped and counted); the previous local address is asked for again
+ * and the interface is reconfigured only if the far end assigns another one.
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
 import { type EngineEvent, type EngineStats, PppEngine } from '../engine/index.js';
 import { type CloseReason, SshConnection, type SshTransport } from '../transport/index.js';
-import type { RouteHandle } from '../tun/index.js';
+import { NetConfig, type RouteHandle } from '../tun/index.js';
 import { type ControlRequest, ControlServer } from './control.js';
+import { PeerDns } from './dns.js';
 import { clientEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
-import { runHook } from './hooks.js';
+import { type HookEnv, runHook } from './hooks.js';
 import { removeStaleRoutes, TunnelInterface } from './interface.js';
 import { LinkDriver } from './link-driver.js';
 import { Logger } from './logger.js';
+import { type RouteWatch, watchRouteTo } from './net-watch.js';
+import { ReconnectPolicy } from './reconnect-policy.js';
+import type { SdNotifier } from './sd-notify.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
+import type { TunnelPhase, TunnelStatus } from './status-format.js';
 
-export type TunnelPhase =
-  | 'idle'
-  | 'connecting'
-  | 'negotiating'
-  | 'up'
-  | 'reconnecting'
-  | 'closing'
-  | 'closed';
+export type { TrafficCounters, TunnelPhase, TunnelStatus } from './status-format.js';
 
 export interface ClientTunnelOptions {
   logger?: Logger;
@@ -43,39 +43,15 @@ export interface ClientTunnelOptions {
   stateRoot?: string;
   /** Listen on <state dir>/control.sock for `ts-vpn status/down`; default true. */
   controlSocket?: boolean;
-}
-
-export interface TrafficCounters {
-  packets: number;
-  bytes: number;
-}
-
-/** What `ts-vpn status` shows (JSON-safe). */
-export interface TunnelStatus {
-  name: string;
-  pid: number;
-  phase: TunnelPhase;
-  remote: string;
-  interface: string | null;
-  local: string | null;
-  peer: string | null;
-  dns: string[];
-  ipv6: { local: string; peer: string } | null;
-  mtu: number | null;
-  routes: string[];
-  startedAt: string;
-  upSince: string | null;
-  uptimeMs: number;
-  reconnects: number;
-  /** Tunnel → far end and far end → tunnel (IP packets, IP bytes). */
-  tx: TrafficCounters;
-  rx: TrafficCounters;
-  /** Packets dropped (link not up, output full, TUN write failed). */
-  drops: number;
-  /** Bad frames received (FCS, too long…) and TUN read/write errors. */
-  errors: number;
-  echo: { lastRttMs: number | null; sent: number; answered: number };
-  ssh: { cipher: string | null; hostKey: string | null };
+  /**
+   * Keep retrying (per `reconnect:`) when the very first attempt fails, instead of
+   * rejecting start(). `ts-vpn up` sets this; default false (connect() rejects).
+   */
+  retryStart?: boolean;
+  /** systemd notifications (READY, STATUS, STOPPING); the CLI creates it first thing. */
+  notifier?: SdNotifier;
+  /** Watch the route to the SSH server and reconnect when it changes; default true. */
+  watchNetwork?: boolean;
 }
 
 /** How a tunnel ended. */
@@ -104,6 +80,12 @@ interface Link {
   up: boolean;
   ended: boolean;
   authFailure: string | null;
+  /** Set when we decided the link is dead (echo failure, network change, reconnect request). */
+  lossReason: string | null;
+  /** Reconnect at once (no holdoff) when this link ends. */
+  immediate: boolean;
+  /** "LCP terminated by peer (…)" text, when the far end closed the link. */
+  peerTerminated: string | null;
   negotiationTimer: NodeJS.Timeout | null;
   finished: Promise<void>;
   markFinished: () => void;
@@ -120,7 +102,29 @@ interface SavedState {
   resolvConf: string | null;
 }
 
+/** Failures that retrying cannot fix. */
+const PERMANENT: ReadonlySet<FailureKind> = new Set<FailureKind>([
+  'config',
+  'host-key',
+  'system',
+  'internal',
+  'busy',
+]);
+
+type Causes = Record<string, number>;
+
 const ms = (t: number) => `${Math.round(t)} ms`;
+const secs = (t: number) => `${(t / 1000).toFixed(1)} s`;
+
+function addCauses(into: Causes, from: Causes): void {
+  for (const [k, v] of Object.entries(from)) if (v) into[k] = (into[k] ?? 0) + v;
+}
+
+function total(c: Causes): number {
+  let n = 0;
+  for (const v of Object.values(c)) n += v;
+  return n;
+}
 
 export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   readonly config: PeerConfig;
@@ -130,6 +134,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private resolveDone!: (e: TunnelExit) => void;
   private readonly stateDir: TunnelStateDir;
   private readonly useControl: boolean;
+  private readonly retryStart: boolean;
+  private readonly watchNetwork: boolean;
+  private readonly sd: SdNotifier | null;
+  private readonly policy: ReconnectPolicy;
   private control: ControlServer | null = null;
   private phaseValue: TunnelPhase = 'idle';
   private link: Link | null = null;
@@ -139,18 +147,25 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private pending6: { local: string; peer: string } | null = null;
   private routesAdded = false;
   private dns: string[] = [];
-  private resolvConf: string | null = null;
+  private peerDns: PeerDns | null = null;
+  private readonly dnsExitHandler = () => this.peerDns?.restoreSync();
   private closing = false;
   private started = false;
+  private locked = false;
+  private everUp = false;
+  private readySent = false;
   private tornDown: Promise<void> | null = null;
   private startedAt = 0;
   private startedWall = new Date();
   private upSince: number | null = null;
-  private reconnects = 0;
-  private reconnectNowFlag = false;
+  /** A manual reconnect (SIGHUP, control) is pending: not a failure, no wait. */
+  private manualReconnect = false;
+  private nextAttempt: { attempt: number; at: number } | null = null;
   private sleeper: { timer: NodeJS.Timeout; wake: () => void } | null = null;
   private configChain: Promise<void> = Promise.resolve();
   private lastRttMs: number | null = null;
+  private upHookRan = false;
+  private routeWatch: { addr: string; watch: RouteWatch; net: NetConfig } | null = null;
   private remote: string;
   private sshInfo: { cipher: string | null; hostKey: string | null } = {
     cipher: null,
@@ -160,13 +175,13 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private readonly base = {
     tx: { packets: 0, bytes: 0 },
     rx: { packets: 0, bytes: 0 },
-    drops: 0,
-    errors: 0,
+    drops: {} as Causes,
+    errors: {} as Causes,
     echoSent: 0,
     echoAnswered: 0,
   };
-  /** Drops outside any engine: no link, no interface yet. */
-  private localDrops = 0;
+  /** Drops outside any engine: no link up, no interface yet. */
+  private linkDownDrops = 0;
 
   constructor(config: PeerConfig, opts: ClientTunnelOptions = {}) {
     super();
@@ -174,6 +189,16 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     this.log = opts.logger ?? new Logger();
     this.stateDir = new TunnelStateDir(config.name, opts.stateRoot ?? DEFAULT_STATE_ROOT);
     this.useControl = opts.controlSocket ?? true;
+    this.retryStart = opts.retryStart ?? false;
+    this.watchNetwork = opts.watchNetwork ?? true;
+    this.sd = opts.notifier ?? null;
+    const rc = config.reconnect;
+    this.policy = new ReconnectPolicy({
+      enabled: rc.enabled,
+      holdoffMs: rc.holdoffMs,
+      maxBackoffMs: rc.maxBackoffMs,
+      maxFail: rc.maxFail,
+    });
     this.remote = `${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`;
     this.done = new Promise((r) => {
       this.resolveDone = r;
@@ -191,7 +216,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
 
   /**
    * Brings the tunnel up. Resolves when the interface is configured; rejects with a
-   * TunnelError (after cleaning up) when the first attempt fails. `done` resolves too.
+   * TunnelError (after cleaning up) when the first attempt fails. With `retryStart`,
+   * a retryable first failure schedules reconnects instead and start() resolves
+   * (watch the `up` event / `done`). `done` resolves in every case.
    */
   async start(): Promise<void> {
     if (this.phaseValue !== 'idle') throw new TunnelError('internal', 'start() called twice');
@@ -199,6 +226,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     this.startedWall = new Date();
     try {
       this.lockStateDir();
+      this.locked = true;
       await this.cleanStale();
       if (this.useControl)
         this.control = await ControlServer.listen(this.stateDir.controlPath, (req) =>
@@ -213,19 +241,35 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         await this.finish({ kind: 'ok', message: 'closed before the tunnel came up' });
         throw e;
       }
+      if (this.retryStart && this.locked && !this.closing) {
+        const d = this.policy.onFailure(e.message, performance.now(), {
+          permanent: PERMANENT.has(e.kind),
+        });
+        if (d.retry) {
+          this.started = true;
+          this.log.warn(
+            `${e.message}; reconnecting in ${secs(d.delayMs)} (attempt ${d.attempt})`,
+          );
+          void this.reconnectLoop(d.attempt, d.delayMs, e.message);
+          return;
+        }
+      }
       await this.finish({ kind: e.kind, message: e.message });
       throw e;
     }
   }
 
-  /** Graceful teardown (LCP Terminate, bounded wait); resolves when everything is removed. */
+  /** Graceful teardown (down hook, LCP Terminate, bounded wait); resolves when everything is removed. */
   async close(reason = 'User request'): Promise<TunnelExit> {
     if (!this.closing) {
       const neverStarted = this.phaseValue === 'idle';
       this.closing = true;
+      this.sd?.stopping(`stopping: ${reason}`);
       this.setPhase('closing');
       this.sleeper?.wake();
       const link = this.link;
+      // The down hook runs while the link and routes still exist.
+      if (link && !link.ended && link.up) await this.runDownHook('stopping');
       if (link && !link.ended) {
         link.driver.close(reason);
         await Promise.race([link.finished, delay(1000)]);
@@ -239,62 +283,59 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     return this.done;
   }
 
-  /** Drops the current link and connects again at once (SIGHUP, control `reconnect`). */
-  reconnectNow(): void {
+  /**
+   * Drops the current link and connects again at once (SIGHUP, control `reconnect`).
+   * A manual reconnect is not a failure: it resets the failure count.
+   */
+  reconnectNow(reason = 'reconnect requested'): void {
     if (this.closing) return;
-    this.reconnectNowFlag = true;
     if (this.sleeper) {
-      this.log.info('reconnect requested: retrying now');
+      this.manualReconnect = true;
+      this.log.info(`${reason}: retrying now`);
       this.sleeper.wake();
       return;
     }
     const link = this.link;
     if (link?.up && !link.ended) {
-      this.log.info('reconnect requested: closing the link');
-      link.driver.close('Reconnect requested');
-      setTimeout(() => this.endLink(link, 'link-lost', 'reconnect requested'), 1000).unref();
+      this.manualReconnect = true;
+      this.log.info(`${reason}: closing the link`);
+      this.dropLink(link, reason);
     }
   }
 
   status(): TunnelStatus {
     const now = performance.now();
     const st = this.link ? this.link.engine.stats() : null;
+    const cur = linkCounters(st);
     const tun = this.iface?.tun.stats();
-    const add = (s: EngineStats | null) => {
-      const v4 = s?.protocols.ipv4;
-      const v6 = s?.protocols.ipv6;
-      return {
-        tx: {
-          packets: (v4?.txPackets ?? 0) + (v6?.txPackets ?? 0),
-          bytes: (v4?.txBytes ?? 0) + (v6?.txBytes ?? 0),
-        },
-        rx: {
-          packets: (v4?.rxPackets ?? 0) + (v6?.rxPackets ?? 0),
-          bytes: (v4?.rxBytes ?? 0) + (v6?.rxBytes ?? 0),
-        },
-        drops: (v4?.drops ?? 0) + (v6?.drops ?? 0) + (s?.framing.tx.drops ?? 0),
-        errors: s ? s.framing.rx.badFcs + s.framing.rx.tooLong + s.framing.rx.badHeader : 0,
-      };
-    };
-    const cur = add(st);
     const i = this.iface;
+    const drops: Causes = { ...this.base.drops };
+    addCauses(drops, cur.drops);
+    addCauses(drops, {
+      'link-down': this.linkDownDrops,
+      'tun-write': tun?.txDrops ?? 0,
+      'tun-queue': tun?.rxDrops ?? 0,
+    });
+    const errors: Causes = { ...this.base.errors };
+    addCauses(errors, cur.errors);
+    addCauses(errors, { tun: tun?.errors ?? 0 });
+    const ps = this.policy.stats();
+    const wallOf = (mono: number) => new Date(Date.now() - (now - mono)).toISOString();
+    const reconnecting = this.phaseValue === 'reconnecting' && this.nextAttempt !== null;
     return {
       name: this.config.name,
-      pid: process.pid,
       phase: this.phaseValue,
-      remote: this.remote,
+      pid: process.pid,
+      startedAt: this.startedWall.toISOString(),
+      upSince: this.upSince === null ? null : wallOf(this.upSince),
+      uptimeMs: this.upSince === null ? 0 : Math.round(now - this.upSince),
       interface: i?.name ?? null,
+      mtu: i?.mtu ?? null,
       local: i?.local4 ?? null,
       peer: i?.peer4 ?? null,
-      dns: this.dns,
       ipv6: i?.local6 && i.peer6 ? { local: i.local6, peer: i.peer6 } : null,
-      mtu: i?.mtu ?? null,
+      dns: this.dns,
       routes: i?.routes ?? [],
-      startedAt: this.startedWall.toISOString(),
-      upSince:
-        this.upSince === null ? null : new Date(Date.now() - (now - this.upSince)).toISOString(),
-      uptimeMs: this.upSince === null ? 0 : Math.round(now - this.upSince),
-      reconnects: this.reconnects,
       tx: {
         packets: this.base.tx.packets + cur.tx.packets,
         bytes: this.base.tx.bytes + cur.tx.bytes,
@@ -303,14 +344,22 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         packets: this.base.rx.packets + cur.rx.packets,
         bytes: this.base.rx.bytes + cur.rx.bytes,
       },
-      drops: this.base.drops + cur.drops + this.localDrops + (tun ? tun.txDrops + tun.rxDrops : 0),
-      errors: this.base.errors + cur.errors + (tun?.errors ?? 0),
+      drops: { total: total(drops), causes: drops },
+      errors: { total: total(errors), causes: errors },
       echo: {
         lastRttMs: this.lastRttMs === null ? null : Math.round(this.lastRttMs * 10) / 10,
         sent: this.base.echoSent + (st?.echo.sent ?? 0),
         answered: this.base.echoAnswered + (st?.echo.answered ?? 0),
       },
-      ssh: this.sshInfo,
+      reconnect: {
+        count: ps.reconnects,
+        lastReason: ps.lastReason,
+        lastAt: ps.lastFailureAt === null ? null : wallOf(ps.lastFailureAt),
+        lastRecoverMs: ps.outageSince === null && ps.lastRecoverMs !== null ? Math.round(ps.lastRecoverMs) : null,
+        attempt: reconnecting ? this.nextAttempt!.attempt : null,
+        nextAttemptAt: reconnecting ? new Date(this.nextAttempt!.at).toISOString() : null,
+      },
+      ssh: { remote: this.remote, cipher: this.sshInfo.cipher, hostKey: this.sshInfo.hostKey },
     };
   }
 
@@ -348,8 +397,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   /** Connect + negotiate; resolves once the tunnel carries traffic. */
   private async attempt(): Promise<void> {
     const cfg = this.config;
-    this.setPhase(this.reconnects > 0 || this.routesAdded ? 'reconnecting' : 'connecting');
+    this.setPhase(this.everUp || this.phaseValue === 'reconnecting' ? 'reconnecting' : 'connecting');
     this.log.info(`connecting to ${this.remote} …`);
+    this.sd?.status(`connecting to ${cfg.ssh.host}:${cfg.ssh.port}`);
     let lastTried = '';
     const conn = await SshConnection.connect({
       host: cfg.ssh.host,
@@ -389,6 +439,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       await conn.end();
       throw new TunnelError('internal', 'closed');
     }
+    await this.ensureRouteWatch(serverAddr);
     let transport: SshTransport;
     try {
       transport = await conn.exec(cfg.remote.command);
@@ -404,8 +455,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const cfg = this.config;
     const id = ++this.linkSeq;
     const previous = this.iface?.local4 ?? null;
+    let link!: Link;
     const engine = new PppEngine(
-      clientEngineOptions(cfg, (line) => this.engineLog(line), previous),
+      clientEngineOptions(cfg, (line) => this.engineLog(link, line), previous),
       (_v, pkt) => this.onLinkPacket(pkt),
     );
     const driver = new LinkDriver(engine, transport);
@@ -414,7 +466,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       markFinished = r;
     });
     return new Promise<void>((resolve, reject) => {
-      const link: Link = {
+      link = {
         id,
         transport,
         engine,
@@ -425,6 +477,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         up: false,
         ended: false,
         authFailure: null,
+        lossReason: null,
+        immediate: false,
+        peerTerminated: null,
         negotiationTimer: null,
         finished,
         markFinished,
@@ -432,7 +487,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         rejectUp: reject,
       };
       this.link = link;
-      this.setPhase('negotiating');
+      if (!this.everUp) this.setPhase('negotiating');
       transport.onStderr((line) => this.log.info(`remote: ${line}`));
       transport.onClose((r) => this.onTransportClose(link, r));
       driver.on('event', (ev) => this.onEngineEvent(link, ev));
@@ -451,7 +506,18 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     });
   }
 
-  private engineLog(line: string): void {
+  private engineLog(link: Link, line: string): void {
+    const t = /^LCP terminated by peer(?: \((.*)\))?/.exec(line);
+    if (t) link.peerTerminated = t[1] ?? '';
+    const echo = /^No response to (\d+) echo-requests/.exec(line);
+    if (echo && !link.ended) {
+      // Do not wait for the Terminate-Request retries: the far end is gone.
+      this.log.info(`ppp: ${line}`);
+      const why = `LCP: no reply to ${echo[1]} echo-requests`;
+      link.lossReason = why;
+      setImmediate(() => this.endLink(link, 'link-lost', why));
+      return;
+    }
     if (
       /finished|failed|terminated by peer|[Rr]eject for|not accepted|Could not|No response|own echo/.test(
         line,
@@ -513,9 +579,13 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         return;
       case 'finished': {
         link.markFinished();
-        const why = link.authFailure
-          ? `PPP authentication failed: ${link.authFailure}`
-          : `PPP link finished: ${ev.reason}`;
+        const why =
+          link.lossReason ??
+          (link.authFailure
+            ? `PPP authentication failed: ${link.authFailure}`
+            : link.peerTerminated !== null
+              ? `the far end closed the link${link.peerTerminated ? `: ${link.peerTerminated}` : ''}`
+              : `PPP link finished: ${ev.reason}`);
         this.endLink(link, link.up ? 'link-lost' : 'ppp', why);
         return;
       }
@@ -530,9 +600,11 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     link.markFinished();
     if (link.ended) return;
     if (link.up) {
-      this.endLink(link, 'link-lost', r.message);
+      this.endLink(link, 'link-lost', link.lossReason ?? r.message);
     } else if (r.code === 'SSH_CLOSED' || r.code === 'ERROR') {
       this.endLink(link, 'connect', `${r.message} (before PPP came up)`);
+    } else if (link.peerTerminated) {
+      this.endLink(link, 'ppp', `the far end refused the link: ${link.peerTerminated}`);
     } else {
       this.endLink(link, 'ppp', `the far end ended before PPP came up: ${r.message}`);
     }
@@ -557,15 +629,30 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       tun.on('error', (err: Error) => {
         if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
       });
+      if (cfg.ppp.usePeerDns) {
+        this.peerDns = new PeerDns({
+          name: cfg.name,
+          ifname: this.iface.name,
+          writeTo: cfg.dns.writeTo,
+          resolved: false,
+          domains: cfg.defaultRoute ? ['~.'] : [],
+          log: this.log,
+        });
+        process.on('exit', this.dnsExitHandler);
+      }
     }
     const iface = this.iface;
     const p6 = this.pending6;
     this.pending6 = null;
     const changed = iface.local4 !== null && (iface.local4 !== local || iface.peer4 !== peer);
-    if (changed)
+    if (changed) {
       this.log.warn(
         `far end changed the addresses: ${iface.local4} → ${local}, peer ${iface.peer4} → ${peer}; reconfiguring ${iface.name}`,
       );
+      // Old routes go with the old addresses; they are added again below.
+      await iface.removeRoutes();
+      this.routesAdded = false;
+    }
     if (iface.local4 === null || changed || iface.mtu !== mtu)
       await iface.configure4(local, peer, mtu);
     this.ifaceReady = true;
@@ -586,38 +673,77 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       this.routesAdded = true;
     }
     this.dns = dns;
-    if (cfg.ppp.usePeerDns && dns.length > 0) this.writeResolvConf(dns);
+    if (this.peerDns) await this.peerDns.apply(dns);
     if (link.ended) return;
     link.up = true;
     if (link.negotiationTimer) clearTimeout(link.negotiationTimer);
     this.writeState();
-    this.upSince = performance.now();
+    const now = performance.now();
+    this.upSince = now;
+    const wasReconnect = this.everUp;
+    this.everUp = true;
+    this.policy.onUp(now);
+    this.nextAttempt = null;
     this.setPhase('up');
     const routes = iface.routes;
-    const total =
-      this.reconnects > 0 || link.id > 1
-        ? performance.now() - link.t0
-        : performance.now() - this.startedAt;
+    const took = wasReconnect ? now - link.t0 : now - this.startedAt;
     this.log.info(
-      `tunnel up: ${iface.name} ${local} → ${peer}, mtu ${mtu}, routes ${routes.length ? routes.join(', ') : 'none'}, in ${ms(total)} total`,
+      `tunnel up: ${iface.name} ${local} → ${peer}, mtu ${mtu}, routes ${routes.length ? routes.join(', ') : 'none'}, in ${ms(took)} total`,
     );
+    if (wasReconnect) {
+      const ps = this.policy.stats();
+      this.log.info(
+        `reconnected${ps.lastRecoverMs !== null ? ` in ${secs(ps.lastRecoverMs)}` : ''} (${ps.reconnects} reconnect${ps.reconnects === 1 ? '' : 's'} so far)`,
+      );
+    }
+    this.sd?.ready(`up: ${iface.name} ${local} → ${peer}`);
+    this.readySent = true;
     link.resolveUp();
     this.emit('up', this.status());
-    if (cfg.hooks.up) void this.hook('up', cfg.hooks.up);
+    if (cfg.hooks.up) {
+      this.upHookRan = true;
+      void runHook('up', cfg.hooks.up, this.hookEnv('up'), {
+        timeoutMs: cfg.hooks.timeoutMs,
+        log: this.log,
+      });
+    } else this.upHookRan = true;
   }
 
-  private writeResolvConf(dns: string[]): void {
-    const path = this.config.dns.writeTo;
-    try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-      writeFileSync(
-        path,
-        `# written by ts-vpn for tunnel ${this.config.name}\n${dns.map((d) => `nameserver ${d}\n`).join('')}`,
-      );
-      this.resolvConf = path;
-    } catch (err) {
-      this.log.warn(`cannot write ${path}: ${(err as Error).message}`);
+  private hookEnv(phase: string, down?: { connectTimeS: number }): HookEnv {
+    const i = this.iface;
+    const cfg = this.config;
+    const env: HookEnv = {
+      name: cfg.name,
+      ifname: i?.name ?? '',
+      phase,
+      localIp: i?.local4 ?? null,
+      remoteIp: i?.peer4 ?? null,
+      dns: this.dns,
+      llLocal: i?.local6 ?? null,
+      llRemote: i?.peer6 ?? null,
+      peerName: null,
+      device: `ssh:${cfg.ssh.host}:${cfg.ssh.port}`,
+    };
+    if (down) {
+      const st = this.status();
+      env.connectTimeS = down.connectTimeS;
+      env.bytesSent = st.tx.bytes;
+      env.bytesReceived = st.rx.bytes;
     }
+    return env;
+  }
+
+  /** The down hook, once per up, awaited (bounded by hooks.timeout). */
+  private async runDownHook(phase: 'stopping' | 'reconnecting', upSince = this.upSince): Promise<void> {
+    if (!this.upHookRan) return;
+    this.upHookRan = false;
+    const cmd = this.config.hooks.down;
+    if (!cmd || !this.iface) return;
+    const connectTimeS = upSince === null ? 0 : (performance.now() - upSince) / 1000;
+    await runHook('down', cmd, this.hookEnv(phase, { connectTimeS }), {
+      timeoutMs: this.config.hooks.timeoutMs,
+      log: this.log,
+    });
   }
 
   private writeState(): void {
@@ -628,7 +754,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       local: i?.local4 ?? null,
       peer: i?.peer4 ?? null,
       routes: i?.routeHandles() ?? [],
-      resolvConf: this.resolvConf,
+      resolvConf: this.peerDns?.writtenFile ?? null,
     };
     try {
       this.stateDir.writeState(state);
@@ -637,20 +763,65 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     }
   }
 
-  private async hook(which: 'up' | 'down', command: string): Promise<void> {
-    const i = this.iface;
-    const r = await runHook(
-      command,
-      {
-        TSVPN_NAME: this.config.name,
-        TSVPN_INTERFACE: i?.name ?? '',
-        TSVPN_LOCAL: i?.local4 ?? '',
-        TSVPN_PEER: i?.peer4 ?? '',
-        TSVPN_EVENT: which,
-      },
-      this.config.hooks.timeoutMs,
-    );
-    if (!r.ok) this.log.warn(`${which} hook ${JSON.stringify(command)}: ${r.message}`);
+  // ---- network watch -------------------------------------------------------------------------
+
+  /** One rtnetlink watch on the route to the SSH server for the tunnel's lifetime. */
+  private async ensureRouteWatch(addr: string): Promise<void> {
+    if (!this.watchNetwork || this.closing) return;
+    if (this.routeWatch?.addr === addr) return;
+    this.closeRouteWatch();
+    const net = new NetConfig();
+    try {
+      const watch = await watchRouteTo(addr, net, (c) => this.onNetworkChange(c.reason, c.after !== null && c.linkUp), {
+        log: this.log,
+      });
+      if (this.closing) {
+        watch.close();
+        net.close();
+        return;
+      }
+      this.routeWatch = { addr, watch, net };
+    } catch (err) {
+      net.close();
+      this.log.warn(`cannot watch the route to ${addr}: ${(err as Error).message}`);
+    }
+  }
+
+  private closeRouteWatch(): void {
+    const w = this.routeWatch;
+    if (!w) return;
+    this.routeWatch = null;
+    w.watch.close();
+    w.net.close();
+  }
+
+  private onNetworkChange(reason: string, pathUp: boolean): void {
+    if (this.closing) return;
+    if (this.sleeper) {
+      if (pathUp) {
+        this.log.info(`network change: ${reason}; retrying now`);
+        this.sleeper.wake();
+      } else this.log.info(`network change: ${reason}`);
+      return;
+    }
+    const link = this.link;
+    if (link?.up && !link.ended) {
+      this.log.warn(`network change: ${reason}; closing the link`);
+      this.dropLink(link, `network change: ${reason}`);
+    }
+  }
+
+  /** Ends an up link on purpose: Terminate-Request (best effort), then reconnect at once. */
+  private dropLink(link: Link, reason: string): void {
+    link.lossReason = reason;
+    link.immediate = true;
+    link.driver.close(reason);
+    const t = setTimeout(() => this.endLink(link, 'link-lost', reason), 500);
+    t.unref();
+    void link.finished.then(() => {
+      clearTimeout(t);
+      this.endLink(link, 'link-lost', reason);
+    });
   }
 
   // ---- data path ---------------------------------------------------------------------------
@@ -659,7 +830,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private onTunPackets(batch: Uint8Array[]): void {
     const link = this.link;
     if (link === null || !link.up || link.ended) {
-      this.localDrops += batch.length;
+      this.linkDownDrops += batch.length;
       return;
     }
     link.driver.sendPackets(batch);
@@ -669,7 +840,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private onLinkPacket(pkt: Uint8Array): void {
     const iface = this.iface;
     if (iface === null || !this.ifaceReady) {
-      this.localDrops++;
+      this.linkDownDrops++;
       return;
     }
     iface.tun.write(pkt);
@@ -683,15 +854,14 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     if (link.negotiationTimer) clearTimeout(link.negotiationTimer);
     link.driver.stop();
     void link.transport.close();
+    const c = linkCounters(link.engine.stats());
+    this.base.tx.packets += c.tx.packets;
+    this.base.tx.bytes += c.tx.bytes;
+    this.base.rx.packets += c.rx.packets;
+    this.base.rx.bytes += c.rx.bytes;
+    addCauses(this.base.drops, c.drops);
+    addCauses(this.base.errors, c.errors);
     const st = link.engine.stats();
-    const v4 = st.protocols.ipv4;
-    const v6 = st.protocols.ipv6;
-    this.base.tx.packets += v4.txPackets + v6.txPackets;
-    this.base.tx.bytes += v4.txBytes + v6.txBytes;
-    this.base.rx.packets += v4.rxPackets + v6.rxPackets;
-    this.base.rx.bytes += v4.rxBytes + v6.rxBytes;
-    this.base.drops += v4.drops + v6.drops + st.framing.tx.drops;
-    this.base.errors += st.framing.rx.badFcs + st.framing.rx.tooLong + st.framing.rx.badHeader;
     this.base.echoSent += st.echo.sent;
     this.base.echoAnswered += st.echo.answered;
     if (this.link === link) this.link = null;
@@ -700,59 +870,87 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       return;
     }
     if (this.closing) return;
+    const upSince = this.upSince;
     this.upSince = null;
     this.emit('down', message);
-    const rc = this.config.reconnect;
-    if (rc.enabled || this.reconnectNowFlag) {
-      this.log.warn(`link lost: ${message}`);
-      void this.reconnectLoop();
-    } else {
-      void this.fail('link-lost', `link lost: ${message} (reconnect is off)`);
-    }
+    this.onLinkLost(message, link.immediate, upSince);
   }
 
-  private async reconnectLoop(): Promise<void> {
-    const rc = this.config.reconnect;
-    let wait = this.reconnectNowFlag ? 0 : rc.holdoffMs;
-    let failures = 0;
+  /** An up link is gone: ask the policy, log the decision, reconnect or give up. */
+  private onLinkLost(message: string, immediate: boolean, upSince: number | null): void {
+    const manual = this.manualReconnect;
+    this.manualReconnect = false;
+    if (manual) this.policy.onSuccess();
+    let d = this.policy.onFailure(message, performance.now());
+    if (!d.retry && manual) d = { ...d, retry: true, delayMs: 0 };
+    if (!d.retry) {
+      const off = !this.config.reconnect.enabled;
+      void (async () => {
+        await this.runDownHook('stopping', upSince);
+        await this.fail(
+          'link-lost',
+          `link lost: ${message}${off ? ' (reconnect is off)' : `; giving up: ${d.giveUp}`}`,
+        );
+      })();
+      return;
+    }
+    const wait = manual || immediate ? 0 : d.delayMs;
+    this.log.warn(`link lost: ${message}; reconnecting in ${secs(wait)} (attempt ${d.attempt})`);
+    this.setPhase('reconnecting');
+    this.nextAttempt = { attempt: d.attempt, at: Date.now() + wait };
+    void (async () => {
+      await this.runDownHook('reconnecting', upSince);
+      await this.reconnectLoop(d.attempt, wait, message);
+    })();
+  }
+
+  private async reconnectLoop(
+    firstAttempt: number,
+    firstWait: number,
+    reason: string,
+  ): Promise<void> {
+    let attempt = firstAttempt;
+    let wait = firstWait;
+    let why = reason;
     this.setPhase('reconnecting');
     while (!this.closing) {
-      if (wait > 0) this.log.info(`reconnecting in ${(wait / 1000).toFixed(1)} s`);
-      this.reconnectNowFlag = false;
+      this.nextAttempt = { attempt, at: Date.now() + wait };
+      const line = `reconnecting in ${secs(wait)} (attempt ${attempt}): ${why}`;
+      if (!this.readySent) {
+        // Boot must not wait on an unreachable server (docs/SERVICE.md).
+        this.sd?.ready(line);
+        this.readySent = true;
+      } else this.sd?.status(line);
       await this.sleep(wait);
       if (this.closing) return;
+      this.nextAttempt = { attempt, at: Date.now() };
+      this.manualReconnect = false;
       try {
         await this.attempt();
-        this.reconnects++;
-        this.log.info(
-          `reconnected (${this.reconnects} reconnect${this.reconnects === 1 ? '' : 's'} so far)`,
-        );
         return;
       } catch (err) {
         if (this.closing) return;
         const e = toTunnelError(err);
         this.setPhase('reconnecting');
-        if (
-          e.kind === 'host-key' ||
-          e.kind === 'auth' ||
-          e.kind === 'system' ||
-          e.kind === 'internal'
-        ) {
-          await this.fail(e.kind, e.message);
-          return;
-        }
-        failures++;
-        this.log.warn(`reconnect attempt ${failures} failed: ${e.message}`);
-        if (rc.maxFail > 0 && failures >= rc.maxFail) {
+        const manual = this.manualReconnect;
+        this.manualReconnect = false;
+        if (manual) this.policy.onSuccess();
+        const permanent = PERMANENT.has(e.kind);
+        const d = this.policy.onFailure(e.message, performance.now(), { permanent });
+        if (!d.retry) {
+          this.log.error(`reconnect attempt ${attempt} failed: ${e.message}; giving up: ${d.giveUp}`);
           await this.fail(
-            'link-lost',
-            `link lost and ${failures} reconnect attempts failed: ${e.message}`,
+            permanent || !this.everUp ? e.kind : 'link-lost',
+            permanent ? e.message : `link lost and reconnecting failed: ${e.message} (${d.giveUp})`,
           );
           return;
         }
-        wait = this.reconnectNowFlag
-          ? 0
-          : Math.min(Math.max(wait * 2, rc.holdoffMs), rc.maxBackoffMs);
+        wait = manual ? 0 : d.delayMs;
+        this.log.warn(
+          `reconnect attempt ${attempt} failed: ${e.message}; reconnecting in ${secs(wait)} (attempt ${d.attempt})`,
+        );
+        attempt = d.attempt;
+        why = e.message;
       }
     }
   }
@@ -773,6 +971,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private async fail(kind: FailureKind, message: string): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.sd?.stopping(`stopping: ${message}`);
     const link = this.link;
     if (link && !link.ended) {
       link.driver.close('Link failure');
@@ -789,12 +988,16 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     this.tornDown = (async () => {
       this.setPhase('closing');
       this.sleeper?.wake();
+      this.closeRouteWatch();
       const link = this.link;
-      if (link && !link.ended) this.endLink(link, exit.kind, exit.message);
-      const cfg = this.config;
-      if (cfg.hooks.down && this.iface && this.routesAdded) await this.hook('down', cfg.hooks.down);
+      if (link && !link.ended) {
+        if (link.up) await this.runDownHook('stopping');
+        this.endLink(link, exit.kind, exit.message);
+      } else if (this.iface && this.routesAdded) await this.runDownHook('stopping');
       const closers: Promise<unknown>[] = [];
       if (link) closers.push(link.transport.close());
+      if (this.peerDns) await this.peerDns.restore();
+      process.off('exit', this.dnsExitHandler);
       if (this.iface) {
         const name = this.iface.name;
         const routes = this.iface.routes;
@@ -810,7 +1013,6 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       }
       await Promise.all(closers);
       this.iface = null;
-      if (this.resolvConf) rmSync(this.resolvConf, { force: true });
       if (this.control) await this.control.close().catch(() => undefined);
       this.stateDir.release();
       this.setPhase('closed');
@@ -845,6 +1047,37 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   }
 }
 
+/** IP traffic, drops and errors of one link's engine, by cause. */
+function linkCounters(s: EngineStats | null): {
+  tx: { packets: number; bytes: number };
+  rx: { packets: number; bytes: number };
+  drops: Causes;
+  errors: Causes;
+} {
+  const v4 = s?.protocols.ipv4;
+  const v6 = s?.protocols.ipv6;
+  return {
+    tx: {
+      packets: (v4?.txPackets ?? 0) + (v6?.txPackets ?? 0),
+      bytes: (v4?.txBytes ?? 0) + (v6?.txBytes ?? 0),
+    },
+    rx: {
+      packets: (v4?.rxPackets ?? 0) + (v6?.rxPackets ?? 0),
+      bytes: (v4?.rxBytes ?? 0) + (v6?.rxBytes ?? 0),
+    },
+    drops: {
+      'link-down': (v4?.drops ?? 0) + (v6?.drops ?? 0),
+      'queue-full': s?.framing.tx.drops ?? 0,
+    },
+    errors: {
+      'bad-fcs': s?.framing.rx.badFcs ?? 0,
+      'too-long': s?.framing.rx.tooLong ?? 0,
+      'bad-header': s?.framing.rx.badHeader ?? 0,
+    },
+  };
+}
+
 function delay(t: number): Promise<void> {
   return new Promise((r) => setTimeout(r, t).unref());
 }
+

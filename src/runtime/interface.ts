@@ -93,6 +93,12 @@ export class TunnelInterface {
     }
   }
 
+  /** Removes the routes we installed (the device and its addresses stay). */
+  async removeRoutes(): Promise<void> {
+    this.handles.length = 0;
+    await this.tracker.removeAll();
+  }
+
   /** Routes we installed, as the kernel takes them (`ip route` notation). */
   get routes(): string[] {
     return this.tracker.installed.map((rt) =>

@@ -29,10 +29,8 @@ export interface RouteSource {
 /** The part of an rtnetlink message we look at (netlink's rt.Message is compatible). */
 export interface WatchMessage {
   kind: string;
-  data?: {
-    index?: number;
-    flags?: { up?: boolean; lowerUp?: boolean; running?: boolean } | Record<string, unknown>;
-  };
+  /** For `link`: { index, flags: { up, lowerUp } } (netlink's rt.LinkMessage). */
+  data?: unknown;
 }
 
 export interface RouteChange {
@@ -151,8 +149,11 @@ export async function watchRouteTo(
   const stop = net.watch(
     (msg) => {
       if (msg.kind === 'link') {
-        const idx = msg.data?.index;
-        const f = (msg.data?.flags ?? {}) as { up?: boolean; lowerUp?: boolean };
+        const data = msg.data as
+          | { index?: number; flags?: { up?: boolean; lowerUp?: boolean } }
+          | undefined;
+        const idx = data?.index;
+        const f = data?.flags ?? {};
         if (typeof idx === 'number') linkUp.set(idx, Boolean(f.up) && Boolean(f.lowerUp));
         // Only the link the route uses matters; route messages cover the rest.
         if (idx === undefined || idx === current?.dev) schedule();

@@ -9,11 +9,13 @@
  * Terminate or echo failure, and removes its TUN device, routes and lease.
  */
 import { EventEmitter } from 'node:events';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from '../config/index.js';
 import { type EngineEvent, PppEngine } from '../engine/index.js';
 import { type CloseReason, StdioTransport, type Transport } from '../transport/index.js';
+import { cidrContains, parseCidr } from '../tun/index.js';
 import { AddressPool, cidr4Contains } from './address-pool.js';
 import type { TunnelExit } from './client.js';
 import { serverEngineOptions } from './engine-options.js';
@@ -21,6 +23,7 @@ import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { TunnelInterface } from './interface.js';
 import { LinkDriver } from './link-driver.js';
 import { Logger } from './logger.js';
+import { pidAlive } from './state-dir.js';
 
 export interface ServeOptions {
   logger?: Logger;
@@ -28,6 +31,63 @@ export interface ServeOptions {
   transport?: Transport;
   /** TUN name pattern; default `tsvs%d`. */
   interfaceName?: string;
+  /**
+   * Networks the client claims as its own (`ts-vpn serve --client-route P`, in the
+   * client's remote.command). Routed to this session only when inside the server's
+   * `allow-client-routes`; anything else is refused and logged.
+   */
+  clientRoutes?: readonly string[];
+}
+
+/**
+ * One of `max` session slots (`<dir>/slot-N` holding the owner's pid, O_EXCL; a slot
+ * whose pid is gone is taken over). Null when every slot belongs to a live session.
+ */
+export function takeSessionSlot(dir: string, max: number, pid: number = process.pid): string | null {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (let i = 0; i < max; i++) {
+    const path = join(dir, `slot-${i}`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        writeSync(fd, String(pid));
+        closeSync(fd);
+        return path;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        let owner = 0;
+        try {
+          owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
+        } catch {
+          /* raced with a release */
+        }
+        if (owner === pid) return path;
+        if (pidAlive(owner)) break;
+        rmSync(path, { force: true });
+      }
+    }
+  }
+  return null;
+}
+
+function releaseSlot(path: string, pid: number = process.pid): void {
+  try {
+    if (Number.parseInt(readFileSync(path, 'utf8'), 10) === pid) rmSync(path, { force: true });
+  } catch {
+    /* gone */
+  }
+}
+
+/** True when prefix `inner` lies entirely inside prefix `outer` (same family). */
+export function prefixWithin(outer: string, inner: string): boolean {
+  try {
+    const o = parseCidr(outer);
+    const i = parseCidr(inner);
+    if (o.family !== i.family || i.prefixLen < o.prefixLen) return false;
+    return cidrContains(outer, inner.split('/')[0]!);
+  } catch {
+    return false;
+  }
 }
 
 export class ServeSession extends EventEmitter<{
@@ -61,6 +121,9 @@ export class ServeSession extends EventEmitter<{
   });
   private drops = 0;
   private peerTerminated: string | null = null;
+  private slot: string | null = null;
+  private refusing: string | null = null;
+  private readonly clientRoutes: readonly string[];
 
   constructor(config: ServerConfig, opts: ServeOptions = {}) {
     super();
@@ -68,6 +131,7 @@ export class ServeSession extends EventEmitter<{
     this.log = opts.logger ?? new Logger();
     this.ifName = opts.interfaceName ?? 'tsvs%d';
     this.transport = opts.transport ?? null;
+    this.clientRoutes = opts.clientRoutes ?? [];
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -77,6 +141,17 @@ export class ServeSession extends EventEmitter<{
   start(): void {
     const cfg = this.config;
     this.t0 = performance.now();
+    try {
+      this.slot = takeSessionSlot(join(cfg.stateDir, 'serve-sessions'), cfg.maxSessions);
+    } catch (err) {
+      this.log.warn(`serve: cannot count sessions: ${(err as Error).message}`);
+    }
+    if (this.slot === null && !this.refusing) {
+      this.refuse(
+        `too many sessions: all ${cfg.maxSessions} allowed by max-sessions are in use; try again later`,
+      );
+      return;
+    }
     try {
       if (cfg.pool) {
         this.pool = new AddressPool(cfg.pool, join(cfg.stateDir, 'serve-leases'), [
@@ -118,6 +193,47 @@ export class ServeSession extends EventEmitter<{
     driver.start();
   }
 
+  /**
+   * Refuses the session: LCP comes up only to carry a Terminate-Request with the
+   * reason (the client prints it), then the session ends. No address is leased.
+   */
+  private refuse(reason: string): void {
+    this.refusing = reason;
+    this.log.error(`serve: refusing the session: ${reason}`);
+    const transport = this.transport ?? new StdioTransport();
+    this.transport = transport;
+    const engine = new PppEngine(
+      serverEngineOptions(this.config, (line) => this.engineLog(line), this.config.localAddress, () => false),
+    );
+    this.engine = engine;
+    const driver = new LinkDriver(engine, transport);
+    this.driver = driver;
+    let closed = false;
+    const stop = () => {
+      if (closed) return;
+      closed = true;
+      driver.close(reason);
+    };
+    transport.onClose(() => {
+      this.finishedSeen();
+      void this.end('busy', reason);
+      driver.lowerDown();
+    });
+    driver.on('event', (ev) => {
+      if (ev.type === 'lcp-up') stop();
+      else if (ev.type === 'finished') {
+        this.finishedSeen();
+        void this.end('busy', reason);
+      }
+    });
+    // LCP may never open (a silent client): give up after a while.
+    setTimeout(() => {
+      stop();
+      setTimeout(() => void this.end('busy', reason), 3000).unref();
+    }, 10_000).unref();
+    driver.start();
+  }
+
   /** Graceful end: LCP Terminate (bounded wait), then teardown. */
   async close(reason = 'User request'): Promise<TunnelExit> {
     if (this.driver && !this.ending) {
@@ -152,6 +268,15 @@ export class ServeSession extends EventEmitter<{
   private engineLog(line: string): void {
     const t = /^LCP terminated by peer(?: \((.*)\))?/.exec(line);
     if (t) this.peerTerminated = `the client closed the link${t[1] ? ` (${t[1]})` : ''}`;
+    const echo = /^No response to (\d+) echo-requests/.exec(line);
+    if (echo && !this.ending) {
+      // The client is gone: do not wait for Terminate-Request retries.
+      this.log.info(`serve: ${line}`);
+      setImmediate(
+        () => void this.end('link-lost', `client not responding to LCP echo (${echo[1]} echo-requests)`),
+      );
+      return;
+    }
     if (this.config.debug) this.log.info(line);
     else if (
       !line.startsWith('sent [') &&
@@ -256,11 +381,30 @@ export class ServeSession extends EventEmitter<{
         this.log.warn(`serve: route ${dst}: ${(err as Error).message}`);
       }
     }
+    await this.addClientRoutes(iface);
     this.up = true;
     this.log.info(
       `serve: session up: ${iface.name} ${local} → ${peer} in ${Math.round(performance.now() - this.t0)} ms${iface.routes.length ? `, routes ${iface.routes.join(', ')}` : ''}`,
     );
     this.emit('up', { interface: iface.name, local, peer });
+  }
+
+  /** Routes to the networks the client claims, within `allow-client-routes` only. */
+  private async addClientRoutes(iface: TunnelInterface): Promise<void> {
+    const allowed = this.config.allowClientRoutes;
+    for (const dst of this.clientRoutes) {
+      if (!allowed.some((a) => prefixWithin(a, dst))) {
+        this.log.warn(
+          `serve: client route ${dst} refused: not inside allow-client-routes (${allowed.length ? allowed.join(', ') : 'none'})`,
+        );
+        continue;
+      }
+      try {
+        await iface.addRoutes({ routes: [dst] });
+      } catch (err) {
+        this.log.warn(`serve: client route ${dst}: ${(err as Error).message}`);
+      }
+    }
   }
 
   private onTunPackets(batch: Uint8Array[]): void {
@@ -291,6 +435,8 @@ export class ServeSession extends EventEmitter<{
           .catch((err) => this.log.warn(`serve: closing ${name}: ${(err as Error).message}`));
       for (const a of this.leases) this.pool?.release(a);
       this.leases.clear();
+      if (this.slot) releaseSlot(this.slot);
+      this.slot = null;
       if (this.transport) await this.transport.close().catch(() => undefined);
       const st = this.engine?.stats();
       const v4 = st?.protocols.ipv4;

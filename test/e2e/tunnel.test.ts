@@ -100,26 +100,37 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
     console.log(`[e2e] 50 MiB client → LAN through the tunnel: ${r.mbps.toFixed(0)} Mbit/s`);
   }, 90_000);
 
-  it('`ts-vpn status` shows the tunnel (table and --json)', () => {
-    const t = lab.runCli(['status']);
+  it('`ts-vpn status` shows the tunnel (list, table and --json)', () => {
+    const list = lab.runCli(['status']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^NAME\s+PHASE\s+INTERFACE\s+LOCAL\s+PEER\s+IN\s+OUT\s+RECONNECTS$/m);
+    expect(list.stdout).toMatch(new RegExp(`^${lab.name}\\s+up for \\S+\\s+tsvpn0\\s+${clientAddr}\\s+10\\.77\\.0\\.1\\s`, 'm'));
+    const t = lab.runCli(['status', lab.name]);
     expect(t.code).toBe(0);
-    expect(t.stdout).toContain(`tunnel ${lab.name}`);
-    expect(t.stdout).toMatch(/interface\s+tsvpn0 10\.77\.0\.\d+ → 10\.77\.0\.1/);
+    expect(t.stdout).toMatch(new RegExp(`^tunnel ${lab.name} \\(pid \\d+\\): up for `));
+    expect(t.stdout).toMatch(/interface\s+tsvpn0, mtu 1500/);
+    expect(t.stdout).toMatch(/ipv4\s+10\.77\.0\.\d+ → 10\.77\.0\.1/);
+    expect(t.stdout).toMatch(/echo\s+(rtt [\d.]+ ms|no reply yet) \(\d+\/\d+ answered\)/);
     const j = lab.runCli(['status', lab.name, '--json']);
     expect(j.code).toBe(0);
-    const [st] = JSON.parse(j.stdout);
+    const st = JSON.parse(j.stdout);
     expect(st).toMatchObject({
       name: lab.name,
       phase: 'up',
       interface: 'tsvpn0',
       local: clientAddr,
       peer: SERVER_PPP_ADDR,
-      reconnects: 0,
+      reconnect: { count: 0, lastReason: null, attempt: null },
+      ssh: { remote: `root@198.18.0.2:${lab.sshd.port}`, cipher: 'aes128-gcm@openssh.com' },
     });
     expect(st.routes).toEqual([LAN_NET]);
     expect(st.tx.packets).toBeGreaterThan(1000);
     expect(st.rx.bytes).toBeGreaterThan(0);
+    expect(st.drops).toMatchObject({ total: expect.any(Number), causes: expect.any(Object) });
+    expect(st.errors.total).toBe(0);
     expect(st.ipv6?.local).toMatch(/^fe80::/);
+    const all = JSON.parse(lab.runCli(['status', '--json']).stdout);
+    expect(all.map((s: { name: string }) => s.name)).toEqual([lab.name]);
   });
 
   it('SIGTERM tears down both ends: no interface, route or serve process left', async () => {
@@ -141,7 +152,9 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
     );
     // The client namespace is back to its veth route only.
     expect(routes(lab.cli).map((r) => r.dst)).toEqual(['198.18.0.0/30']);
-    expect(lab.runCli(['status']).code).toBe(9);
+    const none = lab.runCli(['status']);
+    expect(none.code).toBe(9);
+    expect(none.stdout).toBe('no tunnel is running\n');
     void CLIENT_ADDR;
   });
 });
