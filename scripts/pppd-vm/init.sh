@@ -24,6 +24,10 @@ mkdir -p /dev/pts
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mkdir -p /run/ppp /var/run /var/lock
+# The PPP line raw and without echo from the start: otherwise the frames the host
+# sends before pppd has set up the line are echoed back by the tty (pppd opens it
+# in the default cooked mode), and the host sees its own Configure-Requests.
+stty -F /dev/ttyS0 raw -echo -echoe -echok -echoctl -echoke 115200 2>/dev/null || echo "TV-ERROR stty ttyS0"
 echo "TV-BOOT $(uname -r)"
 if grep -q 'tv_probe=1' /proc/cmdline; then
   reboot -f

@@ -22,7 +22,8 @@ function ipv4Bytes(a: string): number[] {
   return a.split('.').map(Number);
 }
 
-function ipv6Bytes(a: string): Uint8Array {
+/** The 16 bytes of an IPv6 address in any textual form (no embedded IPv4). */
+export function ipv6Bytes(a: string): Uint8Array {
   const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
   const h = head ? head.split(':').filter(Boolean) : [];
   const t = tail ? tail.split(':').filter(Boolean) : [];
@@ -142,4 +143,12 @@ function icmpEchoReplyV4(src: string, dst: string, id: number, seq: number, payl
   v.setUint16(22, 0);
   v.setUint16(22, inetChecksum(p.subarray(20)));
   return p;
+}
+
+/** An fe80:: address the way pppd logs it: `fe80::` + the interface id as four %04x groups. */
+export function pppdLinkLocal(a: string): string {
+  const b = ipv6Bytes(a);
+  const g: string[] = [];
+  for (let i = 8; i < 16; i += 2) g.push(((b[i]! << 8) | b[i + 1]!).toString(16).padStart(4, '0'));
+  return `fe80::${g.join(':')}`;
 }
