@@ -24,6 +24,7 @@ import { HdlcError, HdlcErrorCode } from './errors.js';
 import { escapeInto } from './escape.js';
 import { FCS16_INIT, fcs16 } from './fcs16.js';
 import { type FcsCarry, stuffWords } from './stuff.js';
+import { createTxKernel, KernelLayout, type TxKernel, writeEscapeSet } from './wasm/kernel.js';
 
 export interface FramerOptions {
   /** Transmit ACCM, i.e. the peer's receive ACCM (RFC 1662 §7.1); default 0xffffffff. */
@@ -50,6 +51,22 @@ export interface FramerStats {
 
 /** Initial output capacity (bounded by maxPending). */
 const INITIAL_CAPACITY = 64 * 1024;
+
+/** False only while {@link framerWithoutWasm} constructs a framer. */
+let wasmAllowed = true;
+
+/**
+ * A framer that never uses the WebAssembly kernel (its JavaScript loops only), as on a
+ * runtime without wasm SIMD. Internal: for tests and benchmarks comparing the two paths.
+ */
+export function framerWithoutWasm(opts: FramerOptions = {}): HdlcFramer {
+  wasmAllowed = false;
+  try {
+    return new HdlcFramer(opts);
+  } finally {
+    wasmAllowed = true;
+  }
+}
 
 /**
  * Appends frames to a pending output buffer. An opening flag is written only when the
@@ -81,6 +98,13 @@ export class HdlcFramer {
   private readonly carry: FcsCarry;
   /** Scratch for the address/control/protocol header of the frame being written. */
   private readonly hdr: Uint8Array;
+  /**
+   * The WebAssembly kernel (wasm/kernel.ts), or null: then `buf` is a plain array. With a
+   * kernel, `buf` is a view over its memory at `KernelLayout.OUT` and frames without extra
+   * escapes are staged at `wstage` (a view at `KernelLayout.STAGE`) and framed there.
+   */
+  private readonly kernel: TxKernel | null;
+  private wstage: Uint8Array;
 
   constructor(opts: FramerOptions = {}) {
     this.stats = { frames: 0, bytes: 0, drops: 0 };
@@ -101,6 +125,9 @@ export class HdlcFramer {
     this.stageView = new DataView(this.stage.buffer);
     this.carry = { fcs: 0 };
     this.hdr = new Uint8Array(4);
+    this.kernel = wasmAllowed ? createTxKernel() : null;
+    this.wstage = this.stage;
+    if (this.kernel !== null) this.grow(0);
     this.configure(opts);
   }
 
@@ -125,6 +152,10 @@ export class HdlcFramer {
     this.pairs = this.mode === ScanMode.FlagsCtl ? pairStuffTable(accm) : null;
     this.lcpTable = txEscapeTable(DEFAULT_ACCM, extra);
     this.lcpMode = scanModeFor(DEFAULT_ACCM, extra.length);
+    if (this.kernel !== null) {
+      writeEscapeSet(this.kernel.memory, KernelLayout.ESCAPES, this.table);
+      writeEscapeSet(this.kernel.memory, KernelLayout.LCP_ESCAPES, this.lcpTable);
+    }
     const want = Math.min(INITIAL_CAPACITY, maxPending);
     if (this.buf.length < want) this.grow(want);
   }
@@ -153,7 +184,8 @@ export class HdlcFramer {
     const n = info.length;
     const start = this.len;
     // Header length, then the worst case: opening flag, every octet of header, info and
-    // FCS escaped, closing flag (+8: the word loop may store one word past its last octet).
+    // FCS escaped, closing flag (+8: the word loops and the wasm kernel may store up to 8
+    // octets past their last octet).
     const hn =
       (linkDefaults || !this.acfc ? 2 : 0) +
       (!linkDefaults && this.pfc && protocol < 0x100 ? 1 : 2);
@@ -163,6 +195,23 @@ export class HdlcFramer {
     if (start + worst + 8 > this.buf.length) this.grow(start + worst + 8);
     // Stage header and information field together: one pass, no allocation, and the
     // caller's array is read once with a bulk copy.
+    const mode = linkDefaults ? this.lcpMode : this.mode;
+    const kernel = this.kernel;
+    if (kernel !== null && mode !== ScanMode.Table && total <= KernelLayout.STAGE_CAP) {
+      // WebAssembly: FCS, stuffing, FCS octets and closing flag in one call.
+      const ws = this.wstage;
+      putHeader(ws, protocol, hn);
+      ws.set(info, hn);
+      let o = start;
+      if (o === 0) this.buf[o++] = FLAG;
+      const out = KernelLayout.OUT;
+      const tbl = linkDefaults ? KernelLayout.LCP_ESCAPES : KernelLayout.ESCAPES;
+      o = kernel.frame(KernelLayout.STAGE, total, out + o, tbl) - out;
+      this.stats.frames++;
+      this.stats.bytes += o - start;
+      this.len = o;
+      return true;
+    }
     if (this.stage.length < total) this.growStage(total);
     const stage = this.stage;
     putHeader(stage, protocol, hn);
@@ -171,7 +220,6 @@ export class HdlcFramer {
     let o = start;
     if (o === 0) buf[o++] = FLAG;
     let fcs: number;
-    const mode = linkDefaults ? this.lcpMode : this.mode;
     if (mode === ScanMode.Table) {
       fcs = fcs16(stage, 0, total, FCS16_INIT);
       o = escapeInto(buf, o, stage, 0, total, table);
@@ -277,6 +325,18 @@ export class HdlcFramer {
   private grow(need: number): void {
     const cap = Math.min(Math.max(need, this.buf.length * 2), this.maxPending);
     const size = (Math.max(cap, need) + 7) & ~7;
+    const kernel = this.kernel;
+    if (kernel !== null) {
+      // Pending bytes stay where they are; the old views are detached by the growth.
+      const mem = kernel.memory;
+      const have = mem.buffer.byteLength;
+      const want = KernelLayout.OUT + size;
+      if (want > have) mem.grow(Math.ceil((want - have) / 65536));
+      this.buf = new Uint8Array(mem.buffer, KernelLayout.OUT, size);
+      this.outView = new DataView(mem.buffer, KernelLayout.OUT, size);
+      this.wstage = new Uint8Array(mem.buffer, KernelLayout.STAGE, KernelLayout.STAGE_CAP);
+      return;
+    }
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
