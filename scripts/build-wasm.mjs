@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
  * Assembles src/hdlc/wasm/kernel.wat with wabt (devDependency) and writes
- * src/hdlc/wasm/kernel.wasm.ts: the module's bytes as a base64 constant, so that the
+ * src/hdlc/wasm/kernel-bytes.ts: the module's bytes as a base64 constant, so that the
  * runtime needs no toolchain and no file access. Run after editing kernel.wat:
  *   node scripts/build-wasm.mjs
- * `--check` exits 1 if the committed kernel.wasm.ts is not what the .wat assembles to.
+ * `--check` exits 1 if the committed kernel-bytes.ts is not what the .wat assembles to.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import wabtInit from 'wabt';
 
 const dir = fileURLToPath(new URL('../src/hdlc/wasm/', import.meta.url));
 const watPath = `${dir}kernel.wat`;
-const outPath = `${dir}kernel.wasm.ts`;
+const outPath = `${dir}kernel-bytes.ts`;
 
 const wabt = await wabtInit();
 const mod = wabt.parseWat('kernel.wat', readFileSync(watPath, 'utf8'), { simd: true });
@@ -32,10 +32,10 @@ ${lines.join(' +\n')};
 if (process.argv.includes('--check')) {
   const cur = readFileSync(outPath, 'utf8');
   if (cur !== text) {
-    console.error('src/hdlc/wasm/kernel.wasm.ts is stale: run node scripts/build-wasm.mjs');
+    console.error('src/hdlc/wasm/kernel-bytes.ts is stale: run node scripts/build-wasm.mjs');
     process.exit(1);
   }
-  console.log('kernel.wasm.ts is up to date');
+  console.log('kernel-bytes.ts is up to date');
 } else {
   writeFileSync(outPath, text);
   console.log(`wrote ${outPath} (${buffer.length} octets)`);

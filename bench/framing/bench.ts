@@ -4,8 +4,10 @@
  * naive interleaved, and keeps each side's best round, so that other load on the machine
  * disturbs the ratio as little as possible. Throughput is MB/s of payload (information
  * field octets); encode includes draining the framer every 64 KiB, decode is fed 64 KiB
- * chunks. Both framers are checked to emit identical bytes before timing.
+ * chunks. All framers are checked to emit identical bytes before timing. `enc js` is our
+ * framer without its WebAssembly kernel (the fallback where wasm SIMD is missing).
  */
+import { framerWithoutWasm } from '../../src/hdlc/framer.js';
 import { HdlcDeframer, HdlcFramer } from '../../src/hdlc/index.js';
 import { NaiveDeframer, NaiveFramer } from './naive.js';
 
@@ -19,6 +21,8 @@ export interface BenchCase {
 export interface BenchResult {
   c: BenchCase;
   encOurs: number;
+  /** Our framer without the WebAssembly kernel (its JS fallback), same run. */
+  encJs: number;
   encNaive: number;
   decOurs: number;
   decNaive: number;
@@ -140,15 +144,18 @@ function stream(c: BenchCase, frames: Uint8Array[]): { chunks: Uint8Array[]; per
 /** Checks that both implementations agree on the bytes before timing them. */
 function crossCheck(c: BenchCase, frames: Uint8Array[]): void {
   const ours = new HdlcFramer({ accm: c.accm, acfc: true, pfc: true });
+  const js = framerWithoutWasm({ accm: c.accm, acfc: true, pfc: true });
   const naive = new NaiveFramer({ accm: c.accm, acfc: true, pfc: true });
   for (const p of frames.slice(0, 4)) {
     ours.writeFrame(PROTOCOL_IPV4, p);
+    js.writeFrame(PROTOCOL_IPV4, p);
     naive.writeFrame(PROTOCOL_IPV4, p);
   }
   const a = ours.take()!;
+  const j = js.take()!;
   const b = naive.take()!;
-  if (a.length !== b.length || a.some((x, i) => x !== b[i])) {
-    throw new Error(`${c.name}: ours and naive framers disagree`);
+  if (a.length !== b.length || a.some((x, i) => x !== b[i] || x !== j[i])) {
+    throw new Error(`${c.name}: ours, JS fallback and naive framers disagree`);
   }
 }
 
@@ -162,19 +169,22 @@ function measure(c: BenchCase, rounds: number, minMs: number): BenchResult {
     got.n += info.length;
   };
   const encOurs = new HdlcFramer(opts);
+  const encJs = framerWithoutWasm(opts);
   const encNaive = new NaiveFramer(opts);
   const decOurs = new HdlcDeframer(onFrame, { accm: c.accm, maxInfo: 1500 });
   const decNaive = new NaiveDeframer(onFrame, { accm: c.accm, maxInfo: 1500 });
-  const r: BenchResult = { c, encOurs: 0, encNaive: 0, decOurs: 0, decNaive: 0 };
+  const r: BenchResult = { c, encOurs: 0, encJs: 0, encNaive: 0, decOurs: 0, decNaive: 0 };
   for (let k = 0; k < rounds; k++) {
     // Alternate who goes first so neither always runs on a warmer machine.
     if (k % 2 === 0) {
       r.encOurs = Math.max(r.encOurs, encodeRound(encOurs, frames, minMs));
+      r.encJs = Math.max(r.encJs, encodeRound(encJs, frames, minMs));
       r.encNaive = Math.max(r.encNaive, encodeRound(encNaive, frames, minMs));
       r.decOurs = Math.max(r.decOurs, decodeRound(decOurs, chunks, perPass, minMs, got));
       r.decNaive = Math.max(r.decNaive, decodeRound(decNaive, chunks, perPass, minMs, got));
     } else {
       r.encNaive = Math.max(r.encNaive, encodeRound(encNaive, frames, minMs));
+      r.encJs = Math.max(r.encJs, encodeRound(encJs, frames, minMs));
       r.encOurs = Math.max(r.encOurs, encodeRound(encOurs, frames, minMs));
       r.decNaive = Math.max(r.decNaive, decodeRound(decNaive, chunks, perPass, minMs, got));
       r.decOurs = Math.max(r.decOurs, decodeRound(decOurs, chunks, perPass, minMs, got));
@@ -203,14 +213,16 @@ export function runBench(opts: BenchOptions = {}): BenchResult[] {
   // Warm both implementations on every case first so the JIT sees all shapes.
   for (const c of cases) measure(c, 1, opts.quick ? 0 : 5);
   const results = cases.map((c) => measure(c, rounds, minMs));
-  print('payload MB/s (best of rounds), ours vs naive octet loop, same run');
   print(
-    `${'case'.padEnd(13)} ${'accm'.padEnd(8)} | ${'enc ours'.padStart(9)} ${'enc naive'.padStart(9)} ${'ratio'.padStart(6)} | ${'dec ours'.padStart(9)} ${'dec naive'.padStart(9)} ${'ratio'.padStart(6)}`,
+    'payload MB/s (best of rounds), ours vs naive octet loop, same run; enc js = ours without the wasm kernel',
   );
-  print('-'.repeat(82));
+  print(
+    `${'case'.padEnd(13)} ${'accm'.padEnd(8)} | ${'enc ours'.padStart(9)} ${'enc js'.padStart(7)} ${'enc naive'.padStart(9)} ${'ratio'.padStart(6)} | ${'dec ours'.padStart(9)} ${'dec naive'.padStart(9)} ${'ratio'.padStart(6)}`,
+  );
+  print('-'.repeat(90));
   for (const r of results) {
     print(
-      `${r.c.name.padEnd(13)} ${hex8(r.c.accm)} | ${fmt(r.encOurs, 9)} ${fmt(r.encNaive, 9)} ${fmt(r.encOurs / r.encNaive, 6, 2)} | ${fmt(r.decOurs, 9)} ${fmt(r.decNaive, 9)} ${fmt(r.decOurs / r.decNaive, 6, 2)}`,
+      `${r.c.name.padEnd(13)} ${hex8(r.c.accm)} | ${fmt(r.encOurs, 9)} ${fmt(r.encJs, 7)} ${fmt(r.encNaive, 9)} ${fmt(r.encOurs / r.encNaive, 6, 2)} | ${fmt(r.decOurs, 9)} ${fmt(r.decNaive, 9)} ${fmt(r.decOurs / r.decNaive, 6, 2)}`,
     );
   }
   const main =

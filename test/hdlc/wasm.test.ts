@@ -2,6 +2,8 @@
  * The WebAssembly transmit kernel (src/hdlc/wasm) against the JavaScript loops it replaces:
  * identical bytes and counters for any frames and options, and the same FCS-16.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { framerWithoutWasm } from '../../src/hdlc/framer.js';
@@ -51,7 +53,19 @@ function pair(opts: FramerOptions): [HdlcFramer, HdlcFramer] {
   return [new HdlcFramer(opts), framerWithoutWasm(opts)];
 }
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 describe('WebAssembly transmit kernel', () => {
+  it('kernel-bytes.ts is what kernel.wat assembles to (scripts/build-wasm.mjs --check)', () => {
+    const r = spawnSync(process.execPath, ['scripts/build-wasm.mjs', '--check'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('is available on Node 20 (wasm SIMD), and framerWithoutWasm really avoids it', () => {
     expect(createTxKernel()).not.toBeNull();
     expect(usesWasm(new HdlcFramer())).toBe(true);

@@ -1,12 +1,12 @@
 /**
  * Loads the WebAssembly transmit kernel (kernel.wat: SIMD octet stuffing and slicing-by-16
- * FCS-16) synchronously from the bytes in kernel.wasm.ts. Each framer gets its own
+ * FCS-16) synchronously from the bytes in kernel-bytes.ts. Each framer gets its own
  * instance and memory, so its pending output lives in that memory and `take()` copies
  * once. Returns null where WebAssembly or its SIMD extension is missing; the framer then
  * uses its JavaScript loops (same output, checked by test/hdlc/wasm.test.ts).
  */
 import { FCS16_TABLES } from '../fcs16.js';
-import { KERNEL_WASM_BASE64 } from './kernel.wasm.js';
+import { KERNEL_WASM_BASE64 } from './kernel-bytes.js';
 
 /** Offsets in the kernel's memory (see kernel.wat). */
 export const KernelLayout = {

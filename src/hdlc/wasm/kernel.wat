@@ -1,5 +1,5 @@
 ;; HDLC transmit kernel (RFC 1662 §4.2 octet stuffing, §C.2 FCS-16) with 128-bit SIMD.
-;; Source of kernel.wasm.ts: edit this file, then `node scripts/build-wasm.mjs`.
+;; Source of kernel-bytes.ts: edit this file, then `node scripts/build-wasm.mjs`.
 ;;
 ;; Memory layout (offsets in octets; constants mirrored in layout.ts):
 ;;   0      FCS-16 slicing-by-16 tables: table k (CRC of octet b then k zero octets) at k*512,
