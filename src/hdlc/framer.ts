@@ -2,6 +2,9 @@
  * HDLC-like framer, RFC 1662 §3-§4: builds complete frames (address/control, protocol,
  * information, FCS-16, flags) with octet stuffing into one reused, bounded output buffer
  * that the runtime drains with {@link HdlcFramer.take}, several frames per chunk.
+ * Where WebAssembly SIMD is available (Node 20), frames are stuffed and checksummed by the
+ * kernel in wasm/ and the output buffer lives in its memory; elsewhere, and for frames with
+ * pppd-style extra escapes, by the JavaScript loops in stuff.ts (same bytes).
  */
 import {
   checkAccm,
