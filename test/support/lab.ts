@@ -58,6 +58,12 @@ export interface PeerOverrides {
   extra?: string;
   /** Extra YAML lines inside `ppp:` (two-space indented). */
   ppp?: string;
+  /** ppp.echo-interval / echo-failures (default 5 s, config default). */
+  echoInterval?: number;
+  echoFailures?: number;
+  /** ssh.keepalive-interval / keepalive-count-max (default 5 s, config default). */
+  keepaliveInterval?: number;
+  keepaliveCountMax?: number;
 }
 
 export interface LabOptions {
@@ -67,6 +73,9 @@ export interface LabOptions {
   serverExtra?: string;
   /** Default peer.yaml overrides. */
   peer?: PeerOverrides;
+  /** server.yaml echo-interval / echo-failures (default 5 s, config default). */
+  serverEchoInterval?: number;
+  serverEchoFailures?: number;
 }
 
 export interface Lab {
@@ -121,8 +130,8 @@ ssh:
   agent: false
   host-key:
     known-hosts: ${o.knownHosts ?? lab.sshd.knownHostsPath}
-  keepalive-interval: 5
-  connect-timeout: 10
+  keepalive-interval: ${o.keepaliveInterval ?? 5}
+${o.keepaliveCountMax ? `  keepalive-count-max: ${o.keepaliveCountMax}\n` : ''}  connect-timeout: 10
 remote:
   command: ${o.remoteCommand ?? serveCommand(lab.serverYaml)}
   kind: ts-vpn
@@ -130,8 +139,8 @@ ppp:
   accept-local: [${POOL}]
   accept-peer: [${POOL}]
   use-peer-dns: true
-  echo-interval: 5
-${o.ppp ?? ''}
+  echo-interval: ${o.echoInterval ?? 5}
+${o.echoFailures ? `  echo-failures: ${o.echoFailures}\n` : ''}${o.ppp ?? ''}
 tunnel:
   interface: ${o.interface ?? 'tsvpn%d'}
 routes: [${routes.join(', ')}]
@@ -177,8 +186,8 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
       `# written by test/support/lab.ts
 pool: ${POOL}
 dns: [${LAN_DNS}]
-echo-interval: 5
-state-dir: ${serverStateDir}
+echo-interval: ${opts.serverEchoInterval ?? 5}
+${opts.serverEchoFailures ? `echo-failures: ${opts.serverEchoFailures}\n` : ''}state-dir: ${serverStateDir}
 ${opts.serverExtra ?? ''}
 `,
     );
@@ -418,4 +427,80 @@ export async function tcpTransfer(
       }
     }
   }
+}
+
+export interface RunningTransfer {
+  /** Resolves when the sender is connected and sending. */
+  started: Promise<void>;
+  /** Both ends finished (rejects on a failure or after timeoutMs). */
+  done: Promise<TransferResult>;
+  /** SIGKILLs both ends (for cleanup after a failed test). */
+  kill(): void;
+}
+
+/** Like tcpTransfer, but without blocking: the caller can break things while it runs. */
+export function tcpTransferAsync(
+  from: Netns,
+  to: Netns,
+  toAddr: string,
+  bytes: number,
+  port = 5002,
+  timeoutMs = 40_000,
+): RunningTransfer {
+  const procs: ChildProcess[] = [];
+  const kill = () => {
+    for (const p of procs) {
+      if (p.exitCode === null && p.signalCode === null) {
+        try {
+          process.kill(p.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  };
+  const collect = (p: ChildProcess) => {
+    let out = '';
+    let err = '';
+    p.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const exit = new Promise<number | null>((res) => p.on('exit', (code) => res(code)));
+    return { out: () => out, err: () => err, exit };
+  };
+  const recv = to.spawn(NODE, [TCP_TOOL, 'recv', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  procs.push(recv);
+  const r = collect(recv);
+  let resolveStarted!: () => void;
+  const started = new Promise<void>((res) => {
+    resolveStarted = res;
+  });
+  const done = (async () => {
+    const timer = setTimeout(kill, timeoutMs);
+    try {
+      await until(() => r.out().includes('listening') || recv.exitCode !== null, 10_000, 'the TCP receiver');
+      const send = from.spawn(NODE, [TCP_TOOL, 'send', toAddr, String(port), String(bytes)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      procs.push(send);
+      const s = collect(send);
+      setTimeout(resolveStarted, 100);
+      const [sc, rc] = await Promise.all([s.exit, r.exit]);
+      if (sc !== 0 || rc !== 0)
+        throw new Error(`transfer failed: sender ${sc} ${s.err()} receiver ${rc} ${r.err()}`);
+      const received = JSON.parse(r.out().split('\n').find((l) => l.startsWith('{'))!) as TransferResult['received'];
+      const sent = JSON.parse(s.out().trim()) as TransferResult['sent'];
+      return { sent, received, mbps: (received.bytes * 8) / (Math.max(received.ms, 1) * 1000) };
+    } finally {
+      clearTimeout(timer);
+      resolveStarted();
+      kill();
+    }
+  })();
+  return { started, done, kill };
 }
