@@ -39,9 +39,14 @@ fingerprint before authenticating), runs remote.command without a pty, negotiate
 PPP over the channel, creates the TUN interface, sets its addresses, MTU and routes,
 and carries traffic until interrupted. Runs in the foreground; logs go to stderr.
 
+A lost link (LCP echo failure, SSH keepalive timeout, the far end exiting, a change
+of the route to the SSH server) is brought back per reconnect: (holdoff, backoff up
+to max-backoff, max-fail); the interface and routes stay meanwhile. Under systemd
+(Type=notify) it sends READY/STATUS/STOPPING and WATCHDOG pings.
+
 Signals:
-  SIGINT, SIGTERM   graceful shutdown: LCP Terminate, routes and interface removed
-  SIGHUP            drop the link and reconnect now
+  SIGINT, SIGTERM   graceful shutdown: down hook, LCP Terminate, routes and interface removed
+  SIGHUP            drop the link and reconnect now (not counted as a failure)
   SIGUSR1           toggle --debug
 
 Examples:
@@ -53,7 +58,7 @@ ${GLOBAL}
 
 ${EXIT_CODE_HELP}`,
 
-  serve: `Usage: ts-vpn serve [server.yaml] [--config server.yaml] [--debug]
+  serve: `Usage: ts-vpn serve [server.yaml] [--config server.yaml] [--client-route PREFIX]… [--debug]
 
 The far end of a tunnel: speaks PPP on stdin/stdout, assigns the client an address
 from the pool (or the fixed peer-address), creates a TUN interface (tsvs0, tsvs1, …)
@@ -62,10 +67,17 @@ failure). Logs go to stderr, which the SSH client shows. Without a config file i
 serves 10.77.0.0/24 with 10.77.0.1 as its own address. Needs root or CAP_NET_ADMIN
 (e.g. through a narrow sudoers line).
 
+A session beyond max-sessions is refused: LCP comes up only to carry a
+Terminate-Request with the reason, which the client prints (exit 6 there).
+--client-route PREFIX (repeatable) claims a network behind the client; the server
+routes it to this session only if it lies inside allow-client-routes.
+
 Examples:
   # in the client's peer.yaml:
   remote:
     command: sudo ts-vpn serve /etc/ts-vpn/server.yaml
+  # a client with a LAN of its own (server.yaml: allow-client-routes: [192.168.100.0/24]):
+    command: sudo ts-vpn serve /etc/ts-vpn/server.yaml --client-route 192.168.100.0/24
   # with stock pppd as the client:
   pppd pty "ssh gw sudo ts-vpn serve" noauth nodetach
 
@@ -89,8 +101,11 @@ ${EXIT_CODE_HELP}`,
 
   status: `Usage: ts-vpn status [name] [--json]
 
-Shows running tunnels: phase, interface, addresses, routes, uptime, traffic, drops,
-errors, last LCP echo round trip and reconnects. Exit code 9 when none is running.
+Without a name: one line per running tunnel. With a name: every detail (phase,
+interface, addresses, routes, uptime, traffic, drops and errors by cause, LCP echo
+round trip, reconnects with the last reason and time to recover, SSH). --json prints
+the TunnelStatus object (an array without a name), as documented in docs/SERVICE.md.
+Prints "no tunnel is running" and exits 9 when none is running.
 
 Examples:
   sudo ts-vpn status
