@@ -38,7 +38,13 @@ export function ipv6Bytes(a: string): Uint8Array {
 }
 
 /** An IPv4 ICMP Echo-Request from `src` to `dst`. */
-export function icmpEchoV4(src: string, dst: string, id: number, seq: number, payload: Uint8Array): Uint8Array {
+export function icmpEchoV4(
+  src: string,
+  dst: string,
+  id: number,
+  seq: number,
+  payload: Uint8Array,
+): Uint8Array {
   const icmpLen = 8 + payload.length;
   const p = new Uint8Array(20 + icmpLen);
   const v = new DataView(p.buffer);
@@ -86,7 +92,13 @@ export function parseIcmpV4(p: Uint8Array): IcmpV4 | null {
 }
 
 /** An ICMPv6 Echo-Request (hop limit 64) from `src` to `dst` (e.g. link-local fe80::…). */
-export function icmpEchoV6(src: string, dst: string, id: number, seq: number, payload: Uint8Array): Uint8Array {
+export function icmpEchoV6(
+  src: string,
+  dst: string,
+  id: number,
+  seq: number,
+  payload: Uint8Array,
+): Uint8Array {
   const icmpLen = 8 + payload.length;
   const p = new Uint8Array(40 + icmpLen);
   const v = new DataView(p.buffer);
@@ -114,7 +126,9 @@ function icmpV6Checksum(p: Uint8Array): number {
 }
 
 /** Parses an ICMPv6 echo (request 128 / reply 129); null for anything else. */
-export function parseIcmpV6(p: Uint8Array): { type: number; id: number; seq: number; payload: Uint8Array; checksumOk: boolean } | null {
+export function parseIcmpV6(
+  p: Uint8Array,
+): { type: number; id: number; seq: number; payload: Uint8Array; checksumOk: boolean } | null {
   if (p.length < 48 || p[0]! >> 4 !== 6 || p[6] !== 58) return null;
   const type = p[40]!;
   if (type !== 128 && type !== 129) return null;
@@ -136,7 +150,13 @@ export function echoReplyV4(req: Uint8Array): Uint8Array | null {
   return icmpEchoReplyV4(e.dst, e.src, e.id, e.seq, e.payload);
 }
 
-function icmpEchoReplyV4(src: string, dst: string, id: number, seq: number, payload: Uint8Array): Uint8Array {
+function icmpEchoReplyV4(
+  src: string,
+  dst: string,
+  id: number,
+  seq: number,
+  payload: Uint8Array,
+): Uint8Array {
   const p = icmpEchoV4(src, dst, id, seq, payload);
   const v = new DataView(p.buffer);
   p[20] = 0;

@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { type Server, type Socket, createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,17 +39,28 @@ export function pppdVmAssets(): PppdVmAssets | null {
   const initrd = join(CACHE_DIR, 'initramfs.gz');
   if (!existsSync(kernel) || !existsSync(initrd)) return null;
   if (spawnSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
-  const probed = existsSync(join(CACHE_DIR, 'accel')) ? readFileSync(join(CACHE_DIR, 'accel'), 'utf8').trim() : 'tcg';
+  const probed = existsSync(join(CACHE_DIR, 'accel'))
+    ? readFileSync(join(CACHE_DIR, 'accel'), 'utf8').trim()
+    : 'tcg';
   const env = process.env.PPPD_VM_ACCEL;
   const accel = env === 'kvm' || env === 'tcg' ? env : probed === 'kvm' ? 'kvm' : 'tcg';
-  const versions = existsSync(join(CACHE_DIR, 'versions.txt')) ? readFileSync(join(CACHE_DIR, 'versions.txt'), 'utf8') : '';
+  const versions = existsSync(join(CACHE_DIR, 'versions.txt'))
+    ? readFileSync(join(CACHE_DIR, 'versions.txt'), 'utf8')
+    : '';
   return { kernel, initrd, accel, versions };
 }
 
 /** Runs build.sh (idempotent); throws with its output on failure. */
 export function buildPppdVmAssets(): void {
-  const r = spawnSync('bash', [BUILD_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`scripts/pppd-vm/build.sh failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  const r = spawnSync('bash', [BUILD_SCRIPT], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 600_000,
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `scripts/pppd-vm/build.sh failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`,
+    );
 }
 
 export interface PppdVmOptions {
@@ -63,6 +74,12 @@ export interface PppdVmOptions {
   ipUp?: string;
   /** Shell run by /etc/ppp/ipv6-up: $4 local, $5 remote link-local. */
   ipv6Up?: string;
+  /** The guest reboots (ending qemu) after this many seconds whatever happens; default 150. */
+  ttlSeconds?: number;
+  /** Resolve only once init has set the PPP line raw (TV-BOOT); default true. */
+  waitForBoot?: boolean;
+  /** How long to wait for TV-BOOT; default 60 s. */
+  bootTimeoutMs?: number;
   /** Give up if qemu has not connected the PPP line after this long; default 15 s. */
   connectTimeoutMs?: number;
 }
@@ -80,30 +97,45 @@ export interface PppdVm {
   /** Resolves with the match once the console or the script output matches `re`; rejects on VM exit or timeout (with the logs). */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** pppd's exit status (TV-PPPD-EXIT), once the VM is off; null if it never said. */
-  exited: Promise<{ pppdStatus: number | null; code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<{
+    pppdStatus: number | null;
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>;
   /** Kills qemu (SIGTERM, then SIGKILL) by pid if still running, removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** Boots the VM with pppd configured by `opts`; resolves once qemu has connected the PPP line. */
+/** Boots the VM with pppd configured by `opts`; resolves once the guest has booted and set the PPP line raw (pppd starts right after). */
 export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
   const assets = pppdVmAssets();
-  if (assets === null) throw new Error(`pppd VM assets missing in ${CACHE_DIR}: run scripts/pppd-vm/build.sh`);
-  for (const a of opts.args) if (a.includes('\n')) throw new Error(`pppd argument with a newline: ${JSON.stringify(a)}`);
+  if (assets === null)
+    throw new Error(`pppd VM assets missing in ${CACHE_DIR}: run scripts/pppd-vm/build.sh`);
+  for (const a of opts.args)
+    if (a.includes('\n')) throw new Error(`pppd argument with a newline: ${JSON.stringify(a)}`);
   const dir = mkdtempSync(join(tmpdir(), 'tv-pppd-vm-'));
   const sockPath = join(dir, 'ppp.sock');
   const auxPath = join(dir, 'aux.sock');
 
   // no_timer_check: under TCG on a busy host the IO-APIC timer check may fail and panic.
-  const cmdline = ['console=ttyS1', 'quiet', 'no_timer_check', 'loglevel=3', 'panic=-1', `tv_argv=${b64(`${opts.args.join('\n')}\n`)}`];
+  const cmdline = [
+    'console=ttyS1',
+    'quiet',
+    'no_timer_check',
+    'loglevel=3',
+    'panic=-1',
+    `tv_ttl=${opts.ttlSeconds ?? 150}`,
+    `tv_argv=${b64(`${opts.args.join('\n')}\n`)}`,
+  ];
   if (opts.papSecrets !== undefined) cmdline.push(`tv_pap=${b64(opts.papSecrets)}`);
   if (opts.chapSecrets !== undefined) cmdline.push(`tv_chap=${b64(opts.chapSecrets)}`);
   if (opts.ipUp !== undefined) cmdline.push(`tv_ipup=${b64(opts.ipUp)}`);
   if (opts.ipv6Up !== undefined) cmdline.push(`tv_ip6up=${b64(opts.ipv6Up)}`);
   const append = cmdline.join(' ');
-  if (append.length > 2000) throw new Error(`kernel command line too long (${append.length} > 2000)`);
+  if (append.length > 2000)
+    throw new Error(`kernel command line too long (${append.length} > 2000)`);
 
   // We listen; qemu connects at start-up, before the guest runs: no byte is lost.
   const listen = async (path: string): Promise<{ server: Server; connected: Promise<Socket> }> => {
@@ -118,21 +150,42 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
   const aux = await listen(auxPath);
 
   const args = [
-    '-accel', assets.accel,
+    '-accel',
+    assets.accel,
     // No ACPI: its set-up costs seconds under TCG; init ends the VM with `reboot -f`.
-    '-M', 'pc,acpi=off',
-    '-m', '256', '-smp', '1',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-kernel', assets.kernel, '-initrd', assets.initrd,
-    '-chardev', `socket,id=ppp,path=${sockPath}`,
-    '-serial', 'chardev:ppp',
-    '-chardev', 'stdio,id=con,signal=off',
-    '-serial', 'chardev:con',
-    '-chardev', `socket,id=aux,path=${auxPath}`,
-    '-serial', 'chardev:aux',
-    '-append', append,
+    '-M',
+    'pc,acpi=off',
+    '-m',
+    '256',
+    '-smp',
+    '1',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    assets.kernel,
+    '-initrd',
+    assets.initrd,
+    '-chardev',
+    `socket,id=ppp,path=${sockPath}`,
+    '-serial',
+    'chardev:ppp',
+    '-chardev',
+    'stdio,id=con,signal=off',
+    '-serial',
+    'chardev:con',
+    '-chardev',
+    `socket,id=aux,path=${auxPath}`,
+    '-serial',
+    'chardev:aux',
+    '-append',
+    append,
   ];
-  const child: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('qemu-system-x86_64', args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const pid = child.pid;
   if (pid === undefined) {
     ppp.server.close();
@@ -154,7 +207,11 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
   child.stdout?.on('data', onData);
   child.stderr?.on('data', (d: Buffer) => onData(Buffer.from(`[qemu] ${d.toString('utf8')}`)));
   let running = true;
-  const exited = new Promise<{ pppdStatus: number | null; code: number | null; signal: NodeJS.Signals | null }>((res) => {
+  const exited = new Promise<{
+    pppdStatus: number | null;
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>((res) => {
     child.once('exit', (code, signal) => {
       running = false;
       const m = /TV-PPPD-EXIT (\d+)/.exec(out);
@@ -198,7 +255,11 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
       };
       const timer = setTimeout(() => {
         done();
-        rej(new Error(`timed out after ${timeoutMs} ms waiting for ${re}; console:\n${out}\nscripts:\n${scripts}`));
+        rej(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${re}; console:\n${out}\nscripts:\n${scripts}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -215,7 +276,15 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
         throw new Error(`qemu exited before connecting the PPP line:\n${out}`);
       }),
       new Promise<never>((_, rej) =>
-        setTimeout(() => rej(new Error(`qemu did not connect the PPP line within ${opts.connectTimeoutMs ?? 15_000} ms:\n${out}`)), opts.connectTimeoutMs ?? 15_000).unref(),
+        setTimeout(
+          () =>
+            rej(
+              new Error(
+                `qemu did not connect the PPP line within ${opts.connectTimeoutMs ?? 15_000} ms:\n${out}`,
+              ),
+            ),
+          opts.connectTimeoutMs ?? 15_000,
+        ).unref(),
       ),
     ]);
   } catch (err) {
@@ -226,10 +295,32 @@ export async function startPppdVm(opts: PppdVmOptions): Promise<PppdVm> {
   aux.server.close();
   auxLine.on('data', onAux);
   auxLine.on('error', () => undefined);
-  return { pid, line, accel: assets.accel, log: () => out, scriptLog: () => scripts, waitFor, exited, stop };
+  if (opts.waitForBoot !== false) {
+    // Until init has put ttyS0 in raw -echo mode, whatever we send would be echoed
+    // back by the tty the moment it is opened (cooked mode): the peer then sees its
+    // own Configure-Requests. A real pppd line is set up before the peer talks.
+    try {
+      await waitFor(/^TV-BOOT /m, opts.bootTimeoutMs ?? 60_000);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+  return {
+    pid,
+    line,
+    accel: assets.accel,
+    log: () => out,
+    scriptLog: () => scripts,
+    waitFor,
+    exited,
+    stop,
+  };
 }
 
 /** pppd's debug lines from a console log (drops init markers and kernel noise). */
 export function pppdLines(log: string): string[] {
-  return log.split('\n').filter((l) => l.length > 0 && !l.startsWith('TV-') && !/^\[\s*\d+\.\d+\]/.test(l));
+  return log
+    .split('\n')
+    .filter((l) => l.length > 0 && !l.startsWith('TV-') && !/^\[\s*\d+\.\d+\]/.test(l));
 }
