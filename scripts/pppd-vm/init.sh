@@ -12,6 +12,8 @@
 #   tv_chap=  contents of /etc/ppp/chap-secrets
 #   tv_ipup=  shell snippet run from /etc/ppp/ip-up once IPv4 is up ($4 local, $5 remote)
 #   tv_ip6up= shell snippet run from /etc/ppp/ipv6-up once IPv6 is up
+#   tv_ttl=   seconds after which the VM ends no matter what (a crashed test run
+#             must not leave a VM behind; qemu exits on the guest's reboot)
 # Markers: TV-BOOT, TV-PPPD-START <args>, TV-PPPD-EXIT <status> on the console,
 # TV-IP-UP <ip-up args> and TV-IPV6-UP <args> on ttyS2; then the VM reboots, which ends qemu (-no-reboot).
 /bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /sbin
@@ -38,6 +40,11 @@ for m in slhc ppp_generic ppp_async ppp_deflate bsd_comp; do
 done
 hostname tv-pppd-vm
 ip link set lo up
+
+ttl="$(sed -n 's/.*tv_ttl=\([0-9]*\).*/\1/p' /proc/cmdline)"
+if [ -n "$ttl" ]; then
+  (sleep "$ttl"; echo "TV-TTL-EXPIRED $ttl"; reboot -f) &
+fi
 
 decode() { echo "$1" | base64 -d 2>/dev/null; }
 args=''
