@@ -149,7 +149,10 @@ describe('ts-vpn status / down without tunnels', () => {
   it('status says no tunnel is running, exit 9', () => {
     const r = run(['status', '--state-dir', join(tmp, 'empty')]);
     expect(r.code).toBe(9);
-    expect(r.stderr.trim()).toBe('ts-vpn: no tunnel is running');
+    expect(r.stdout).toBe('no tunnel is running\n');
+    const n = run(['status', 'office', '--state-dir', join(tmp, 'empty')]);
+    expect(n.code).toBe(9);
+    expect(n.stderr.trim()).toBe('ts-vpn: no tunnel named "office" is running');
     const j = run(['status', '--json', '--state-dir', join(tmp, 'empty')]);
     expect(j.code).toBe(9);
     expect(JSON.parse(j.stdout)).toEqual([]);

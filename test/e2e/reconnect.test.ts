@@ -233,13 +233,15 @@ hooks:
     const oldAddr = tunnelAddr(up.log().slice(up.log().lastIndexOf('tunnel up:')));
     const [stuck] = lab.servePids();
     const hooksBefore = hookRuns().length;
+    const mark = up.log().length;
+    const since = () => up.log().slice(mark);
     const t0 = Date.now();
     process.kill(stuck, 'SIGSTOP');
     try {
-      await up.waitFor(/link lost: LCP: no reply to 2 echo-requests; reconnecting/, 10_000);
+      await until(() => /link lost: LCP: no reply to 2 echo-requests; reconnecting/.test(since()), 10_000, 'the echo failure');
       const detectMs = Date.now() - t0;
       // The stopped session still holds its lease: the server assigns another address.
-      await up.waitFor(/far end changed the addresses: /, 15_000);
+      await until(() => /far end changed the addresses: /.test(since()), 15_000, 'the new address');
       await until(() => status().phase === 'up', 10_000, 'up again');
       console.log(
         `[reconnect] far end stopped: LCP echo failure detected in ${detectMs} ms, up again with a new address in ${Date.now() - t0} ms`,
