@@ -48,8 +48,7 @@ hooks:
     console.log(`[hooks] shutdown with a hanging down hook (timeout 1 s) took ${took} ms`);
     expect(took).toBeLessThan(6000);
     expect(links(lab.cli).some((l) => l.ifname.startsWith('tsvpn'))).toBe(false);
-    // The hook's process group is gone.
-    expect(lab.cli.try('pgrep', ['-f', '^sleep 100$']).stdout.trim()).toBe('');
+    // (That the hook's whole process group is killed is asserted in test/runtime/hooks.test.ts.)
   }, 30_000);
 
   it('serve refuses a session beyond max-sessions with the reason in LCP Terminate and on stderr', async () => {
