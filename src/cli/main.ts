@@ -7,14 +7,14 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { ConfigError, describeConfig, loadPeerConfig, loadServerConfig } from '../config/index.js';
-import { ClientTunnel, type TunnelExit } from '../runtime/client.js';
+// Heavy modules (yaml, zod, ssh2, netlink, koffi) are imported by the command that
+// needs them, not here: `serve` starts on every connection and `status` should be
+// instant, so each command loads only its own part of the program.
+import type { ConfigError } from '../config/index.js';
+import type { TunnelExit } from '../runtime/client.js';
 import { controlRequest } from '../runtime/control.js';
 import type { FailureKind } from '../runtime/errors.js';
 import { type LogFormat, Logger } from '../runtime/logger.js';
-import { SdNotifier } from '../runtime/sd-notify.js';
-import { ServeSession } from '../runtime/server.js';
 import { DEFAULT_STATE_ROOT, listTunnels, pidAlive, TunnelStateDir } from '../runtime/state-dir.js';
 import {
   formatStatusList,
@@ -109,6 +109,11 @@ function hasNetAdmin(): boolean {
   }
 }
 
+/** ConfigError without loading the config module (zod, yaml) for every command. */
+function isConfigError(err: unknown): err is ConfigError {
+  return err instanceof Error && (err as { code?: unknown }).code === 'CONFIG_INVALID';
+}
+
 function printConfigError(err: ConfigError): void {
   for (const line of err.message.split('\n')) errLine(line);
 }
@@ -124,6 +129,11 @@ function makeLogger(g: Globals, opts: { timestamps?: boolean; debug?: boolean } 
 // ---- commands ----------------------------------------------------------------------------
 
 async function cmdUp(args: string[], g: Globals): Promise<number> {
+  const [{ SdNotifier }, { loadPeerConfig }, { ClientTunnel }] = await Promise.all([
+    import('../runtime/sd-notify.js'),
+    import('../config/index.js'),
+    import('../runtime/client.js'),
+  ]);
   // First, before anything is spawned: takes NOTIFY_SOCKET out of the environment.
   const sd = new SdNotifier({ log: { warn: (m) => errLine(m) } });
   if (args.length !== 1)
@@ -191,6 +201,10 @@ async function cmdServe(
       'USAGE',
     );
   }
+  const [{ loadServerConfig }, { ServeSession }] = await Promise.all([
+    import('../config/index.js'),
+    import('../runtime/server.js'),
+  ]);
   const cfg = await loadServerConfig(configOpt ?? args[0]);
   if (process.stdin.isTTY) {
     throw new CliError(
@@ -236,6 +250,8 @@ async function cmdCheck(args: string[]): Promise<number> {
       'USAGE',
     );
   const file = args[0];
+  const [{ parse: parseYaml }, { describeConfig, loadPeerConfig, loadServerConfig }] =
+    await Promise.all([import('yaml'), import('../config/index.js')]);
   let kind: 'peer' | 'server' = 'server';
   try {
     const doc = parseYaml(readFileSync(file, 'utf8')) as unknown;
@@ -410,7 +426,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new CliError(`unknown command "${command}"`, ExitCode.CONFIG, 'USAGE');
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (isConfigError(err)) {
       printConfigError(err);
       return ExitCode.CONFIG;
     }

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PeerConfig, ServerConfig } from '../config/index.js';
+import { secretsEqual } from '../auth/index.js';
 import type { EngineOptions } from '../engine/index.js';
 import { cidrContains } from '../tun/index.js';
 
@@ -90,7 +91,8 @@ export function serverEngineOptions(
             name: cfg.auth.name,
             verify: (user, password) => {
               const want = users.get(user);
-              return want !== undefined && want !== null && want === password;
+              // Constant time: a PAP verify must not leak how much of a guess matched.
+              return want !== undefined && want !== null && secretsEqual(want, password);
             },
             secretFor: (name) => users.get(name) ?? null,
           },

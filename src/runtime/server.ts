@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from '../config/index.js';
 import { type EngineEvent, PppEngine } from '../engine/index.js';
-import { type CloseReason, StdioTransport, type Transport } from '../transport/index.js';
+// stdio.js directly, not the transport index: serve must not load ssh2.
+import { StdioTransport } from '../transport/stdio.js';
+import type { CloseReason, Transport } from '../transport/types.js';
 import { cidrContains, parseCidr } from '../tun/index.js';
 import { AddressPool, cidr4Contains } from './address-pool.js';
 import type { TunnelExit } from './client.js';
