@@ -73,4 +73,13 @@ describe('docs/LIBRARY.md', () => {
       .replace("'../src/lib/index.js'", "'ts-vpn'");
     expect(block).toBe(expected);
   });
+
+  it('README.md carries the same Library section', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(`${root}README.md`, 'utf8');
+    const doc = await readFile(`${root}docs/LIBRARY.md`, 'utf8');
+    const section = (doc.split('## README section\n')[1] ?? '').replace('### Library', '## Library').trim();
+    expect(section.length).toBeGreaterThan(100);
+    expect(readme).toContain(section);
+  });
 });
