@@ -5,9 +5,9 @@
  * a lease whose pid is gone is stale and is taken over. The first host address of
  * the pool is skipped when it is the server's own PPP address.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive } from './state-dir.js';
+import { claimPidFile, releasePidFile } from './pid-file.js';
 
 export function ipv4ToInt(addr: string): number {
   const parts = addr.split('.').map((p) => Number.parseInt(p, 10));
@@ -29,7 +29,7 @@ export function parseCidr4(cidr: string): { network: number; prefix: number } {
 export function cidr4Contains(cidr: string, addr: string): boolean {
   const { network, prefix } = parseCidr4(cidr);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return ((ipv4ToInt(addr) & mask) >>> 0) === network;
+  return (ipv4ToInt(addr) & mask) >>> 0 === network;
 }
 
 export class PoolExhaustedError extends Error {
@@ -58,45 +58,23 @@ export class AddressPool {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     if (wanted) {
       const w = ipv4ToInt(wanted);
-      if (w >= this.first && w <= this.last && !this.reserved.has(w) && this.tryTake(w, pid)) return wanted;
+      if (w >= this.first && w <= this.last && !this.reserved.has(w) && this.tryTake(w, pid))
+        return wanted;
     }
     for (let a = this.first; a <= this.last; a++) {
       if (this.reserved.has(a)) continue;
       if (this.tryTake(a, pid)) return intToIpv4(a);
     }
-    throw new PoolExhaustedError(`address pool exhausted: every address is leased to a running session`);
+    throw new PoolExhaustedError(
+      `address pool exhausted: every address is leased to a running session`,
+    );
   }
 
   release(addr: string, pid: number = process.pid): void {
-    const path = join(this.dir, addr);
-    try {
-      if (Number.parseInt(readFileSync(path, 'utf8'), 10) === pid) rmSync(path, { force: true });
-    } catch {
-      /* not leased */
-    }
+    releasePidFile(join(this.dir, addr), pid);
   }
 
   private tryTake(a: number, pid: number): boolean {
-    const path = join(this.dir, intToIpv4(a));
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, String(pid));
-        closeSync(fd);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        let owner = 0;
-        try {
-          owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
-        } catch {
-          /* raced with a release */
-        }
-        if (owner === pid) return true;
-        if (pidAlive(owner)) return false;
-        rmSync(path, { force: true });
-      }
-    }
-    return false;
+    return claimPidFile(join(this.dir, intToIpv4(a)), pid);
   }
 }

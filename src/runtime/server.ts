@@ -9,7 +9,7 @@
  * Terminate or echo failure, and removes its TUN device, routes and lease.
  */
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from '../config/index.js';
@@ -25,7 +25,7 @@ import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { TunnelInterface } from './interface.js';
 import { LinkDriver } from './link-driver.js';
 import { Logger } from './logger.js';
-import { pidAlive } from './state-dir.js';
+import { claimPidFile, releasePidFile } from './pid-file.js';
 
 export interface ServeOptions {
   logger?: Logger;
@@ -45,39 +45,21 @@ export interface ServeOptions {
  * One of `max` session slots (`<dir>/slot-N` holding the owner's pid, O_EXCL; a slot
  * whose pid is gone is taken over). Null when every slot belongs to a live session.
  */
-export function takeSessionSlot(dir: string, max: number, pid: number = process.pid): string | null {
+export function takeSessionSlot(
+  dir: string,
+  max: number,
+  pid: number = process.pid,
+): string | null {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (let i = 0; i < max; i++) {
     const path = join(dir, `slot-${i}`);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, String(pid));
-        closeSync(fd);
-        return path;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        let owner = 0;
-        try {
-          owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
-        } catch {
-          /* raced with a release */
-        }
-        if (owner === pid) return path;
-        if (pidAlive(owner)) break;
-        rmSync(path, { force: true });
-      }
-    }
+    if (claimPidFile(path, pid)) return path;
   }
   return null;
 }
 
 function releaseSlot(path: string, pid: number = process.pid): void {
-  try {
-    if (Number.parseInt(readFileSync(path, 'utf8'), 10) === pid) rmSync(path, { force: true });
-  } catch {
-    /* gone */
-  }
+  releasePidFile(path, pid);
 }
 
 /** True when prefix `inner` lies entirely inside prefix `outer` (same family). */
@@ -205,7 +187,12 @@ export class ServeSession extends EventEmitter<{
     const transport = this.transport ?? new StdioTransport();
     this.transport = transport;
     const engine = new PppEngine(
-      serverEngineOptions(this.config, (line) => this.engineLog(line), this.config.localAddress, () => false),
+      serverEngineOptions(
+        this.config,
+        (line) => this.engineLog(line),
+        this.config.localAddress,
+        () => false,
+      ),
     );
     this.engine = engine;
     const driver = new LinkDriver(engine, transport);
@@ -275,7 +262,11 @@ export class ServeSession extends EventEmitter<{
       // The client is gone: do not wait for Terminate-Request retries.
       this.log.info(`serve: ${line}`);
       setImmediate(
-        () => void this.end('link-lost', `client not responding to LCP echo (${echo[1]} echo-requests)`),
+        () =>
+          void this.end(
+            'link-lost',
+            `client not responding to LCP echo (${echo[1]} echo-requests)`,
+          ),
       );
       return;
     }
