@@ -10,7 +10,16 @@
  * await tun.close();                                   // interface, its addresses and routes disappear
  * ```
  *
- * Reading. Node cannot poll an arbitrary character device: `net.Socket({fd})`
+ * Reading: two readers (option `reader`, env TSVPN_TUN_READER for A/B).
+ *
+ * 'loop' (default): the fd sits in the main event loop's epoll set through a
+ * libuv pipe handle; on readiness the main thread reads the fd until EAGAIN
+ * and delivers one batch. No thread, no hand-off (see loop-reader.ts). Bounded:
+ * nothing queues in this process; `rxStalls` counts wakeups that hit the
+ * per-turn budget and left packets in the kernel queue for the next turn.
+ *
+ * 'worker' (fallback, and used when the pipe binding is missing): Node cannot
+ * poll an arbitrary character device through public APIs: `net.Socket({fd})`
  * refuses it (ERR_INVALID_FD_TYPE, libuv sees a FILE) and fs reads on it run
  * in the libuv threadpool, where a blocking read never returns on close and a
  * non-blocking one just fails with EAGAIN. So one worker thread per device
@@ -47,6 +56,7 @@ import {
   libc,
   TUNSETIFF,
 } from './libc.js';
+import { LoopReader, loopBindings } from './loop-reader.js';
 import { READER_WORKER_SOURCE, type ReaderWorkerData } from './reader-worker.js';
 import {
   C_EXIT_ERRNO,
@@ -73,7 +83,18 @@ export interface TunOpenOptions {
   maxPacket?: number;
   /** Most packets handed to one onPackets() call; default 256. */
   maxBatch?: number;
+  /**
+   * 'loop': readiness from the main event loop (libuv epoll), reads on the main
+   * thread; 'worker': a reader thread and a shared ring. Default: env
+   * TSVPN_TUN_READER, else 'loop' ('worker' when the loop reader is unavailable).
+   */
+  reader?: TunReaderKind;
 }
+
+export type TunReaderKind = 'loop' | 'worker';
+
+/** Compiled-in default reader (env TSVPN_TUN_READER overrides it). */
+const DEFAULT_READER: TunReaderKind = 'loop';
 
 export interface TunStats {
   /** Packets read from the interface (kernel → us). */
@@ -84,7 +105,10 @@ export interface TunStats {
   txBytes: number;
   /** Packets read but not delivered (no handler, or the device closed while they waited). */
   rxDrops: number;
-  /** Times the reader found the ring full (packets then wait in, or are dropped by, the kernel queue). */
+  /**
+   * worker: times the reader found the ring full; loop: wakeups that used up the
+   * per-turn budget. Either way packets then wait in, or are dropped by, the kernel queue.
+   */
   rxStalls: number;
   /** Writes that failed (device down, bad packet, closed): dropped. */
   txDrops: number;
@@ -149,6 +173,13 @@ export class TunDevice extends EventEmitter {
   private fd: number;
   private wakeFd = -1;
   private worker: Worker | null = null;
+  private loop: LoopReader | null = null;
+  private started = false;
+  private paused = false;
+  /** The reader this device uses ('loop' may fall back to 'worker' at start). */
+  reader: TunReaderKind;
+  private readonly readerExplicit: boolean;
+  private readonly slabBytes: number;
   private ctrl: Int32Array | null = null;
   private data: Uint8Array | null = null;
   private data32: Int32Array | null = null;
@@ -181,6 +212,12 @@ export class TunDevice extends EventEmitter {
     this.maxPacket = opts.maxPacket ?? 65535;
     this.ringBytes = Math.max(opts.ringBytes ?? 4 << 20, 4 * (this.maxPacket + 8)) & ~3;
     this.maxBatch = opts.maxBatch ?? 256;
+    this.slabBytes = Math.min(this.ringBytes, 1 << 20);
+    const env = process.env.TSVPN_TUN_READER;
+    const want = opts.reader ?? (env === 'loop' || env === 'worker' ? env : undefined);
+    this.readerExplicit = want !== undefined;
+    this.reader = want ?? DEFAULT_READER;
+    if (this.reader === 'loop' && !this.readerExplicit && !loopBindings()) this.reader = 'worker';
   }
 
   /**
@@ -265,7 +302,75 @@ export class TunDevice extends EventEmitter {
   onPackets(handler: PacketsHandler): void {
     if (this.isClosed) throw new TunError('TUN_CLOSED', `${this.name}: device is closed`);
     this.handler = handler;
-    if (!this.worker) this.startReader();
+    if (!this.started) {
+      this.started = true;
+      if (this.reader === 'loop') this.startLoopReader();
+      else this.startReader();
+    }
+  }
+
+  /**
+   * Stops handing out packets until resume() (backpressure): the reader stops
+   * reading, and packets wait in (beyond txqueuelen: are dropped by) the kernel.
+   */
+  pause(): void {
+    this.paused = true;
+    this.loop?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.loop?.resume();
+    if (this.worker) setImmediate(this.drainBound);
+  }
+
+  private startLoopReader(): void {
+    const loop = new LoopReader(this.fd, this.maxPacket, this.maxBatch, this.slabBytes, {
+      deliver: (batch, bytes) => this.deliver(batch, bytes),
+      fail: (errno) =>
+        this.fail(
+          new TunError(
+            'TUN_SYSTEM',
+            `${this.name}: reader stopped: ${errnoName(errno || EIO)}`,
+            errnoName(errno || EIO),
+          ),
+        ),
+    });
+    if (!this.refed) loop.unref();
+    if (this.paused) loop.pause();
+    try {
+      loop.start();
+    } catch (err) {
+      if (this.readerExplicit)
+        throw new TunError(
+          'TUN_SYSTEM',
+          `${this.name}: loop reader: ${(err as Error).message}`,
+          undefined,
+          {
+            cause: err,
+          },
+        );
+      this.reader = 'worker';
+      this.startReader();
+      return;
+    }
+    this.loop = loop;
+  }
+
+  private deliver(batch: Uint8Array[], bytes: number): void {
+    this.st.rxPackets += batch.length;
+    this.st.rxBytes += bytes;
+    const h = this.handler;
+    if (h && !this.closing) {
+      try {
+        h(batch);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    } else this.st.rxDrops += batch.length;
   }
 
   /** Writes one IP packet to the interface. false = dropped (counted in txDrops). */
@@ -297,6 +402,11 @@ export class TunDevice extends EventEmitter {
 
   stats(): TunStats {
     const s = { ...this.st };
+    if (this.loop) {
+      s.rxStalls = this.loop.budgetExhausted;
+      s.wakeups = this.loop.wakeups;
+      s.errors += this.loop.readErrors;
+    }
     if (this.ctrl) {
       s.rxStalls = Atomics.load(this.ctrl, C_STALLS);
       s.wakeups = Atomics.load(this.ctrl, C_WAKEUPS);
@@ -309,6 +419,7 @@ export class TunDevice extends EventEmitter {
   ref(): this {
     this.refed = true;
     this.worker?.ref();
+    this.loop?.ref();
     return this;
   }
 
@@ -316,6 +427,7 @@ export class TunDevice extends EventEmitter {
   unref(): this {
     this.refed = false;
     this.worker?.unref();
+    this.loop?.unref();
     return this;
   }
 
@@ -420,13 +532,13 @@ export class TunDevice extends EventEmitter {
     const ctrl = this.ctrl;
     const data = this.data;
     const data32 = this.data32;
-    if (!ctrl || !data || !data32 || this.closed || this.draining) return;
+    if (!ctrl || !data || !data32 || this.closed || this.draining || this.paused) return;
     this.draining = true;
     const size = data.length;
     let tail = Atomics.load(ctrl, C_TAIL);
     let budget = 16 * this.maxBatch;
     try {
-      while (budget > 0) {
+      while (budget > 0 && !this.paused) {
         const head = Atomics.load(ctrl, C_HEAD);
         if (head === tail) break;
         const batch: Uint8Array[] = [];
@@ -446,18 +558,7 @@ export class TunDevice extends EventEmitter {
           tail += 4 + ((len + 3) & ~3);
         }
         budget -= batch.length;
-        this.st.rxPackets += batch.length;
-        this.st.rxBytes += bytes;
-        const h = this.handler;
-        if (h && !this.closing) {
-          try {
-            h(batch);
-          } catch (err) {
-            queueMicrotask(() => {
-              throw err;
-            });
-          }
-        } else this.st.rxDrops += batch.length;
+        this.deliver(batch, bytes);
         // The views are dead from here on: give the room back to the worker.
         Atomics.store(ctrl, C_TAIL, tail);
         if (Atomics.load(ctrl, C_WORKER_BLOCKED) === 1) {
@@ -468,11 +569,22 @@ export class TunDevice extends EventEmitter {
     } finally {
       this.draining = false;
     }
+    if (this.paused) return;
     if (budget <= 0) setImmediate(this.drainBound);
     else this.arm();
   }
 
   private async doClose(): Promise<void> {
+    const loop = this.loop;
+    if (loop) {
+      this.st.rxStalls = loop.budgetExhausted;
+      this.st.wakeups = loop.wakeups;
+      this.st.errors += loop.readErrors;
+      this.loop = null;
+      // Closing the pipe handle closes the TUN fd too (libuv owns it).
+      if (loop.ownsFd) this.fd = -1;
+      await loop.close();
+    }
     const ctrl = this.ctrl;
     const worker = this.worker;
     if (ctrl) {

@@ -13,6 +13,7 @@ export {
   type PacketsHandler,
   TunDevice,
   type TunOpenOptions,
+  type TunReaderKind,
   type TunStats,
   validateIfName,
 } from './device.js';

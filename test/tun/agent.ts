@@ -27,9 +27,14 @@ export class TunAgent {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: string | null; at: number }>;
 
-  constructor(ns: string) {
+  /** `reader`: the TunDevice reader every device of this agent uses (default: the library's). */
+  constructor(ns: string, reader?: 'loop' | 'worker') {
+    const env = { ...process.env };
+    if (reader) env.TUN_TEST_READER = reader;
+    else delete env.TUN_TEST_READER;
     this.proc = nsSpawn(ns, process.execPath, ['--import', 'tsx', AGENT], {
       cwd: ROOT,
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) =>

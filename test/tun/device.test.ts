@@ -3,7 +3,7 @@ import { validateIfName } from '../../src/tun/device.js';
 import { TunError } from '../../src/tun/errors.js';
 import { createNetns, ipJson, type Netns, removeStale, uniqueId } from '../support/netns.js';
 import { type AgentError, TunAgent } from './agent.js';
-import { netnsAvailable, PREFIX } from './env.js';
+import { netnsAvailable, PREFIX, READERS, readerTag } from './env.js';
 
 interface IpLink {
   ifindex: number;
@@ -43,18 +43,18 @@ describe('interface names', () => {
 
 const haveNetns = netnsAvailable();
 
-describe.skipIf(!haveNetns)('TunDevice in a namespace', () => {
-  const id = uniqueId();
+describe.skipIf(!haveNetns).each(READERS)('TunDevice in a namespace (%s reader)', (reader) => {
+  const id = `${readerTag(reader)}${uniqueId()}`;
   let ns: Netns;
   const agents: TunAgent[] = [];
   const agent = (): TunAgent => {
-    const a = new TunAgent(ns.name);
+    const a = new TunAgent(ns.name, reader);
     agents.push(a);
     return a;
   };
 
   beforeAll(() => {
-    removeStale(`${PREFIX}dev-`);
+    removeStale(`${PREFIX}dev-${readerTag(reader)}`);
     ns = createNetns(`${PREFIX}dev-${id}`);
   });
 
@@ -110,10 +110,11 @@ describe.skipIf(!haveNetns)('TunDevice in a namespace', () => {
     expect((await a.exited).code).toBe(0);
   });
 
-  it('exits by itself within 2 s after close() while the reader thread was running', async () => {
+  it('exits by itself within 2 s after close() while the reader was running', async () => {
     const a = agent();
     const dev = await a.call<{ name: string }>('open', { name: `tvex${id}` });
     expect(dev.name).toBe(`tvex${id}`);
+    expect((await a.call<{ reader: string }>('stats')).reader).toBe(reader);
     const t0 = Date.now();
     await a.call('close');
     const exit = await Promise.race([
@@ -130,52 +131,58 @@ describe.skipIf(!haveNetns)('TunDevice in a namespace', () => {
     const a = agent();
     await a.call('open', { name: `tvun${id}` });
     await a.call('detachUnref');
-    const exit = await Promise.race([a.exited, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
-    expect(exit?.code).toBe(0);
-    expect(ipJson<IpLink[]>(ns.name, ['link']).map((l) => l.ifname)).toEqual(['lo']);
-  });
-});
-
-describe.skipIf(!haveNetns)('TunDevice when the interface is deleted under it', () => {
-  const id = uniqueId();
-  let ns: Netns;
-  let a: TunAgent;
-
-  beforeAll(() => {
-    removeStale(`${PREFIX}del-`);
-    ns = createNetns(`${PREFIX}del-${id}`);
-    a = new TunAgent(ns.name);
-  });
-
-  afterAll(() => {
-    a?.kill();
-    ns?.destroy();
-  });
-
-  it('emits a TunError, closes itself, and the process can still exit cleanly', async () => {
-    const dev = await a.call<{ name: string }>('open', { name: `tvdel${id}` });
-    ns.exec('ip', ['link', 'del', dev.name]);
-    let st: {
-      lastError: { code: string; message: string } | null;
-      closed: boolean;
-      closeEvents: number;
-    } | null = null;
-    for (let i = 0; i < 40; i++) {
-      st = await a.call('stats');
-      if (st?.closeEvents) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(st?.lastError).toMatchObject({
-      code: 'TUN_SYSTEM',
-      message: expect.stringContaining('reader stopped'),
-    });
-    expect(st?.closed).toBe(true);
-    expect(st?.closeEvents).toBe(1);
-    await a.call('close');
     const exit = await Promise.race([
       a.exited,
       new Promise<null>((r) => setTimeout(() => r(null), 2000)),
     ]);
     expect(exit?.code).toBe(0);
+    expect(ipJson<IpLink[]>(ns.name, ['link']).map((l) => l.ifname)).toEqual(['lo']);
   });
 });
+
+describe.skipIf(!haveNetns).each(READERS)(
+  'TunDevice when the interface is deleted under it (%s reader)',
+  (reader) => {
+    const id = `${readerTag(reader)}${uniqueId()}`;
+    let ns: Netns;
+    let a: TunAgent;
+
+    beforeAll(() => {
+      removeStale(`${PREFIX}del-${readerTag(reader)}`);
+      ns = createNetns(`${PREFIX}del-${id}`);
+      a = new TunAgent(ns.name, reader);
+    });
+
+    afterAll(() => {
+      a?.kill();
+      ns?.destroy();
+    });
+
+    it('emits a TunError, closes itself, and the process can still exit cleanly', async () => {
+      const dev = await a.call<{ name: string }>('open', { name: `tvdel${id}` });
+      ns.exec('ip', ['link', 'del', dev.name]);
+      let st: {
+        lastError: { code: string; message: string } | null;
+        closed: boolean;
+        closeEvents: number;
+      } | null = null;
+      for (let i = 0; i < 40; i++) {
+        st = await a.call('stats');
+        if (st?.closeEvents) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(st?.lastError).toMatchObject({
+        code: 'TUN_SYSTEM',
+        message: expect.stringContaining('reader stopped'),
+      });
+      expect(st?.closed).toBe(true);
+      expect(st?.closeEvents).toBe(1);
+      await a.call('close');
+      const exit = await Promise.race([
+        a.exited,
+        new Promise<null>((r) => setTimeout(() => r(null), 2000)),
+      ]);
+      expect(exit?.code).toBe(0);
+    });
+  },
+);

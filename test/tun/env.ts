@@ -12,3 +12,9 @@ export function netnsAvailable(): boolean {
   }
   return ok;
 }
+
+/** Both TunDevice readers: every device/burst test runs once per reader. */
+export const READERS = ['loop', 'worker'] as const;
+export type Reader = (typeof READERS)[number];
+/** Short tag for namespace and interface names. */
+export const readerTag = (r: Reader): string => (r === 'loop' ? 'l' : 'w');
