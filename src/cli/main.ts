@@ -4,7 +4,7 @@
  * Signals and process exit live here, never in src/runtime.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 // Heavy modules (yaml, zod, ssh2, netlink, koffi) are imported by the command that
@@ -445,10 +445,14 @@ export async function main(argv: string[]): Promise<number> {
 
 function invokedDirectly(): boolean {
   if (!process.argv[1]) return false;
+  const self = fileURLToPath(import.meta.url);
   try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return realpathSync(process.argv[1]) === realpathSync(self);
   } catch {
-    return false;
+    // Our file is gone after it was loaded (dist/ rebuilt, package upgraded): compare
+    // the paths as given. Returning false here made the CLI exit 0 silently, which a
+    // client reported as "remote command exited with code 0".
+    return resolve(process.argv[1]) === self;
   }
 }
 

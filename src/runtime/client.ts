@@ -1066,7 +1066,12 @@ function linkCounters(s: EngineStats | null): {
       bytes: (v4?.rxBytes ?? 0) + (v6?.rxBytes ?? 0),
     },
     drops: {
-      'link-down': (v4?.drops ?? 0) + (v6?.drops ?? 0),
+      // The engine's per-protocol drops include the framer's queue-full drops of IP
+      // packets: count those once, under queue-full.
+      'link-down': Math.max(
+        0,
+        (v4?.drops ?? 0) + (v6?.drops ?? 0) - (s?.framing.tx.drops ?? 0),
+      ),
       'queue-full': s?.framing.tx.drops ?? 0,
     },
     errors: {

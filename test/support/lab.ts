@@ -219,18 +219,17 @@ ${opts.serverExtra ?? ''}
       };
       child.stdout!.on('data', onText);
       child.stderr!.on('data', onText);
+      let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
         child.on('exit', (code, signal) => {
           // Let the pipes drain so log() is complete.
           setTimeout(() => {
-            res({ code, signal });
+            // Set before waking the waiters, so an early exit fails a wait at once.
+            exitInfo = { code, signal };
+            res(exitInfo);
             for (const w of waiters.slice()) w();
           }, 50);
         });
-      });
-      let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-      void exited.then((e) => {
-        exitInfo = e;
       });
       const up: UpProcess = {
         child,
