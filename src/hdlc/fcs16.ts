@@ -3,6 +3,7 @@
  * initial value 0xffff). Table-driven, slicing-by-8: eight 256-entry tables, T[k][b] being
  * the CRC of octet b followed by k zero octets, so eight octets cost eight lookups.
  */
+import { buildSlicingTables } from './crc-tables.js';
 
 /** Initial FCS value (RFC 1662 §C.2 `PPPINITFCS16`). */
 export const FCS16_INIT = 0xffff;
@@ -10,23 +11,7 @@ export const FCS16_INIT = 0xffff;
 export const FCS16_GOOD = 0xf0b8;
 
 /** Eight tables of 256 entries laid end to end: table k starts at k * 256. */
-export const FCS16_TABLES: Uint16Array = buildTables();
-
-function buildTables(): Uint16Array {
-  const t = new Uint16Array(256 * 8);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x8408 : c >>> 1;
-    t[i] = c;
-  }
-  for (let k = 1; k < 8; k++) {
-    for (let i = 0; i < 256; i++) {
-      const p = t[(k - 1) * 256 + i];
-      t[k * 256 + i] = (p >>> 8) ^ t[p & 0xff];
-    }
-  }
-  return t;
-}
+export const FCS16_TABLES: Uint16Array = buildSlicingTables(0x8408, new Uint16Array(256 * 8));
 
 /**
  * Three 65536-entry tables for octet pairs 2-3, 4-5 and 6-7 of an 8-octet block (each entry

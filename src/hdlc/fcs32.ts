@@ -2,6 +2,7 @@
  * 32-bit Frame Check Sequence, RFC 1662 §C.3 (CRC-32: reflected polynomial 0xedb88320,
  * initial value 0xffffffff), table-driven with slicing-by-8 like {@link fcs16}.
  */
+import { buildSlicingTables } from './crc-tables.js';
 
 /** Initial FCS value (RFC 1662 §C.3 `PPPINITFCS32`). */
 export const FCS32_INIT = 0xffffffff;
@@ -9,23 +10,7 @@ export const FCS32_INIT = 0xffffffff;
 export const FCS32_GOOD = 0xdebb20e3;
 
 /** Eight tables of 256 entries laid end to end: table k starts at k * 256. */
-export const FCS32_TABLES: Int32Array = buildTables();
-
-function buildTables(): Int32Array {
-  const t = new Int32Array(256 * 8);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    t[i] = c;
-  }
-  for (let k = 1; k < 8; k++) {
-    for (let i = 0; i < 256; i++) {
-      const p = t[(k - 1) * 256 + i];
-      t[k * 256 + i] = (p >>> 8) ^ t[p & 0xff];
-    }
-  }
-  return t;
-}
+export const FCS32_TABLES: Int32Array = buildSlicingTables(0xedb88320, new Int32Array(256 * 8));
 
 /**
  * Runs the FCS over `data[start, end)` starting from `fcs` and returns the running value as
