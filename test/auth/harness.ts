@@ -1,5 +1,7 @@
 /** Runs an authenticatee and an authenticator against each other with a fake clock and a lossy link. */
+
 import type { AuthPacket, AuthStep } from '../../src/auth/index.js';
+import { seededRandom } from '../support/random.js';
 
 export interface AuthMachine {
   start(nowMs: number): AuthStep;
@@ -58,15 +60,5 @@ export function run(
   return res;
 }
 
-export function counter(seed = 1): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    // xorshift32: deterministic injected randomness
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+/** Deterministic injected randomness (xorshift32). */
+export const counter = (seed = 1): (() => number) => seededRandom(seed, 1);

@@ -47,15 +47,7 @@ export function ipv6Packet(payload: Uint8Array): Uint8Array {
   return p;
 }
 
+import { seededRandom as xorshift } from '../support/random.js';
+
 /** Deterministic random source (xorshift32) for reproducible magic numbers. */
-export function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+export const seededRandom = (seed: number): (() => number) => xorshift(seed, 1);

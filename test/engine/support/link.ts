@@ -5,18 +5,9 @@
 
 import { type EngineEvent, type EngineOptions, PppEngine } from '../../../src/engine/index.js';
 
-/** Deterministic xorshift32 random source. */
-export function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { seededRandom } from '../../support/random.js';
+
+export { seededRandom };
 
 /** Splits coalesced output into single frames, each `7e … 7e`. */
 export function splitFrames(bytes: Uint8Array): Uint8Array[] {
