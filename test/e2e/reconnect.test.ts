@@ -52,7 +52,7 @@ describe.skipIf(!enabled)('staying up: reconnect after every kind of link loss',
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout);
   };
-  /** Hook runs recorded so far: [{hook, env}] */
+  /** Complete hook runs recorded so far: [{hook, env, args}] */
   const hookRuns = () =>
     (existsSync(hookLog) ? readFileSync(hookLog, 'utf8') : '')
       .split('--- ')
@@ -65,7 +65,10 @@ describe.skipIf(!enabled)('staying up: reconnect after every kind of link loss',
           if (i > 0) env[l.slice(0, i)] = l.slice(i + 1);
         }
         return { hook, env, args: lines.find((l) => l.startsWith('ARGS ')) ?? '' };
-      });
+      })
+      // A run counts once its block is complete (the script writes ARGS last); the
+      // hook is not awaited by the tunnel, so a read can land mid-write.
+      .filter((run) => run.args !== '');
 
   beforeAll(async () => {
     await ensureBuilt();
