@@ -107,7 +107,7 @@ peer.yaml: ${lab.peerYaml}`),
   );
 
   heading(5, 'ts-vpn status');
-  const st = lab.runCli(['status']);
+  const st = lab.runCli(['status', lab.name]);
   console.log(indent(st.stdout || st.stderr));
   check(st.code === 0, 'status answered over the control socket');
 
