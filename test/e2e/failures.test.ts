@@ -5,18 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createLab,
-  LAN_ADDR,
-  type Lab,
-  links,
-  routes,
-  SERVER_ADDR,
-  until,
-} from '../support/lab.js';
+import { describe, expect, it } from 'vitest';
+import { LAN_ADDR, links, routes, SERVER_ADDR, until } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
-import { ensureBuilt } from './ensure-built.js';
+import { useLab } from '../support/use-lab.js';
 
 const enabled = canUseNetns();
 if (!enabled && process.env.CI === 'true')
@@ -29,16 +21,7 @@ function keygen(path: string): void {
 }
 
 describe.skipIf(!enabled)('ts-vpn up failure paths', () => {
-  let lab: Lab;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    lab = await createLab();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab();
 
   it('refuses a changed host key (exit 4) and configures nothing', async () => {
     const other = join(lab.dir, 'other_host');

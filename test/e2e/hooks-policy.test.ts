@@ -4,26 +4,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, createLab, LAN_ADDR, type Lab, links, NODE, routes, until } from '../support/lab.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, LAN_ADDR, links, NODE, routes, until } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
-import { ensureBuilt } from './ensure-built.js';
+import { useLab } from '../support/use-lab.js';
 
 const enabled = canUseNetns();
 if (!enabled && process.env.CI === 'true')
   throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
 
 describe.skipIf(!enabled)('hooks and serve policy', () => {
-  let lab: Lab;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    lab = await createLab();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab();
 
   it('(d) a failing up hook and a hanging down hook (timeout 1 s) do not wedge the tunnel', async () => {
     const peer = lab.writePeer('hooks.yaml', {
@@ -116,12 +107,19 @@ hooks:
         extra: 'reconnect:\n  enabled: false',
       }),
     });
-    await up.waitFor(/client route 192\.168\.200\.0\/24 refused: not inside allow-client-routes \(192\.168\.100\.0\/24\)/, 5000);
+    await up.waitFor(
+      /client route 192\.168\.200\.0\/24 refused: not inside allow-client-routes \(192\.168\.100\.0\/24\)/,
+      5000,
+    );
     const srvRoutes = routes(lab.srv);
     const tsvs = links(lab.srv).find((l) => l.ifname.startsWith('tsvs'))!.ifname;
     expect(srvRoutes.find((r) => r.dst === '192.168.100.128/25')?.dev).toBe(tsvs);
     expect(srvRoutes.some((r) => r.dst === '192.168.200.0/24')).toBe(false);
     expect((await up.stop('SIGTERM')).code).toBe(0);
-    await until(() => !routes(lab.srv).some((r) => r.dst === '192.168.100.128/25'), 5000, 'route removed');
+    await until(
+      () => !routes(lab.srv).some((r) => r.dst === '192.168.100.128/25'),
+      5000,
+      'route removed',
+    );
   }, 30_000);
 });

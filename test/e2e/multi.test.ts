@@ -2,10 +2,10 @@
  * End to end: two tunnels at once against one server get distinct pool addresses,
  * `ts-vpn down <name>` stops one gracefully, and a lost link reconnects keeping its address.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLab, LAN_ADDR, type Lab, links, routes, until } from '../support/lab.js';
+import { describe, expect, it } from 'vitest';
+import { LAN_ADDR, links, routes, until } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
-import { ensureBuilt } from './ensure-built.js';
+import { useLab } from '../support/use-lab.js';
 
 const enabled = canUseNetns();
 if (!enabled && process.env.CI === 'true')
@@ -16,16 +16,7 @@ function tunnelAddr(log: string): string {
 }
 
 describe.skipIf(!enabled)('several sessions against one ts-vpn serve', () => {
-  let lab: Lab;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    lab = await createLab();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab();
 
   it('two tunnels get distinct addresses from the pool and both carry traffic; down stops one', async () => {
     const a = await lab.startUp();

@@ -163,7 +163,11 @@ hooks:
       xfer.kill();
     }
     expect(tunnelAddr(up.log().split('link lost')[1] ?? '')).toBe(addr);
-    expect(links(lab.cli).filter((l) => l.ifname.startsWith('tsvpn')).map((l) => l.ifname)).toEqual(['tsvpn0']);
+    expect(
+      links(lab.cli)
+        .filter((l) => l.ifname.startsWith('tsvpn'))
+        .map((l) => l.ifname),
+    ).toEqual(['tsvpn0']);
     // The down hook ran (phase reconnecting), then the up hook again.
     await until(() => hookRuns().length >= 3, 5000, 'hooks after the reconnect');
     const runs = hookRuns();
@@ -191,7 +195,11 @@ hooks:
     const t0 = Date.now();
     process.kill(up.pid, 'SIGHUP');
     await up.waitFor(/SIGHUP: reconnect requested: closing the link/, 3000);
-    await until(() => status().reconnect.count === before + 1 && status().phase === 'up', 15_000, 'the SIGHUP reconnect');
+    await until(
+      () => status().reconnect.count === before + 1 && status().phase === 'up',
+      15_000,
+      'the SIGHUP reconnect',
+    );
     console.log(`[reconnect] SIGHUP: up again in ${Date.now() - t0} ms`);
     expect(ping()).toBe(0);
   }, 30_000);
@@ -241,7 +249,11 @@ hooks:
     const t0 = Date.now();
     process.kill(stuck, 'SIGSTOP');
     try {
-      await until(() => /link lost: LCP: no reply to 2 echo-requests; reconnecting/.test(since()), 10_000, 'the echo failure');
+      await until(
+        () => /link lost: LCP: no reply to 2 echo-requests; reconnecting/.test(since()),
+        10_000,
+        'the echo failure',
+      );
       const detectMs = Date.now() - t0;
       // The stopped session still holds its lease: the server assigns another address.
       await until(() => /far end changed the addresses: /.test(since()), 15_000, 'the new address');

@@ -103,8 +103,15 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
   it('`ts-vpn status` shows the tunnel (list, table and --json)', () => {
     const list = lab.runCli(['status']);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^NAME\s+PHASE\s+INTERFACE\s+LOCAL\s+PEER\s+IN\s+OUT\s+RECONNECTS$/m);
-    expect(list.stdout).toMatch(new RegExp(`^${lab.name}\\s+up for \\S+\\s+tsvpn0\\s+${clientAddr}\\s+10\\.77\\.0\\.1\\s`, 'm'));
+    expect(list.stdout).toMatch(
+      /^NAME\s+PHASE\s+INTERFACE\s+LOCAL\s+PEER\s+IN\s+OUT\s+RECONNECTS$/m,
+    );
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^${lab.name}\\s+up for \\S+\\s+tsvpn0\\s+${clientAddr}\\s+10\\.77\\.0\\.1\\s`,
+        'm',
+      ),
+    );
     const t = lab.runCli(['status', lab.name]);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(new RegExp(`^tunnel ${lab.name} \\(pid \\d+\\): up for `));

@@ -1,23 +1,15 @@
 /** 10 consecutive up/down cycles: nothing left behind, sshd's fds do not grow (100 in bench/fuzz/cycles.ts). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCycles } from '../../bench/fuzz/cycles-run.js';
-import { ensureBuilt } from '../e2e/ensure-built.js';
-import { createLab, type Lab } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
+import { useLab } from '../support/use-lab.js';
 
 const enabled = canUseNetns();
 if (!enabled && process.env.CI === 'true')
   throw new Error('fault tests need root and ip netns (CI=true: refusing to skip)');
 
 describe.skipIf(!enabled)('up/down cycles', () => {
-  let lab: Lab;
-  beforeAll(async () => {
-    await ensureBuilt();
-    lab = await createLab();
-  }, 120_000);
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab();
 
   it('10 cycles leave no interface, route or process behind', async () => {
     const r = await runCycles(lab, 10);

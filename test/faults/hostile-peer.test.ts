@@ -5,10 +5,10 @@
  * (or keeps working when the peer is merely noisy).
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../e2e/ensure-built.js';
-import { createLab, type Lab, links, NODE, REPO, routes } from '../support/lab.js';
+import { describe, expect, it } from 'vitest';
+import { type Lab, links, NODE, REPO, routes } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
+import { useLab } from '../support/use-lab.js';
 
 const enabled = canUseNetns();
 if (!enabled && process.env.CI === 'true')
@@ -29,16 +29,7 @@ function tunnels(lab: Lab): string[] {
 }
 
 describe.skipIf(!enabled)('hostile far end', () => {
-  let lab: Lab;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    lab = await createLab();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab();
 
   async function run(scenario: string, ms: number) {
     const peer = lab.writePeer(`${scenario}.yaml`, {

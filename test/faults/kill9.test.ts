@@ -4,10 +4,10 @@
  * stale interface, route or process on either side; a killed client's state is
  * cleaned (and reported) by the next `up`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../e2e/ensure-built.js';
-import { createLab, type Lab, links, routes, until } from '../support/lab.js';
+import { describe, expect, it } from 'vitest';
+import { links, routes, until } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
+import { useLab } from '../support/use-lab.js';
 
 const enabled = canUseNetns();
 if (!enabled && process.env.CI === 'true')
@@ -15,16 +15,7 @@ if (!enabled && process.env.CI === 'true')
 const RUNS = Number(process.env.FAULT_RUNS ?? 20);
 
 describe.skipIf(!enabled)('kill -9 at random moments', () => {
-  let lab: Lab;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    lab = await createLab();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab();
 
   it(
     `${RUNS} runs: nothing stale remains on either side`,

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, isPppLinkError, parsePeerConfig } from '../../src/lib/index.js';
-import { ensureBuilt } from '../e2e/ensure-built.js';
-import { createLab, type Lab, REPO, SERVER_PPP_ADDR } from '../support/lab.js';
+import { REPO, SERVER_PPP_ADDR } from '../support/lab.js';
 import { canUseNetns } from '../support/netns.js';
+import { useLab } from '../support/use-lab.js';
 
 describe('connect() argument handling', () => {
   it('rejects a missing peer file with CONFIG_INVALID', async () => {
@@ -34,16 +34,7 @@ if (!enabled && process.env.CI === 'true')
   throw new Error('connect() e2e needs root and ip netns (CI=true: refusing to skip)');
 
 describe.skipIf(!enabled)('connect() end to end (real sshd, ts-vpn serve, namespaces)', () => {
-  let lab: Lab;
-
-  beforeAll(async () => {
-    await ensureBuilt();
-    lab = await createLab();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.destroy();
-  });
+  const lab = useLab();
 
   it('brings the tunnel up, reports status() and closes cleanly', async () => {
     const script = join(REPO, 'test/lib/fixtures/connect-status.ts');
