@@ -6,7 +6,15 @@
  * lines (`ssh: connected in …`, `ssh: authenticated … in …`, `tunnel up: … in … total`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Netns } from '../../test/support/netns.js';
@@ -50,6 +58,13 @@ export function tsVpnAvailable(root: string): true | string {
   if (!existsSync(join(root, 'dist/runtime/client.js')))
     return 'ts-vpn up not built yet (dist/runtime/client.js)';
   return true;
+}
+
+/** The node flags in a script's `#!/usr/bin/env -S node <flags>` first line ([] for none). */
+export function shebangNodeFlags(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first.trim());
+  return m ? m[1]!.split(/\s+/).filter(Boolean) : [];
 }
 
 export async function startTsVpn(o: TsVpnOptions): Promise<TsVpnHandle> {
@@ -102,7 +117,9 @@ reconnect:
 `,
     { mode: 0o600 },
   );
-  const nodeArgs = prof('up');
+  // Start `up` the way the installed bin does: with the node flags of its shebang
+  // (`#!/usr/bin/env -S node <flags>`), read from the file so they cannot drift.
+  const nodeArgs = [...shebangNodeFlags(cliJs), ...prof('up')];
   const t0 = performance.now();
   const child = o.track(
     o.cli.spawn(
