@@ -5,7 +5,7 @@
  * Config files follow test/support/lab.ts; bring-up figures come from ts-vpn's own log
  * lines (`ssh: connected in …`, `ssh: authenticated … in …`, `tunnel up: … in … total`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -177,12 +177,18 @@ reconnect:
     const handshakeMs = conn ? Number(conn[1]) + (auth ? Number(auth[1]) : 0) : undefined;
     const totalUpMs = Number(total);
     const lcp = /ppp: LCP up .* in (\d+(?:\.\d+)?) ms/.exec(text);
+    const farEnd = /the far end answered after (\d+) ms/.exec(text);
+    const negotiation = /negotiation took (\d+) ms from the far end's first frame/.exec(text);
     const bringUpText =
       `${ifname} ${local} → ${peer}: ts-vpn total ${Math.round(totalUpMs)} ms` +
       (handshakeMs !== undefined
         ? ` = SSH ${Math.round(handshakeMs)} ms + exec/PPP/netlink ${Math.round(totalUpMs - handshakeMs)} ms`
         : '') +
       (lcp ? ` (LCP up ${lcp[1]} ms after exec)` : '') +
+      (farEnd ? `; far end's first frame ${farEnd[1]} ms after exec` : '') +
+      (negotiation
+        ? `; PPP negotiation itself ${negotiation[1]} ms (far end's first frame → IPCP up)`
+        : '') +
       `; ${Math.round(spawnMs)} ms from spawn incl. node start-up`;
     return {
       pid: child.pid!,

@@ -247,9 +247,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         });
         if (d.retry) {
           this.started = true;
-          this.log.warn(
-            `${e.message}; reconnecting in ${secs(d.delayMs)} (attempt ${d.attempt})`,
-          );
+          this.log.warn(`${e.message}; reconnecting in ${secs(d.delayMs)} (attempt ${d.attempt})`);
           void this.reconnectLoop(d.attempt, d.delayMs, e.message);
           return;
         }
@@ -355,7 +353,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         count: ps.reconnects,
         lastReason: ps.lastReason,
         lastAt: ps.lastFailureAt === null ? null : wallOf(ps.lastFailureAt),
-        lastRecoverMs: ps.outageSince === null && ps.lastRecoverMs !== null ? Math.round(ps.lastRecoverMs) : null,
+        lastRecoverMs:
+          ps.outageSince === null && ps.lastRecoverMs !== null
+            ? Math.round(ps.lastRecoverMs)
+            : null,
         attempt: reconnecting ? this.nextAttempt!.attempt : null,
         nextAttemptAt: reconnecting ? new Date(this.nextAttempt!.at).toISOString() : null,
       },
@@ -397,7 +398,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   /** Connect + negotiate; resolves once the tunnel carries traffic. */
   private async attempt(): Promise<void> {
     const cfg = this.config;
-    this.setPhase(this.everUp || this.phaseValue === 'reconnecting' ? 'reconnecting' : 'connecting');
+    this.setPhase(
+      this.everUp || this.phaseValue === 'reconnecting' ? 'reconnecting' : 'connecting',
+    );
     this.log.info(`connecting to ${this.remote} …`);
     this.sd?.status(`connecting to ${cfg.ssh.host}:${cfg.ssh.port}`);
     let lastTried = '';
@@ -536,7 +539,11 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       case 'lcp-up':
         link.mtu = ev.mtu;
         this.log.info(
-          `ppp: LCP up (mru ${ev.mru}, peer mru ${ev.mtu}) in ${ms(performance.now() - link.t0)}`,
+          `ppp: LCP up (mru ${ev.mru}, peer mru ${ev.mtu}) in ${ms(performance.now() - link.t0)}${
+            link.driver.firstDataAt === null
+              ? ''
+              : `; the far end answered after ${ms(link.driver.firstDataAt - link.t0)}`
+          }`,
         );
         return;
       case 'auth-ok':
@@ -548,7 +555,11 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         return;
       case 'ipv4-up':
         this.log.info(
-          `ppp: IPCP up: local ${ev.local} peer ${ev.peer}${ev.dns.length ? ` dns ${ev.dns.join(' ')}` : ''}`,
+          `ppp: IPCP up: local ${ev.local} peer ${ev.peer}${ev.dns.length ? ` dns ${ev.dns.join(' ')}` : ''}${
+            link.driver.firstDataAt === null
+              ? ''
+              : `; negotiation took ${ms(performance.now() - link.driver.firstDataAt)} from the far end's first frame`
+          }`,
         );
         this.serialize(() => this.onIpv4Up(link, ev.local, ev.peer, ev.dns)).catch((err) => {
           const e = toTunnelError(err);
@@ -734,7 +745,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   }
 
   /** The down hook, once per up, awaited (bounded by hooks.timeout). */
-  private async runDownHook(phase: 'stopping' | 'reconnecting', upSince = this.upSince): Promise<void> {
+  private async runDownHook(
+    phase: 'stopping' | 'reconnecting',
+    upSince = this.upSince,
+  ): Promise<void> {
     if (!this.upHookRan) return;
     this.upHookRan = false;
     const cmd = this.config.hooks.down;
@@ -772,9 +786,14 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     this.closeRouteWatch();
     const net = new NetConfig();
     try {
-      const watch = await watchRouteTo(addr, net, (c) => this.onNetworkChange(c.reason, c.after !== null && c.linkUp), {
-        log: this.log,
-      });
+      const watch = await watchRouteTo(
+        addr,
+        net,
+        (c) => this.onNetworkChange(c.reason, c.after !== null && c.linkUp),
+        {
+          log: this.log,
+        },
+      );
       if (this.closing) {
         watch.close();
         net.close();
@@ -938,7 +957,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         const permanent = PERMANENT.has(e.kind);
         const d = this.policy.onFailure(e.message, performance.now(), { permanent });
         if (!d.retry) {
-          this.log.error(`reconnect attempt ${attempt} failed: ${e.message}; giving up: ${d.giveUp}`);
+          this.log.error(
+            `reconnect attempt ${attempt} failed: ${e.message}; giving up: ${d.giveUp}`,
+          );
           await this.fail(
             permanent || !this.everUp ? e.kind : 'link-lost',
             permanent ? e.message : `link lost and reconnecting failed: ${e.message} (${d.giveUp})`,
@@ -1068,10 +1089,7 @@ function linkCounters(s: EngineStats | null): {
     drops: {
       // The engine's per-protocol drops include the framer's queue-full drops of IP
       // packets: count those once, under queue-full.
-      'link-down': Math.max(
-        0,
-        (v4?.drops ?? 0) + (v6?.drops ?? 0) - (s?.framing.tx.drops ?? 0),
-      ),
+      'link-down': Math.max(0, (v4?.drops ?? 0) + (v6?.drops ?? 0) - (s?.framing.tx.drops ?? 0)),
       'queue-full': s?.framing.tx.drops ?? 0,
     },
     errors: {
@@ -1085,4 +1103,3 @@ function linkCounters(s: EngineStats | null): {
 function delay(t: number): Promise<void> {
   return new Promise((r) => setTimeout(r, t).unref());
 }
-

@@ -38,6 +38,8 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
   private timer: NodeJS.Timeout | null;
   private armedAt: number | null;
   private stopped: boolean;
+  /** Clock reading when the first bytes arrived from the far end (null before). */
+  firstDataAt: number | null = null;
   /** Bytes handed to the stream, and writes that hit backpressure. */
   readonly counters = { writes: 0, bytesWritten: 0, backpressured: 0, bytesRead: 0 };
 
@@ -105,6 +107,7 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
 
   private onStreamData(chunk: Uint8Array): void {
     if (this.stopped) return;
+    if (this.firstDataAt === null) this.firstDataAt = this.clock();
     this.counters.bytesRead += chunk.length;
     this.engine.receive(chunk, this.clock());
     this.pump();
