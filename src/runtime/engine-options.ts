@@ -3,10 +3,10 @@
  * server.yaml PPP settings meet the engine's option names.
  */
 import { randomBytes } from 'node:crypto';
-import type { PeerConfig, ServerConfig } from '../config/index.js';
 import { secretsEqual } from '../auth/index.js';
+import type { PeerConfig, ServerConfig } from '../config/index.js';
 import type { EngineOptions } from '../engine/index.js';
-import { cidrContains } from '../tun/index.js';
+import { cidrContains } from '../tun/addr.js';
 
 /** Cryptographic randomness for magic numbers, interface ids and challenges. */
 export function random32(): number {

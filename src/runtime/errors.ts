@@ -3,7 +3,7 @@
  * it to a process exit code (src/cli/exit-codes.ts), the library hands it to callers.
  */
 import { isTransportError } from '../transport/index.js';
-import { TunError } from '../tun/index.js';
+import { TunError } from '../tun/errors.js';
 import { StateError } from './state-dir.js';
 
 export type FailureKind =

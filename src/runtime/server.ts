@@ -17,7 +17,7 @@ import { type EngineEvent, PppEngine } from '../engine/index.js';
 // stdio.js directly, not the transport index: serve must not load ssh2.
 import { StdioTransport } from '../transport/stdio.js';
 import type { CloseReason, Transport } from '../transport/types.js';
-import { cidrContains, parseCidr } from '../tun/index.js';
+import { cidrContains, parseCidr } from '../tun/addr.js';
 import { AddressPool, cidr4Contains } from './address-pool.js';
 import type { TunnelExit } from './client.js';
 import { serverEngineOptions } from './engine-options.js';

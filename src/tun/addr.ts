@@ -115,3 +115,15 @@ export function linkLocalFromInterfaceId(id: Uint8Array): string {
   b.set(id, 8);
   return formatIp(b);
 }
+
+/** True when `addr` lies inside `cidr` (same family). */
+export function cidrContains(cidr: string, addr: string): boolean {
+  const c = parseCidr(cidr);
+  const a = parseIp(addr);
+  if (a.family !== c.family) return false;
+  for (let bit = 0; bit < c.prefixLen; bit++) {
+    const m = 0x80 >> (bit & 7);
+    if ((a.bytes[bit >> 3] & m) !== (c.bytes[bit >> 3] & m)) return false;
+  }
+  return true;
+}

@@ -14,7 +14,7 @@
  *     'replace'` instead replaces the main table's default and restores it on
  *     teardown.
  */
-import { parseCidr, parseIp } from './addr.js';
+import { parseIp } from './addr.js';
 import { TunError } from './errors.js';
 import type { NetConfig, RouteHandle, RouteInfo, RouteSpec } from './netconfig.js';
 
@@ -124,14 +124,4 @@ export class RouteTracker {
   }
 }
 
-/** True when `addr` lies inside `cidr` (same family). */
-export function cidrContains(cidr: string, addr: string): boolean {
-  const c = parseCidr(cidr);
-  const a = parseIp(addr);
-  if (a.family !== c.family) return false;
-  for (let bit = 0; bit < c.prefixLen; bit++) {
-    const m = 0x80 >> (bit & 7);
-    if ((a.bytes[bit >> 3] & m) !== (c.bytes[bit >> 3] & m)) return false;
-  }
-  return true;
-}
+export { cidrContains } from './addr.js';

@@ -283,7 +283,14 @@ ${opts.serverExtra ?? ''}
           }),
       };
       ups.push(up);
-      if (o.wait !== false) await up.waitFor(/tunnel up:/, o.timeoutMs ?? 30_000);
+      if (o.wait !== false) {
+        await up.waitFor(/tunnel up:/, o.timeoutMs ?? 30_000);
+        // Each end configures its own interface when its IPCP opens; the client can be
+        // done first. When the far end is `ts-vpn serve`, its "session up" line comes
+        // back over SSH: wait (briefly, softly) for it so a first packet is not sent
+        // into a far end that has no interface yet.
+        await up.waitFor(/remote: serve: session up/, 5000).catch(() => {});
+      }
       return up;
     };
 
