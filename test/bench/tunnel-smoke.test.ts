@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { canUseNetns, sh } from '../support/netns.js';
+import { requireNetns, sh } from '../support/netns.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const NUM = String.raw`\d+\.\d+`;
@@ -21,7 +21,7 @@ function missingTools(): string[] {
   return need.filter((p) => !existsSync(p) && !existsSync(p.replace('/usr', '')));
 }
 
-const netnsOk = canUseNetns();
+const netnsOk = requireNetns('tunnel bench smoke test');
 const missing = missingTools();
 
 describe('bench:tunnel (BENCH_QUICK=1)', () => {

@@ -9,12 +9,10 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, LAN_ADDR, links, NODE, SERVER_PPP_ADDR } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('e2e tests');
 
 // Distinct, greppable secrets (no regex metacharacters).
 const GOOD = 'Corr3ctHorseBatteryStaple';

@@ -7,12 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LAN_ADDR, links, routes, SERVER_ADDR, until } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('e2e tests');
 
 function keygen(path: string): void {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tv-other', '-f', path], {

@@ -6,12 +6,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, LAN_ADDR, links, NODE, routes, until } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('e2e tests');
 
 describe.skipIf(!enabled)('hooks and serve policy', () => {
   const lab = useLab();

@@ -4,12 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LAN_ADDR, links, routes, until } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('e2e tests');
 
 function tunnelAddr(log: string): string {
   return /tunnel up: \S+ (\S+) →/.exec(log)?.[1] ?? '';

@@ -16,12 +16,10 @@ import {
   type UpProcess,
   until,
 } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { ensureBuilt } from './ensure-built.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('e2e tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('e2e tests');
 
 describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
   let lab: Lab;

@@ -1,12 +1,10 @@
 /** 10 consecutive up/down cycles: nothing left behind, sshd's fds do not grow (100 in bench/fuzz/cycles.ts). */
 import { describe, expect, it } from 'vitest';
 import { runCycles } from '../../bench/fuzz/cycles-run.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('fault tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('fault tests');
 
 describe.skipIf(!enabled)('up/down cycles', () => {
   const lab = useLab();

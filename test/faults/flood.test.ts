@@ -15,11 +15,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../e2e/ensure-built.js';
 import { createLab, LAN_ADDR, type Lab, type UpProcess, until } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('fault tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('fault tests');
 const haveIperf = spawnSync('iperf3', ['--version']).status === 0;
 if (enabled && !haveIperf && process.env.CI === 'true')
   throw new Error('the flood test needs iperf3 (apt-get install -y iperf3)');

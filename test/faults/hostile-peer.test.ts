@@ -7,12 +7,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Lab, links, NODE, REPO, routes } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('fault tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('fault tests');
 
 const HOSTILE = join(REPO, 'test', 'faults', 'hostile-peer.mjs');
 

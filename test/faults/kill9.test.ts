@@ -6,12 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { links, routes, until } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('fault tests need root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('fault tests');
 const RUNS = Number(process.env.FAULT_RUNS ?? 20);
 
 describe.skipIf(!enabled)('kill -9 at random moments', () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, isPppLinkError, parsePeerConfig } from '../../src/lib/index.js';
 import { REPO, SERVER_PPP_ADDR } from '../support/lab.js';
-import { canUseNetns } from '../support/netns.js';
+import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
 describe('connect() argument handling', () => {
@@ -29,9 +29,7 @@ describe('connect() argument handling', () => {
   });
 });
 
-const enabled = canUseNetns();
-if (!enabled && process.env.CI === 'true')
-  throw new Error('connect() e2e needs root and ip netns (CI=true: refusing to skip)');
+const enabled = requireNetns('connect() e2e');
 
 describe.skipIf(!enabled)('connect() end to end (real sshd, ts-vpn serve, namespaces)', () => {
   const lab = useLab();

@@ -78,7 +78,9 @@ describe('docs/LIBRARY.md', () => {
     const { readFile } = await import('node:fs/promises');
     const readme = await readFile(`${root}README.md`, 'utf8');
     const doc = await readFile(`${root}docs/LIBRARY.md`, 'utf8');
-    const section = (doc.split('## README section\n')[1] ?? '').replace('### Library', '## Library').trim();
+    const section = (doc.split('## README section\n')[1] ?? '')
+      .replace('### Library', '## Library')
+      .trim();
     expect(section.length).toBeGreaterThan(100);
     expect(readme).toContain(section);
   });

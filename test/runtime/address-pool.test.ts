@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AddressPool, cidr4Contains, intToIpv4, ipv4ToInt } from '../../src/runtime/address-pool.js';
+import {
+  AddressPool,
+  cidr4Contains,
+  intToIpv4,
+  ipv4ToInt,
+} from '../../src/runtime/address-pool.js';
 
 describe('AddressPool', () => {
   const dirs: string[] = [];

@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RouteSource, type WatchMessage, watchRouteTo } from '../../src/runtime/net-watch.js';
 import type { RouteInfo } from '../../src/tun/netconfig.js';
 import {
-  canUseNetns,
   createNetns,
   linkNetns,
   type Netns,
   removeStale,
+  requireNetns,
   uniqueId,
 } from '../support/netns.js';
 
@@ -85,7 +85,7 @@ class Child {
   }
 }
 
-const netnsOk = canUseNetns();
+const netnsOk = requireNetns('net-watch tests');
 
 describe.skipIf(!netnsOk)('watchRouteTo in namespaces (skipped: needs root and ip netns)', () => {
   const id = uniqueId();

@@ -489,7 +489,11 @@ export function tcpTransferAsync(
   const done = (async () => {
     const timer = setTimeout(kill, timeoutMs);
     try {
-      await until(() => r.out().includes('listening') || recv.exitCode !== null, 10_000, 'the TCP receiver');
+      await until(
+        () => r.out().includes('listening') || recv.exitCode !== null,
+        10_000,
+        'the TCP receiver',
+      );
       const send = from.spawn(NODE, [TCP_TOOL, 'send', toAddr, String(port), String(bytes)], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -499,7 +503,12 @@ export function tcpTransferAsync(
       const [sc, rc] = await Promise.all([s.exit, r.exit]);
       if (sc !== 0 || rc !== 0)
         throw new Error(`transfer failed: sender ${sc} ${s.err()} receiver ${rc} ${r.err()}`);
-      const received = JSON.parse(r.out().split('\n').find((l) => l.startsWith('{'))!) as TransferResult['received'];
+      const received = JSON.parse(
+        r
+          .out()
+          .split('\n')
+          .find((l) => l.startsWith('{'))!,
+      ) as TransferResult['received'];
       const sent = JSON.parse(s.out().trim()) as TransferResult['sent'];
       return { sent, received, mbps: (received.bytes * 8) / (Math.max(received.ms, 1) * 1000) };
     } finally {

@@ -5,7 +5,7 @@
  * parallel runs never collide; `removeStale(prefix)` clears leftovers of a crashed
  * run. Nothing here touches the root namespace except creating/removing namespaces.
  */
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 /** True when this process may create namespaces (root with `ip` available). */
@@ -19,13 +19,31 @@ export function canUseNetns(): boolean {
   }
 }
 
+/**
+ * Whether a test file that needs root and namespaces can run here. Off CI it skips
+ * with a message; with CI=true a missing capability fails loudly instead.
+ */
+export function requireNetns(what: string): boolean {
+  const ok = canUseNetns();
+  if (!ok) {
+    if (process.env.CI === 'true')
+      throw new Error(`${what} need root and ip netns (CI=true: refusing to skip)`);
+    console.warn(`[${what}] skipped: needs root and ip netns to create network namespaces`);
+  }
+  return ok;
+}
+
 /** A short unique id usable in interface names (IFNAMSIZ is 16 including NUL). */
 export function uniqueId(): string {
   return randomBytes(3).toString('hex');
 }
 
 export function sh(cmd: string, args: string[], opts: { input?: string } = {}): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', input: opts.input, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    input: opts.input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs `cmd args` inside namespace `ns` and returns stdout. Throws on non-zero exit. */
@@ -34,7 +52,11 @@ export function nsExec(ns: string, cmd: string, args: string[] = []): string {
 }
 
 /** Same as nsExec but returns {code, stdout, stderr} instead of throwing. */
-export function nsTry(ns: string, cmd: string, args: string[] = []): { code: number; stdout: string; stderr: string } {
+export function nsTry(
+  ns: string,
+  cmd: string,
+  args: string[] = [],
+): { code: number; stdout: string; stderr: string } {
   try {
     const stdout = execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {
       encoding: 'utf8',
@@ -48,7 +70,12 @@ export function nsTry(ns: string, cmd: string, args: string[] = []): { code: num
 }
 
 /** Spawns a long-running process inside `ns`. The caller must kill it (by pid). */
-export function nsSpawn(ns: string, cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+export function nsSpawn(
+  ns: string,
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): ChildProcess {
   return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: 'pipe', ...opts });
 }
 
@@ -119,10 +146,29 @@ export function createNetns(name: string): Netns {
  * Connects two namespaces with a veth pair and gives each end an address
  * (CIDR, e.g. "198.18.0.1/30"). Interface names are `<prefix>a` / `<prefix>b`.
  */
-export function linkNetns(a: Netns, aAddr: string, b: Netns, bAddr: string, prefix: string): { aIf: string; bIf: string } {
+export function linkNetns(
+  a: Netns,
+  aAddr: string,
+  b: Netns,
+  bAddr: string,
+  prefix: string,
+): { aIf: string; bIf: string } {
   const aIf = `${prefix}a`.slice(0, 15);
   const bIf = `${prefix}b`.slice(0, 15);
-  sh('ip', ['link', 'add', aIf, 'netns', a.name, 'type', 'veth', 'peer', 'name', bIf, 'netns', b.name]);
+  sh('ip', [
+    'link',
+    'add',
+    aIf,
+    'netns',
+    a.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    bIf,
+    'netns',
+    b.name,
+  ]);
   a.exec('ip', ['addr', 'add', aAddr, 'dev', aIf]);
   a.exec('ip', ['link', 'set', aIf, 'up']);
   b.exec('ip', ['addr', 'add', bAddr, 'dev', bIf]);

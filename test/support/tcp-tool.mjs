@@ -18,7 +18,9 @@ if (mode === 'recv') {
       h.update(d);
     });
     sock.on('end', () => {
-      process.stdout.write(`${JSON.stringify({ bytes, sha256: h.digest('hex'), ms: Math.round(performance.now() - t0) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ bytes, sha256: h.digest('hex'), ms: Math.round(performance.now() - t0) })}\n`,
+      );
       sock.end();
       srv.close();
     });
@@ -54,7 +56,9 @@ if (mode === 'recv') {
     pump();
   });
   sock.on('close', () => {
-    process.stdout.write(`${JSON.stringify({ bytes: sent, sha256: h.digest('hex'), ms: Math.round(performance.now() - t0) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ bytes: sent, sha256: h.digest('hex'), ms: Math.round(performance.now() - t0) })}\n`,
+    );
   });
   sock.on('error', (e) => {
     process.stderr.write(`send: ${e.message}\n`);

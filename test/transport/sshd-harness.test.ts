@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createNetns, type Netns, removeStale, uniqueId } from '../support/netns.js';
+import { createNetns, type Netns, removeStale, requireNetns, uniqueId } from '../support/netns.js';
 import { childPids, type Sshd, startSshd } from '../support/sshd.js';
 
-const root = canUseNetns();
+const root = requireNetns('sshd namespace tests');
 
 describe.skipIf(!root)('startSshd in a namespace (needs root and ip netns)', () => {
   let ns: Netns | undefined;
