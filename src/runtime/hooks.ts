@@ -228,41 +228,9 @@ function groupAlive(pgid: number): boolean {
 
 /**
  * Runs an up/down hook. Never throws or rejects: failures are in the result and
- * logged (warn). The legacy call form `runHook(command, env, timeoutMs)` is kept
- * until the runtime moves to the one above.
+ * logged (warn).
  */
 export function runHook(
-  kind: HookKind,
-  command: string,
-  env: HookEnv,
-  opts: RunHookOptions,
-): Promise<HookResult>;
-/** @deprecated use runHook(kind, command, env, { timeoutMs, log }). */
-export function runHook(
-  command: string,
-  env: Record<string, string>,
-  timeoutMs: number,
-): Promise<HookResult>;
-export function runHook(
-  a: string,
-  b: string | Record<string, string>,
-  c: HookEnv | number,
-  d?: RunHookOptions,
-): Promise<HookResult> {
-  if (typeof c === 'number') {
-    const extra = b as Record<string, string>;
-    const kind: HookKind = extra.TSVPN_EVENT === 'down' ? 'down' : 'up';
-    return runHookImpl(
-      kind,
-      a,
-      { name: extra.TSVPN_NAME ?? '', ifname: extra.TSVPN_INTERFACE ?? '', extra },
-      { timeoutMs: c },
-    );
-  }
-  return runHookImpl(a as HookKind, b as string, c, d as RunHookOptions);
-}
-
-function runHookImpl(
   kind: HookKind,
   command: string,
   env: HookEnv,

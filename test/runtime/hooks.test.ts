@@ -266,15 +266,4 @@ describe('runHook', () => {
       .map((l) => l.msg);
     expect(out).toEqual(['up hook: bbbbbbbbbb…', 'up hook: after']);
   });
-
-  it('keeps the legacy call form working', async () => {
-    const f = join(dir, 'legacy.txt');
-    const r = await runHook(
-      `echo "$TSVPN_NAME $IFNAME $TSVPN_LOCAL" > ${f}`,
-      { TSVPN_NAME: 'n', TSVPN_INTERFACE: 'tsvpn3', TSVPN_LOCAL: '10.0.0.2' },
-      5000,
-    );
-    expect(r.ok).toBe(true);
-    expect(readFileSync(f, 'utf8')).toBe('n tsvpn3 10.0.0.2\n');
-  });
 });
