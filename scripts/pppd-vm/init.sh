@@ -86,8 +86,12 @@ else
   set -- $args
 fi
 echo "TV-PPPD-START $*"
-pppd /dev/ttyS0 115200 local nocrtscts nodetach logfd 2 "$@" 2>&1
-rc=$?
+# pppd's log goes through a pipe, not straight to the console tty: a write to the
+# tty may block (the UART is slow under TCG), and when a signal (SIGCHLD of an
+# ip-up script) interrupts it, pppd sees a short write and stops logging to the fd
+# for good (log_write() sets log_to_fd = -1). A pipe write with room never blocks.
+{ pppd /dev/ttyS0 115200 local nocrtscts nodetach logfd 2 "$@" 2>&1; echo "$?" >/run/pppd-rc; } | cat
+rc="$(cat /run/pppd-rc 2>/dev/null || echo 255)"
 echo "TV-PPPD-EXIT $rc"
 sync
 reboot -f

@@ -14,6 +14,7 @@
  * two serial lines.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,10 @@ export function pppdVmAssets(): PppdVmAssets | null {
   const kernel = join(CACHE_DIR, 'vmlinux');
   const initrd = join(CACHE_DIR, 'initramfs.gz');
   if (!existsSync(kernel) || !existsSync(initrd)) return null;
+  // Built by this very build.sh + init.sh? (build.sh writes the same hash to `stamp`.)
+  const stampFile = join(CACHE_DIR, 'stamp');
+  if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8').trim() !== assetStamp())
+    return null;
   if (spawnSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
   const probed = existsSync(join(CACHE_DIR, 'accel'))
     ? readFileSync(join(CACHE_DIR, 'accel'), 'utf8').trim()
@@ -48,6 +53,14 @@ export function pppdVmAssets(): PppdVmAssets | null {
     ? readFileSync(join(CACHE_DIR, 'versions.txt'), 'utf8')
     : '';
   return { kernel, initrd, accel, versions };
+}
+
+/** The hash build.sh stamps its output with: sha256 of build.sh then init.sh, first 16 hex digits. */
+export function assetStamp(): string {
+  const h = createHash('sha256');
+  h.update(readFileSync(BUILD_SCRIPT));
+  h.update(readFileSync(join(REPO, 'scripts', 'pppd-vm', 'init.sh')));
+  return h.digest('hex').slice(0, 16);
 }
 
 /** Runs build.sh (idempotent); throws with its output on failure. */

@@ -42,7 +42,7 @@ const skipReason =
     ? null
     : !isRoot
       ? 'needs root to build the pppd VM assets (apt-get); run scripts/pppd-vm/build.sh as root'
-      : 'no /dev/kvm and no prebuilt pppd VM assets (scripts/pppd-vm/build.sh)';
+      : 'no /dev/kvm and no up-to-date pppd VM assets (run scripts/pppd-vm/build.sh as root)';
 if (skipReason !== null) console.warn(`test/interop/pppd.test.ts skipped: ${skipReason}`);
 
 /** When set, every VM console is printed (PPPD_VM_VERBOSE=1). */
