@@ -23,6 +23,7 @@ import { type CloseReason, SshConnection, type SshTransport } from '../transport
 import { NetConfig, type RouteHandle } from '../tun/index.js';
 import { type ControlRequest, ControlServer } from './control.js';
 import { PeerDns } from './dns.js';
+import { EarlyPackets } from './early-packets.js';
 import { clientEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { type HookEnv, runHook } from './hooks.js';
@@ -144,6 +145,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private linkSeq = 0;
   private iface: TunnelInterface | null = null;
   private ifaceReady = false;
+  /** Far-end packets that beat our interface set-up (bounded). */
+  private readonly early = new EarlyPackets();
   private pending6: { local: string; peer: string } | null = null;
   private routesAdded = false;
   private dns: string[] = [];
@@ -667,6 +670,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     if (iface.local4 === null || changed || iface.mtu !== mtu)
       await iface.configure4(local, peer, mtu);
     this.ifaceReady = true;
+    this.early.flush((p) => iface.tun.write(p));
     if (p6) {
       try {
         await iface.configure6(p6.local, p6.peer);
@@ -859,7 +863,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private onLinkPacket(pkt: Uint8Array): void {
     const iface = this.iface;
     if (iface === null || !this.ifaceReady) {
-      this.linkDownDrops++;
+      // The far end's IPCP may open (and send) before our interface is configured.
+      if (this.closing || !this.early.hold(pkt)) this.linkDownDrops++;
       return;
     }
     iface.tun.write(pkt);
@@ -870,6 +875,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private endLink(link: Link, kind: FailureKind, message: string): void {
     if (link.ended) return;
     link.ended = true;
+    this.linkDownDrops += this.early.length;
+    this.early.discard();
     if (link.negotiationTimer) clearTimeout(link.negotiationTimer);
     link.driver.stop();
     void link.transport.close();

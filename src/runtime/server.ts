@@ -20,6 +20,7 @@ import type { CloseReason, Transport } from '../transport/types.js';
 import { cidrContains, parseCidr } from '../tun/addr.js';
 import { AddressPool, cidr4Contains } from './address-pool.js';
 import type { TunnelExit } from './client.js';
+import { EarlyPackets } from './early-packets.js';
 import { serverEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { TunnelInterface } from './interface.js';
@@ -92,6 +93,8 @@ export class ServeSession extends EventEmitter<{
   private assigned = '';
   private iface: TunnelInterface | null = null;
   private ifaceReady = false;
+  /** Client packets that beat our interface set-up (bounded). */
+  private readonly early = new EarlyPackets();
   private pending6: { local: string; peer: string } | null = null;
   private up = false;
   private authFailure: string | null = null;
@@ -361,6 +364,7 @@ export class ServeSession extends EventEmitter<{
     const iface = this.iface;
     await iface.configure4(local, peer, this.lcpMtu);
     this.ifaceReady = true;
+    this.early.flush((p) => iface.tun.write(p));
     const p6 = this.pending6;
     this.pending6 = null;
     if (p6)
@@ -410,7 +414,8 @@ export class ServeSession extends EventEmitter<{
 
   private onLinkPacket(pkt: Uint8Array): void {
     if (!this.iface || !this.ifaceReady) {
-      this.drops++;
+      // IPCP is open at the client, which may send before our interface exists.
+      if (this.ending || !this.early.hold(pkt)) this.drops++;
       return;
     }
     this.iface.tun.write(pkt);

@@ -17,10 +17,11 @@
  *    stream for the rest. Also used when stdin is neither a pipe nor a socket (a file).
  * Output: a libuv stream (works in either mode, ~3.9 GB/s); a file falls back to fs writes.
  */
-import { createReadStream, createWriteStream, fstatSync } from 'node:fs';
+import { createWriteStream, fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { asBuffer, BaseTransport } from './base.js';
+import { FdReader } from './fd-reader.js';
 import { getPipeSize, setBlocking, setPipeSize } from './pipe-size.js';
 import type { TransportInfo } from './types.js';
 
@@ -42,10 +43,14 @@ export class StdioTransport extends BaseTransport {
   readonly pipeSizes: { in: number | null; out: number | null };
   /** How stdin is being read: `stream` (libuv, main thread) or `fs` (blocking thread-pool reads). */
   inputMode: 'fs' | 'stream' = 'fs';
-  private input: Readable;
+  /** Exactly one of the two readers is in use (fs mode may switch to a stream once). */
+  private fsInput: FdReader | null = null;
+  private streamInput: Readable | null = null;
   private readonly output: Writable;
   private readonly inFd: number;
   private flowAttached = false;
+  /** The consumer wants data (startFlow called, stopFlow not since). */
+  private wantFlow = false;
   private closing: Promise<void> | null = null;
 
   constructor(opts: StdioOptions = {}) {
@@ -73,25 +78,19 @@ export class StdioTransport extends BaseTransport {
     const inSt = fstatSync(this.inFd);
     if ((opts.input ?? 'stream') === 'stream' && (inSt.isFIFO() || inSt.isSocket())) {
       this.inputMode = 'stream';
-      this.input = this.openStreamInput();
+      this.streamInput = this.openStreamInput();
     } else {
       setBlocking(this.inFd);
-      this.input = this.openFsInput(opts.readChunk ?? 256 * 1024);
+      this.fsInput = new FdReader(this.inFd, opts.readChunk ?? 256 * 1024, {
+        data: (d) => this.emitData(d),
+        end: () => this.finish({ code: 'EOF', message: 'stdin closed' }),
+        wouldBlock: () => {
+          if (!this.closeReason) this.switchToStreamInput();
+        },
+        error: (err) =>
+          this.finish({ code: 'ERROR', message: `stdin: ${err.message}`, error: err }),
+      });
     }
-  }
-
-  private openFsInput(chunk: number): Readable {
-    const s = createReadStream('', { fd: this.inFd, highWaterMark: chunk, autoClose: false });
-    s.pause();
-    s.on('end', () => this.finish({ code: 'EOF', message: 'stdin closed' }));
-    s.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EAGAIN' && !this.closeReason) {
-        this.switchToStreamInput();
-        return;
-      }
-      this.finish({ code: 'ERROR', message: `stdin: ${err.message}`, error: err });
-    });
-    return s;
   }
 
   private openStreamInput(): Readable {
@@ -104,15 +103,16 @@ export class StdioTransport extends BaseTransport {
     return s;
   }
 
+  /** Someone set O_NONBLOCK on the shared stdin: read it as a libuv stream from now on. */
   private switchToStreamInput(): void {
-    const wasFlowing = !this.input.isPaused();
+    this.fsInput?.stop();
+    this.fsInput = null;
     this.inputMode = 'stream';
     const s = this.openStreamInput();
-    this.input = s;
-    if (this.flowAttached) {
-      s.on('data', (d: Buffer) => this.emitData(d));
-      if (wasFlowing) s.resume();
-    }
+    this.streamInput = s;
+    s.on('data', (d: Buffer) => this.emitData(d));
+    this.flowAttached = true;
+    if (this.wantFlow) s.resume();
   }
 
   write(chunk: Uint8Array): boolean {
@@ -125,15 +125,21 @@ export class StdioTransport extends BaseTransport {
   }
 
   protected startFlow(): void {
-    if (!this.flowAttached) {
-      this.flowAttached = true;
-      this.input.on('data', (d: Buffer) => this.emitData(d));
+    this.wantFlow = true;
+    if (this.fsInput) {
+      this.fsInput.resume();
+      return;
     }
-    this.input.resume();
+    const s = this.streamInput!;
+    if (!this.flowAttached) s.on('data', (d: Buffer) => this.emitData(d));
+    this.flowAttached = true;
+    s.resume();
   }
 
   protected stopFlow(): void {
-    this.input.pause();
+    this.wantFlow = false;
+    this.fsInput?.pause();
+    this.streamInput?.pause();
   }
 
   /** Flushes stdout and stops reading. */
@@ -141,7 +147,8 @@ export class StdioTransport extends BaseTransport {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       this.finish({ code: 'LOCAL', message: 'closed locally' });
-      this.input.pause();
+      this.stopFlow();
+      this.fsInput?.stop();
       await new Promise<void>((r) => {
         if (this.output.writableLength === 0) return r();
         this.output.once('drain', () => r());

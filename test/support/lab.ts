@@ -108,6 +108,8 @@ export interface Lab {
   ): { code: number | null; stdout: string; stderr: string };
   /** Pids of `ts-vpn serve` processes in the server namespace. */
   servePids(): number[];
+  /** SIGKILLs every `up` of this lab still running (after a test, so a failure cannot leak into the next). */
+  killUps(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -157,11 +159,14 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   const made: Netns[] = [];
   const ups: UpProcess[] = [];
   let sshd: Sshd | null = null;
-  const cleanup = async () => {
+  const killUps = async () => {
     for (const u of ups) {
       if (u.child.exitCode === null && u.child.signalCode === null)
         await u.stop('SIGKILL', 2000).catch(() => undefined);
     }
+  };
+  const cleanup = async () => {
+    await killUps();
     if (sshd) await sshd.stop().catch(() => undefined);
     for (const ns of made.reverse()) ns.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -337,6 +342,7 @@ ${opts.serverExtra ?? ''}
       startUp,
       runCli,
       servePids,
+      killUps,
       destroy: cleanup,
     };
   } catch (err) {

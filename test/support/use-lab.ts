@@ -3,7 +3,7 @@
  * is current), destroyed after the last. Returns a stand-in that forwards to the lab
  * once it exists, so tests write `lab.cli`, `lab.startUp()` as usual.
  */
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { ensureBuilt } from '../e2e/ensure-built.js';
 import { createLab, type Lab, type LabOptions } from './lab.js';
 
@@ -13,6 +13,11 @@ export function useLab(opts?: LabOptions): Lab {
     await ensureBuilt();
     lab = await createLab(opts);
   }, 120_000);
+  // A test that fails half-way leaves its tunnels running: stop them, or the next
+  // test finds their interfaces and routes.
+  afterEach(async () => {
+    await lab?.killUps();
+  });
   afterAll(async () => {
     await lab?.destroy();
   });

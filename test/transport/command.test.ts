@@ -118,8 +118,9 @@ describe('StdioTransport (in a child process, stdin/stdout are real pipes)', () 
       'stream',
     ],
   ] as const) {
+    // Generous timeout: the fixture starts through tsx, which takes seconds on a loaded CI machine.
     it(`sets 1 MiB pipes, echoes data and closes with EOF when stdin ends (${label})`, {
-      timeout: 15_000,
+      timeout: 40_000,
     }, async () => {
       // `cat |` and `| cat` make the fixture's stdin and stdout pipes (Node gives children socketpairs).
       const t = await CommandTransport.start({
@@ -131,7 +132,10 @@ describe('StdioTransport (in a child process, stdin/stdout are real pipes)', () 
       try {
         const blob = randomBytes(3_000_000);
         const back = await echo(t, blob);
-        expect(back.equals(blob)).toBe(true);
+        expect(
+          back.equals(blob),
+          `echoed ${back.length} bytes; fixture said ${lines.join(' | ')}`,
+        ).toBe(true);
       } finally {
         await t.close();
       }
