@@ -27,7 +27,8 @@ import { EarlyPackets } from './early-packets.js';
 import { clientEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { type HookEnv, runHook } from './hooks.js';
-import { removeStaleRoutes, TunnelInterface } from './interface.js';
+import type { TunnelInterface } from './interface.js';
+import { loadInterfaceModule } from './interface-loader.js';
 import { LinkDriver } from './link-driver.js';
 import { Logger } from './logger.js';
 import { type RouteWatch, watchRouteTo } from './net-watch.js';
@@ -225,6 +226,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
    */
   async start(): Promise<void> {
     if (this.phaseValue !== 'idle') throw new TunnelError('internal', 'start() called twice');
+    // The TUN/netlink code loads while SSH connects (awaited when IPCP opens).
+    loadInterfaceModule().catch(() => undefined);
     this.startedAt = performance.now();
     this.startedWall = new Date();
     try {
@@ -385,7 +388,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const s = this.staleState;
     if (!s) return;
     const routes = Array.isArray(s.state?.routes) ? (s.state.routes as RouteHandle[]) : [];
-    const removed = routes.length > 0 ? await removeStaleRoutes(routes) : [];
+    const removed =
+      routes.length > 0 ? await (await loadInterfaceModule()).removeStaleRoutes(routes) : [];
     if (s.state?.resolvConf) rmSync(s.state.resolvConf, { force: true });
     this.log.warn(
       `previous run (pid ${s.pid}) did not exit cleanly: ${
@@ -637,6 +641,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const cfg = this.config;
     const mtu = cfg.tunnel.mtu ?? link.mtu;
     if (!this.iface) {
+      const { TunnelInterface } = await loadInterfaceModule();
       this.iface = await TunnelInterface.open(cfg.tunnel.interface, this.log);
       const tun = this.iface.tun;
       tun.onPackets((batch) => this.onTunPackets(batch));

@@ -2,7 +2,7 @@
  * Why a tunnel could not start or ended. The runtime reports a `kind`; the CLI maps
  * it to a process exit code (src/cli/exit-codes.ts), the library hands it to callers.
  */
-import { isTransportError } from '../transport/index.js';
+import { isTransportError } from '../transport/errors.js';
 import { TunError } from '../tun/errors.js';
 import { StateError } from './state-dir.js';
 

@@ -23,7 +23,8 @@ import type { TunnelExit } from './client.js';
 import { EarlyPackets } from './early-packets.js';
 import { serverEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
-import { TunnelInterface } from './interface.js';
+import type { TunnelInterface } from './interface.js';
+import { loadInterfaceModule } from './interface-loader.js';
 import { LinkDriver } from './link-driver.js';
 import { Logger } from './logger.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
@@ -178,6 +179,8 @@ export class ServeSession extends EventEmitter<{
       `serve: PPP session started, offering ${this.assigned} (server ${cfg.localAddress})`,
     );
     driver.start();
+    // Load the TUN/netlink code while LCP negotiates (awaited when IPCP opens).
+    loadInterfaceModule().catch(() => undefined);
   }
 
   /**
@@ -354,6 +357,7 @@ export class ServeSession extends EventEmitter<{
     }
     this.assigned = peer;
     if (!this.iface) {
+      const { TunnelInterface } = await loadInterfaceModule();
       this.iface = await TunnelInterface.open(this.ifName, this.log);
       this.iface.tun.onPackets((batch) => this.onTunPackets(batch));
       this.iface.tun.on(

@@ -1,0 +1,13 @@
+/**
+ * The TUN + rtnetlink code (koffi, the netlink package) is the heaviest part of the
+ * runtime to load. Nothing needs it before IPCP opens, so both ends start loading it
+ * when a session starts and await it only then: the module loads while SSH and LCP
+ * negotiate instead of before the first byte goes out.
+ */
+let loading: Promise<typeof import('./interface.js')> | null = null;
+
+/** The interface module; the first call starts loading it, later calls share the promise. */
+export function loadInterfaceModule(): Promise<typeof import('./interface.js')> {
+  loading ??= import('./interface.js');
+  return loading;
+}
