@@ -57,4 +57,6 @@ async function bundleCli(out) {
     },
     logLevel: 'warning',
   });
+  // tsc's source map described the unbundled file.
+  rmSync(`${entry}.map`, { force: true });
 }
