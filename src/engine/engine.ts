@@ -5,7 +5,8 @@
  * authentication phase and the IPCP/IPv6CP automata; demultiplexes received
  * frames by protocol (RFC 1661 §3.2 phases, §5.7 Protocol-Reject) and frames
  * outgoing control and IP packets. The owner feeds bytes and time in and
- * drains output, events and the next deadline.
+ * drains output, events and the next deadline. Between two ts-vpn ends it can
+ * also carry GSO frames (gso.ts), once LCP agreed on them both ways.
  */
 
 import { type AuthPacket, encodeAuthPacket, formatChap, formatPap } from '../auth/index.js';
@@ -25,6 +26,7 @@ import { type ControlPacket, emitControlPacket, parseControlPacket } from '../pp
 import { Protocol, protocolHex, protocolLongName } from '../ppp/protocols.js';
 import { AuthPhase, type AuthSink } from './auth-phase.js';
 import type { EngineEvent, LinkPhase } from './events.js';
+import { GSO_MAX_PACKET, GsoCounters, gsoInnerVersion, VNET_HDR_LEN } from './gso.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type CountedProtocol, type EngineStats, ProtocolCounters } from './stats.js';
 
@@ -36,10 +38,19 @@ function rxLimit(mru: number): number {
   return Math.max(1500, mru) + 4;
 }
 
+/** Deframer limit while GSO frames are on: a virtio header and our largest GSO packet, or the MRU limit. */
+function gsoRxLimit(mru: number): number {
+  return Math.max(rxLimit(mru), VNET_HDR_LEN + GSO_MAX_PACKET + 4);
+}
+
+/** Receives a GSO frame (view valid only during the call); `version` is the inner IP version. */
+export type GsoFrameHandler = (frame: Uint8Array, version: 4 | 6) => void;
+
 /** One PPP link. */
 export class PppEngine implements FsmHost, AuthSink {
   private readonly opts: ResolvedOptions;
   private readonly onIp: ((version: 4 | 6, packet: Uint8Array) => void) | null;
+  private readonly onGso: GsoFrameHandler | null;
   private readonly framer: HdlcFramer;
   private readonly deframer: HdlcDeframer;
   private readonly lcpPolicy: LcpPolicy;
@@ -61,11 +72,29 @@ export class PppEngine implements FsmHost, AuthSink {
   private protRejRcvd: number;
   /** Peer's MRU once LCP is up (limits what we send). */
   private peerMru: number;
+  /** GSO frames agreed both ways for the current LCP session. */
+  private gsoOn: boolean;
+  /** Largest IP packet the peer accepts in a GSO frame (its option value); 0 when off. */
+  private peerGsoMax: number;
+  /** Largest information field of a non-GSO frame (the deframer may be wider for GSO). */
+  private plainRxLimit: number;
+  private readonly gsoCounters: GsoCounters;
 
-  constructor(options: EngineOptions, onIpPacket?: (version: 4 | 6, packet: Uint8Array) => void) {
+  /**
+   * `onIpPacket` receives IPv4/IPv6 packets; `onGsoFrame` GSO frames (required with
+   * `gso: true`). Both get views valid only during the call.
+   */
+  constructor(
+    options: EngineOptions,
+    onIpPacket?: (version: 4 | 6, packet: Uint8Array) => void,
+    onGsoFrame?: GsoFrameHandler,
+  ) {
     const o = resolveOptions(options);
+    if (o.gso && typeof onGsoFrame !== 'function')
+      throw new PppError('ERR_PPP_BAD_OPTION', 'gso: true needs an onGsoFrame handler');
     this.opts = o;
     this.onIp = onIpPacket ?? null;
+    this.onGso = onGsoFrame ?? null;
     this.framer = new HdlcFramer({});
     // Receive ACCM 0 until LCP says otherwise: our transports are 8-bit clean, and
     // pppd may send frames with raw control characters as soon as *it* is Opened.
@@ -85,6 +114,8 @@ export class PppEngine implements FsmHost, AuthSink {
       canPap: a.user !== null,
       canChap: a.user !== null,
       loopbackFail: l.loopbackFail,
+      gso: o.gso,
+      gsoMaxPacket: GSO_MAX_PACKET,
       random32: o.random32,
     });
     const fsmConfig = {
@@ -132,6 +163,10 @@ export class PppEngine implements FsmHost, AuthSink {
     this.protRejSent = 0;
     this.protRejRcvd = 0;
     this.peerMru = 1500;
+    this.gsoOn = false;
+    this.peerGsoMax = 0;
+    this.plainRxLimit = rxLimit(l.mru);
+    this.gsoCounters = new GsoCounters();
     this.lcpPolicy.onEchoReply = (pkt, now) => this.onEchoReply(pkt, now);
     this.lcpPolicy.onPeerProtocolReject = (proto) => this.onPeerProtocolReject(proto);
     this.lcpPolicy.onPeerCodeReject = (code) => {
@@ -229,6 +264,43 @@ export class PppEngine implements FsmHost, AuthSink {
     return true;
   }
 
+  /**
+   * Frames one GSO frame (`virtio_net_hdr | IP packet`, gso.ts). False = dropped and
+   * counted: GSO frames not agreed, the NCP of the inner IP version not Opened, the
+   * frame shorter than the virtio header plus an IP header, the packet longer than the
+   * peer accepts, or the output full. The virtio header is not checked here.
+   */
+  sendGso(frame: Uint8Array, nowMs: number): boolean {
+    this.now = nowMs;
+    const g = this.gsoCounters;
+    const version = gsoInnerVersion(frame);
+    const c =
+      version === 4 ? this.counters.ipv4 : version === 6 ? this.counters.ipv6 : this.counters.other;
+    const open =
+      version === 4
+        ? this.ipcp?.isOpened === true
+        : version === 6 && this.ipv6cp?.isOpened === true;
+    if (
+      !this.gsoOn ||
+      !open ||
+      frame.length - VNET_HDR_LEN > this.peerGsoMax ||
+      !this.framer.writeFrame(Protocol.GsoFrame, frame, false)
+    ) {
+      g.txDrops++;
+      c.drops++;
+      return false;
+    }
+    g.txFrames++;
+    c.txPackets++;
+    c.txBytes += frame.length;
+    return true;
+  }
+
+  /** True while GSO frames are agreed both ways (between lcp-up and LCP leaving Opened). */
+  get gsoEnabled(): boolean {
+    return this.gsoOn;
+  }
+
   /** Coalesced HDLC bytes to write to the transport, or null. */
   takeOutput(): Uint8Array | null {
     return this.framer.take();
@@ -297,6 +369,15 @@ export class PppEngine implements FsmHost, AuthSink {
         lastRttMs: Number.isNaN(this.echo.lastRttMs) ? null : this.echo.lastRttMs,
       },
       eventsDropped: this.eventsDropped,
+      gso: {
+        enabled: this.gsoOn,
+        peerMaxPacket: this.peerGsoMax,
+        txFrames: this.gsoCounters.txFrames,
+        rxFrames: this.gsoCounters.rxFrames,
+        txDrops: this.gsoCounters.txDrops,
+        rxDrops: this.gsoCounters.rxDrops,
+        rxOversize: this.gsoCounters.rxOversize,
+      },
     };
   }
 
@@ -304,6 +385,15 @@ export class PppEngine implements FsmHost, AuthSink {
 
   private onFrame(protocol: number, info: Uint8Array): void {
     const now = this.now;
+    if (info.length > this.plainRxLimit && protocol !== Protocol.GsoFrame) {
+      // Only possible while the deframer is widened for GSO frames: keep the MRU bound.
+      this.gsoCounters.rxOversize++;
+      return;
+    }
+    if (protocol === Protocol.GsoFrame && this.gsoOn) {
+      this.receiveGso(info);
+      return;
+    }
     switch (protocol) {
       case Protocol.LCP:
         this.receiveControl(this.lcp, this.counters.lcp, info, now);
@@ -378,6 +468,28 @@ export class PppEngine implements FsmHost, AuthSink {
     this.onIp?.(version, info);
   }
 
+  /** A GSO frame while the capability is on (otherwise it is an unknown protocol). */
+  private receiveGso(info: Uint8Array): void {
+    const g = this.gsoCounters;
+    const version = gsoInnerVersion(info);
+    if (version === 0) {
+      g.rxDrops++;
+      this.counters.other.bad++;
+      return;
+    }
+    const ncp = version === 4 ? this.ipcp : this.ipv6cp;
+    const c = version === 4 ? this.counters.ipv4 : this.counters.ipv6;
+    if (ncp === null || !ncp.isOpened || this.onGso === null) {
+      g.rxDrops++;
+      c.drops++;
+      return;
+    }
+    g.rxFrames++;
+    c.rxPackets++;
+    c.rxBytes += info.length;
+    this.onGso(info, version);
+  }
+
   private receiveAuth(protocol: number, info: Uint8Array, now: number): void {
     const c = protocol === Protocol.PAP ? this.counters.pap : this.counters.chap;
     const r = parseControlPacket(info);
@@ -419,6 +531,10 @@ export class PppEngine implements FsmHost, AuthSink {
       this.ipcp.protocolRejected(now);
     } else if ((proto === Protocol.IPV6CP || proto === Protocol.IPv6) && this.ipv6cp !== null) {
       this.ipv6cp.protocolRejected(now);
+    } else if (proto === Protocol.GsoFrame && this.gsoOn) {
+      // Should not happen after the LCP agreement; stop sending them (receiving goes on).
+      this.gsoOn = false;
+      this.peerGsoMax = 0;
     } else if (
       (proto === Protocol.PAP || proto === Protocol.CHAP) &&
       this.phaseValue === 'authenticate'
@@ -542,14 +658,28 @@ export class PppEngine implements FsmHost, AuthSink {
     const got = p.got;
     this.peerMru = his.negMru ? his.mru : 1500;
     const mru = got.negMru ? got.mru : 1500;
+    // GSO frames go both ways: each end asked (and was acked) and acked the other's ask.
+    this.gsoOn = got.gso && his.gso;
+    this.peerGsoMax = this.gsoOn ? his.gsoMaxPacket : 0;
+    this.plainRxLimit = rxLimit(mru);
     // Our sending side follows what the peer asked for and we acked (RFC 1661 §6.5/§6.6, RFC 1662 §7.1).
     this.framer.configure({
       accm: his.negAccm ? his.accm : 0xffffffff,
       pfc: his.pfc,
       acfc: his.acfc,
     });
-    this.deframer.configure({ accm: got.negAccm ? got.accm : 0xffffffff, maxInfo: rxLimit(mru) });
-    this.emit({ type: 'lcp-up', mtu: this.peerMru, mru, peerMagic: his.negMagic ? his.magic : 0 });
+    this.deframer.configure({
+      accm: got.negAccm ? got.accm : 0xffffffff,
+      maxInfo: this.gsoOn ? gsoRxLimit(mru) : rxLimit(mru),
+    });
+    if (this.gsoOn) this.log(`GSO frames on (peer takes IP packets up to ${this.peerGsoMax})`);
+    this.emit({
+      type: 'lcp-up',
+      mtu: this.peerMru,
+      mru,
+      peerMagic: his.negMagic ? his.magic : 0,
+      gso: this.gsoOn,
+    });
     this.echo.start(nowMs);
     if (this.echo.enabled) this.handleEchoNow(nowMs);
     const server = got.auth;
@@ -662,8 +792,11 @@ export class PppEngine implements FsmHost, AuthSink {
 
   private resetFraming(): void {
     this.peerMru = 1500;
+    this.gsoOn = false;
+    this.peerGsoMax = 0;
+    this.plainRxLimit = rxLimit(this.opts.lcp.mru);
     this.framer.configure({ accm: 0xffffffff, pfc: false, acfc: false });
-    this.deframer.configure({ accm: 0, maxInfo: rxLimit(this.opts.lcp.mru) });
+    this.deframer.configure({ accm: 0, maxInfo: this.plainRxLimit });
   }
 
   private setPhase(phase: LinkPhase): void {

@@ -7,8 +7,11 @@ export type LinkPhase = 'dead' | 'establish' | 'authenticate' | 'network' | 'ter
 export type EngineEvent =
   /** The link phase changed. */
   | { type: 'phase'; phase: LinkPhase }
-  /** LCP reached Opened: `mtu` is the peer's MRU (what we may send), `mru` ours. */
-  | { type: 'lcp-up'; mtu: number; mru: number; peerMagic: number }
+  /**
+   * LCP reached Opened: `mtu` is the peer's MRU (what we may send), `mru` ours; `gso` true
+   * when both ends agreed on GSO frames (each requested it and the other acked).
+   */
+  | { type: 'lcp-up'; mtu: number; mru: number; peerMagic: number; gso: boolean }
   /** Authentication phase passed (`peerName` when we authenticated the peer). */
   | { type: 'auth-ok'; peerName?: string }
   /** Authentication failed either way; the link is being closed. */

@@ -92,6 +92,13 @@ export interface EngineOptions {
   /** false disables IPv6 (IPv6CP packets are then Protocol-Rejected). */
   ipv6cp?: false | Ipv6cpOptions;
   auth?: AuthOptions;
+  /**
+   * Offer and accept GSO frames (src/engine/gso.ts) with a ts-vpn peer, through the LCP
+   * Vendor-Specific option (RFC 2153, OUI 02:54:56 kind 1); default false. Used only when
+   * both ends agree; pppd Configure-Rejects the option and the link runs without it.
+   * Needs the engine's `onGsoFrame` constructor argument.
+   */
+  gso?: boolean;
 }
 
 function bad(message: string): never {
@@ -139,6 +146,7 @@ export interface ResolvedOptions {
     maxFailure: number;
   };
   ipv6cp: null | { interfaceId: Uint8Array | null; peerInterfaceId: Uint8Array | null };
+  gso: boolean;
   auth: {
     require: 'pap' | 'chap' | null;
     verify: ((user: string, password: string) => boolean) | null;
@@ -206,12 +214,14 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     bad('auth.require = chap needs auth.secretFor');
   if ((a.user === undefined) !== (a.password === undefined))
     bad('auth.user and auth.password go together');
+  if (o.gso !== undefined && typeof o.gso !== 'boolean') bad('gso must be a boolean');
   return {
     random32: o.random32,
     log: o.log ?? null,
     lcp,
     ipcp,
     ipv6cp,
+    gso: o.gso ?? false,
     auth: {
       require,
       verify: a.verify ?? null,

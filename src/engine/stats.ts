@@ -3,6 +3,7 @@
 import type { DeframerStats, FramerStats } from '../hdlc/index.js';
 import type { FsmStats } from '../ppp/fsm.js';
 import type { LinkPhase } from './events.js';
+import type { GsoCounters } from './gso.js';
 
 /** Per-protocol traffic counters. */
 export class ProtocolCounters {
@@ -47,4 +48,9 @@ export interface EngineStats {
   echo: { sent: number; answered: number; lastRttMs: number | null };
   /** Events dropped because the event queue was full (owner not draining). */
   eventsDropped: number;
+  /**
+   * GSO frames: `enabled` while the capability is on for this LCP session;
+   * `peerMaxPacket` the largest IP packet the peer accepts in one (0 when off).
+   */
+  gso: GsoCounters & { enabled: boolean; peerMaxPacket: number };
 }

@@ -54,8 +54,12 @@ export interface DeframerStats {
 const MAX_HEADER = 4;
 /** FCS-16 length. */
 const FCS_LEN = 2;
-/** Largest maxInfo accepted: a 16-bit length can describe nothing bigger. */
-const MAX_INFO_LIMIT = 65535;
+/**
+ * Largest maxInfo accepted: a 16-bit length (an MRU, an IP total length) plus up to 64
+ * octets of encapsulation in front of it (the engine's MRU slack, the 10-octet
+ * virtio_net_hdr of GSO frames).
+ */
+const MAX_INFO_LIMIT = 65535 + 64;
 
 export class HdlcDeframer {
   readonly stats: DeframerStats;
@@ -116,7 +120,7 @@ export class HdlcDeframer {
     if (!Number.isInteger(maxInfo) || maxInfo < 0 || maxInfo > MAX_INFO_LIMIT) {
       throw new HdlcError(
         HdlcErrorCode.BadOption,
-        `maxInfo must be an integer in 0..65535, got ${maxInfo}`,
+        `maxInfo must be an integer in 0..${MAX_INFO_LIMIT}, got ${maxInfo}`,
       );
     }
     this.accm = accm;

@@ -31,6 +31,10 @@ export class LcpOptionSet {
   pfc = false;
   /** §6.6 Address-and-Control-Field-Compression. */
   acfc = false;
+  /** RFC 2153 Vendor-Specific "ts-vpn GSO frames" present (for `allow`: acceptable). */
+  gso = false;
+  /** Its value: largest IP packet accepted inside one GSO frame (0 when absent). */
+  gsoMaxPacket = 0;
 
   /** Copies every field from `o`. */
   copyFrom(o: LcpOptionSet): void {
@@ -45,6 +49,8 @@ export class LcpOptionSet {
     this.magic = o.magic;
     this.pfc = o.pfc;
     this.acfc = o.acfc;
+    this.gso = o.gso;
+    this.gsoMaxPacket = o.gsoMaxPacket;
   }
 
   /** Back to "nothing negotiated". */
@@ -60,5 +66,7 @@ export class LcpOptionSet {
     this.magic = 0;
     this.pfc = false;
     this.acfc = false;
+    this.gso = false;
+    this.gsoMaxPacket = 0;
   }
 }

@@ -9,6 +9,8 @@ import { Protocol } from '../ppp/protocols.js';
 
 /** LCP option types. */
 export const LcpOpt = {
+  /** RFC 2153 §2.1 Vendor-Specific: OUI, Kind, Value(s). */
+  Vendor: 0,
   /** §6.1 Maximum-Receive-Unit. */
   MRU: 1,
   /** RFC 1662 §7.1 Async-Control-Character-Map. */
@@ -148,8 +150,91 @@ export const mrruCodec: OptionCodec<number> = {
   format: (v) => ({ text: `mrru ${v}`, used: 2 }),
 };
 
+/**
+ * RFC 2153 §2.1 Vendor-Specific option data: `OUI (3) | Kind (1) | Value(s)`.
+ * `value` is a copy of the Value(s) octets (possibly empty).
+ */
+export interface VendorValue {
+  /** Organizationally Unique Identifier, most significant octet first. */
+  oui: number;
+  /** Sub-type defined by the owner of the OUI. */
+  kind: number;
+  value: Uint8Array;
+}
+
+/**
+ * ts-vpn's OUI: 02:54:56 ("TV"), locally administered (U/L bit 0x02 of the first octet
+ * set, IEEE 802), so it can collide with no vendor's registered OUI.
+ */
+export const TSVPN_OUI = 0x025456;
+
+/** Kinds under {@link TSVPN_OUI}. */
+export const TsvpnKind = {
+  /**
+   * GSO frames (src/engine/gso.ts): Value = 2 octets, the largest IP packet (after the
+   * 10-octet virtio_net_hdr) the sender of the option accepts in one GSO frame.
+   */
+  GsoFrames: 1,
+} as const;
+
+/** Data length of the GSO-frames option: OUI, Kind, 2-octet value. */
+const GSO_OPTION_DATA_LEN = 6;
+
+/** Vendor-Specific option data with our OUI and the GSO-frames kind (any value length). */
+export function isGsoKind(data: Uint8Array): boolean {
+  return (
+    data.length >= 4 &&
+    ((data[0] << 16) | (data[1] << 8) | data[2]) === TSVPN_OUI &&
+    data[3] === TsvpnKind.GsoFrames
+  );
+}
+
+/** The value (largest accepted IP packet) of a well-formed GSO-frames option, else -1. */
+export function gsoOptionValue(data: Uint8Array): number {
+  return data.length === GSO_OPTION_DATA_LEN && isGsoKind(data) ? readU16(data, 4) : -1;
+}
+
+/** The Vendor-Specific option announcing GSO frames of up to `maxPacket` IP octets. */
+export function gsoOption(maxPacket: number): VendorValue {
+  return { oui: TSVPN_OUI, kind: TsvpnKind.GsoFrames, value: u16Bytes(maxPacket) };
+}
+
+function ouiText(oui: number): string {
+  const h = (v: number) => v.toString(16).padStart(2, '0');
+  return `${h(oui >>> 16)}:${h((oui >>> 8) & 0xff)}:${h(oui & 0xff)}`;
+}
+
+/**
+ * RFC 2153 Vendor-Specific option (Length ≥ 6). pppd has no printer for it (it dumps
+ * unknown options as hex); we print `vendor 02:54:56 kind 1 gso 65535` for ours and
+ * `vendor oo:oo:oo kind k` followed by the Value(s) in hex for any other.
+ */
+export const vendorCodec: OptionCodec<VendorValue> = {
+  type: LcpOpt.Vendor,
+  name: 'vendor',
+  parse: (d) =>
+    d.length >= 4
+      ? { oui: (d[0] << 16) | (d[1] << 8) | d[2], kind: d[3], value: d.slice(4) }
+      : null,
+  emit: (v) => {
+    const out = new Uint8Array(4 + v.value.length);
+    out[0] = v.oui >>> 16;
+    out[1] = (v.oui >>> 8) & 0xff;
+    out[2] = v.oui & 0xff;
+    out[3] = v.kind;
+    out.set(v.value, 4);
+    return out;
+  },
+  format: (v, d) => {
+    const head = `vendor ${ouiText(v.oui)} kind ${v.kind}`;
+    const gso = gsoOptionValue(d);
+    return gso >= 0 ? { text: `${head} gso ${gso}`, used: d.length } : { text: head, used: 4 };
+  },
+};
+
 /** All LCP option codecs by type. */
 export const LCP_OPTIONS = optionTable([
+  vendorCodec,
   mruCodec,
   accmCodec,
   authCodec,

@@ -1,7 +1,8 @@
 /**
  * LCP negotiation policy (RFC 1661 §6) plugged into the generic automaton:
  * MRU, ACCM, Authentication-Protocol (PAP, CHAP-MD5), Magic-Number with
- * loopback detection (§6.4), PFC and ACFC. Everything else is rejected.
+ * loopback detection (§6.4), PFC and ACFC, and (opt-in) ts-vpn's own RFC 2153
+ * Vendor-Specific "GSO frames" option. Everything else is rejected.
  * Also answers Echo-Requests (§5.8) and classifies the LCP-only codes.
  */
 
@@ -20,7 +21,18 @@ import {
 } from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
 import { type AuthKind, LcpOptionSet } from './option-set.js';
-import { accmCodec, authCodec, CHAP_MD5, LcpOpt, magicCodec, mruCodec } from './options.js';
+import {
+  accmCodec,
+  authCodec,
+  CHAP_MD5,
+  gsoOption,
+  gsoOptionValue,
+  isGsoKind,
+  LcpOpt,
+  magicCodec,
+  mruCodec,
+  vendorCodec,
+} from './options.js';
 import { LCP_PRINTER } from './printer.js';
 
 /**
@@ -50,6 +62,14 @@ export interface LcpConfig {
   canChap: boolean;
   /** Magic-Number Naks in a row before declaring a looped-back link (pppd: 10). */
   loopbackFail: number;
+  /**
+   * Request, and accept from the peer, the Vendor-Specific "ts-vpn GSO frames" option
+   * (RFC 2153; OUI 02:54:56, kind 1). Off: a peer's one is Configure-Rejected like any
+   * unknown option.
+   */
+  gso: boolean;
+  /** The value we announce: largest IP packet we accept in one GSO frame. */
+  gsoMaxPacket: number;
   /** Random source for magic numbers. */
   random32: () => number;
 }
@@ -65,6 +85,8 @@ export const DEFAULT_LCP_CONFIG: Omit<LcpConfig, 'random32'> = {
   canPap: false,
   canChap: false,
   loopbackFail: 10,
+  gso: false,
+  gsoMaxPacket: 65535,
 };
 
 /** The LCP {@link FsmPolicy}. */
@@ -102,6 +124,8 @@ export class LcpPolicy implements FsmPolicy {
     w.negMagic = c.magic;
     w.pfc = c.pfc;
     w.acfc = c.acfc;
+    w.gso = c.gso;
+    w.gsoMaxPacket = c.gso ? c.gsoMaxPacket : 0;
     const a = this.allow;
     a.negMru = true;
     a.negAccm = true;
@@ -110,6 +134,7 @@ export class LcpPolicy implements FsmPolicy {
     a.negMagic = true;
     a.pfc = c.pfc;
     a.acfc = c.acfc;
+    a.gso = c.gso;
     // The magic number is drawn when the first negotiation starts (resetNegotiation).
     this.got.copyFrom(w);
   }
@@ -148,6 +173,8 @@ export class LcpPolicy implements FsmPolicy {
     if (g.negMagic) out.push(rawOption(magicCodec, g.magic));
     if (g.pfc) out.push({ type: LcpOpt.PFC, data: new Uint8Array(0) });
     if (g.acfc) out.push({ type: LcpOpt.ACFC, data: new Uint8Array(0) });
+    // Last, so a peer that rejects it sees the options it knows in pppd's order.
+    if (g.gso) out.push(rawOption(vendorCodec, gsoOption(g.gsoMaxPacket)));
     return out;
   }
 
@@ -196,6 +223,12 @@ export class LcpPolicy implements FsmPolicy {
           if (o.type === LcpOpt.PFC) g.pfc = false;
           else g.acfc = false;
           break;
+        case LcpOpt.Vendor:
+          // A Nak of our GSO option (another value, or a garbled one): stop asking, as for
+          // a Reject; the capability needs both ends to agree as configured. Other
+          // vendor options the peer suggests are ignored like any unrequested option.
+          if (isGsoKind(o.data)) g.gso = false;
+          break;
         default:
           // Peer asks us to include an option we do not request: ignore.
           break;
@@ -234,6 +267,10 @@ export class LcpPolicy implements FsmPolicy {
           break;
         case LcpOpt.ACFC:
           g.acfc = false;
+          break;
+        case LcpOpt.Vendor:
+          // The Fsm checked it is one we sent, unchanged: only our GSO option can be.
+          g.gso = false;
           break;
         default:
           return false;
@@ -303,6 +340,14 @@ export class LcpPolicy implements FsmPolicy {
         if (data.length !== 0 || !a.acfc) return REJECT;
         h.acfc = true;
         return ACK;
+      case LcpOpt.Vendor: {
+        // RFC 2153 §2.1: an OUI/Kind we do not know, or do not use, is Configure-Rejected.
+        const max = gsoOptionValue(data);
+        if (max < 0 || !a.gso) return REJECT;
+        h.gso = true;
+        h.gsoMaxPacket = max;
+        return ACK;
+      }
       default:
         // Quality-Protocol, Callback, MRRU and anything unknown.
         return REJECT;

@@ -15,6 +15,16 @@ export const Protocol = {
   IPv6: 0x0057,
   /** Compressed datagram (RFC 1962). */
   Compressed: 0x00fd,
+  /**
+   * ts-vpn GSO frame: `[10-octet virtio_net_hdr][IPv4/IPv6 packet ≤ 65535]`. NOT IANA
+   * assigned (PPP has no private-use range): sent only after both ends agreed through the
+   * LCP Vendor-Specific option (src/lcp/options.ts `vendorCodec`), so a peer that does not
+   * know it never sees it. Valid per RFC 1661 §2 (odd low octet, even high octet); in the
+   * network-layer range 0xxx-3xxx (it carries IP datagrams); ≥ 0x100, so PFC never applies;
+   * outside IANA's compression-inefficient 02xx-1exx and xx01-xx1f; neither octet is 7d/7e
+   * or a control character, so it is never escaped; unassigned in the IANA registry.
+   */
+  GsoFrame: 0x2b21,
   /** IP Control Protocol (RFC 1332). */
   IPCP: 0x8021,
   /** IPv6 Control Protocol (RFC 5072). */
@@ -45,6 +55,7 @@ const SHORT_NAMES: ReadonlyMap<number, string> = new Map([
   [Protocol.CCP, 'CCP'],
   [Protocol.IPv4, 'IP'],
   [Protocol.IPv6, 'IPv6'],
+  [Protocol.GsoFrame, 'GSO'],
 ]);
 
 /** Long names as used in pppd's "Unsupported protocol '…'" notices. */
@@ -54,6 +65,7 @@ const LONG_NAMES: ReadonlyMap<number, string> = new Map([
   [Protocol.VjUncompressed, 'VJ uncompressed TCP/IP'],
   [Protocol.IPv6, 'IPv6'],
   [Protocol.Compressed, 'compressed packet'],
+  [Protocol.GsoFrame, 'ts-vpn GSO frame'],
   [Protocol.IPCP, 'IP Control Protocol'],
   [Protocol.IPV6CP, 'IPv6 Control Protocol'],
   [Protocol.CCP, 'Compression Control Protocol'],

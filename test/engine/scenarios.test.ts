@@ -184,7 +184,9 @@ describe('hostile and odd peers', () => {
     const l = new PeerLink({ ...A, ipv6cp: false }, peer);
     l.engine.open(0);
     l.runUntil(20_000);
-    expect(l.events('lcp-up')).toEqual([{ type: 'lcp-up', mtu: 1500, mru: 1500, peerMagic: 0 }]);
+    expect(l.events('lcp-up')).toEqual([
+      { type: 'lcp-up', mtu: 1500, mru: 1500, peerMagic: 0, gso: false },
+    ]);
     expect(l.events('ipv4-up')).toEqual([
       { type: 'ipv4-up', local: '10.0.0.1', peer: '10.0.0.2', dns: [] },
     ]);
