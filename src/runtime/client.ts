@@ -857,7 +857,10 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   /** TUN → link. The ring views are valid only during this call; the engine frames them synchronously. */
   private onTunPackets(batch: Uint8Array[]): void {
     const link = this.link;
-    if (link === null || !link.up || link.ended) {
+    // Sent as soon as the interface is configured, not only once the whole bring-up
+    // (routes, DNS, hooks) is done: an answer to a packet the far end sent early must
+    // not be lost. The engine drops (and counts) whatever comes before IPCP is open.
+    if (link === null || link.ended || !this.ifaceReady) {
       this.linkDownDrops += batch.length;
       return;
     }

@@ -409,7 +409,9 @@ export class ServeSession extends EventEmitter<{
   }
 
   private onTunPackets(batch: Uint8Array[]): void {
-    if (!this.up || this.ending || !this.driver) {
+    // From the moment the interface has its addresses (the routes come after): the
+    // answer to a client packet held in `early` comes back before `up`.
+    if (!this.ifaceReady || this.ending || !this.driver) {
       this.drops += batch.length;
       return;
     }
