@@ -29,9 +29,10 @@ export {
 export { type ControlPacket, emitControlPacket, parseControlPacket } from '../ppp/packet.js';
 export type { FsmPolicy, OptionVerdict } from '../ppp/policy.js';
 export { Protocol, protocolLongName, protocolName } from '../ppp/protocols.js';
-export { PppEngine } from './engine.js';
+export { type GsoFrameHandler, PppEngine } from './engine.js';
 export type { EngineEvent, LinkPhase } from './events.js';
 export { formatFrame } from './format-frame.js';
+export { GSO_MAX_PACKET, GsoCounters, gsoInnerVersion, VNET_HDR_LEN } from './gso.js';
 export type {
   AuthOptions,
   EngineOptions,

@@ -19,12 +19,13 @@ export const Protocol = {
    * ts-vpn GSO frame: `[10-octet virtio_net_hdr][IPv4/IPv6 packet ≤ 65535]`. NOT IANA
    * assigned (PPP has no private-use range): sent only after both ends agreed through the
    * LCP Vendor-Specific option (src/lcp/options.ts `vendorCodec`), so a peer that does not
-   * know it never sees it. Valid per RFC 1661 §2 (odd low octet, even high octet); in the
-   * network-layer range 0xxx-3xxx (it carries IP datagrams); ≥ 0x100, so PFC never applies;
-   * outside IANA's compression-inefficient 02xx-1exx and xx01-xx1f; neither octet is 7d/7e
-   * or a control character, so it is never escaped; unassigned in the IANA registry.
+   * know it never sees it. Valid per RFC 1661 §2 (odd low octet 0x21, even high octet
+   * 0x2a; 0x2b21 would not be); in the network-layer range 0xxx-3xxx (it carries IP
+   * datagrams); ≥ 0x100, so PFC never applies; outside IANA's compression-inefficient
+   * 02xx-1exx and xx01-xx1f; neither octet is 7d/7e or a control character, so it is never
+   * escaped; unassigned in the IANA registry (whose 2xxx entries are 2063-2069).
    */
-  GsoFrame: 0x2b21,
+  GsoFrame: 0x2a21,
   /** IP Control Protocol (RFC 1332). */
   IPCP: 0x8021,
   /** IPv6 Control Protocol (RFC 5072). */

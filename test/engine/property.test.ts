@@ -14,11 +14,20 @@ import { formatOption } from '../../src/ppp/options.js';
 import { Link } from './support/link.js';
 
 const PROTOCOLS = [
-  0xc021, 0x8021, 0x8057, 0x80fd, 0xc023, 0xc223, 0x0021, 0x0057, 0x00fd, 0x8281, 0x002d,
+  0xc021, 0x8021, 0x8057, 0x80fd, 0xc023, 0xc223, 0x0021, 0x0057, 0x00fd, 0x8281, 0x002d, 0x2a21,
 ];
 
-/** An engine in a given phase: fresh, negotiating, or fully up. */
+/** An engine in a given phase: fresh, negotiating, fully up, or up with GSO frames on. */
 function engineIn(stage: number): { e: PppEngine; now: number } {
+  if (stage === 3) {
+    const l = new Link(
+      { gso: true, ipcp: { local: '10.0.0.1', peer: '10.0.0.2' } },
+      { gso: true, ipcp: { local: '10.0.0.2', peer: '10.0.0.1' } },
+    );
+    l.start(1000);
+    expect(l.a.engine.gsoEnabled).toBe(true);
+    return { e: l.a.engine, now: l.now };
+  }
   if (stage === 0) return { e: new PppEngine({ random32: () => 0x12345678 }), now: 0 };
   if (stage === 1) {
     const e = new PppEngine({ random32: () => 0x12345678, auth: { user: 'u', password: 'p' } });
@@ -62,7 +71,7 @@ const controlInfo = fc
   });
 
 describe('never throws on peer input', () => {
-  for (const stage of [0, 1, 2]) {
+  for (const stage of [0, 1, 2, 3]) {
     it(`random bytes into receive() (stage ${stage})`, () => {
       fc.assert(
         fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 8 }), (chunks) => {

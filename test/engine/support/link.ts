@@ -33,6 +33,8 @@ export interface Side {
   log: string[];
   events: EngineEvent[];
   ip: { version: 4 | 6; packet: Uint8Array }[];
+  /** GSO frames received (copies). */
+  gso: { version: 4 | 6; frame: Uint8Array }[];
 }
 
 export function makeSide(
@@ -42,6 +44,7 @@ export function makeSide(
 ): Side {
   const log: string[] = [];
   const ip: Side['ip'] = [];
+  const gso: Side['gso'] = [];
   const engine = new PppEngine(
     {
       random32: seededRandom(opts.seed ?? name.charCodeAt(0) * 7919),
@@ -52,8 +55,9 @@ export function makeSide(
       },
     },
     (version, packet) => ip.push({ version, packet: Uint8Array.from(packet) }),
+    (frame, version) => gso.push({ version, frame: Uint8Array.from(frame) }),
   );
-  return { engine, log, events: [], ip };
+  return { engine, log, events: [], ip, gso };
 }
 
 /** Two engines joined back to back. */

@@ -2,8 +2,10 @@
  * A pppd 2.4.9-like peer with default options (as in interop/defaults):
  * LCP `<asyncmap 0x0> <magic> <pcomp> <accomp>`, then CCP `<deflate 15>
  * <bsd v1 15>`, IPCP `<compress VJ 0f 01> <addr …>` and IPv6CP. It acks
- * whatever we ask, drops VJ when we reject it, gives up CCP/IPv6CP when we
- * Protocol-Reject them, and answers echoes.
+ * whatever LCP option it knows and Configure-Rejects the others (as pppd's
+ * lcp_reqci does, e.g. our RFC 2153 Vendor-Specific GSO option), drops VJ
+ * when we reject it, gives up CCP/IPv6CP when we Protocol-Reject them, and
+ * answers echoes.
  */
 
 import { fromHex, u32Bytes } from '../../../src/ppp/bytes.js';
@@ -20,6 +22,9 @@ export interface PppdPeerOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** LCP options pppd 2.4.9 negotiates with its defaults: mru, asyncmap, auth, magic, pcomp, accomp. */
+const PPPD_LCP_TYPES = new Set([1, 2, 3, 5, 7, 8]);
 
 export function pppdPeer(o: PppdPeerOptions): ScriptedPeer & { state: Record<string, unknown> } {
   const state = {
@@ -65,10 +70,17 @@ export function pppdPeer(o: PppdPeerOptions): ScriptedPeer & { state: Record<str
     if (protocol === Protocol.LCP) {
       switch (pkt.code) {
         case Code.ConfReq:
-          if (!state.reqSent)
-            p.sendOptions(Protocol.LCP, Code.ConfReq, p.nextId(Protocol.LCP), lcpReq);
-          p.send(Protocol.LCP, Code.ConfAck, pkt.id, pkt.data);
-          state.lcpAckedUs = true;
+          {
+            if (!state.reqSent)
+              p.sendOptions(Protocol.LCP, Code.ConfReq, p.nextId(Protocol.LCP), lcpReq);
+            const unknown = options(pkt.data).filter((x) => !PPPD_LCP_TYPES.has(x.type));
+            if (unknown.length > 0) {
+              p.sendOptions(Protocol.LCP, Code.ConfRej, pkt.id, unknown);
+              break;
+            }
+            p.send(Protocol.LCP, Code.ConfAck, pkt.id, pkt.data);
+            state.lcpAckedUs = true;
+          }
           break;
         case Code.ConfAck:
           state.lcpGotAck = true;
