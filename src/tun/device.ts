@@ -52,11 +52,19 @@ import {
   EFD_NONBLOCK,
   IFF_NO_PI,
   IFF_TUN,
+  IFF_VNET_HDR,
   IFNAMSIZ,
   libc,
+  linkGso,
+  setLinkGsoMaxSize,
+  TUN_F_CSUM,
+  TUN_F_TSO4,
+  TUN_F_TSO6,
   TUNSETIFF,
+  TUNSETOFFLOAD,
+  TUNSETVNETHDRSZ,
 } from './libc.js';
-import { LoopReader, loopBindings } from './loop-reader.js';
+import { LoopReader, loopBindings, UV_READ_BUFFER } from './loop-reader.js';
 import { READER_WORKER_SOURCE, type ReaderWorkerData } from './reader-worker.js';
 import {
   C_EXIT_ERRNO,
@@ -69,17 +77,36 @@ import {
   C_STATE,
   C_TAIL,
   C_TAIL_SEQ,
+  C_TRUNCATED,
   C_WAKEUPS,
   C_WORKER_BLOCKED,
   WRAP,
 } from './ring.js';
+import { VNET_HDR_LEN } from './vnet-hdr.js';
+
+/**
+ * gso_max_size set on a vnet-mode device before offload is turned on. The
+ * kernel keeps every GSO packet it hands us shorter than this, so that a
+ * frame (10-byte header + packet) always fits libuv's 64 KiB read buffer,
+ * with 1 KiB to spare.
+ */
+export const VNET_GSO_MAX_SIZE = UV_READ_BUFFER - 1024;
+/**
+ * Largest MTU at which a vnet-mode frame (header + packet) still fits, with a
+ * byte to spare, in libuv's 64 KiB read buffer (the loop reader's first read
+ * of a wakeup): bigger packets are dropped there and counted in rxTruncated.
+ */
+export const VNET_MAX_MTU = UV_READ_BUFFER - 1 - VNET_HDR_LEN;
 
 export interface TunOpenOptions {
   /** Interface name or pattern with one `%d`; default `tsvpn%d`. At most 15 bytes. */
   name?: string;
   /** Ring size in bytes between reader thread and main thread; default 4 MiB. */
   ringBytes?: number;
-  /** Largest packet read; default 65535 (longer ones would be truncated). */
+  /**
+   * Largest packet read, header included in vnet mode; default 65535, or
+   * 65545 in vnet mode. Longer ones are dropped and counted in rxTruncated.
+   */
   maxPacket?: number;
   /** Most packets handed to one onPackets() call; default 256. */
   maxBatch?: number;
@@ -89,6 +116,12 @@ export interface TunOpenOptions {
    * TSVPN_TUN_READER, else 'loop' ('worker' when the loop reader is unavailable).
    */
   reader?: TunReaderKind;
+  /**
+   * vnet mode (IFF_VNET_HDR): every frame read or written starts with a
+   * 10-byte virtio_net_hdr (vnet-hdr.ts), and setOffload() may ask the kernel
+   * for partial checksums and TCP GSO super-packets. Default false.
+   */
+  vnetHdr?: boolean;
 }
 
 export type TunReaderKind = 'loop' | 'worker';
@@ -116,12 +149,19 @@ export interface TunStats {
   errors: number;
   /** Reader wakeups; rxPackets / wakeups = mean packets per wakeup. */
   wakeups: number;
+  /** vnet mode: frames read that are GSO super-packets (gso_type ≠ NONE); each also counts in rxPackets. */
+  rxGsoPackets: number;
+  /** vnet mode: GSO super-packets written; each also counts in txPackets. */
+  txGsoPackets: number;
+  /** Reads that filled their buffer (longer than maxPacket, or ≥ 64 KiB on the loop reader's first read): dropped. */
+  rxTruncated: number;
 }
 
 export type PacketsHandler = (packets: Uint8Array[]) => void;
 
 const DEFAULT_NAME = 'tsvpn%d';
 const EIO = 5;
+const EAGAIN = 11;
 const EINVAL = 22;
 
 /** Checks an interface name or pattern the way the kernel's dev_valid_name does. */
@@ -191,6 +231,11 @@ export class TunDevice extends EventEmitter {
   private readonly ringBytes: number;
   private readonly maxPacket: number;
   private readonly maxBatch: number;
+  /** True in vnet mode (IFF_VNET_HDR): frames carry a virtio_net_hdr. */
+  readonly vnetHdr: boolean;
+  private offloadOn = false;
+  /** writeIp() in vnet mode: a zero header followed by the packet, reused. */
+  private scratch: Uint8Array | null = null;
   private readonly st: TunStats = {
     rxPackets: 0,
     rxBytes: 0,
@@ -201,6 +246,9 @@ export class TunDevice extends EventEmitter {
     txDrops: 0,
     errors: 0,
     wakeups: 0,
+    rxGsoPackets: 0,
+    txGsoPackets: 0,
+    rxTruncated: 0,
   };
   private readonly drainBound = (): void => this.drain();
 
@@ -209,7 +257,8 @@ export class TunDevice extends EventEmitter {
     this.fd = fd;
     this.name = name;
     this.ifindex = ifindex;
-    this.maxPacket = opts.maxPacket ?? 65535;
+    this.vnetHdr = opts.vnetHdr === true;
+    this.maxPacket = opts.maxPacket ?? 65535 + (this.vnetHdr ? VNET_HDR_LEN : 0);
     this.ringBytes = Math.max(opts.ringBytes ?? 4 << 20, 4 * (this.maxPacket + 8)) & ~3;
     this.maxBatch = opts.maxBatch ?? 256;
     this.slabBytes = Math.min(this.ringBytes, 1 << 20);
@@ -222,7 +271,8 @@ export class TunDevice extends EventEmitter {
 
   /**
    * Creates the TUN interface in the current network namespace (down, no
-   * address). Throws TunError: TUN_INVALID_NAME, TUN_PERMISSION,
+   * address). With `vnetHdr` the device is in vnet mode, header size 10,
+   * offload off. Throws TunError: TUN_INVALID_NAME, TUN_PERMISSION,
    * TUN_NO_DEVICE_NODE, TUN_NAME_TAKEN, TUN_SYSTEM.
    */
   static open(opts: TunOpenOptions = {}): TunDevice {
@@ -255,7 +305,8 @@ export class TunDevice extends EventEmitter {
     // struct ifreq { char ifr_name[16]; short ifr_flags; … } (40 bytes on x86-64/arm64)
     const ifr = new Uint8Array(40);
     ifr.set(Buffer.from(want), 0);
-    new DataView(ifr.buffer).setInt16(IFNAMSIZ, IFF_TUN | IFF_NO_PI, true);
+    const flags = IFF_TUN | IFF_NO_PI | (opts.vnetHdr ? IFF_VNET_HDR : 0);
+    new DataView(ifr.buffer).setInt16(IFNAMSIZ, flags, true);
     if (c.ioctlIfreq(fd, TUNSETIFF, ifr) < 0) {
       const errno = c.errno();
       fs.closeSync(fd);
@@ -267,6 +318,15 @@ export class TunDevice extends EventEmitter {
           'EINVAL',
         );
       throw openError('TUNSETIFF', want, errno);
+    }
+    if (opts.vnetHdr) {
+      // 10 is the kernel's default; set it anyway so nothing else's choice can leak in.
+      const sz = new Int32Array([VNET_HDR_LEN]);
+      if (c.ioctlIfreq(fd, TUNSETVNETHDRSZ, new Uint8Array(sz.buffer)) < 0) {
+        const errno = c.errno();
+        fs.closeSync(fd);
+        throw openError('TUNSETVNETHDRSZ', want, errno);
+      }
     }
     const end = ifr.indexOf(0);
     const name = Buffer.from(
@@ -361,6 +421,8 @@ export class TunDevice extends EventEmitter {
   private deliver(batch: Uint8Array[], bytes: number): void {
     this.st.rxPackets += batch.length;
     this.st.rxBytes += bytes;
+    if (this.vnetHdr)
+      for (let i = 0; i < batch.length; i++) if (batch[i][1] !== 0) this.st.rxGsoPackets++;
     const h = this.handler;
     if (h && !this.closing) {
       try {
@@ -373,24 +435,109 @@ export class TunDevice extends EventEmitter {
     } else this.st.rxDrops += batch.length;
   }
 
-  /** Writes one IP packet to the interface. false = dropped (counted in txDrops). */
+  /** True while offload (partial checksums, TCP GSO) is on; see setOffload(). */
+  get offload(): boolean {
+    return this.offloadOn;
+  }
+
+  /**
+   * vnet mode only (else TunError INVALID_ARGUMENT): `true` lets the kernel
+   * hand us (and take from us) frames with a partial TCP/UDP checksum
+   * (VIRTIO_NET_HDR_F_NEEDS_CSUM) and TCP GSO super-packets (TSO4/TSO6) up
+   * to VNET_GSO_MAX_SIZE; `false` turns both off. Before turning offload on,
+   * the interface's gso_max_size is lowered to VNET_GSO_MAX_SIZE (rtnetlink,
+   * current namespace) and read back: if the kernel will not cap it (before
+   * Linux 5.19) offload stays off and TunError TUN_SYSTEM is thrown. Sockets
+   * pick the size up when they connect: call this before traffic flows.
+   */
+  setOffload(on: boolean): void {
+    if (!this.vnetHdr)
+      throw new TunError(
+        'INVALID_ARGUMENT',
+        `${this.name}: setOffload needs vnet mode (open with vnetHdr: true)`,
+      );
+    if (this.fd < 0 || this.isClosed)
+      throw new TunError('TUN_CLOSED', `${this.name}: device is closed`);
+    const c = libc();
+    if (on) {
+      let gso = 0;
+      try {
+        setLinkGsoMaxSize(this.ifindex, VNET_GSO_MAX_SIZE);
+        gso = linkGso(this.ifindex).gsoMaxSize;
+      } catch (err) {
+        const e = errnoName((err as { errno?: number }).errno ?? EIO);
+        throw new TunError(
+          'TUN_SYSTEM',
+          `${this.name}: set gso_max_size ${VNET_GSO_MAX_SIZE}: ${e}`,
+          e,
+          { cause: err },
+        );
+      }
+      if (gso === 0 || gso > VNET_GSO_MAX_SIZE)
+        throw new TunError(
+          'TUN_SYSTEM',
+          `${this.name}: gso_max_size is ${gso} after setting ${VNET_GSO_MAX_SIZE} (kernel before 5.19?): offload left off`,
+        );
+    }
+    const bits = on ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0;
+    if (c.ioctlValue(this.fd, TUNSETOFFLOAD, bits) < 0) {
+      const e = errnoName(c.errno());
+      throw new TunError(
+        'TUN_SYSTEM',
+        `${this.name}: TUNSETOFFLOAD 0x${bits.toString(16)}: ${e}`,
+        e,
+      );
+    }
+    this.offloadOn = on;
+  }
+
+  /**
+   * Writes one packet to the interface: in vnet mode a frame (virtio_net_hdr
+   * + IP packet; validate frames from the peer with validateVnetFrame first),
+   * else an IP packet. false = dropped (counted in txDrops).
+   */
   write(packet: Uint8Array): boolean {
+    if (this.writeRaw(packet, packet.length)) {
+      if (this.vnetHdr && packet[1] !== 0) this.st.txGsoPackets++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Writes one plain IP packet. In vnet mode it goes out behind an all-zero
+   * header (no offload, checksums complete), copied into a reused scratch
+   * buffer: one write() (measured cheaper than writev of header + packet, see
+   * the file header). Outside vnet mode the same as write().
+   */
+  writeIp(packet: Uint8Array): boolean {
+    if (!this.vnetHdr) return this.writeRaw(packet, packet.length);
+    if (packet.length > 65535) {
+      this.st.txDrops++;
+      return false;
+    }
+    if (!this.scratch) this.scratch = new Uint8Array(VNET_HDR_LEN + 65535);
+    this.scratch.set(packet, VNET_HDR_LEN);
+    return this.writeRaw(this.scratch, VNET_HDR_LEN + packet.length);
+  }
+
+  private writeRaw(buf: Uint8Array, len: number): boolean {
     if (this.fd < 0 || this.closing) {
       this.st.txDrops++;
       return false;
     }
-    try {
-      const n = fs.writeSync(this.fd, packet);
+    const c = libc();
+    const n = c.write(this.fd, buf, len);
+    if (n >= 0) {
       this.st.txPackets++;
       this.st.txBytes += n;
       return true;
-    } catch (err) {
-      this.st.txDrops++;
-      const code = (err as NodeJS.ErrnoException).code;
-      // EIO: interface down; EAGAIN: no room; EINVAL: not an IP packet. Drops, not errors.
-      if (code !== 'EIO' && code !== 'EAGAIN' && code !== 'EINVAL') this.st.errors++;
-      return false;
     }
+    this.st.txDrops++;
+    const errno = c.errno();
+    // EIO: interface down; EAGAIN: no room; EINVAL: not an IP packet (or a bad header). Drops, not errors.
+    if (errno !== EIO && errno !== EAGAIN && errno !== EINVAL) this.st.errors++;
+    return false;
   }
 
   /** Writes several packets; returns how many were accepted. */
@@ -406,11 +553,13 @@ export class TunDevice extends EventEmitter {
       s.rxStalls = this.loop.budgetExhausted;
       s.wakeups = this.loop.wakeups;
       s.errors += this.loop.readErrors;
+      s.rxTruncated = this.loop.truncated;
     }
     if (this.ctrl) {
       s.rxStalls = Atomics.load(this.ctrl, C_STALLS);
       s.wakeups = Atomics.load(this.ctrl, C_WAKEUPS);
       s.errors += Atomics.load(this.ctrl, C_READ_ERRORS);
+      s.rxTruncated = Atomics.load(this.ctrl, C_TRUNCATED);
     }
     return s;
   }
@@ -580,6 +729,7 @@ export class TunDevice extends EventEmitter {
       this.st.rxStalls = loop.budgetExhausted;
       this.st.wakeups = loop.wakeups;
       this.st.errors += loop.readErrors;
+      this.st.rxTruncated = loop.truncated;
       this.loop = null;
       // Closing the pipe handle closes the TUN fd too (libuv owns it).
       if (loop.ownsFd) this.fd = -1;
@@ -628,6 +778,7 @@ export class TunDevice extends EventEmitter {
       this.st.rxStalls = Atomics.load(ctrl, C_STALLS);
       this.st.wakeups = Atomics.load(ctrl, C_WAKEUPS);
       this.st.errors += Atomics.load(ctrl, C_READ_ERRORS);
+      this.st.rxTruncated = Atomics.load(ctrl, C_TRUNCATED);
       // Releases a pending Atomics.waitAsync so no promise outlives the device.
       Atomics.add(ctrl, C_SEQ, 1);
       Atomics.notify(ctrl, C_SEQ);

@@ -15,6 +15,8 @@ export {
   type TunOpenOptions,
   type TunReaderKind,
   type TunStats,
+  VNET_GSO_MAX_SIZE,
+  VNET_MAX_MTU,
   validateIfName,
 } from './device.js';
 export { TunError, type TunErrorCode } from './errors.js';
@@ -27,3 +29,19 @@ export {
   type RouteSpec,
 } from './netconfig.js';
 export { cidrContains, type DefaultRouteOptions, RouteTracker } from './routes.js';
+export {
+  completeChecksum,
+  isGsoFrame,
+  readVnetHdr,
+  VIRTIO_NET_HDR_F_DATA_VALID,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM,
+  VIRTIO_NET_HDR_GSO_ECN,
+  VIRTIO_NET_HDR_GSO_NONE,
+  VIRTIO_NET_HDR_GSO_TCPV4,
+  VIRTIO_NET_HDR_GSO_TCPV6,
+  VNET_HDR_LEN,
+  VNET_MIN_GSO_SIZE,
+  type VnetHdr,
+  validateVnetFrame,
+  writeVnetHdr,
+} from './vnet-hdr.js';

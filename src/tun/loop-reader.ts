@@ -19,6 +19,15 @@
  * (readStop) or the main thread is busy, packets wait in, and beyond
  * txqueuelen are dropped by, the kernel's queue.
  *
+ * Truncation. A TUN read() into a buffer smaller than the packet copies what
+ * fits and returns that length: the rest is lost, silently. So every read
+ * offers one byte more than `maxPacket` and a read that fills its buffer is
+ * dropped and counted (`truncated`), never delivered. libuv's own read (the
+ * first packet of a wakeup) uses Node's 64 KiB stream buffer, which we cannot
+ * enlarge: a packet of 65536 bytes or more is dropped there the same way. In
+ * vnet mode the device keeps GSO super-packets below that (gso_max_size, see
+ * device.ts), so only an MTU above VNET_MAX_MTU could make such drops.
+ *
  * `process.binding()` is deprecated (DEP0111) but only warns under
  * `--pending-deprecation`; when it is missing the device falls back to the
  * worker reader. Closing the handle closes the fd (libuv owns it once opened).
@@ -88,6 +97,8 @@ export interface LoopReaderSink {
 const EAGAIN = 11;
 const EINTR = 4;
 const UV_EOF = -4095;
+/** Size of the buffer Node gives libuv for a stream read (libuv suggests 64 KiB). */
+export const UV_READ_BUFFER = 64 * 1024;
 
 type ReadFn = (fd: number, buf: Uint8Array, n: number) => number | bigint;
 let readFn: ReadFn | null = null;
@@ -114,6 +125,8 @@ export class LoopReader {
   /** Wakeups that used up their budget (packets were left for the next turn). */
   budgetExhausted = 0;
   readErrors = 0;
+  /** Reads that filled their buffer (packet longer than maxPacket, or ≥ 64 KiB on libuv's read): dropped. */
+  truncated = 0;
 
   constructor(
     private readonly fd: number,
@@ -122,7 +135,7 @@ export class LoopReader {
     slabBytes: number,
     private readonly sink: LoopReaderSink,
   ) {
-    this.slab = new Uint8Array(Math.max(slabBytes, 2 * maxPacket));
+    this.slab = new Uint8Array(Math.max(slabBytes, 2 * (maxPacket + 8)));
     this.read = koffiRead();
     this.errno = libc().errno;
   }
@@ -205,16 +218,20 @@ export class LoopReader {
     }
     if (nread === 0 || !ab) return;
     this.wakeups++;
-    const first = new Uint8Array(ab, b.state[b.kOffset], nread);
-    this.drain(first);
+    if (nread >= UV_READ_BUFFER || nread > this.maxPacket) {
+      this.truncated++;
+      this.drain(null);
+    } else this.drain(new Uint8Array(ab, b.state[b.kOffset], nread));
   }
 
   /** Delivers `first` plus whatever the fd holds now, in batches of up to maxBatch. */
-  private drain(first: Uint8Array): void {
+  private drain(first: Uint8Array | null): void {
     const { slab, maxPacket, maxBatch, fd, read } = this;
+    // One byte more than the largest packet: a read that fills it was truncated.
+    const room = maxPacket + 1;
     let budget = 16 * maxBatch;
-    let batch: Uint8Array[] = [first];
-    let bytes = first.length;
+    let batch: Uint8Array[] = first ? [first] : [];
+    let bytes = first ? first.length : 0;
     let off = 0;
     for (;;) {
       let errno = 0;
@@ -222,14 +239,19 @@ export class LoopReader {
         this.budgetExhausted++;
         break;
       }
-      if (batch.length >= maxBatch || slab.length - off < maxPacket) {
-        this.sink.deliver(batch, bytes);
+      if (batch.length >= maxBatch || slab.length - off < room) {
+        if (batch.length > 0) this.sink.deliver(batch, bytes);
         if (!this.reading) return; // paused or closed by the handler
         batch = [];
         bytes = 0;
         off = 0;
       }
-      const n = Number(read(fd, slab.subarray(off, off + maxPacket), maxPacket));
+      const n = Number(read(fd, slab.subarray(off, off + room), room));
+      if (n > maxPacket) {
+        this.truncated++;
+        budget--;
+        continue;
+      }
       if (n > 0) {
         batch.push(slab.subarray(off, off + n));
         bytes += n;

@@ -11,6 +11,12 @@
  * poll at once) and bumps C_TAIL_SEQ (which wakes a ring-full wait). poll and
  * wait also time out every second as a safety net, so the worker can never
  * outlive a lost wakeup by more than that.
+ *
+ * Truncation: each read offers maxPacket + 1 bytes; a read that fills them
+ * was cut short by the kernel (it returns what fit, not the packet length) and
+ * is counted in C_TRUNCATED instead of published. The worker reads frames of
+ * any size the device asks for (vnet mode passes maxPacket = 65535 + 10), so
+ * it serves vnet mode with no other change.
  */
 import {
   C_EXIT_ERRNO,
@@ -22,6 +28,7 @@ import {
   C_STATE,
   C_TAIL,
   C_TAIL_SEQ,
+  C_TRUNCATED,
   C_WAKEUPS,
   C_WORKER_BLOCKED,
   WRAP,
@@ -33,7 +40,7 @@ export interface ReaderWorkerData {
   wakeFd: number;
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
-  /** Largest packet read (read() buffer size); longer packets are truncated by the kernel. */
+  /** Largest packet (frame, in vnet mode) read; longer ones are dropped and counted in C_TRUNCATED. */
   maxPacket: number;
   /** Records published between two wakeups of the main thread, at most. */
   batch: number;
@@ -51,7 +58,8 @@ const ctrl = new Int32Array(workerData.ctrl);
 const u8 = new Uint8Array(workerData.data);
 const i32 = new Int32Array(workerData.data);
 const size = u8.length;
-const need = 4 + ((maxPacket + 3) & ~3);
+const room1 = maxPacket + 1;
+const need = 4 + ((room1 + 3) & ~3);
 const EAGAIN = 11, EINTR = 4, POLLIN = 1, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
 const pfd = new Int32Array(4);
 const pfd16 = new Int16Array(pfd.buffer);
@@ -90,7 +98,8 @@ loop: while (Atomics.load(ctrl, ${C_STATE}) === 0) {
     Atomics.store(ctrl, ${C_WORKER_BLOCKED}, 0);
     continue;
   }
-  const n = Number(read(tunFd, u8.subarray(at + 4, at + 4 + maxPacket), maxPacket));
+  const n = Number(read(tunFd, u8.subarray(at + 4, at + 4 + room1), room1));
+  if (n > maxPacket) { Atomics.add(ctrl, ${C_TRUNCATED}, 1); continue; }
   if (n > 0) {
     i32[at >> 2] = n;
     if (at !== head) i32[head >> 2] = ${WRAP}; // head < size here: records keep 4 bytes free at least

@@ -36,6 +36,8 @@ export const C_READ_ERRORS = 8;
 export const C_EXIT_ERRNO = 9;
 /** poll() wakeups of the worker (rx packets / wakeups = mean batch size). */
 export const C_WAKEUPS = 10;
+/** Reads that filled their buffer (packet longer than maxPacket): dropped, never published. */
+export const C_TRUNCATED = 11;
 /** Number of Int32 slots in ctrl. */
 export const C_SLOTS = 16;
 
