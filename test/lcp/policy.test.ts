@@ -122,6 +122,72 @@ describe('LcpPolicy', () => {
     expect(p.takeFatal()).toBe('peer refused to authenticate');
   });
 
+  it('requests the GSO Vendor-Specific option, last, only with gso', () => {
+    const off = new LcpPolicy({ random32: rnd });
+    off.resetNegotiation();
+    expect(off.ownOptions().some((o) => o.type === LcpOpt.Vendor)).toBe(false);
+    const on = new LcpPolicy({ random32: rnd, gso: true });
+    on.resetNegotiation();
+    const own = on.ownOptions();
+    expect(own.at(-1)).toEqual({ type: LcpOpt.Vendor, data: fromHex('02 54 56 01 ff ff') });
+    expect(own.map((o) => o.type)).toEqual([
+      LcpOpt.ACCM,
+      LcpOpt.MagicNumber,
+      LcpOpt.PFC,
+      LcpOpt.ACFC,
+      LcpOpt.Vendor,
+    ]);
+  });
+
+  it("acks the peer's GSO option with gso and records its value; rejects it without", () => {
+    const on = new LcpPolicy({ random32: rnd, gso: true });
+    expect(peer(on, LcpOpt.Vendor, '02 54 56 01 05 dc').kind).toBe('ack');
+    expect(on.his.gso).toBe(true);
+    expect(on.his.gsoMaxPacket).toBe(1500);
+    on.beginPeerRequest();
+    expect(on.his.gso).toBe(false);
+    const off = new LcpPolicy({ random32: rnd });
+    expect(peer(off, LcpOpt.Vendor, '02 54 56 01 ff ff').kind).toBe('reject');
+    expect(off.his.gso).toBe(false);
+  });
+
+  it('rejects other OUIs and kinds, and a malformed GSO option (RFC 2153 §2.1)', () => {
+    const p = new LcpPolicy({ random32: rnd, gso: true });
+    for (const hex of [
+      '00 00 0c 01 ff ff', // another OUI
+      '02 54 56 02 ff ff', // another kind of ours
+      '02 54 56 01', // no value
+      '02 54 56 01 ff ff ff', // value too long
+      '02 54', // shorter than OUI + Kind
+      '',
+    ]) {
+      expect(peer(p, LcpOpt.Vendor, hex).kind, hex).toBe('reject');
+      expect(p.his.gso).toBe(false);
+    }
+  });
+
+  it('a Nak or a Reject of our GSO option makes us stop asking for it', () => {
+    for (const how of ['nak', 'reject'] as const) {
+      const p = new LcpPolicy({ random32: rnd, gso: true });
+      p.resetNegotiation();
+      // A Nak suggesting another vendor's option is ignored.
+      expect(p.onNak([{ type: LcpOpt.Vendor, data: fromHex('00 00 0c 01 00 01') }])).toBe(true);
+      expect(p.got.gso).toBe(true);
+      const data = how === 'nak' ? fromHex('02 54 56 01 05 dc') : fromHex('02 54 56 01 ff ff');
+      const ok =
+        how === 'nak'
+          ? p.onNak([{ type: LcpOpt.Vendor, data }])
+          : p.onReject([{ type: LcpOpt.Vendor, data }]);
+      expect(ok).toBe(true);
+      expect(p.got.gso).toBe(false);
+      expect(p.ownOptions().some((o) => o.type === LcpOpt.Vendor)).toBe(false);
+      expect(p.takeFatal()).toBeNull();
+      // A new negotiation asks again.
+      p.resetNegotiation();
+      expect(p.got.gso).toBe(true);
+    }
+  });
+
   it('answers Echo-Request with our magic and the data unchanged', () => {
     const p = new LcpPolicy({ random32: () => 0x11223344 });
     p.resetNegotiation();
