@@ -93,7 +93,8 @@ export const checkSecret =
                 : `a ${typeof v} (value not shown; quote the password)`;
       return { error: `expected a password, got ${kind}` };
     }
-    if (v.length > max) return { error: `is too long (${v.length} characters, at most ${max}; value not shown)` };
+    if (v.length > max)
+      return { error: `is too long (${v.length} characters, at most ${max}; value not shown)` };
     if (v.includes('\0')) return { error: 'contains a NUL character' };
     return { value: v };
   };

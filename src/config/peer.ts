@@ -85,7 +85,8 @@ export interface PeerConfig {
     maxTerminate: number;
     maxFailure: number;
   };
-  tunnel: { interface: string; mtu: number | null; metric: number | null };
+  /** `offload`: TCP segmentation offload through the TUN device and GSO frames on the link, when the far end (ts-vpn serve) supports them too. */
+  tunnel: { interface: string; mtu: number | null; metric: number | null; offload: boolean };
   routes: string[];
   defaultRoute: boolean;
   dns: { writeTo: string };
@@ -268,6 +269,7 @@ export const peerSchema = z.strictObject({
     interface: field(checkInterface),
     mtu: field(checkInt(68, 16384)),
     metric: field(checkInt(0, 0xffffffff)),
+    offload: field(checkBool),
   }),
   routes: cidrs(),
   'default-route': field(checkBool),
@@ -522,6 +524,7 @@ function buildPeer(
       interface: y.tunnel?.interface ?? PEER_DEFAULTS.interface,
       mtu,
       metric: y.tunnel?.metric ?? null,
+      offload: y.tunnel?.offload ?? true,
     },
     routes: routes.map((c) => c.text),
     defaultRoute,

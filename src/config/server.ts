@@ -51,6 +51,11 @@ export interface ServerConfig {
   echoIntervalMs: number;
   echoFailures: number;
   ipv6: boolean;
+  /**
+   * TCP segmentation offload through the TUN device and "GSO frames" on the link,
+   * when the client supports them too (LCP vendor option; stock pppd never sees them).
+   */
+  offload: boolean;
   auth: { require: 'none' | 'pap' | 'chap'; name: string; users: ServerUser[] };
   debug: boolean;
   stateDir: string;
@@ -78,6 +83,7 @@ export const serverSchema = z.strictObject({
   'echo-interval': field(checkSeconds(0, 3600)),
   'echo-failures': field(checkInt(1, 100)),
   ipv6: field(checkBool),
+  offload: field(checkBool),
   auth: section({
     require: field(checkEnum(['none', 'pap', 'chap'] as const)),
     name: field(checkString({ what: 'a name', max: 255 })),
@@ -238,6 +244,7 @@ function buildServer(
     echoIntervalMs: y['echo-interval'] ?? SERVER_DEFAULTS.echoInterval * 1000,
     echoFailures: y['echo-failures'] ?? SERVER_DEFAULTS.echoFailures,
     ipv6,
+    offload: y.offload ?? true,
     auth: { require, name: a.name ?? env.hostname, users },
     debug: y.debug ?? false,
     stateDir:

@@ -38,7 +38,10 @@ export function readYaml(text: string, name: string): YamlSource {
     data = doc.toJS({ maxAliasCount: 50 });
   } catch (e) {
     // The alias name is the text after `*`: possibly an unquoted password starting with `*`. Not shown.
-    const msg = (e as Error).message.replace(/^(Unresolved alias[^:]*):.*$/s, '$1 (a value starting with * is an alias: quote it)');
+    const msg = (e as Error).message.replace(
+      /^(Unresolved alias[^:]*):.*$/s,
+      '$1 (a value starting with * is an alias: quote it)',
+    );
     throw new ConfigError(name, [{ path: '', message: `YAML error: ${msg}` }]);
   }
   const lineAt = (node: { range?: [number, number, number] | null } | null | undefined) =>

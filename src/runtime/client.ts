@@ -79,6 +79,8 @@ interface Link {
   serverAddr: string;
   t0: number;
   mtu: number;
+  /** The link carries GSO frames (both ends asked for them in LCP). */
+  gso: boolean;
   up: boolean;
   ended: boolean;
   authFailure: string | null;
@@ -319,10 +321,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       'link-down': this.linkDownDrops,
       'tun-write': tun?.txDrops ?? 0,
       'tun-queue': tun?.rxDrops ?? 0,
+      'tun-truncated': tun?.rxTruncated ?? 0,
+      'gso-not-negotiated': this.link?.driver.counters.gsoDropped ?? 0,
     });
     const errors: Causes = { ...this.base.errors };
     addCauses(errors, cur.errors);
-    addCauses(errors, { tun: tun?.errors ?? 0 });
+    addCauses(errors, { tun: tun?.errors ?? 0, 'bad-gso-frame': i?.badGsoFrames ?? 0 });
     const ps = this.policy.stats();
     const wallOf = (mono: number) => new Date(Date.now() - (now - mono)).toISOString();
     const reconnecting = this.phaseValue === 'reconnecting' && this.nextAttempt !== null;
@@ -335,6 +339,13 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       uptimeMs: this.upSince === null ? 0 : Math.round(now - this.upSince),
       interface: i?.name ?? null,
       mtu: i?.mtu ?? null,
+      offload: i?.vnetHdr
+        ? {
+            gso: this.link?.gso === true && !this.link.ended,
+            superPacketsOut: tun?.rxGsoPackets ?? 0,
+            superPacketsIn: tun?.txGsoPackets ?? 0,
+          }
+        : undefined,
       local: i?.local4 ?? null,
       peer: i?.peer4 ?? null,
       ipv6: i?.local6 && i.peer6 ? { local: i.local6, peer: i.peer6 } : null,
@@ -466,9 +477,13 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const id = ++this.linkSeq;
     const previous = this.iface?.local4 ?? null;
     let link!: Link;
+    // GSO frames when configured and the device (if it exists already, after a
+    // reconnect) is in vnet mode: a plain device cannot take the far end's super-packets.
+    const gso = cfg.tunnel.offload && (this.iface === null || this.iface.vnetHdr);
     const engine = new PppEngine(
-      clientEngineOptions(cfg, (line) => this.engineLog(link, line), previous),
+      { ...clientEngineOptions(cfg, (line) => this.engineLog(link, line), previous), gso },
       (_v, pkt) => this.onLinkPacket(pkt),
+      (frame) => this.onLinkGsoFrame(frame),
     );
     const driver = new LinkDriver(engine, transport);
     let markFinished!: () => void;
@@ -484,6 +499,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
         serverAddr,
         t0: performance.now(),
         mtu: 1500,
+        gso: false,
         up: false,
         ended: false,
         authFailure: null,
@@ -545,13 +561,16 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     switch (ev.type) {
       case 'lcp-up':
         link.mtu = ev.mtu;
+        link.gso = ev.gso;
         this.log.info(
           `ppp: LCP up (mru ${ev.mru}, peer mru ${ev.mtu}) in ${ms(performance.now() - link.t0)}${
             link.driver.firstDataAt === null
               ? ''
               : `; the far end answered after ${ms(link.driver.firstDataAt - link.t0)}`
-          }`,
+          }${ev.gso ? '; TCP offload on (GSO frames)' : ''}`,
         );
+        if (!ev.gso && this.config.tunnel.offload && this.iface === null)
+          this.log.debug('ppp: the far end does not take GSO frames: TCP offload stays off');
         return;
       case 'auth-ok':
         this.log.info('ppp: authenticated to the far end');
@@ -642,9 +661,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const mtu = cfg.tunnel.mtu ?? link.mtu;
     if (!this.iface) {
       const { TunnelInterface } = await loadInterfaceModule();
-      this.iface = await TunnelInterface.open(cfg.tunnel.interface, this.log);
+      this.iface = await TunnelInterface.open(cfg.tunnel.interface, this.log, {
+        vnetHdr: link.gso,
+      });
       const tun = this.iface.tun;
-      tun.onPackets((batch) => this.onTunPackets(batch));
+      if (tun.vnetHdr) tun.onPackets((batch) => this.onTunFrames(batch));
+      else tun.onPackets((batch) => this.onTunPackets(batch));
       tun.on('error', (err: Error) => {
         if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
       });
@@ -661,6 +683,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       }
     }
     const iface = this.iface;
+    iface.setOffload(link.gso);
     const p6 = this.pending6;
     this.pending6 = null;
     const changed = iface.local4 !== null && (iface.local4 !== local || iface.peer4 !== peer);
@@ -675,7 +698,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     if (iface.local4 === null || changed || iface.mtu !== mtu)
       await iface.configure4(local, peer, mtu);
     this.ifaceReady = true;
-    this.early.flush((p) => iface.tun.write(p));
+    this.early.flush((p) => iface.writeIp(p));
     if (p6) {
       try {
         await iface.configure6(p6.local, p6.peer);
@@ -867,6 +890,29 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     link.driver.sendPackets(batch);
   }
 
+  /** TUN (vnet mode: a virtio_net_hdr in front of each packet) → link. */
+  private onTunFrames(batch: Uint8Array[]): void {
+    const link = this.link;
+    if (link === null || link.ended || !this.ifaceReady) {
+      this.linkDownDrops += batch.length;
+      return;
+    }
+    link.driver.sendTunFrames(batch);
+  }
+
+  /** Link → TUN: a GSO frame (virtio_net_hdr + IP packet), checked before the kernel sees it. */
+  private onLinkGsoFrame(frame: Uint8Array): void {
+    const iface = this.iface;
+    if (iface === null || !this.ifaceReady) {
+      this.linkDownDrops++;
+      return;
+    }
+    if (!iface.writeGsoFrame(frame) && iface.lastBadGso !== null) {
+      this.log.debug(`dropped a GSO frame from the far end: ${iface.lastBadGso}`);
+      iface.lastBadGso = null;
+    }
+  }
+
   /** Link → TUN. */
   private onLinkPacket(pkt: Uint8Array): void {
     const iface = this.iface;
@@ -875,7 +921,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       if (this.closing || !this.early.hold(pkt)) this.linkDownDrops++;
       return;
     }
-    iface.tun.write(pkt);
+    iface.writeIp(pkt);
   }
 
   // ---- link loss, reconnect, teardown --------------------------------------------------------

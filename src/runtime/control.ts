@@ -95,7 +95,11 @@ async function answer(sock: Socket, line: string, handler: ControlHandler): Prom
 }
 
 /** Sends one request to a control socket and returns the parsed reply. */
-export function controlRequest(path: string, req: ControlRequest, timeoutMs = 5000): Promise<Record<string, unknown>> {
+export function controlRequest(
+  path: string,
+  req: ControlRequest,
+  timeoutMs = 5000,
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     let buf = '';

@@ -4,6 +4,7 @@
  * Used by both `ts-vpn up` and `ts-vpn serve`.
  */
 import { NetConfig, type RouteHandle, RouteTracker, TunDevice } from '../tun/index.js';
+import { validateVnetFrame } from '../tun/vnet-hdr.js';
 import type { Logger } from './logger.js';
 
 export interface InterfaceRoutes {
@@ -26,6 +27,10 @@ export class TunnelInterface {
   local6: string | null = null;
   peer6: string | null = null;
   mtu: number | null = null;
+  /** GSO frames from the far end refused by validateVnetFrame (never written to the kernel). */
+  badGsoFrames = 0;
+  /** Why the last one was refused (for the debug log and status). */
+  lastBadGso: string | null = null;
   private closed = false;
   private readonly handles: RouteHandle[] = [];
 
@@ -36,9 +41,16 @@ export class TunnelInterface {
     this.log = log;
   }
 
-  /** Creates the TUN device (down, no addresses) with kernel IPv6 autoconfiguration off. */
-  static async open(name: string, log: Logger): Promise<TunnelInterface> {
-    const tun = TunDevice.open({ name });
+  /**
+   * Creates the TUN device (down, no addresses) with kernel IPv6 autoconfiguration off.
+   * `vnetHdr`: vnet mode, for links with GSO frames (see setOffload).
+   */
+  static async open(
+    name: string,
+    log: Logger,
+    opts: { vnetHdr?: boolean } = {},
+  ): Promise<TunnelInterface> {
+    const tun = TunDevice.open({ name, vnetHdr: opts.vnetHdr === true });
     const net = new NetConfig();
     try {
       await net.disableIpv6AutoAddress(tun.ifindex);
@@ -67,6 +79,40 @@ export class TunnelInterface {
     this.local4 = local;
     this.peer4 = peer;
     await this.net.setUp(ifx);
+  }
+
+  /** True when the device carries virtio_net_hdr frames (opened with vnetHdr). */
+  get vnetHdr(): boolean {
+    return this.tun.vnetHdr;
+  }
+
+  /**
+   * Kernel TCP segmentation offload on the device: on while the link carries GSO
+   * frames, off otherwise (a vnet-mode device then reads plain packets). No-op
+   * without vnet mode.
+   */
+  setOffload(on: boolean): void {
+    if (this.tun.vnetHdr && this.tun.offload !== on) this.tun.setOffload(on);
+  }
+
+  /** An IP packet from the link into the device (a zero header in front in vnet mode). */
+  writeIp(packet: Uint8Array): boolean {
+    return this.tun.vnetHdr ? this.tun.writeIp(packet) : this.tun.write(packet);
+  }
+
+  /**
+   * A GSO frame from the link (virtio_net_hdr + IP packet). The header comes from
+   * the network: checked (validateVnetFrame) before the kernel sees it; a bad one
+   * is dropped and counted.
+   */
+  writeGsoFrame(frame: Uint8Array): boolean {
+    const bad = this.tun.vnetHdr ? validateVnetFrame(frame) : 'device not in vnet mode';
+    if (bad !== null) {
+      this.badGsoFrames++;
+      this.lastBadGso = bad;
+      return false;
+    }
+    return this.tun.write(frame);
   }
 
   /** IPv6CP link-local addresses: ours on fe80::/64, so fe80::<peer id>%dev is reachable. */

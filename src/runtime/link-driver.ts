@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { EngineEvent, PppEngine } from '../engine/index.js';
+import { completeChecksum } from '../tun/vnet-hdr.js';
 
 /** The minimal byte stream a link runs over (an SSH channel, a pipe, a socket…). */
 export interface ByteStream {
@@ -24,6 +25,18 @@ export interface ByteStream {
 }
 
 export type Clock = () => number;
+
+/** sizeof(struct virtio_net_hdr) in front of every frame of a vnet-mode TUN device. */
+const VNET_HDR_BYTES = 10;
+
+/** completeChecksum without throwing: false when the header does not describe the packet. */
+function completeChecksumSafe(frame: Uint8Array): boolean {
+  try {
+    return completeChecksum(frame);
+  } catch {
+    return false;
+  }
+}
 export const monotonicMs: Clock = () => performance.now();
 
 export interface LinkDriverEvents {
@@ -41,7 +54,14 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
   /** Clock reading when the first bytes arrived from the far end (null before). */
   firstDataAt: number | null = null;
   /** Bytes handed to the stream, and writes that hit backpressure. */
-  readonly counters = { writes: 0, bytesWritten: 0, backpressured: 0, bytesRead: 0 };
+  readonly counters = {
+    writes: 0,
+    bytesWritten: 0,
+    backpressured: 0,
+    bytesRead: 0,
+    /** TUN super-packets dropped because the link has no GSO frames (sendTunFrames). */
+    gsoDropped: 0,
+  };
 
   constructor(engine: PppEngine, stream: ByteStream, clock: Clock = monotonicMs) {
     super();
@@ -95,6 +115,38 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
     let accepted = 0;
     for (let i = 0; i < packets.length; i++) {
       if (this.engine.sendIp(packets[i]!, now)) accepted++;
+    }
+    this.flush();
+    return accepted;
+  }
+
+  /**
+   * Like sendPackets, for frames read from a TUN device in vnet mode (a 10-byte
+   * virtio_net_hdr in front of each packet). A frame with an empty header goes out
+   * as a plain IP packet (what pppd understands); a partial-checksum or GSO
+   * super-packet goes out as one GSO frame when the link negotiated them, else a
+   * partial checksum is completed here and a super-packet (only in flight while
+   * offload is being turned off) is dropped and counted in `counters.gsoDropped`.
+   */
+  sendTunFrames(frames: readonly Uint8Array[]): number {
+    if (this.stopped) return 0;
+    const now = this.clock();
+    const engine = this.engine;
+    const gso = engine.gsoEnabled;
+    let accepted = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      if (f.length <= VNET_HDR_BYTES) continue;
+      let ok: boolean;
+      if (f[0] === 0 && f[1] === 0) ok = engine.sendIp(f.subarray(VNET_HDR_BYTES), now);
+      else if (gso) ok = engine.sendGso(f, now);
+      else if (f[1] === 0 && ((f[0]! & 1) === 0 || completeChecksumSafe(f)))
+        ok = engine.sendIp(f.subarray(VNET_HDR_BYTES), now);
+      else {
+        this.counters.gsoDropped++;
+        ok = false;
+      }
+      if (ok) accepted++;
     }
     this.flush();
     return accepted;

@@ -94,6 +94,8 @@ export class ServeSession extends EventEmitter<{
   private assigned = '';
   private iface: TunnelInterface | null = null;
   private ifaceReady = false;
+  /** The link carries GSO frames (LCP; both ends asked). */
+  private gso = false;
   /** Client packets that beat our interface set-up (bounded). */
   private readonly early = new EarlyPackets();
   private pending6: { local: string; peer: string } | null = null;
@@ -162,13 +164,17 @@ export class ServeSession extends EventEmitter<{
     const transport = this.transport ?? new StdioTransport();
     this.transport = transport;
     const engine = new PppEngine(
-      serverEngineOptions(
-        cfg,
-        (line) => this.engineLog(line),
-        this.assigned,
-        (a) => this.acceptPeer(a),
-      ),
+      {
+        ...serverEngineOptions(
+          cfg,
+          (line) => this.engineLog(line),
+          this.assigned,
+          (a) => this.acceptPeer(a),
+        ),
+        gso: cfg.offload,
+      },
       (_v, pkt) => this.onLinkPacket(pkt),
+      (frame) => this.onLinkGsoFrame(frame),
     );
     this.engine = engine;
     const driver = new LinkDriver(engine, transport);
@@ -290,6 +296,7 @@ export class ServeSession extends EventEmitter<{
     switch (ev.type) {
       case 'lcp-up':
         this.lcpMtu = ev.mtu;
+        this.gso = ev.gso;
         return;
       case 'auth-ok':
         this.log.info(`serve: client authenticated${ev.peerName ? ` as ${ev.peerName}` : ''}`);
@@ -358,17 +365,20 @@ export class ServeSession extends EventEmitter<{
     this.assigned = peer;
     if (!this.iface) {
       const { TunnelInterface } = await loadInterfaceModule();
-      this.iface = await TunnelInterface.open(this.ifName, this.log);
-      this.iface.tun.onPackets((batch) => this.onTunPackets(batch));
+      this.iface = await TunnelInterface.open(this.ifName, this.log, { vnetHdr: this.gso });
+      if (this.iface.vnetHdr) this.iface.tun.onPackets((batch) => this.onTunFrames(batch));
+      else this.iface.tun.onPackets((batch) => this.onTunPackets(batch));
       this.iface.tun.on(
         'error',
         (err: Error) => void this.end('system', `TUN device: ${err.message}`),
       );
     }
     const iface = this.iface;
+    // A renegotiation (the client's Configure-Request in Opened state) may change it.
+    if (iface.vnetHdr) iface.setOffload(this.gso);
     await iface.configure4(local, peer, this.lcpMtu);
     this.ifaceReady = true;
-    this.early.flush((p) => iface.tun.write(p));
+    this.early.flush((p) => iface.writeIp(p));
     const p6 = this.pending6;
     this.pending6 = null;
     if (p6)
@@ -418,13 +428,35 @@ export class ServeSession extends EventEmitter<{
     this.driver.sendPackets(batch);
   }
 
+  /** TUN (vnet mode: a virtio_net_hdr in front of each packet) → link. */
+  private onTunFrames(batch: Uint8Array[]): void {
+    if (!this.ifaceReady || this.ending || !this.driver) {
+      this.drops += batch.length;
+      return;
+    }
+    this.driver.sendTunFrames(batch);
+  }
+
+  /** Link → TUN: a GSO frame from the client, checked before the kernel sees it. */
+  private onLinkGsoFrame(frame: Uint8Array): void {
+    const iface = this.iface;
+    if (!iface || !this.ifaceReady) {
+      this.drops++;
+      return;
+    }
+    if (!iface.writeGsoFrame(frame) && iface.lastBadGso !== null) {
+      this.log.debug(`serve: dropped a GSO frame from the client: ${iface.lastBadGso}`);
+      iface.lastBadGso = null;
+    }
+  }
+
   private onLinkPacket(pkt: Uint8Array): void {
     if (!this.iface || !this.ifaceReady) {
       // IPCP is open at the client, which may send before our interface exists.
       if (this.ending || !this.early.hold(pkt)) this.drops++;
       return;
     }
-    this.iface.tun.write(pkt);
+    this.iface.writeIp(pkt);
   }
 
   private end(kind: FailureKind, message: string): Promise<void> {

@@ -9,7 +9,19 @@
  * The pid file is created with O_EXCL; a pid file whose process is gone is stale and
  * is taken over (the caller is told, so it can say so and clean up).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync, chmodSync, renameSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const DEFAULT_STATE_ROOT = '/run/ts-vpn';
@@ -120,7 +132,9 @@ export class TunnelStateDir {
 }
 
 /** Names of tunnels with a state directory (running or stale). */
-export function listTunnels(root: string = DEFAULT_STATE_ROOT): { name: string; pid: number | null; running: boolean }[] {
+export function listTunnels(
+  root: string = DEFAULT_STATE_ROOT,
+): { name: string; pid: number | null; running: boolean }[] {
   if (!existsSync(root)) return [];
   const out: { name: string; pid: number | null; running: boolean }[] = [];
   for (const name of readdirSync(root)) {

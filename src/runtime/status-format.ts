@@ -43,6 +43,11 @@ export interface TunnelStatus {
   /** TUN interface name, e.g. "tsvpn0"; null before it exists. */
   interface: string | null;
   mtu: number | null;
+  /**
+   * TCP segmentation offload: `gso` while the link carries GSO frames (both ends
+   * ts-vpn with offload on), and the super-packets read from / written to the device.
+   */
+  offload?: { gso: boolean; superPacketsOut: number; superPacketsIn: number };
   /** Our IPv4 address and the peer's (IPCP). */
   local: string | null;
   peer: string | null;
@@ -161,7 +166,16 @@ export function formatStatusTable(s: TunnelStatus, opts: FormatOptions = {}): st
   const dash = (v: string | null | undefined) =>
     v === null || v === undefined || v === '' ? '-' : v;
 
-  rows.push(['interface', s.interface ? `${s.interface}${s.mtu ? `, mtu ${s.mtu}` : ''}` : '-']);
+  rows.push([
+    'interface',
+    s.interface
+      ? `${s.interface}${s.mtu ? `, mtu ${s.mtu}` : ''}${
+          s.offload?.gso
+            ? `, TCP offload on (super-packets out ${s.offload.superPacketsOut}, in ${s.offload.superPacketsIn})`
+            : ''
+        }`
+      : '-',
+  ]);
   rows.push(['ipv4', s.local || s.peer ? `${dash(s.local)} → ${dash(s.peer)}` : '-']);
   rows.push(['ipv6', s.ipv6 ? `${s.ipv6.local} → ${s.ipv6.peer}` : '-']);
   rows.push(['dns', s.dns.length ? s.dns.join(', ') : '-']);

@@ -97,7 +97,7 @@ describe('peer.yaml', () => {
         maxTerminate: 2,
         maxFailure: 5,
       },
-      tunnel: { interface: 'tsvpn%d', mtu: null, metric: null },
+      tunnel: { interface: 'tsvpn%d', mtu: null, metric: null, offload: true },
       routes: [],
       defaultRoute: false,
       dns: { writeTo: '/run/ts-vpn/peer/resolv.conf' },
@@ -142,7 +142,7 @@ ppp:
   max-configure: 3
   max-terminate: 1
   max-failure: 2
-tunnel: { interface: lab0, mtu: 1400, metric: 10 }
+tunnel: { interface: lab0, mtu: 1400, metric: 10, offload: false }
 routes: [192.168.7.0/24]
 default-route: true
 dns: { write-to: /etc/resolv.conf }
@@ -195,7 +195,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       password: null,
       passwordFile: '/etc/ts-vpn/bob.secret',
     });
-    expect(cfg.tunnel).toEqual({ interface: 'lab0', mtu: 1400, metric: 10 });
+    expect(cfg.tunnel).toEqual({ interface: 'lab0', mtu: 1400, metric: 10, offload: false });
     expect(cfg.routes).toEqual(['192.168.7.0/24']);
     expect(cfg.defaultRoute).toBe(true);
     expect(cfg.dns.writeTo).toBe('/etc/resolv.conf');

@@ -22,6 +22,7 @@ describe('server.yaml', () => {
       echoIntervalMs: 10_000,
       echoFailures: 3,
       ipv6: true,
+      offload: true,
       auth: { require: 'none', name: 'testhost', users: [] },
       debug: false,
       stateDir: '/run/ts-vpn',
