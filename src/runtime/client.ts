@@ -120,6 +120,22 @@ type Causes = Record<string, number>;
 const ms = (t: number) => `${Math.round(t)} ms`;
 const secs = (t: number) => `${(t / 1000).toFixed(1)} s`;
 
+function memoryMb(): {
+  rssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  arrayBuffersMb: number;
+} {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
+  return {
+    rssMb: mb(m.rss),
+    heapUsedMb: mb(m.heapUsed),
+    heapTotalMb: mb(m.heapTotal),
+    arrayBuffersMb: mb(m.arrayBuffers),
+  };
+}
+
 function addCauses(into: Causes, from: Causes): void {
   for (const [k, v] of Object.entries(from)) if (v) into[k] = (into[k] ?? 0) + v;
 }
@@ -346,6 +362,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
             superPacketsIn: tun?.txGsoPackets ?? 0,
           }
         : undefined,
+      memory: memoryMb(),
       local: i?.local4 ?? null,
       peer: i?.peer4 ?? null,
       ipv6: i?.local6 && i.peer6 ? { local: i.local6, peer: i.peer6 } : null,

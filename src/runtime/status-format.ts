@@ -79,6 +79,13 @@ export interface TunnelStatus {
     attempt: number | null;
     nextAttemptAt: string | null;
   };
+  /** Memory of the `ts-vpn up` process (MiB): resident set, V8 heap in use, and buffers outside it. */
+  memory?: {
+    rssMb: number;
+    heapUsedMb: number;
+    heapTotalMb: number;
+    arrayBuffersMb: number;
+  };
   ssh: {
     /** user@host:port */
     remote: string;
@@ -200,6 +207,11 @@ export function formatStatusTable(s: TunnelStatus, opts: FormatOptions = {}): st
   }
   rows.push(['reconnects', rc]);
   rows.push(['ssh', [s.ssh.remote, s.ssh.cipher, s.ssh.hostKey].filter(Boolean).join(', ') || '-']);
+  if (s.memory)
+    rows.push([
+      'memory',
+      `${s.memory.rssMb.toFixed(1)} MiB resident (JS heap ${s.memory.heapUsedMb.toFixed(1)} of ${s.memory.heapTotalMb.toFixed(1)} MiB, buffers ${s.memory.arrayBuffersMb.toFixed(1)} MiB)`,
+    ]);
   rows.push([
     'started',
     `${s.startedAt}${since(s.startedAt, now) ? ` (${since(s.startedAt, now)} ago)` : ''}`,

@@ -156,6 +156,28 @@ describe('formatStatusTable', () => {
     );
   });
 
+  it('shows TCP offload with its super-packet counts, and the memory line', () => {
+    const t = formatStatusTable(
+      {
+        ...office,
+        offload: { gso: true, superPacketsOut: 1200, superPacketsIn: 34 },
+        memory: { rssMb: 72.34, heapUsedMb: 13.5, heapTotalMb: 22.2, arrayBuffersMb: 1.9 },
+      },
+      { now: Date.parse('2026-11-25T10:00:00Z') },
+    );
+    expect(t).toMatch(/interface +\S+, mtu \d+, TCP offload on \(super-packets out 1200, in 34\)/);
+    expect(t).toMatch(
+      /memory +72\.3 MiB resident \(JS heap 13\.5 of 22\.2 MiB, buffers 1\.9 MiB\)/,
+    );
+    // Offload negotiated off (e.g. a pppd far end): nothing about it.
+    expect(
+      formatStatusTable({
+        ...office,
+        offload: { gso: false, superPacketsOut: 0, superPacketsIn: 0 },
+      }),
+    ).not.toMatch(/offload/);
+  });
+
   it('shows sub-10 ms echo RTTs with a decimal, and echoes not answered yet', () => {
     const a = formatStatusTable(
       { ...office, echo: { lastRttMs: 0.84, sent: 3, answered: 2 } },
