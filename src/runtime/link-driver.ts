@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { EngineEvent, PppEngine } from '../engine/index.js';
-import { completeChecksum } from '../tun/vnet-hdr.js';
+import { completeChecksum, VNET_HDR_LEN } from '../tun/vnet-hdr.js';
 
 /** The minimal byte stream a link runs over (an SSH channel, a pipe, a socket…). */
 export interface ByteStream {
@@ -25,9 +25,6 @@ export interface ByteStream {
 }
 
 export type Clock = () => number;
-
-/** sizeof(struct virtio_net_hdr) in front of every frame of a vnet-mode TUN device. */
-const VNET_HDR_BYTES = 10;
 
 /** completeChecksum without throwing: false when the header does not describe the packet. */
 function completeChecksumSafe(frame: Uint8Array): boolean {
@@ -136,12 +133,12 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
     let accepted = 0;
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
-      if (f.length <= VNET_HDR_BYTES) continue;
+      if (f.length <= VNET_HDR_LEN) continue;
       let ok: boolean;
-      if (f[0] === 0 && f[1] === 0) ok = engine.sendIp(f.subarray(VNET_HDR_BYTES), now);
+      if (f[0] === 0 && f[1] === 0) ok = engine.sendIp(f.subarray(VNET_HDR_LEN), now);
       else if (gso) ok = engine.sendGso(f, now);
       else if (f[1] === 0 && ((f[0]! & 1) === 0 || completeChecksumSafe(f)))
-        ok = engine.sendIp(f.subarray(VNET_HDR_BYTES), now);
+        ok = engine.sendIp(f.subarray(VNET_HDR_LEN), now);
       else {
         this.counters.gsoDropped++;
         ok = false;
