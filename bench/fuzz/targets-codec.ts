@@ -443,7 +443,7 @@ export const CODEC_TARGETS: FuzzTarget[] = [
   },
   {
     name: 'lcp-options',
-    what: 'TLVs: codecs, printer, LcpPolicy',
+    what: 'TLVs: codecs, printer, LcpPolicy (gso on/off)',
     create: (s) =>
       new OptionsRunner(
         s,
@@ -457,6 +457,9 @@ export const CODEC_TARGETS: FuzzTarget[] = [
             requireAuth: rng.pick(['pap', 'chap', null] as const),
             canPap: true,
             canChap: rng.chance(0.5),
+            // The Vendor-Specific GSO option (RFC 2153, ours: 02:54:56 kind 1) on and off.
+            gso: rng.chance(0.5),
+            gsoMaxPacket: rng.pick([65535, 1500, rng.range(1, 65535)]),
           }),
       ),
   },
