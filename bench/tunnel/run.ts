@@ -9,7 +9,8 @@
  * BENCH_PROFILE=DIR (run ts-vpn's processes with --cpu-prof into DIR),
  * BENCH_DIST=DIR (benchmark the ts-vpn build in DIR instead of dist/),
  * BENCH_NICE=N (niceness for everything the benchmark starts, default -10; 0 = leave),
- * BENCH_HOLD=S (keep the paths up S seconds before measuring, to poke at them by hand).
+ * BENCH_HOLD=S (keep the paths up S seconds before measuring, to poke at them by hand),
+ * BENCH_OFFLOAD=0 (ts-vpn with `tunnel.offload: false`: per-packet forwarding, for A/B).
  *
  * Progress goes to stderr; the results (tables, ratios) go to stdout, whose last line is
  * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=…`.

@@ -109,6 +109,7 @@ ppp:
   accept-peer: [${POOL}]
 tunnel:
   interface: tvbtun%d
+  offload: ${process.env.BENCH_OFFLOAD === '0' ? 'false' : 'true'}
 routes: []
 dns:
   write-to: ${join(dir, 'resolv.conf')}

@@ -471,6 +471,11 @@ export class PppEngine implements FsmHost, AuthSink {
   /** A GSO frame while the capability is on (otherwise it is an unknown protocol). */
   private receiveGso(info: Uint8Array): void {
     const g = this.gsoCounters;
+    if (info.length - VNET_HDR_LEN > GSO_MAX_PACKET) {
+      // The deframer's limit has slack for framing octets; the agreement does not.
+      g.rxOversize++;
+      return;
+    }
     const version = gsoInnerVersion(info);
     if (version === 0) {
       g.rxDrops++;

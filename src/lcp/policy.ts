@@ -343,7 +343,9 @@ export class LcpPolicy implements FsmPolicy {
       case LcpOpt.Vendor: {
         // RFC 2153 §2.1: an OUI/Kind we do not know, or do not use, is Configure-Rejected.
         const max = gsoOptionValue(data);
-        if (max < 0 || !a.gso) return REJECT;
+        // The kernel decides how large a super-packet is (up to 64 KiB): a peer that
+        // takes less than we do would see bulk TCP silently dropped. Symmetric terms only.
+        if (max < 0 || !a.gso || max < this.config.gsoMaxPacket) return REJECT;
         h.gso = true;
         h.gsoMaxPacket = max;
         return ACK;

@@ -1174,6 +1174,12 @@ function linkCounters(s: EngineStats | null): {
       'bad-fcs': s?.framing.rx.badFcs ?? 0,
       'too-long': s?.framing.rx.tooLong ?? 0,
       'bad-header': s?.framing.rx.badHeader ?? 0,
+      // GSO frames longer than agreed (the device's own checks add to the same cause).
+      'bad-gso-frame': s?.gso.rxOversize ?? 0,
+      // Frames whose content the engine could not parse (e.g. a GSO frame without IP inside).
+      'bad-packet': s?.protocols.other.bad ?? 0,
+      // Frames of protocols we do not run, answered with a Protocol-Reject.
+      'protocol-rejected': s?.protocolRejectsSent ?? 0,
     },
   };
 }

@@ -404,13 +404,14 @@ const FLOOD = 300;
 const HUGE = 5;
 
 function actFlood() {
-  // At the limits: taken by the deframer, refused by validateVnetFrame.
+  // At the limits: taken by the deframer; the first refused by validateVnetFrame (logged
+  // with its reason), the second by the engine (longer than the agreed 65535: no log line).
   const atMax = goodTcpFrame(4, 65535 - 40, { flags: 0x80 });
   const atLimit = new Uint8Array(10 + 65535 + 4);
   atLimit.set(goodTcpFrame(4, 65535 - 40));
   for (const [kind, reason, frame] of [
     ['10+65535', 'unknown flags 0x80', atMax],
-    ['10+65539', 'IPv4 total length 65535 ≠ packet length 65539', atLimit],
+    ['10+65539', null, atLimit],
   ]) {
     out.writeFrame(GSO_PROTOCOL, frame, false);
     write(out.take());

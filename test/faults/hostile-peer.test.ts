@@ -214,8 +214,9 @@ describe.skipIf(!enabled)('hostile far end', () => {
     expect((st.errors.causes['too-long'] ?? 0) - before).toBe(r.oversize);
     expect(st.errors.causes['bad-gso-frame']).toBe(r.expectBad);
     expect(r.expectBad).toBe(2);
-    const log = await logWith(up, 'dropped a GSO frame from the far end: ', r.expectBad);
-    for (const k of r.kinds)
+    const logged = r.kinds.filter((k) => k.reason !== null);
+    const log = await logWith(up, 'dropped a GSO frame from the far end: ', logged.length);
+    for (const k of logged)
       expect(linesEnding(log, `dropped a GSO frame from the far end: ${k.reason}`)).toBe(1);
     expect(st.offload?.superPacketsIn).toBe(0);
     expect(ping()).toBe(true);

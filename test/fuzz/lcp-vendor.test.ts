@@ -66,11 +66,11 @@ describe('LCP Vendor-Specific option: random input never throws', () => {
           for (const o of opts) {
             const v = p.onPeerOption(o.type, o.data);
             if (o.type === LcpOpt.Vendor) {
-              expect(v.kind).toBe(gso && gsoOptionValue(o.data) >= 0 ? 'ack' : 'reject');
+              expect(v.kind).toBe(gso && gsoOptionValue(o.data) >= 65535 ? 'ack' : 'reject');
             }
           }
           expect(p.his.gso).toBe(
-            gso && opts.some((o) => o.type === LcpOpt.Vendor && gsoOptionValue(o.data) >= 0),
+            gso && opts.some((o) => o.type === LcpOpt.Vendor && gsoOptionValue(o.data) >= 65535),
           );
           if (step === 0) p.onNak(opts);
           else if (step === 1) p.onReject(opts.filter((o) => o.type === LcpOpt.Vendor));

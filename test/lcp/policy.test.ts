@@ -141,9 +141,13 @@ describe('LcpPolicy', () => {
 
   it("acks the peer's GSO option with gso and records its value; rejects it without", () => {
     const on = new LcpPolicy({ random32: rnd, gso: true });
-    expect(peer(on, LcpOpt.Vendor, '02 54 56 01 05 dc').kind).toBe('ack');
+    expect(peer(on, LcpOpt.Vendor, '02 54 56 01 ff ff').kind).toBe('ack');
     expect(on.his.gso).toBe(true);
-    expect(on.his.gsoMaxPacket).toBe(1500);
+    expect(on.his.gsoMaxPacket).toBe(65535);
+    on.beginPeerRequest();
+    // A peer taking smaller IP packets than we do: the kernel sizes super-packets, so no.
+    expect(peer(on, LcpOpt.Vendor, '02 54 56 01 05 dc').kind).toBe('reject');
+    expect(on.his.gso).toBe(false);
     on.beginPeerRequest();
     expect(on.his.gso).toBe(false);
     const off = new LcpPolicy({ random32: rnd });
