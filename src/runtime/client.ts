@@ -503,6 +503,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       (frame) => this.onLinkGsoFrame(frame),
     );
     const driver = new LinkDriver(engine, transport);
+    driver.onBackpressure = (blocked) => {
+      const tun = this.iface?.tun;
+      if (!tun || link.ended) return;
+      if (blocked) tun.pause();
+      else tun.resume();
+    };
     let markFinished!: () => void;
     const finished = new Promise<void>((r) => {
       markFinished = r;
@@ -946,6 +952,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private endLink(link: Link, kind: FailureKind, message: string): void {
     if (link.ended) return;
     link.ended = true;
+    // Its stream may have been pushing back: read (and count as dropped) again.
+    this.iface?.tun.resume();
     this.linkDownDrops += this.early.length;
     this.early.discard();
     if (link.negotiationTimer) clearTimeout(link.negotiationTimer);

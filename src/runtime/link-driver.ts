@@ -60,6 +60,13 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
     gsoDropped: 0,
   };
 
+  /**
+   * Told when the stream starts (true) and stops (false) pushing back. The runtime
+   * stops reading its TUN device meanwhile, so a burst waits in the kernel's queue
+   * (where TCP feels it) instead of overflowing the framer's bounded output.
+   */
+  onBackpressure: ((blocked: boolean) => void) | null = null;
+
   constructor(engine: PppEngine, stream: ByteStream, clock: Clock = monotonicMs) {
     super();
     this.engine = engine;
@@ -71,7 +78,9 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
     this.stopped = false;
     stream.onData((chunk) => this.onStreamData(chunk));
     stream.onDrain(() => {
+      if (!this.blocked) return;
       this.blocked = false;
+      this.onBackpressure?.(false);
       this.pump();
     });
   }
@@ -186,6 +195,7 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
     if (!this.stream.write(out)) {
       this.blocked = true;
       this.counters.backpressured++;
+      this.onBackpressure?.(true);
     }
   }
 

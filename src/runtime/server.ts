@@ -178,6 +178,12 @@ export class ServeSession extends EventEmitter<{
     );
     this.engine = engine;
     const driver = new LinkDriver(engine, transport);
+    driver.onBackpressure = (blocked) => {
+      const tun = this.iface?.tun;
+      if (!tun) return;
+      if (blocked) tun.pause();
+      else tun.resume();
+    };
     this.driver = driver;
     transport.onClose((r) => this.onTransportClose(r));
     driver.on('event', (ev) => this.onEngineEvent(ev));

@@ -123,6 +123,8 @@ describe('LinkDriver', () => {
 
   it('holds output while the stream is backpressured and writes it in one go on drain', async () => {
     const { sa, a, b, rxB } = await pair();
+    const pushedBack: boolean[] = [];
+    a.driver.onBackpressure = (blocked) => pushedBack.push(blocked);
     sa.accept = false;
     const before = sa.writes.length;
     a.driver.sendPackets(Array.from({ length: 10 }, (_, i) => ipv4Packet(i)));
@@ -131,8 +133,10 @@ describe('LinkDriver', () => {
     a.driver.sendPackets(Array.from({ length: 10 }, (_, i) => ipv4Packet(100 + i)));
     a.driver.sendPackets(Array.from({ length: 10 }, (_, i) => ipv4Packet(200 + i)));
     expect(sa.writes.length).toBe(before + 1); // nothing more while blocked: the framer keeps it
+    expect(pushedBack).toEqual([true]); // told once, so the TUN reader can pause
     sa.drain();
     expect(a.driver.isBlocked).toBe(false);
+    expect(pushedBack).toEqual([true, false]);
     expect(sa.writes.length).toBe(before + 2); // 20 packets, one write
     await settle(() => rxB.length === 30);
     expect(rxB.map((p) => p[20] | (p[21] << 8))).toEqual([
