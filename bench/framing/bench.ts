@@ -5,8 +5,10 @@
  * disturbs the ratio as little as possible. Throughput is MB/s of payload (information
  * field octets); encode includes draining the framer every 64 KiB, decode is fed 64 KiB
  * chunks. All framers are checked to emit identical bytes before timing. `enc js` is our
- * framer without its WebAssembly kernel (the fallback where wasm SIMD is missing).
+ * framer without its WebAssembly kernel (the fallback where wasm SIMD is missing); `dec js`
+ * the same for the deframer.
  */
+import { deframerWithoutWasm } from '../../src/hdlc/deframer.js';
 import { framerWithoutWasm } from '../../src/hdlc/framer.js';
 import { HdlcDeframer, HdlcFramer } from '../../src/hdlc/index.js';
 import { NaiveDeframer, NaiveFramer } from './naive.js';
@@ -25,6 +27,8 @@ export interface BenchResult {
   encJs: number;
   encNaive: number;
   decOurs: number;
+  /** Our deframer without the WebAssembly kernel (its JS fallback), same run. */
+  decJs: number;
   decNaive: number;
 }
 
@@ -58,7 +62,7 @@ const CHUNK = 64 * 1024;
 export const CASES: BenchCase[] = (() => {
   const out: BenchCase[] = [];
   for (const accm of [0, 0xffffffff]) {
-    for (const size of [64, 576, 1500])
+    for (const size of [64, 576, 1500, 65535])
       out.push({ name: `random ${size}`, size, fill: 'random', accm });
     out.push({ name: 'zeros 1500', size: 1500, fill: 'zeros', accm });
     out.push({ name: 'all-7e 1500', size: 1500, fill: 'flags', accm });
@@ -171,9 +175,19 @@ function measure(c: BenchCase, rounds: number, minMs: number): BenchResult {
   const encOurs = new HdlcFramer(opts);
   const encJs = framerWithoutWasm(opts);
   const encNaive = new NaiveFramer(opts);
-  const decOurs = new HdlcDeframer(onFrame, { accm: c.accm, maxInfo: 1500 });
-  const decNaive = new NaiveDeframer(onFrame, { accm: c.accm, maxInfo: 1500 });
-  const r: BenchResult = { c, encOurs: 0, encJs: 0, encNaive: 0, decOurs: 0, decNaive: 0 };
+  const dopts = { accm: c.accm, maxInfo: Math.max(1500, c.size) };
+  const decOurs = new HdlcDeframer(onFrame, dopts);
+  const decJs = deframerWithoutWasm(onFrame, dopts);
+  const decNaive = new NaiveDeframer(onFrame, dopts);
+  const r: BenchResult = {
+    c,
+    encOurs: 0,
+    encJs: 0,
+    encNaive: 0,
+    decOurs: 0,
+    decJs: 0,
+    decNaive: 0,
+  };
   for (let k = 0; k < rounds; k++) {
     // Alternate who goes first so neither always runs on a warmer machine.
     if (k % 2 === 0) {
@@ -181,16 +195,23 @@ function measure(c: BenchCase, rounds: number, minMs: number): BenchResult {
       r.encJs = Math.max(r.encJs, encodeRound(encJs, frames, minMs));
       r.encNaive = Math.max(r.encNaive, encodeRound(encNaive, frames, minMs));
       r.decOurs = Math.max(r.decOurs, decodeRound(decOurs, chunks, perPass, minMs, got));
+      r.decJs = Math.max(r.decJs, decodeRound(decJs, chunks, perPass, minMs, got));
       r.decNaive = Math.max(r.decNaive, decodeRound(decNaive, chunks, perPass, minMs, got));
     } else {
       r.encNaive = Math.max(r.encNaive, encodeRound(encNaive, frames, minMs));
       r.encJs = Math.max(r.encJs, encodeRound(encJs, frames, minMs));
       r.encOurs = Math.max(r.encOurs, encodeRound(encOurs, frames, minMs));
       r.decNaive = Math.max(r.decNaive, decodeRound(decNaive, chunks, perPass, minMs, got));
+      r.decJs = Math.max(r.decJs, decodeRound(decJs, chunks, perPass, minMs, got));
       r.decOurs = Math.max(r.decOurs, decodeRound(decOurs, chunks, perPass, minMs, got));
     }
   }
-  if (decOurs.stats.framesOk === 0 || decOurs.stats.badFcs !== 0)
+  if (
+    decOurs.stats.framesOk === 0 ||
+    decOurs.stats.badFcs !== 0 ||
+    JSON.stringify({ ...decOurs.stats, framesOk: 0 }) !==
+      JSON.stringify({ ...decJs.stats, framesOk: 0 })
+  )
     throw new Error(`${c.name}: decode failed`);
   return r;
 }
@@ -214,15 +235,15 @@ export function runBench(opts: BenchOptions = {}): BenchResult[] {
   for (const c of cases) measure(c, 1, opts.quick ? 0 : 5);
   const results = cases.map((c) => measure(c, rounds, minMs));
   print(
-    'payload MB/s (best of rounds), ours vs naive octet loop, same run; enc js = ours without the wasm kernel',
+    'payload MB/s (best of rounds), ours vs naive octet loop, same run; js = ours without the wasm kernel',
   );
   print(
-    `${'case'.padEnd(13)} ${'accm'.padEnd(8)} | ${'enc ours'.padStart(9)} ${'enc js'.padStart(7)} ${'enc naive'.padStart(9)} ${'ratio'.padStart(6)} | ${'dec ours'.padStart(9)} ${'dec naive'.padStart(9)} ${'ratio'.padStart(6)}`,
+    `${'case'.padEnd(13)} ${'accm'.padEnd(8)} | ${'enc ours'.padStart(9)} ${'enc js'.padStart(7)} ${'enc naive'.padStart(9)} ${'ratio'.padStart(6)} | ${'dec ours'.padStart(9)} ${'dec js'.padStart(7)} ${'dec naive'.padStart(9)} ${'ratio'.padStart(6)}`,
   );
-  print('-'.repeat(90));
+  print('-'.repeat(98));
   for (const r of results) {
     print(
-      `${r.c.name.padEnd(13)} ${hex8(r.c.accm)} | ${fmt(r.encOurs, 9)} ${fmt(r.encJs, 7)} ${fmt(r.encNaive, 9)} ${fmt(r.encOurs / r.encNaive, 6, 2)} | ${fmt(r.decOurs, 9)} ${fmt(r.decNaive, 9)} ${fmt(r.decOurs / r.decNaive, 6, 2)}`,
+      `${r.c.name.padEnd(13)} ${hex8(r.c.accm)} | ${fmt(r.encOurs, 9)} ${fmt(r.encJs, 7)} ${fmt(r.encNaive, 9)} ${fmt(r.encOurs / r.encNaive, 6, 2)} | ${fmt(r.decOurs, 9)} ${fmt(r.decJs, 7)} ${fmt(r.decNaive, 9)} ${fmt(r.decOurs / r.decNaive, 6, 2)}`,
     );
   }
   const main =

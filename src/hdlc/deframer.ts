@@ -9,6 +9,14 @@
  * of four escape pairs become one word, and only the other blocks go through the octet
  * state machine (which takes an escape and its octet in one step). The FCS runs once per frame over the unstuffed,
  * aligned frame buffer, a word at a time.
+ *
+ * Where WebAssembly SIMD is available (wasm/kernel.wat), the frame buffer lives in the
+ * kernel's memory and the word loop is replaced by the kernel's `unstuff`: the chunk is
+ * copied into wasm memory (64 KiB at a time) and 16-octet blocks are unstuffed there, up to
+ * the next flag or mapped control character; the FCS runs in wasm too. The octet state
+ * machine below stays in JavaScript for flags, aborts, `7d 7d`, discarded control
+ * characters, the last octets before the frame limit and chunk ends, so the edge cases are
+ * decided by one piece of code either way (checked by test/hdlc/wasm-rx.test.ts).
  */
 import { checkAccm, rxSpecialTable } from './accm.js';
 import {
@@ -23,6 +31,7 @@ import {
 import { wordView } from './endian.js';
 import { HdlcError, HdlcErrorCode } from './errors.js';
 import { FCS16_GOOD, FCS16_INIT, fcs16, fcs16Words } from './fcs16.js';
+import { createRxKernel, type RxKernel, RxLayout, writeEscapeSet } from './wasm/kernel.js';
 
 export interface DeframerOptions {
   /** Largest information field accepted (bytes after the protocol field); default 1500. */
@@ -61,6 +70,25 @@ const FCS_LEN = 2;
  */
 const MAX_INFO_LIMIT = 65535 + 64;
 
+/** False only while {@link deframerWithoutWasm} constructs a deframer. */
+let wasmAllowed = true;
+
+/**
+ * A deframer that never uses the WebAssembly kernel (its JavaScript loops only), as on a
+ * runtime without wasm SIMD. Internal: for tests and benchmarks comparing the two paths.
+ */
+export function deframerWithoutWasm(
+  onFrame: FrameHandler,
+  opts: DeframerOptions = {},
+): HdlcDeframer {
+  wasmAllowed = false;
+  try {
+    return new HdlcDeframer(onFrame, opts);
+  } finally {
+    wasmAllowed = true;
+  }
+}
+
 export class HdlcDeframer {
   readonly stats: DeframerStats;
   private readonly onFrame: FrameHandler;
@@ -74,6 +102,12 @@ export class HdlcDeframer {
   private ctl: boolean;
   /** The frame being received, unstuffed, at `frame[0, len)`. */
   private frame: Uint8Array;
+  /**
+   * Octets of frame buffer that maxInfo may use: `frame.length` for the JS loops; with the
+   * kernel (whose buffer is fixed at the largest size) what the JS loops would have, so
+   * that a reconfiguration takes effect at the same octet either way.
+   */
+  private capacity: number;
   private frameView: DataView;
   private frameWords: Int32Array | null;
   private len: number;
@@ -87,6 +121,13 @@ export class HdlcDeframer {
   private busy: boolean;
   private resetPending: boolean;
   private reallocPending: boolean;
+  /**
+   * The WebAssembly kernel, or null. With a kernel, `frame` is a fixed view of
+   * {@link RxLayout.FRAME_CAP} octets over its memory and `wasmIn` one over its input area.
+   */
+  private readonly kernel: RxKernel | null;
+  private readonly wasmIn: Uint8Array;
+  private readonly wasmResult: Int32Array;
 
   constructor(onFrame: FrameHandler, opts: DeframerOptions = {}) {
     this.stats = { framesOk: 0, badFcs: 0, tooLong: 0, tooShort: 0, aborted: 0, badHeader: 0 };
@@ -99,6 +140,7 @@ export class HdlcDeframer {
     this.frame = new Uint8Array(0);
     this.frameView = new DataView(this.frame.buffer);
     this.frameWords = null;
+    this.capacity = 0;
     this.len = 0;
     this.inView = new DataView(new ArrayBuffer(0));
     this.escaped = false;
@@ -106,8 +148,19 @@ export class HdlcDeframer {
     this.busy = false;
     this.resetPending = false;
     this.reallocPending = false;
+    this.kernel = wasmAllowed ? createRxKernel() : null;
+    if (this.kernel !== null) {
+      const buf = this.kernel.memory.buffer;
+      this.frame = new Uint8Array(buf, RxLayout.FRAME, RxLayout.FRAME_CAP);
+      this.frameView = new DataView(buf, RxLayout.FRAME, RxLayout.FRAME_CAP);
+      this.wasmIn = new Uint8Array(buf, RxLayout.IN, RxLayout.IN_CAP);
+      this.wasmResult = new Int32Array(buf, RxLayout.RESULT, 1);
+    } else {
+      this.wasmIn = new Uint8Array(0);
+      this.wasmResult = new Int32Array(1);
+    }
     this.configure(opts);
-    if (this.frame.length === 0) this.realloc();
+    if (this.capacity === 0) this.realloc();
   }
 
   /**
@@ -125,14 +178,15 @@ export class HdlcDeframer {
     }
     this.accm = accm;
     rxSpecialTable(accm, this.table);
+    if (this.kernel !== null) writeEscapeSet(this.kernel.memory, RxLayout.ESCAPES, this.table);
     this.ctl = accm !== 0;
     this.maxInfo = maxInfo;
     const want = MAX_HEADER + maxInfo + FCS_LEN;
-    if (this.frame.length >= want + 8) {
+    if (this.capacity >= want + 8) {
       this.maxFrame = want;
     } else if (this.busy) {
       this.reallocPending = true;
-    } else if (this.frame.length > 0) {
+    } else if (this.capacity > 0) {
       this.realloc();
     }
   }
@@ -172,12 +226,20 @@ export class HdlcDeframer {
     this.resetPending = false;
   }
 
-  /** Sizes the frame buffer for maxInfo (+8 for word stores), keeping a partial frame. */
+  /**
+   * Sizes the frame buffer for maxInfo (+8 for word stores), keeping a partial frame. The
+   * kernel's buffer already has the largest size.
+   */
   private realloc(): void {
     this.reallocPending = false;
     const want = MAX_HEADER + this.maxInfo + FCS_LEN;
     const size = (want + 8 + 7) & ~7;
-    if (this.frame.length < size) {
+    if (this.capacity < size) {
+      this.capacity = size;
+      if (this.kernel !== null) {
+        this.maxFrame = want;
+        return;
+      }
       const next = new Uint8Array(size);
       next.set(this.frame.subarray(0, this.len));
       this.frame = next;
@@ -188,6 +250,108 @@ export class HdlcDeframer {
   }
 
   private run(chunk: Uint8Array): void {
+    if (this.kernel !== null) this.runWasm(chunk, this.kernel);
+    else this.runJs(chunk);
+  }
+
+  /**
+   * {@link runJs} with the word loop replaced by the kernel's `unstuff` (see the file
+   * comment); the octet loop is the same, except that it hands back to the kernel after a flag.
+   */
+  private runWasm(chunk: Uint8Array, kernel: RxKernel): void {
+    const n = chunk.length;
+    const table = this.table;
+    const wasmIn = this.wasmIn;
+    const result = this.wasmResult;
+    const frame = this.frame;
+    let limit = this.maxFrame;
+    let ctl = this.ctl;
+    let w = this.len;
+    let escaped = this.escaped;
+    /** chunk[ps, pe) is in wasmIn[0, pe - ps). */
+    let ps = 0;
+    let pe = 0;
+    let i = 0;
+    while (i < n) {
+      if (this.hunting) {
+        // Over-long frame: skip to the next flag without copying (RFC 1662 §4.3).
+        const f = chunk.indexOf(FLAG, i);
+        if (f < 0) break;
+        this.hunting = false;
+        i = f + 1;
+        w = 0;
+        escaped = false;
+        continue;
+      }
+      if (n - i >= 16 && w + 16 <= limit) {
+        if (i < ps || i + 16 > pe) {
+          ps = i;
+          pe = Math.min(n, i + RxLayout.IN_CAP);
+          wasmIn.set(chunk.subarray(ps, pe));
+        }
+        const r = kernel.unstuff(
+          RxLayout.IN + (i - ps),
+          pe - i,
+          RxLayout.FRAME + w,
+          RxLayout.FRAME + limit,
+          (escaped ? 1 : 0) | (ctl ? 2 : 0),
+        );
+        i = (r >>> 1) - RxLayout.IN + ps;
+        escaped = (r & 1) === 1;
+        w = result[0] - RxLayout.FRAME;
+      }
+      // Up to one block octet by octet (an escape and its octet in one step), or to a flag.
+      let stop = Math.min(i + 16, n);
+      while (i < stop) {
+        let b = chunk[i++];
+        if (table[b] !== 0) {
+          if (b === ESCAPE) {
+            if (escaped) {
+              // `7d 7d` is an escaped 0x5d (pppd can be told to escape 0x5d); ppp_async agrees.
+              b = ESCAPE ^ ESCAPE_XOR;
+              escaped = false;
+            } else if (i < n && table[chunk[i]] === 0) {
+              b = chunk[i++] ^ ESCAPE_XOR;
+              escaped = false;
+            } else {
+              escaped = true;
+              continue;
+            }
+          } else if (b === FLAG) {
+            if (escaped) {
+              escaped = false;
+              this.stats.aborted++;
+            } else if (w > 0) {
+              this.deliver(w);
+            }
+            w = 0;
+            if (this.resetPending) return;
+            // The handler may have reconfigured us (the frame buffer stays put).
+            ctl = this.ctl;
+            limit = this.maxFrame;
+            stop = i;
+            continue;
+          } else {
+            continue; // A control character mapped in the receive ACCM: discarded (§4.2).
+          }
+        } else if (escaped) {
+          b ^= ESCAPE_XOR;
+          escaped = false;
+        }
+        if (w < limit) {
+          frame[w++] = b;
+        } else {
+          this.stats.tooLong++;
+          this.hunting = true;
+          break;
+        }
+      }
+    }
+    this.len = this.hunting ? 0 : w;
+    this.escaped = this.hunting ? false : escaped;
+  }
+
+  private runJs(chunk: Uint8Array): void {
     const n = chunk.length;
     let view = this.inView;
     if (view.buffer !== chunk.buffer) {
@@ -323,8 +487,13 @@ export class HdlcDeframer {
       return;
     }
     const words = this.frameWords;
+    const kernel = this.kernel;
     const residue =
-      words === null ? fcs16(frame, 0, end) : fcs16Words(frame, words, 0, end, FCS16_INIT);
+      kernel !== null
+        ? kernel.fcs(RxLayout.FRAME, end, FCS16_INIT)
+        : words === null
+          ? fcs16(frame, 0, end)
+          : fcs16Words(frame, words, 0, end, FCS16_INIT);
     if (residue !== FCS16_GOOD) {
       stats.badFcs++;
       return;

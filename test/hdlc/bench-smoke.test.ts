@@ -18,7 +18,14 @@ describe('framing benchmark (quick mode)', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.at(-1)).toMatch(/^summary: enc1500=\d+\.\d\d dec1500=\d+\.\d\d worst=\d+\.\d\d$/);
     expect(lines.filter((l) => l.startsWith('summary:'))).toHaveLength(1);
-    for (const name of ['random 64', 'random 576', 'random 1500', 'zeros 1500', 'all-7e 1500']) {
+    for (const name of [
+      'random 64 ',
+      'random 576',
+      'random 1500',
+      'random 65535',
+      'zeros 1500',
+      'all-7e 1500',
+    ]) {
       expect(lines.filter((l) => l.startsWith(name))).toHaveLength(2);
     }
   });

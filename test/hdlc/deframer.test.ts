@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { HdlcDeframer, HdlcErrorCode, HdlcFramer } from '../../src/hdlc/index.js';
+import { deframerWithoutWasm } from '../../src/hdlc/deframer.js';
+import {
+  type DeframerOptions,
+  type FrameHandler,
+  HdlcDeframer,
+  HdlcErrorCode,
+  HdlcFramer,
+} from '../../src/hdlc/index.js';
 import { collector, hex, refStuffedBody, toHex } from './support.js';
 
 const CONFREQ_WIRE = hex(
@@ -12,10 +19,16 @@ function body(protocol: number, info: Uint8Array, acfc = true, pfc = true, accm 
   return refStuffedBody(protocol, info, { accm, acfc, pfc });
 }
 
-describe('HdlcDeframer', () => {
+/** Both implementations run every test: the WebAssembly kernel (default) and the JS fallback. */
+const IMPLS: [string, (onFrame: FrameHandler, opts?: DeframerOptions) => HdlcDeframer][] = [
+  ['wasm kernel', (onFrame, opts) => new HdlcDeframer(onFrame, opts)],
+  ['JS fallback', deframerWithoutWasm],
+];
+
+describe.each(IMPLS)('HdlcDeframer (%s)', (_impl, mk) => {
   it("decodes pppd's first LCP ConfReq to c021 and its information field", () => {
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame);
+    const d = mk(c.onFrame);
     d.push(CONFREQ_WIRE);
     expect(c.frames).toHaveLength(1);
     expect(c.frames[0].protocol).toBe(0xc021);
@@ -38,13 +51,13 @@ describe('HdlcDeframer', () => {
     ]);
     for (let cut = 0; cut <= two.length; cut++) {
       const c = collector();
-      const d = new HdlcDeframer(c.onFrame, { accm: 0 });
+      const d = mk(c.onFrame, { accm: 0 });
       d.push(two.subarray(0, cut));
       d.push(two.subarray(cut));
       expect(c.frames.map((f) => f.protocol)).toEqual([0xc021, 0x21]);
     }
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0 });
+    const d = mk(c.onFrame, { accm: 0 });
     for (const b of two) d.push(Uint8Array.of(b));
     expect(c.frames).toHaveLength(2);
     expect(c.frames[1].info).toEqual(new Uint8Array(40).fill(0x7e));
@@ -64,14 +77,14 @@ describe('HdlcDeframer', () => {
       0x7e,
     ]);
     const c = collector();
-    new HdlcDeframer(c.onFrame, { accm: 0 }).push(wire);
+    mk(c.onFrame, { accm: 0 }).push(wire);
     expect(c.frames.map((f) => f.protocol)).toEqual([0x21, 0x21, 0x8021, 0x57]);
     for (const f of c.frames) expect(toHex(f.info)).toBe('45 00 00 54');
   });
 
   it('ignores empty frames and repeated flags silently', () => {
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0 });
+    const d = mk(c.onFrame, { accm: 0 });
     d.push(hex('7e 7e 7e'));
     d.push(Uint8Array.from([0x7e, 0x7e, ...body(0x21, hex('01')), 0x7e, 0x7e, 0x7e]));
     expect(c.frames).toHaveLength(1);
@@ -87,7 +100,7 @@ describe('HdlcDeframer', () => {
 
   it('drops a frame ended by the abort sequence 7d 7e and counts it (RFC 1662 §4.3)', () => {
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0 });
+    const d = mk(c.onFrame, { accm: 0 });
     const good = body(0x21, hex('01 02'));
     d.push(Uint8Array.from([0x7e, ...good.slice(0, 3), 0x7d, 0x7e, ...good, 0x7e]));
     expect(c.frames).toHaveLength(1);
@@ -97,7 +110,7 @@ describe('HdlcDeframer', () => {
 
   it('counts and drops a frame with a bad FCS', () => {
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0 });
+    const d = mk(c.onFrame, { accm: 0 });
     const bad = body(0x21, hex('01 02 03'));
     bad[2] ^= 0x01;
     d.push(Uint8Array.from([0x7e, ...bad, 0x7e]));
@@ -106,7 +119,7 @@ describe('HdlcDeframer', () => {
   });
 
   it('counts runts: under 4 octets, or no complete protocol field', () => {
-    const d = new HdlcDeframer(() => {}, { accm: 0 });
+    const d = mk(() => {}, { accm: 0 });
     d.push(hex('7e 21 7e 7e 21 01 02 7e'));
     expect(d.stats.tooShort).toBe(2);
     // ff 03 + good FCS and nothing else; ff 03 + half a 2-byte protocol + good FCS.
@@ -124,7 +137,7 @@ describe('HdlcDeframer', () => {
   });
 
   it('counts a bad address/control or an even protocol low byte as badHeader (RFC 1661 §2)', () => {
-    const d = new HdlcDeframer(() => {}, { accm: 0 });
+    const d = mk(() => {}, { accm: 0 });
     d.push(Uint8Array.from([0x7e, ...refFramed([0xff, 0x13, 0x00, 0x21, 0x01]), 0x7e]));
     d.push(Uint8Array.from([0x7e, ...refFramed([0x80, 0x20, 0x01]), 0x7e]));
     d.push(Uint8Array.from([0x7e, ...refFramed([0xff, 0x03, 0x00, 0x22, 0x01]), 0x7e]));
@@ -136,11 +149,11 @@ describe('HdlcDeframer', () => {
     const frameBody = body(0x21, hex('41 42 43'));
     const noisy = [0x11, ...frameBody.slice(0, 2), 0x13, 0x11, ...frameBody.slice(2), 0x00];
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0x000a0001 });
+    const d = mk(c.onFrame, { accm: 0x000a0001 });
     d.push(Uint8Array.from([0x7e, ...noisy, 0x7e]));
     expect(toHex(c.frames[0].info)).toBe('41 42 43');
     // With ACCM 0 the same octets are data, so the FCS fails.
-    const e = new HdlcDeframer(() => {}, { accm: 0 });
+    const e = mk(() => {}, { accm: 0 });
     e.push(Uint8Array.from([0x7e, ...noisy, 0x7e]));
     expect(e.stats.badFcs).toBe(1);
   });
@@ -150,9 +163,7 @@ describe('HdlcDeframer', () => {
     const stuffed = body(0x21, hex('7e'));
     expect(stuffed.slice(0, 3)).toEqual([plain[0], 0x7d, 0x5e]);
     const c = collector();
-    new HdlcDeframer(c.onFrame).push(
-      Uint8Array.from([0x7e, 0x21, 0x7d, 0x11, 0x5e, ...stuffed.slice(3), 0x7e]),
-    );
+    mk(c.onFrame).push(Uint8Array.from([0x7e, 0x21, 0x7d, 0x11, 0x5e, ...stuffed.slice(3), 0x7e]));
     expect(toHex(c.frames[0].info)).toBe('7e');
   });
 
@@ -165,13 +176,13 @@ describe('HdlcDeframer', () => {
       extra: [0x5d],
     });
     expect(stuffed.slice(0, 3)).toEqual([0x21, 0x7d, 0x7d]);
-    new HdlcDeframer(c.onFrame, { accm: 0 }).push(Uint8Array.from([0x7e, ...stuffed, 0x7e]));
+    mk(c.onFrame, { accm: 0 }).push(Uint8Array.from([0x7e, ...stuffed, 0x7e]));
     expect(toHex(c.frames[0].info)).toBe('5d 41');
   });
 
   it('drops over-long frames without buffering them and resynchronises at the next flag', () => {
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0, maxInfo: 100 });
+    const d = mk(c.onFrame, { accm: 0, maxInfo: 100 });
     const ok = Uint8Array.from([...body(0x21, new Uint8Array(100).fill(1)), 0x7e]);
     const long = Uint8Array.from([...body(0x21, new Uint8Array(101).fill(2)), 0x7e]);
     const huge = new Uint8Array(200_000).fill(0x41);
@@ -188,7 +199,7 @@ describe('HdlcDeframer', () => {
 
   it('bounds info by maxInfo whatever the header form (no ff 03, 1-byte protocol)', () => {
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0, maxInfo: 10 });
+    const d = mk(c.onFrame, { accm: 0, maxInfo: 10 });
     d.push(Uint8Array.from([0x7e, ...body(0x21, new Uint8Array(13), true, true), 0x7e]));
     d.push(Uint8Array.from([0x7e, ...body(0x21, new Uint8Array(10), true, true), 0x7e]));
     expect(c.frames.map((f) => f.info.length)).toEqual([10]);
@@ -197,7 +208,7 @@ describe('HdlcDeframer', () => {
 
   it('hands out a view into its buffer that the next frame overwrites', () => {
     const views: Uint8Array[] = [];
-    const d = new HdlcDeframer((_p, info) => views.push(info), { accm: 0 });
+    const d = mk((_p, info) => views.push(info), { accm: 0 });
     d.push(
       Uint8Array.from([0x7e, ...body(0x21, hex('aa bb')), 0x7e, ...body(0x21, hex('cc dd')), 0x7e]),
     );
@@ -206,7 +217,7 @@ describe('HdlcDeframer', () => {
 
   it('reset() forgets a partial frame; called from the handler it drops the rest of the chunk', () => {
     const c = collector();
-    const d = new HdlcDeframer(c.onFrame, { accm: 0 });
+    const d = mk(c.onFrame, { accm: 0 });
     const f = body(0x21, hex('01 02 03'));
     d.push(Uint8Array.from([0x7e, ...f.slice(0, 4)]));
     d.reset();
@@ -215,7 +226,7 @@ describe('HdlcDeframer', () => {
     expect(d.stats.badFcs + d.stats.tooShort).toBe(1);
 
     let n = 0;
-    const e = new HdlcDeframer(
+    const e = mk(
       () => {
         n++;
         e.reset();
@@ -229,20 +240,20 @@ describe('HdlcDeframer', () => {
   });
 
   it('throws ERR_HDLC_REENTRANT when the handler calls push()', () => {
-    const d: HdlcDeframer = new HdlcDeframer(() => d.push(hex('7e')), { accm: 0 });
+    const d: HdlcDeframer = mk(() => d.push(hex('7e')), { accm: 0 });
     expect(() => d.push(Uint8Array.from([0x7e, ...body(0x21, hex('01')), 0x7e]))).toThrow(
       expect.objectContaining({ code: HdlcErrorCode.Reentrant }),
     );
     // The deframer still works afterwards.
     const c = collector();
-    const ok = new HdlcDeframer(c.onFrame, { accm: 0 });
+    const ok = mk(c.onFrame, { accm: 0 });
     ok.push(Uint8Array.from([0x7e, ...body(0x21, hex('01')), 0x7e]));
     expect(c.frames).toHaveLength(1);
   });
 
   it('applies configure() from inside the handler (ACCM at once, bigger maxInfo after the push)', () => {
     const seen: number[] = [];
-    const d: HdlcDeframer = new HdlcDeframer((p, info) => {
+    const d: HdlcDeframer = mk((p, info) => {
       seen.push(info.length);
       if (p === 0xc021) d.configure({ accm: 0, maxInfo: 3000 });
     });
@@ -259,7 +270,7 @@ describe('HdlcDeframer', () => {
 
   it('lets an exception from the handler propagate and starts afresh', () => {
     let calls = 0;
-    const d = new HdlcDeframer(
+    const d = mk(
       () => {
         calls++;
         if (calls === 1) throw new Error('handler bug');
@@ -282,18 +293,18 @@ describe('HdlcDeframer', () => {
     );
     for (const info of infos) f.writeFrame(0x21, info);
     const c = collector();
-    new HdlcDeframer(c.onFrame, { accm: 0 }).push(f.take()!);
+    mk(c.onFrame, { accm: 0 }).push(f.take()!);
     expect(c.frames.map((x) => x.info)).toEqual(infos);
   });
 
   it('rejects bad options with ERR_HDLC_BAD_OPTION', () => {
-    expect(() => new HdlcDeframer(() => {}, { maxInfo: -1 })).toThrow(
+    expect(() => mk(() => {}, { maxInfo: -1 })).toThrow(
       expect.objectContaining({ code: HdlcErrorCode.BadOption }),
     );
-    expect(() => new HdlcDeframer(() => {}, { maxInfo: 70000 })).toThrow(
+    expect(() => mk(() => {}, { maxInfo: 70000 })).toThrow(
       expect.objectContaining({ code: HdlcErrorCode.BadOption }),
     );
-    expect(() => new HdlcDeframer(() => {}, { accm: -1 })).toThrow(
+    expect(() => mk(() => {}, { accm: -1 })).toThrow(
       expect.objectContaining({ code: HdlcErrorCode.BadOption }),
     );
   });

@@ -1,9 +1,10 @@
 /**
- * Loads the WebAssembly transmit kernel (kernel.wat: SIMD octet stuffing and slicing-by-16
- * FCS-16) synchronously from the bytes in kernel-bytes.ts. Each framer gets its own
- * instance and memory, so its pending output lives in that memory and `take()` copies
- * once. Returns null where WebAssembly or its SIMD extension is missing; the framer then
- * uses its JavaScript loops (same output, checked by test/hdlc/wasm.test.ts).
+ * Loads the WebAssembly kernel (kernel.wat: SIMD octet stuffing and its removal,
+ * slicing-by-16 FCS-16) synchronously from the bytes in kernel-bytes.ts. Each framer and
+ * each deframer gets its own instance and memory: the framer's pending output, and the
+ * deframer's frame buffer, live in that memory. Returns null where WebAssembly or its SIMD
+ * extension is missing; framer and deframer then use their JavaScript loops (same output,
+ * checked by test/hdlc/wasm.test.ts and test/hdlc/wasm-rx.test.ts).
  */
 import { FCS16_TABLES } from '../fcs16.js';
 import { KERNEL_WASM_BASE64 } from './kernel-bytes.js';
@@ -22,6 +23,24 @@ export const KernelLayout = {
   STAGE_CAP: 65536 + 16,
   /** Start of the pending output. */
   OUT: 13312 + 65536 + 16 + 48,
+} as const;
+
+/** Offsets in a receive instance's memory (see kernel.wat). */
+export const RxLayout = {
+  /** Receive set: 256-octet table, then the masks of mapped control characters 0-15, 16-31. */
+  ESCAPES: 8192,
+  /** 256 removal patterns of 16 octets (see kernel.wat). */
+  REMOVE: 9216,
+  /** Where `unstuff` leaves the new output offset (an int32). */
+  RESULT: 13312,
+  /** The frame being received. */
+  FRAME: 13376,
+  /** Frame capacity: the largest frame (header, 65535 + 64 octets, FCS) plus store slack. */
+  FRAME_CAP: 65664,
+  /** The part of the received chunk being scanned. */
+  IN: 13376 + 65664,
+  /** Input capacity. */
+  IN_CAP: 65536,
 } as const;
 
 /** The subset of the WebAssembly JS API used here (lib.dom is not in this project's libs). */
@@ -49,6 +68,19 @@ export interface TxKernel {
    */
   readonly frame: (p: number, n: number, o: number, tbl: number) => number;
   /** Running FCS-16 over `[p, p + n)` from `c` (tests). */
+  readonly fcs: (p: number, n: number, c: number) => number;
+}
+
+/** One receive instance of the kernel. */
+export interface RxKernel {
+  readonly memory: WasmMemory;
+  /**
+   * Removes octet stuffing from `[p, p + n)` into `o` while that is simple (see kernel.wat);
+   * `flags`: bit 0 an escape is pending, bit 1 the receive ACCM maps control characters.
+   * Returns `newP << 1 | escapePending`; the new `o` is at {@link RxLayout.RESULT}.
+   */
+  readonly unstuff: (p: number, n: number, o: number, lim: number, flags: number) => number;
+  /** Running FCS-16 over `[p, p + n)` from `c`. */
   readonly fcs: (p: number, n: number, c: number) => number;
 }
 
@@ -87,8 +119,8 @@ function compile(): object | null {
   }
 }
 
-/** A fresh kernel instance with the FCS tables filled in, or null without wasm SIMD. */
-export function createTxKernel(): TxKernel | null {
+/** A fresh instance with the FCS tables filled in, or null without wasm SIMD. */
+function instantiate(): { exports: Record<string, unknown> } | null {
   if (compiled === undefined) compiled = compile();
   if (compiled === null) return null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly as WasmApi;
@@ -98,7 +130,12 @@ export function createTxKernel(): TxKernel | null {
   } catch {
     return null;
   }
-  const memory = inst.exports.mem as WasmMemory;
+  fillFcsTables(inst.exports.mem as WasmMemory);
+  return inst;
+}
+
+/** Slicing-by-16 FCS-16 tables at offset 0 (see kernel.wat). */
+function fillFcsTables(memory: WasmMemory): void {
   const tables = new Uint16Array(memory.buffer, 0, 16 * 256);
   const t = FCS16_TABLES;
   for (let i = 0; i < 256 * 8; i++) tables[i] = t[i];
@@ -108,6 +145,13 @@ export function createTxKernel(): TxKernel | null {
       tables[k * 256 + i] = (p >>> 8) ^ t[p & 0xff];
     }
   }
+}
+
+/** A fresh transmit instance, or null without wasm SIMD. */
+export function createTxKernel(): TxKernel | null {
+  const inst = instantiate();
+  if (inst === null) return null;
+  const memory = inst.exports.mem as WasmMemory;
   const compact = new Uint8Array(memory.buffer, KernelLayout.COMPACT, 256 * 16);
   for (let m = 0; m < 256; m++) {
     let k = m * 16;
@@ -121,6 +165,24 @@ export function createTxKernel(): TxKernel | null {
     memory,
     frame: inst.exports.frame as TxKernel['frame'],
     fcs: inst.exports.fcs as TxKernel['fcs'],
+  };
+}
+
+/** A fresh receive instance, or null without wasm SIMD. */
+export function createRxKernel(): RxKernel | null {
+  const inst = instantiate();
+  if (inst === null) return null;
+  const memory = inst.exports.mem as WasmMemory;
+  const remove = new Uint8Array(memory.buffer, RxLayout.REMOVE, 256 * 16);
+  for (let m = 0; m < 256; m++) {
+    let k = m * 16;
+    for (let i = 0; i < 8; i++) if (((m >>> i) & 1) === 0) remove[k++] = i;
+    while (k < m * 16 + 16) remove[k++] = 0x80;
+  }
+  return {
+    memory,
+    unstuff: inst.exports.unstuff as RxKernel['unstuff'],
+    fcs: inst.exports.fcs as RxKernel['fcs'],
   };
 }
 

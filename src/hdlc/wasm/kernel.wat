@@ -1,7 +1,9 @@
-;; HDLC transmit kernel (RFC 1662 §4.2 octet stuffing, §C.2 FCS-16) with 128-bit SIMD.
-;; Source of kernel-bytes.ts: edit this file, then `node scripts/build-wasm.mjs`.
+;; HDLC transmit and receive kernels (RFC 1662 §4.2 octet stuffing and its removal, §C.2
+;; FCS-16) with 128-bit SIMD. Source of kernel-bytes.ts: edit this file, then
+;; `node scripts/build-wasm.mjs`. A framer and a deframer each get their own instance, and
+;; lay out its memory differently above the FCS tables.
 ;;
-;; Memory layout (offsets in octets; constants mirrored in layout.ts):
+;; Transmit layout (offsets in octets; constants mirrored in KernelLayout, kernel.ts):
 ;;   0      FCS-16 slicing-by-16 tables: table k (CRC of octet b then k zero octets) at k*512,
 ;;          256 little-endian u16 entries each (filled by the host at instantiation)
 ;;   8192   escape set 0 (negotiated ACCM), 8704 escape set 1 (link defaults), each:
@@ -11,6 +13,16 @@
 ;;          pairs [x_i, y_i] i = 0..7, x_i always and y_i where bit i of m is set
 ;;   13312  stage: header + information field of the frame being written
 ;;   STAGE_END.. output: the framer's pending bytes (grown by the host with memory.grow)
+;;
+;; Receive layout (RxLayout in kernel.ts):
+;;   0      FCS-16 tables, as above
+;;   8192   receive set: +0 256-octet table (unused here), +256 / +272 16-octet masks of the
+;;          control characters 0-15 / 16-31 mapped in the receive ACCM (0xff = discard)
+;;   9216   removal patterns: 256 swizzle patterns of 16 octets; pattern m lists, in order,
+;;          the lanes i = 0..7 whose bit i of m is clear (the octets to keep)
+;;   13312  result word: the output offset after `unstuff`
+;;   13376  frame: the unstuffed frame being received
+;;   79040  input: the part of the received chunk being scanned
 (module
   (memory (export "mem") 3)
 
@@ -158,4 +170,84 @@
 
   ;; Running FCS-16, exported for tests.
   (func (export "fcs") (param $p i32) (param $n i32) (param $c i32) (result i32)
-    (call $fcs (local.get $p) (local.get $n) (local.get $c))))
+    (call $fcs (local.get $p) (local.get $n) (local.get $c)))
+
+  ;; Removes octet stuffing from [p, p+n) into o, 16 octets per step, while that is simple:
+  ;; stops before a flag (7e), before a control character mapped in the receive set (when
+  ;; bit 1 of $flags is set), before a block with an escaped 7d (`7d 7d`, left to the host),
+  ;; with fewer than 16 input octets left, or when o + 16 would pass $lim. Bit 0 of $flags
+  ;; is an escape pending from before p. Every 7d in a simple block is a Control Escape:
+  ;; it is dropped and the next octet is XORed with 0x20 (RFC 1662 §4.2). The octets of a
+  ;; block before its first flag or mapped control character are taken too.
+  ;; Returns (new p) << 1 | escape pending; stores the new o at 13312. Writes up to 24
+  ;; octets past o (the output must have that slack before $lim + 8).
+  (func (export "unstuff") (param $p i32) (param $n i32) (param $o i32) (param $lim i32) (param $flags i32) (result i32)
+    (local $end i32) (local $e i32) (local $ctl i32) (local $v v128) (local $eq v128)
+    (local $prev v128) (local $x v128) (local $lo v128) (local $hi v128)
+    (local $spec i32) (local $m i32) (local $k i32) (local $h i32) (local $c i32)
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (local.set $e (i32.and (local.get $flags) (i32.const 1)))
+    (local.set $ctl (i32.and (local.get $flags) (i32.const 2)))
+    (local.set $lo (v128.load offset=8448 (i32.const 0)))
+    (local.set $hi (v128.load offset=8464 (i32.const 0)))
+    ;; Lane 15 of $prev says whether the octet before the block was a Control Escape.
+    (local.set $prev (i8x16.splat (i32.sub (i32.const 0) (local.get $e))))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (br_if $done (i32.gt_u (i32.add (local.get $o) (i32.const 16)) (local.get $lim)))
+        (local.set $v (v128.load (local.get $p)))
+        (local.set $spec
+          (i8x16.bitmask
+            (i8x16.eq (local.get $v) (v128.const i8x16 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e 0x7e))))
+        (if (local.get $ctl)
+          (then
+            (local.set $spec
+              (i32.or (local.get $spec)
+                (i8x16.bitmask
+                  (v128.or
+                    (i8x16.swizzle (local.get $lo) (local.get $v))
+                    (i8x16.swizzle (local.get $hi)
+                      (i8x16.sub (local.get $v) (v128.const i8x16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16 16)))))))))
+        (local.set $eq
+          (i8x16.eq (local.get $v) (v128.const i8x16 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d 0x7d)))
+        (local.set $m (i8x16.bitmask (local.get $eq)))
+        (if (i32.eqz (i32.or (i32.or (local.get $spec) (local.get $m)) (local.get $e)))
+          (then
+            ;; Plain data: one store.
+            (v128.store (local.get $o) (local.get $v))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $prev (local.get $eq))
+            (br $blocks)))
+        ;; k octets before the first flag or mapped control character (16 if none).
+        (local.set $k (i32.ctz (i32.or (local.get $spec) (i32.const 0x10000))))
+        (local.set $m (i32.and (local.get $m) (i32.sub (i32.shl (i32.const 1) (local.get $k)) (i32.const 1))))
+        ;; An escaped 7d: the host's octet loop decides.
+        (br_if $done (i32.and (local.get $m) (i32.or (i32.shl (local.get $m) (i32.const 1)) (local.get $e))))
+        (br_if $done (i32.eqz (local.get $k)))
+        ;; Octets after an escape, XOR 0x20; then drop the escapes with two swizzles.
+        (local.set $x
+          (v128.xor (local.get $v)
+            (v128.and
+              (i8x16.shuffle 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 (local.get $prev) (local.get $eq))
+              (v128.const i8x16 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20))))
+        (local.set $h (i32.and (local.get $m) (i32.const 0xff)))
+        (v128.store (local.get $o)
+          (i8x16.swizzle (local.get $x) (v128.load offset=9216 (i32.shl (local.get $h) (i32.const 4)))))
+        (local.set $c (select (local.get $k) (i32.const 8) (i32.lt_u (local.get $k) (i32.const 8))))
+        (local.set $o (i32.add (local.get $o) (i32.sub (local.get $c) (i32.popcnt (local.get $h)))))
+        (local.set $h (i32.shr_u (local.get $m) (i32.const 8)))
+        (v128.store (local.get $o)
+          (i8x16.swizzle (local.get $x)
+            (i8x16.add (v128.load offset=9216 (i32.shl (local.get $h) (i32.const 4)))
+              (v128.const i8x16 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8 8))))
+        (local.set $o (i32.add (local.get $o)
+          (i32.sub (i32.sub (local.get $k) (local.get $c)) (i32.popcnt (local.get $h)))))
+        (local.set $p (i32.add (local.get $p) (local.get $k)))
+        (local.set $e (i32.and (i32.shr_u (local.get $m) (i32.sub (local.get $k) (i32.const 1))) (i32.const 1)))
+        (local.set $prev (local.get $eq))
+        (br_if $blocks (i32.eq (local.get $k) (i32.const 16)))))
+    (i32.store offset=13312 (i32.const 0) (local.get $o))
+    (i32.or (i32.shl (local.get $p) (i32.const 1)) (local.get $e)))
+)
