@@ -307,7 +307,10 @@ export class TunDevice extends EventEmitter {
     this.maxPacket = opts.maxPacket ?? 65535 + (this.vnetHdr ? VNET_HDR_LEN : 0);
     this.ringBytes = Math.max(opts.ringBytes ?? 4 << 20, 4 * (this.maxPacket + 8)) & ~3;
     this.maxBatch = opts.maxBatch ?? 256;
-    this.slabBytes = Math.min(this.ringBytes, 1 << 20);
+    // One batch is read into the slab and framed before the next read can be paused
+    // (backpressure): in vnet mode, where eight super-packets fill 512 KiB, keep a batch
+    // well inside the framer's 1 MiB output bound even after HDLC escaping.
+    this.slabBytes = Math.min(this.ringBytes, this.vnetHdr ? 512 << 10 : 1 << 20);
     const env = process.env.TSVPN_TUN_READER;
     const want = opts.reader ?? (env === 'loop' || env === 'worker' ? env : undefined);
     this.readerExplicit = want !== undefined;
