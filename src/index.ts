@@ -11,7 +11,6 @@
  * ```
  * The PPP engine alone is at `ts-vpn/engine`, the HDLC framing at `ts-vpn/hdlc`.
  */
-export * from './lib/index.js';
 
 export {
   describeConfig,
@@ -19,6 +18,7 @@ export {
   parseServerConfig,
   type ServerConfig,
 } from './config/index.js';
+export * from './lib/index.js';
 export {
   type ByteStream,
   ClientTunnel,

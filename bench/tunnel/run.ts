@@ -35,7 +35,6 @@ import {
   descendants,
   groupPeakRss,
   type ProcGroup,
-  peakRss,
   snapshot,
 } from './procstat.js';
 import { fmt, median, percentile, ratio, spread, table } from './stats.js';

@@ -15,8 +15,8 @@ import {
   ChapCode,
   constantTimeEqual,
   decodeMessage,
-  displayText,
   decodeUtf8,
+  displayText,
   newStats,
   utf8,
 } from './packet.js';

@@ -127,9 +127,12 @@ export function decodeMessage(bytes: Uint8Array): string {
  * separators become `\xNN` / `\uNNNN`, so a peer cannot forge log lines.
  */
 export function displayText(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     const n = c.charCodeAt(0);
-    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+    return n < 0x100
+      ? `\\x${n.toString(16).padStart(2, '0')}`
+      : `\\u${n.toString(16).padStart(4, '0')}`;
   });
 }
 

@@ -11,8 +11,8 @@ import {
   type AuthStats,
   type AuthStep,
   decodeMessage,
-  displayText,
   decodeUtf8,
+  displayText,
   newStats,
   PapCode,
   utf8,
@@ -225,8 +225,16 @@ export class PapServer {
     return {
       send: [{ code: ok ? PapCode.AuthAck : PapCode.AuthNak, id: pkt.id, data: this.verdict }],
       result: ok
-        ? { ok: true, message: `PAP peer authentication succeeded for ${displayText(peerName)}`, peerName }
-        : { ok: false, message: `PAP peer authentication failed for ${displayText(peerName)}`, peerName },
+        ? {
+            ok: true,
+            message: `PAP peer authentication succeeded for ${displayText(peerName)}`,
+            peerName,
+          }
+        : {
+            ok: false,
+            message: `PAP peer authentication failed for ${displayText(peerName)}`,
+            peerName,
+          },
     };
   }
 
