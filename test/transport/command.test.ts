@@ -7,7 +7,13 @@ import { CommandTransport } from '../../src/transport/command.js';
 import { TransportError } from '../../src/transport/errors.js';
 import type { Transport } from '../../src/transport/types.js';
 
-async function echo(t: Transport, data: Uint8Array, chunk = 64 * 1024): Promise<Buffer> {
+async function echo(
+  t: Transport,
+  data: Uint8Array,
+  chunk = 64 * 1024,
+  /** After the first chunk, wait until it came back, plus 200 ms: the far reader then finds its pipe empty. */
+  pauseAfterFirst = false,
+): Promise<Buffer> {
   const parts: Buffer[] = [];
   let got = 0;
   const done = new Promise<void>((resolve, reject) => {
@@ -23,6 +29,11 @@ async function echo(t: Transport, data: Uint8Array, chunk = 64 * 1024): Promise<
   for (let off = 0; off < data.length; off += chunk) {
     if (!t.write(data.subarray(off, Math.min(off + chunk, data.length))))
       await new Promise<void>((r) => t.onDrain(r));
+    if (off === 0 && pauseAfterFirst) {
+      const first = Math.min(chunk, data.length);
+      while (got < first) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
   await done;
   return Buffer.concat(parts);
@@ -131,7 +142,9 @@ describe('StdioTransport (in a child process, stdin/stdout are real pipes)', () 
       t.onStderr((l) => lines.push(l));
       try {
         const blob = randomBytes(3_000_000);
-        const back = await echo(t, blob);
+        // With O_NONBLOCK set by someone else, the switch to a stream happens when a read
+        // finds the pipe empty: make sure one does (a fast writer may never let it run dry).
+        const back = await echo(t, blob, 64 * 1024, mode === 'stream' && env !== '');
         expect(
           back.equals(blob),
           `echoed ${back.length} bytes; fixture said ${lines.join(' | ')}`,
