@@ -260,10 +260,8 @@ export class HdlcDeframer {
    */
   private runWasm(chunk: Uint8Array, kernel: RxKernel): void {
     const n = chunk.length;
-    const table = this.table;
     const wasmIn = this.wasmIn;
     const result = this.wasmResult;
-    const frame = this.frame;
     let limit = this.maxFrame;
     let ctl = this.ctl;
     let w = this.len;
@@ -301,51 +299,15 @@ export class HdlcDeframer {
         w = result[0] - RxLayout.FRAME;
       }
       // Up to one block octet by octet (an escape and its octet in one step), or to a flag.
-      let stop = Math.min(i + 16, n);
-      while (i < stop) {
-        let b = chunk[i++];
-        if (table[b] !== 0) {
-          if (b === ESCAPE) {
-            if (escaped) {
-              // `7d 7d` is an escaped 0x5d (pppd can be told to escape 0x5d); ppp_async agrees.
-              b = ESCAPE ^ ESCAPE_XOR;
-              escaped = false;
-            } else if (i < n && table[chunk[i]] === 0) {
-              b = chunk[i++] ^ ESCAPE_XOR;
-              escaped = false;
-            } else {
-              escaped = true;
-              continue;
-            }
-          } else if (b === FLAG) {
-            if (escaped) {
-              escaped = false;
-              this.stats.aborted++;
-            } else if (w > 0) {
-              this.deliver(w);
-            }
-            w = 0;
-            if (this.resetPending) return;
-            // The handler may have reconfigured us (the frame buffer stays put).
-            ctl = this.ctl;
-            limit = this.maxFrame;
-            stop = i;
-            continue;
-          } else {
-            continue; // A control character mapped in the receive ACCM: discarded (§4.2).
-          }
-        } else if (escaped) {
-          b ^= ESCAPE_XOR;
-          escaped = false;
-        }
-        if (w < limit) {
-          frame[w++] = b;
-        } else {
-          this.stats.tooLong++;
-          this.hunting = true;
-          break;
-        }
-      }
+      this.len = w;
+      this.escaped = escaped;
+      i = this.octets(chunk, i, Math.min(i + 16, n), true);
+      if (i < 0) return;
+      w = this.len;
+      escaped = this.escaped;
+      // The handler may have reconfigured us (the frame buffer stays put).
+      ctl = this.ctl;
+      limit = this.maxFrame;
     }
     this.len = this.hunting ? 0 : w;
     this.escaped = this.hunting ? false : escaped;
@@ -359,7 +321,6 @@ export class HdlcDeframer {
       this.inView = view;
     }
     const base = chunk.byteOffset;
-    const table = this.table;
     let frame = this.frame;
     let fv = this.frameView;
     let ctl = this.ctl;
@@ -427,55 +388,84 @@ export class HdlcDeframer {
       escaped = esc === 1;
       // About one block octet by octet (an escape and its octet in one step); it ends on a
       // token boundary, so the word loop resumes in step with escape pairs.
-      const stop = Math.min(i + 8, n);
-      while (i < stop) {
-        let b = chunk[i++];
-        if (table[b] !== 0) {
-          if (b === ESCAPE) {
-            if (escaped) {
-              // `7d 7d` is an escaped 0x5d (pppd can be told to escape 0x5d); ppp_async agrees.
-              b = ESCAPE ^ ESCAPE_XOR;
-              escaped = false;
-            } else if (i < n && table[chunk[i]] === 0) {
-              b = chunk[i++] ^ ESCAPE_XOR;
-              escaped = false;
-            } else {
-              escaped = true;
-              continue;
-            }
-          } else if (b === FLAG) {
-            if (escaped) {
-              escaped = false;
-              this.stats.aborted++;
-            } else if (w > 0) {
-              this.deliver(w);
-            }
-            w = 0;
-            if (this.resetPending) return;
-            // The handler may have reconfigured us.
-            frame = this.frame;
-            fv = this.frameView;
-            ctl = this.ctl;
-            limit = this.maxFrame;
-            continue;
-          } else {
-            continue; // A control character mapped in the receive ACCM: discarded (§4.2).
-          }
-        } else if (escaped) {
-          b ^= ESCAPE_XOR;
-          escaped = false;
-        }
-        if (w < limit) {
-          frame[w++] = b;
-        } else {
-          this.stats.tooLong++;
-          this.hunting = true;
-          break;
-        }
-      }
+      this.len = w;
+      this.escaped = escaped;
+      i = this.octets(chunk, i, Math.min(i + 8, n), false);
+      if (i < 0) return;
+      w = this.len;
+      escaped = this.escaped;
+      // The handler may have reconfigured us.
+      frame = this.frame;
+      fv = this.frameView;
+      ctl = this.ctl;
+      limit = this.maxFrame;
     }
     this.len = this.hunting ? 0 : w;
     this.escaped = this.hunting ? false : escaped;
+  }
+
+  /**
+   * The octet-by-octet step both runs share, from `i` up to `stop`: an escape and its
+   * octet in one step, frames delivered at flags, mapped control characters discarded,
+   * an over-long frame counted and `hunting` set. Frame length and escape state come
+   * from and go back to `this.len` / `this.escaped`. With `toFlag` it returns right
+   * after a flag (the wasm run hands back to its kernel there). Returns the next index,
+   * or -1 when the frame handler asked for a reset.
+   */
+  private octets(chunk: Uint8Array, i: number, stop: number, toFlag: boolean): number {
+    const n = chunk.length;
+    const table = this.table;
+    let frame = this.frame;
+    let limit = this.maxFrame;
+    let w = this.len;
+    let escaped = this.escaped;
+    while (i < stop) {
+      let b = chunk[i++];
+      if (table[b] !== 0) {
+        if (b === ESCAPE) {
+          if (escaped) {
+            // `7d 7d` is an escaped 0x5d (pppd can be told to escape 0x5d); ppp_async agrees.
+            b = ESCAPE ^ ESCAPE_XOR;
+            escaped = false;
+          } else if (i < n && table[chunk[i]] === 0) {
+            b = chunk[i++] ^ ESCAPE_XOR;
+            escaped = false;
+          } else {
+            escaped = true;
+            continue;
+          }
+        } else if (b === FLAG) {
+          if (escaped) {
+            escaped = false;
+            this.stats.aborted++;
+          } else if (w > 0) {
+            this.deliver(w);
+          }
+          w = 0;
+          if (this.resetPending) return -1;
+          // The handler may have reconfigured us.
+          frame = this.frame;
+          limit = this.maxFrame;
+          if (toFlag) break;
+          continue;
+        } else {
+          continue; // A control character mapped in the receive ACCM: discarded (§4.2).
+        }
+      } else if (escaped) {
+        b ^= ESCAPE_XOR;
+        escaped = false;
+      }
+      if (w < limit) {
+        frame[w++] = b;
+      } else {
+        this.stats.tooLong++;
+        this.hunting = true;
+        break;
+      }
+    }
+    this.len = w;
+    this.escaped = escaped;
+    return i;
   }
 
   /** Checks the unstuffed frame at `frame[0, end)` and delivers it if good. */
