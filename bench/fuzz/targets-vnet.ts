@@ -39,7 +39,7 @@ function fail(msg: string): never {
 }
 
 /** Ones'-complement sum of big-endian words of `b[from, to)`, folded to 16 bits. */
-function foldedSum(b: Uint8Array, from: number, to: number, initial = 0): number {
+export function foldedSum(b: Uint8Array, from: number, to: number, initial = 0): number {
   let s = initial;
   let i = from;
   for (; i + 1 < to; i += 2) s += (b[i] << 8) | b[i + 1];
@@ -151,8 +151,11 @@ function edge(rng: Rng, src: Uint8Array): Uint8Array {
   return f;
 }
 
-/** Throws an InvariantError unless an accepted frame keeps validateVnetFrame's promises. */
-function checkAccepted(f: Uint8Array): void {
+/**
+ * Throws an InvariantError unless an accepted frame keeps validateVnetFrame's promises,
+ * derived from the frame's bytes alone (also the model test/fuzz/vnet-hdr.test.ts checks).
+ */
+export function checkAccepted(f: Uint8Array): void {
   if (f.length < VNET_HDR_LEN) fail('accepted a frame without a header');
   const flags = f[0];
   const gsoType = f[1];
@@ -182,6 +185,7 @@ function checkAccepted(f: Uint8Array): void {
   } else {
     fail(`accepted IP version ${version}`);
   }
+  if (len > (version === 4 ? 65535 : 40 + 65535)) fail(`accepted a ${len}-octet packet`);
   if (gsoInnerVersion(f) !== version) fail(`gsoInnerVersion ${gsoInnerVersion(f)} ≠ ${version}`);
   if (hdrLen > len) fail(`accepted hdr_len ${hdrLen} > ${len}`);
   const needsCsum = (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0;
@@ -198,13 +202,21 @@ function checkAccepted(f: Uint8Array): void {
     const tcpHdrLen = (p[ipHdrLen + 12] >> 4) * 4;
     if (tcpHdrLen < 20 || ipHdrLen + tcpHdrLen > len) fail('accepted a truncated TCP header');
     if (gsoSize < VNET_MIN_GSO_SIZE) fail(`accepted gso_size ${gsoSize}`);
+    // So the kernel cuts it into at most ~1000 segments.
+    if (Math.ceil((len - ipHdrLen - tcpHdrLen) / gsoSize) > 1024)
+      fail(`accepted a GSO frame of ${len} octets in segments of ${gsoSize}`);
   } else if (gsoSize !== 0 && gsoSize < VNET_MIN_GSO_SIZE) {
     fail(`accepted gso_size ${gsoSize} without GSO`);
   }
 }
 
-/** completeChecksum on a copy of `f`, against its documented contract. */
-function checkComplete(f: Uint8Array): void {
+/**
+ * completeChecksum on a copy of `f`, against its documented contract: RangeError exactly
+ * when documented (frame untouched); false without NEEDS_CSUM (untouched); else only byte 0
+ * (NEEDS_CSUM cleared) and the checksum field change, and for an even csum_offset the field
+ * makes the sum over [csum_start, end) plus the old field verify.
+ */
+export function checkComplete(f: Uint8Array): void {
   const g = Uint8Array.from(f);
   const len = f.length - VNET_HDR_LEN;
   const hasHdr = f.length >= VNET_HDR_LEN;

@@ -4,9 +4,10 @@
  * flips, bytes and 16-bit fields set, truncation, extension):
  *
  * - validateVnetFrame never throws, and whenever it accepts a frame every promise of its
- *   doc comment holds, checked here independently (lengths, IP version, checksum field
+ *   doc comment holds, checked independently of it by the model the vnet-hdr fuzz target
+ *   uses too (bench/fuzz/targets-vnet.ts checkAccepted: lengths, IP version, checksum field
  *   inside the packet, GSO only TCP with NEEDS_CSUM at the TCP checksum, gso_size floor);
- * - completeChecksum throws only its documented RangeError (no header, GSO frame, checksum
+ * - completeChecksum (checkComplete, same model) throws only its documented RangeError (no header, GSO frame, checksum
  *   outside the packet), leaves the frame untouched then, and otherwise changes only the
  *   flags and the checksum field, to a value that verifies;
  * - two engines with gso: true back to back: random bytes through sendGso and raw 0x2a21
@@ -14,12 +15,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkAccepted, checkComplete, foldedSum } from '../../bench/fuzz/targets-vnet.js';
 import { GSO_MAX_PACKET, gsoInnerVersion } from '../../src/engine/gso.js';
 import { PppEngine } from '../../src/engine/index.js';
 import { HdlcFramer } from '../../src/hdlc/index.js';
 import {
   completeChecksum,
-  readVnetHdr,
   VIRTIO_NET_HDR_F_DATA_VALID,
   VIRTIO_NET_HDR_F_NEEDS_CSUM,
   VIRTIO_NET_HDR_GSO_ECN,
@@ -37,23 +38,11 @@ const GSO_PROTOCOL = 0x2a21;
 
 // ---- an independent model ------------------------------------------------------------------------
 
-function u16be(b: Uint8Array, at: number): number {
-  return (b[at] << 8) | b[at + 1];
-}
-
 /** First index where `a` and `b` differ, other than `skip`; -1 when none (lengths included). */
 function firstDiff(a: Uint8Array, b: Uint8Array, skip: number[] = []): number {
   if (a.length !== b.length) return Math.min(a.length, b.length);
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !skip.includes(i)) return i;
   return -1;
-}
-
-/** Ones'-complement sum of big-endian words of `b[from, to)`, folded to 16 bits. */
-function foldedSum(b: Uint8Array, from: number, to: number, initial = 0): number {
-  let s = initial;
-  for (let i = from; i < to; i += 2) s += (b[i] << 8) | (i + 1 < to ? b[i + 1] : 0);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
 }
 
 /** Folded pseudo-header sum (RFC 793 / RFC 8200 §8.1) of the L4 segment of `p`. */
@@ -62,117 +51,12 @@ function pseudoSum(p: Uint8Array, proto: number, l4Len: number): number {
   return foldedSum(p, v6 ? 8 : 12, v6 ? 40 : 20, proto + (l4Len >>> 16) + (l4Len & 0xffff));
 }
 
-/**
- * What validateVnetFrame promises for an accepted frame, derived from the frame's bytes
- * alone. Throws (an expect failure) when a promise is broken.
- */
-function expectAcceptedInvariants(f: Uint8Array): void {
-  expect(f.length).toBeGreaterThanOrEqual(VNET_HDR_LEN);
-  const flags = f[0];
-  const gsoType = f[1];
-  const hdrLen = f[2] | (f[3] << 8);
-  const gsoSize = f[4] | (f[5] << 8);
-  const csumStart = f[6] | (f[7] << 8);
-  const csumOffset = f[8] | (f[9] << 8);
-  const p = f.subarray(VNET_HDR_LEN);
-  const len = p.length;
-  // Known flags and GSO types only.
-  expect(flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)).toBe(0);
-  expect([0, 1, 4, 0x81, 0x84]).toContain(gsoType);
-  // A complete IP header whose length field matches the frame exactly.
-  expect(len).toBeGreaterThanOrEqual(20);
-  const version = p[0] >> 4;
-  expect([4, 6]).toContain(version);
-  let ipHdrLen: number;
-  let proto: number;
-  if (version === 4) {
-    ipHdrLen = (p[0] & 15) * 4;
-    expect(ipHdrLen).toBeGreaterThanOrEqual(20);
-    expect(ipHdrLen).toBeLessThanOrEqual(len);
-    expect(u16be(p, 2)).toBe(len);
-    proto = p[9];
-  } else {
-    expect(len).toBeGreaterThanOrEqual(40);
-    ipHdrLen = 40;
-    expect(40 + u16be(p, 4)).toBe(len);
-    proto = p[6];
-  }
-  expect(len).toBeLessThanOrEqual(version === 4 ? 65535 : 40 + 65535);
-  expect(hdrLen).toBeLessThanOrEqual(len);
-  // The engine routes it to the NCP of the same version.
-  expect(gsoInnerVersion(f)).toBe(version);
-  const needsCsum = (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0;
-  if (needsCsum) {
-    // The kernel writes the checksum inside the packet, after the IP header.
-    expect(csumStart).toBeGreaterThanOrEqual(ipHdrLen);
-    expect(csumStart + csumOffset + 2).toBeLessThanOrEqual(len);
-  }
-  const gso = gsoType & ~VIRTIO_NET_HDR_GSO_ECN;
-  if (gso !== VIRTIO_NET_HDR_GSO_NONE) {
-    expect(gso).toBe(version === 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6);
-    expect(proto).toBe(6);
-    expect(needsCsum).toBe(true);
-    expect(csumStart).toBe(ipHdrLen);
-    expect(csumOffset).toBe(16);
-    const tcpHdrLen = (p[ipHdrLen + 12] >> 4) * 4;
-    expect(tcpHdrLen).toBeGreaterThanOrEqual(20);
-    expect(ipHdrLen + tcpHdrLen).toBeLessThanOrEqual(len);
-    expect(gsoSize).toBeGreaterThanOrEqual(VNET_MIN_GSO_SIZE);
-    // So the kernel cuts it into at most ~1000 segments.
-    expect(Math.ceil((len - ipHdrLen - tcpHdrLen) / gsoSize)).toBeLessThanOrEqual(1024);
-  } else {
-    expect(gsoSize === 0 || gsoSize >= VNET_MIN_GSO_SIZE).toBe(true);
-  }
-}
-
-/**
- * completeChecksum against its documented behaviour, on a copy of `frame`:
- * RangeError exactly when documented (frame untouched); false without NEEDS_CSUM (untouched);
- * else only byte 0 (NEEDS_CSUM cleared) and the checksum field change, and for an even
- * csum_offset the field makes the sum over [csum_start, end) plus the old field verify.
- */
-function expectCompleteChecksumContract(frame: Uint8Array): void {
-  const f = Uint8Array.from(frame);
-  const len = f.length - VNET_HDR_LEN;
-  const h = f.length >= VNET_HDR_LEN ? readVnetHdr(f) : null;
-  const at = h === null ? 0 : h.csumStart + h.csumOffset;
-  const throws =
-    h === null ||
-    ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0 &&
-      (h.gsoType !== VIRTIO_NET_HDR_GSO_NONE || at + 2 > len));
-  let result: boolean | Error;
-  try {
-    result = completeChecksum(f);
-  } catch (e) {
-    result = e as Error;
-  }
-  if (throws) {
-    expect(result).toBeInstanceOf(RangeError);
-    expect(firstDiff(f, frame)).toBe(-1);
-    return;
-  }
-  expect(result).toBe((h!.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0);
-  if (result === false) {
-    expect(firstDiff(f, frame)).toBe(-1);
-    return;
-  }
-  const field = VNET_HDR_LEN + at;
-  expect(f[0]).toBe(frame[0] & ~VIRTIO_NET_HDR_F_NEEDS_CSUM);
-  expect(firstDiff(f, frame, [0, field, field + 1])).toBe(-1);
-  expect(u16be(f, field)).not.toBe(0); // 0 is sent as 0xffff
-  if (h!.csumOffset % 2 === 0) {
-    const p = f.subarray(VNET_HDR_LEN);
-    const old = u16be(frame, field);
-    expect(foldedSum(p, h!.csumStart, p.length, old)).toBe(0xffff);
-  }
-}
-
 /** validateVnetFrame never throws; on acceptance the invariants hold. Returns its verdict. */
 function checkFrame(f: Uint8Array): string | null {
   const verdict = validateVnetFrame(f);
   expect(verdict === null || (typeof verdict === 'string' && verdict.length > 0)).toBe(true);
-  if (verdict === null) expectAcceptedInvariants(f);
-  expectCompleteChecksumContract(f);
+  if (verdict === null) checkAccepted(f);
+  checkComplete(f);
   return verdict;
 }
 
@@ -450,7 +334,7 @@ describe('validateVnetFrame / completeChecksum: random and mutated frames', () =
           const f = new Uint8Array(VNET_HDR_LEN + packet.length);
           writeVnetHdr(f, { flags, gsoType, csumStart: start, csumOffset: offset });
           f.set(packet, VNET_HDR_LEN);
-          expectCompleteChecksumContract(f);
+          checkComplete(f);
         },
       ),
       { numRuns: 5000 },
