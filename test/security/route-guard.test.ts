@@ -21,9 +21,13 @@ const ROUTES: KernelRoute4[] = [
   // This tunnel's own route (after a reconnect): not "another way".
   { dst: '10.1.0.0', prefix: 16, type: 1, table: 254, oif: 9, gateway: null },
 ];
+const random32 = () => 1;
 const names = (i: number) => (i === 2 ? 'eth0' : `if${i}`);
 
-function guard(acceptLocal = PRIVATE_IPV4_RANGES, acceptPeer = PRIVATE_IPV4_RANGES) {
+function guard(
+  acceptLocal: readonly string[] = PRIVATE_IPV4_RANGES,
+  acceptPeer: readonly string[] = PRIVATE_IPV4_RANGES,
+) {
   const said: string[] = [];
   const g = new RouteGuard(ROUTES, {
     acceptLocal,
@@ -78,7 +82,7 @@ describe('RouteGuard', () => {
   it('guardEngineOptions: both predicates must agree; IPv4 off is left alone', () => {
     const { g } = guard();
     const o = guardEngineOptions(
-      { ipcp: { acceptLocal: () => true, acceptPeer: (a) => a !== '10.77.0.9' } },
+      { random32, ipcp: { acceptLocal: () => true, acceptPeer: (a) => a !== '10.77.0.9' } },
       g,
     );
     const ipcp = o.ipcp as {
@@ -89,7 +93,7 @@ describe('RouteGuard', () => {
     expect(ipcp.acceptPeer('10.77.0.9')).toBe(false);
     expect(ipcp.acceptPeer('192.168.1.1')).toBe(false);
     expect(ipcp.acceptLocal('192.168.1.20')).toBe(false);
-    expect(guardEngineOptions({ ipcp: false }, g)).toEqual({ ipcp: false });
+    expect(guardEngineOptions({ random32, ipcp: false }, g)).toEqual({ random32, ipcp: false });
   });
 });
 
