@@ -1,9 +1,11 @@
 export { type CommandOptions, CommandTransport } from './command.js';
 export { isTransportError, TransportError, type TransportErrorCode } from './errors.js';
 export {
+  DEFAULT_HOST_KEY_ALGORITHMS,
   fingerprintSha256,
   type HostKeyPolicy,
   type HostKeyVerdict,
+  hostKeyAlgorithmsFor,
   keyTypeLabel,
   normalizeFingerprint,
   verifyHostKey,
