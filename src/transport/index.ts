@@ -1,4 +1,11 @@
 export { type CommandOptions, CommandTransport } from './command.js';
+export {
+  type ConnectedTransport,
+  type ConnectHooks,
+  type ConnectLog,
+  connectTransport,
+  describeRemote,
+} from './connect.js';
 export { isTransportError, TransportError, type TransportErrorCode } from './errors.js';
 export {
   DEFAULT_HOST_KEY_ALGORITHMS,
