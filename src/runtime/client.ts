@@ -35,6 +35,7 @@ import { type HookEnv, runHook } from './hooks.js';
 import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import { LinkDriver } from './link-driver.js';
+import { escapeLogText } from './log-escape.js';
 import { Logger } from './logger.js';
 import { type RouteWatch, watchRouteTo } from './net-watch.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
@@ -506,7 +507,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       };
       this.link = link;
       if (!this.everUp) this.setPhase('negotiating');
-      transport.onStderr((line) => this.log.info(`remote: ${line}`));
+      transport.onStderr((line) => this.log.info(`remote: ${escapeLogText(line)}`));
       transport.onClose((r) => this.onTransportClose(link, r));
       driver.on('event', (ev) => this.onEngineEvent(link, ev));
       // Bounded negotiation: LCP gives up by itself, but an NCP may stall while another is up.
