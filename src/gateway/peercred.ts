@@ -48,7 +48,7 @@ function credLibc(): CredLibc | null {
     const getsockopt = lib.func(
       'int getsockopt(int fd, int level, int optname, void *optval, void *optlen)',
     );
-    const passwd = koffi.struct('ts_vpn_passwd', {
+    koffi.struct('ts_vpn_passwd', {
       pw_name: 'char *',
       pw_passwd: 'char *',
       pw_uid: 'uint32_t',
@@ -57,7 +57,7 @@ function credLibc(): CredLibc | null {
       pw_dir: 'char *',
       pw_shell: 'char *',
     });
-    const group = koffi.struct('ts_vpn_group', {
+    koffi.struct('ts_vpn_group', {
       gr_name: 'char *',
       gr_passwd: 'char *',
       gr_gid: 'uint32_t',
