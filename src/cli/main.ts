@@ -138,7 +138,7 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
   const sd = new SdNotifier({ log: { warn: (m) => errLine(m) } });
   if (args.length !== 1)
     throw new CliError(`up takes one peer.yaml (see "ts-vpn up --help")`, ExitCode.CONFIG, 'USAGE');
-  const cfg = await loadPeerConfig(args[0]);
+  const cfg = await loadPeerConfig(args[0], { stateRoot: g.stateRoot });
   if (!hasNetAdmin()) {
     throw new CliError(
       'ts-vpn up needs root or CAP_NET_ADMIN (it creates a TUN interface and routes); try sudo',
