@@ -14,6 +14,7 @@ import type { ConfigError } from '../config/index.js';
 import type { TunnelExit } from '../runtime/client.js';
 import { controlRequest } from '../runtime/control.js';
 import type { FailureKind } from '../runtime/errors.js';
+import { escapeLogLines } from '../runtime/log-escape.js';
 import { type LogFormat, Logger } from '../runtime/logger.js';
 import { DEFAULT_STATE_ROOT, listTunnels, pidAlive, TunnelStateDir } from '../runtime/state-dir.js';
 import {
@@ -60,7 +61,8 @@ function out(text: string): void {
 }
 
 function errLine(text: string): void {
-  process.stderr.write(`ts-vpn: ${text}\n`);
+  // Exit messages may carry far-end text (a disconnect reason): no control characters raw.
+  process.stderr.write(`ts-vpn: ${escapeLogLines(text)}\n`);
 }
 
 function version(): string {

@@ -217,7 +217,9 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
   }
 
   // Keys: explicit ones must exist; defaults are used only when present.
-  if (cfg.ssh.identityFilesExplicit) {
+  const viaSsh = cfg.remote.transport === 'ssh';
+  if (!viaSsh) cfg.ssh.identityFiles = [];
+  else if (cfg.ssh.identityFilesExplicit) {
     for (const [i, f] of cfg.ssh.identityFiles.entries()) {
       const bad = await checkSecretFilePermissions(f, `ssh.identity-files[${i}]`);
       if (bad) issues.push(bad);
@@ -232,7 +234,7 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     }
     cfg.ssh.identityFiles = present;
   }
-  if (cfg.ssh.passphraseFile)
+  if (viaSsh && cfg.ssh.passphraseFile)
     cfg.ssh.passphrase = await readSecret(cfg.ssh.passphraseFile, 'ssh.passphrase-file', issues);
   if (cfg.ppp.auth?.passwordFile)
     cfg.ppp.auth.password = await readSecret(
@@ -263,7 +265,7 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
   }
 
   const hk = cfg.ssh.hostKey;
-  if (hk.fingerprints.length === 0 && !hk.acceptNew) {
+  if (viaSsh && hk.fingerprints.length === 0 && !hk.acceptNew) {
     for (const [i, f] of hk.knownHostsFiles.entries()) {
       if (!(await exists(f))) {
         issues.push({
@@ -278,7 +280,7 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
   }
 
   // Routes vs. the SSH server's address (IP literals were checked by the parser).
-  if ('error' in parseIp(cfg.ssh.host) && (cfg.defaultRoute || cfg.routes.length > 0)) {
+  if (viaSsh && 'error' in parseIp(cfg.ssh.host) && (cfg.defaultRoute || cfg.routes.length > 0)) {
     let addrs: string[] | null = null;
     let why = '';
     try {

@@ -54,7 +54,13 @@ export interface PeerConfig {
     /** Read from passphraseFile by loadPeerConfig; never printed. */
     passphrase: Secret | null;
   };
-  remote: { command: string; kind: 'ts-vpn' | 'pppd'; kindDetected: boolean };
+  remote: {
+    /** `ssh`: run `command` on ssh.host; `command`: run it locally, PPP over its stdin/stdout. */
+    transport: 'ssh' | 'command';
+    command: string;
+    kind: 'ts-vpn' | 'pppd';
+    kindDetected: boolean;
+  };
   ppp: {
     /** Our IPv4 address, or null = ask the peer. */
     localAddress: string | null;
@@ -238,6 +244,7 @@ export const peerSchema = z.strictObject({
     'passphrase-file': path(),
   }),
   remote: section({
+    transport: field(checkEnum(['ssh', 'command'] as const)),
     command: str('a command line'),
     kind: field(checkEnum(['ts-vpn', 'pppd'] as const)),
   }),
@@ -318,6 +325,20 @@ export function detectRemoteKind(command: string): 'ts-vpn' | 'pppd' | null {
   return null;
 }
 
+/** Like detectRemoteKind, for a local command that runs the far end's (any word may be it). */
+export function detectWrappedKind(command: string): 'ts-vpn' | 'pppd' | null {
+  for (const w of command.trim().split(/\s+/)) {
+    const base =
+      w
+        .replace(/^['"]|['"]$/g, '')
+        .split('/')
+        .pop() ?? w;
+    if (base === 'pppd') return 'pppd';
+    if (base === 'ts-vpn' || base === 'ts-vpn.js') return 'ts-vpn';
+  }
+  return null;
+}
+
 /** Default tunnel name from the file name: `office.yaml` → `office`; otherwise `default`. */
 export function nameFromSource(source: string): string | null {
   const m = /^(.*)\.ya?ml$/i.exec(basename(source));
@@ -355,7 +376,22 @@ function buildPeer(
 
   // ssh
   const ssh = y.ssh ?? {};
-  if (ssh.host === undefined)
+  const transport = y.remote?.transport ?? 'ssh';
+  if (transport === 'command') {
+    if (y.remote?.command === undefined)
+      at(
+        ['remote'],
+        'command is required with transport: command (the local program that speaks PPP on its stdin/stdout, e.g. "ssh -T gw sudo ts-vpn serve")',
+      );
+    if (y.ssh !== undefined)
+      warnings.push(
+        'the ssh section is not used with remote.transport: command (the command makes its own connection)',
+      );
+    if (y['default-route'])
+      warnings.push(
+        "default-route with remote.transport: command keeps no host route outside the tunnel: make sure the command's own traffic (e.g. its ssh connection) does not go through the tunnel",
+      );
+  } else if (ssh.host === undefined)
     at(
       y.ssh ? ['ssh'] : [],
       y.ssh
@@ -378,7 +414,8 @@ function buildPeer(
 
   // remote
   const command = y.remote?.command ?? PEER_DEFAULTS.remoteCommand;
-  const detected = detectRemoteKind(command);
+  // A local command usually wraps the far end's (`ssh -T gw sudo pppd …`, `ip netns exec …`).
+  const detected = transport === 'command' ? detectWrappedKind(command) : detectRemoteKind(command);
   const remoteKind = y.remote?.kind ?? detected ?? 'ts-vpn';
   if (y.remote?.kind === undefined && detected === null) {
     warnings.push(
@@ -481,7 +518,7 @@ function buildPeer(
   const routes = y.routes ?? [];
   const defaultRoute = y['default-route'] ?? false;
   checkRouteList(routes, ['routes'], at);
-  const hostIp = ssh.host !== undefined ? parseIp(ssh.host) : null;
+  const hostIp = ssh.host !== undefined && transport === 'ssh' ? parseIp(ssh.host) : null;
   if (hostIp && 'value' in hostIp)
     checkRoutesAgainstHost(routes, defaultRoute, [hostIp.value.text], at);
 
@@ -523,7 +560,12 @@ function buildPeer(
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
     },
-    remote: { command, kind: remoteKind, kindDetected: y.remote?.kind === undefined },
+    remote: {
+      transport,
+      command,
+      kind: remoteKind,
+      kindDetected: y.remote?.kind === undefined,
+    },
     ppp: {
       localAddress,
       peerAddress,

@@ -19,7 +19,12 @@ import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
 import { type EngineEvent, type EngineStats, PppEngine } from '../engine/index.js';
-import { type CloseReason, SshConnection, type SshTransport } from '../transport/index.js';
+import {
+  type CloseReason,
+  connectTransport,
+  describeRemote,
+  type Transport,
+} from '../transport/index.js';
 import { NetConfig, type RouteHandle } from '../tun/index.js';
 import { type ControlRequest, ControlServer } from './control.js';
 import { PeerDns } from './dns.js';
@@ -30,6 +35,7 @@ import { type HookEnv, runHook } from './hooks.js';
 import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import { LinkDriver } from './link-driver.js';
+import { escapeLogText } from './log-escape.js';
 import { Logger } from './logger.js';
 import { type RouteWatch, watchRouteTo } from './net-watch.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
@@ -73,10 +79,11 @@ export interface ClientTunnelEvents {
 /** One SSH connection + PPP session. */
 interface Link {
   id: number;
-  transport: SshTransport;
+  transport: Transport;
   engine: PppEngine;
   driver: LinkDriver;
-  serverAddr: string;
+  /** The SSH server's address (null: local command transport). */
+  serverAddr: string | null;
   t0: number;
   mtu: number;
   /** The link carries GSO frames (both ends asked for them in LCP). */
@@ -221,7 +228,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       maxBackoffMs: rc.maxBackoffMs,
       maxFail: rc.maxFail,
     });
-    this.remote = `${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`;
+    this.remote = describeRemote(config);
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -437,59 +444,22 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       this.everUp || this.phaseValue === 'reconnecting' ? 'reconnecting' : 'connecting',
     );
     this.log.info(`connecting to ${this.remote} …`);
-    this.sd?.status(`connecting to ${cfg.ssh.host}:${cfg.ssh.port}`);
-    let lastTried = '';
-    const conn = await SshConnection.connect({
-      host: cfg.ssh.host,
-      port: cfg.ssh.port,
-      user: cfg.ssh.user,
-      identities: cfg.ssh.identityFiles.map((path) => ({
-        path,
-        passphrase: cfg.ssh.passphrase?.reveal(),
-      })),
-      agent: cfg.ssh.agent,
-      hostKey: cfg.ssh.hostKey,
-      keepaliveIntervalMs: cfg.ssh.keepaliveIntervalMs,
-      keepaliveCountMax: cfg.ssh.keepaliveCountMax,
-      readyTimeoutMs: cfg.ssh.connectTimeoutMs,
-      ciphers: cfg.ssh.ciphers,
-      log: (m) => {
-        const t = / trying (\S+)/.exec(m);
-        if (t) lastTried = t[1] === 'agent' ? 'publickey, agent' : t[1];
-        if (/accept|added|warning/i.test(m)) this.log.warn(m);
-        else this.log.debug(m);
+    this.sd?.status(`connecting to ${this.remote}`);
+    const { transport, serverAddr } = await connectTransport(cfg, {
+      log: this.log,
+      beforeStart: async (addr) => {
+        if (this.closing) throw new TunnelError('internal', 'closed');
+        if (addr) await this.ensureRouteWatch(addr);
       },
     }).catch((err) => {
       throw toTunnelError(err);
     });
-    const info = conn.info;
+    const info = transport.info;
     this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
-    this.log.info(
-      `ssh: connected in ${ms(info.handshakeMs ?? 0)} (${info.cipher}, host key ${info.hostKeyFingerprint} verified by ${info.hostKeyVerifiedBy})`,
-    );
-    this.log.info(
-      `ssh: authenticated as ${cfg.ssh.user} (${lastTried || 'publickey'}) in ${ms(info.authMs ?? 0)}`,
-    );
-    const serverAddr =
-      (conn.client as unknown as { _sock?: { remoteAddress?: string } })._sock?.remoteAddress ??
-      cfg.ssh.host;
-    if (this.closing) {
-      await conn.end();
-      throw new TunnelError('internal', 'closed');
-    }
-    await this.ensureRouteWatch(serverAddr);
-    let transport: SshTransport;
-    try {
-      transport = await conn.exec(cfg.remote.command);
-    } catch (err) {
-      await conn.end();
-      throw toTunnelError(err);
-    }
-    this.log.debug(`ssh: running ${JSON.stringify(cfg.remote.command)}`);
     return this.runLink(transport, serverAddr);
   }
 
-  private runLink(transport: SshTransport, serverAddr: string): Promise<void> {
+  private runLink(transport: Transport, serverAddr: string | null): Promise<void> {
     const cfg = this.config;
     const id = ++this.linkSeq;
     const previous = this.iface?.local4 ?? null;
@@ -537,7 +507,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       };
       this.link = link;
       if (!this.everUp) this.setPhase('negotiating');
-      transport.onStderr((line) => this.log.info(`remote: ${line}`));
+      transport.onStderr((line) => this.log.info(`remote: ${escapeLogText(line)}`));
       transport.onClose((r) => this.onTransportClose(link, r));
       driver.on('event', (ev) => this.onEngineEvent(link, ev));
       // Bounded negotiation: LCP gives up by itself, but an NCP may stall while another is up.
@@ -733,7 +703,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       await iface.addRoutes({
         routes: cfg.routes,
         defaultRoute: cfg.defaultRoute,
-        server: link.serverAddr,
+        server: link.serverAddr ?? undefined,
         metric: cfg.tunnel.metric,
       });
       this.routesAdded = true;
