@@ -15,7 +15,6 @@
  * and the interface is reconfigured only if the far end assigns another one.
  */
 import { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
 import { type EngineEvent, type EngineStats, PppEngine } from '../engine/index.js';
@@ -27,7 +26,7 @@ import {
 } from '../transport/index.js';
 import { NetConfig, type RouteHandle } from '../tun/index.js';
 import { type ControlRequest, ControlServer } from './control.js';
-import { PeerDns } from './dns.js';
+import { PeerDns, recoverResolvConf } from './dns.js';
 import { EarlyPackets } from './early-packets.js';
 import { clientEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
@@ -428,7 +427,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     const routes = Array.isArray(s.state?.routes) ? (s.state.routes as RouteHandle[]) : [];
     const removed =
       routes.length > 0 ? await (await loadInterfaceModule()).removeStaleRoutes(routes) : [];
-    if (s.state?.resolvConf) rmSync(s.state.resolvConf, { force: true });
+    recoverResolvConf(this.stateDir.dir, s.state?.resolvConf ?? null, this.log);
     this.log.warn(
       `previous run (pid ${s.pid}) did not exit cleanly: ${
         removed.length > 0
@@ -685,6 +684,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
           name: cfg.name,
           ifname: this.iface.name,
           writeTo: cfg.dns.writeTo,
+          backupDir: this.stateDir.dir,
           resolved: false,
           domains: cfg.defaultRoute ? ['~.'] : [],
           log: this.log,
