@@ -85,7 +85,15 @@ export interface PeerConfig {
     maxFailure: number;
   };
   /** `offload`: TCP segmentation offload through the TUN device and GSO frames on the link, when the far end (ts-vpn serve) supports them too. */
-  tunnel: { interface: string; mtu: number | null; metric: number | null; offload: boolean };
+  tunnel: {
+    interface: string;
+    mtu: number | null;
+    metric: number | null;
+    offload: boolean;
+    /** Run as this user / group once the device exists (CAP_NET_ADMIN kept); null = stay root. */
+    user: string | null;
+    group: string | null;
+  };
   routes: string[];
   defaultRoute: boolean;
   dns: { writeTo: string };
@@ -275,6 +283,8 @@ export const peerSchema = z.strictObject({
     mtu: field(checkInt(68, 16384)),
     metric: field(checkInt(0, 0xffffffff)),
     offload: field(checkBool),
+    user: field(checkString({ what: 'a user name or uid', max: 255 })),
+    group: field(checkString({ what: 'a group name or gid', max: 255 })),
   }),
   routes: cidrs(),
   'default-route': field(checkBool),
@@ -589,6 +599,8 @@ function buildPeer(
       mtu,
       metric: y.tunnel?.metric ?? null,
       offload: y.tunnel?.offload ?? true,
+      user: y.tunnel?.user ?? null,
+      group: y.tunnel?.group ?? null,
     },
     routes: routes.map((c) => c.text),
     defaultRoute,

@@ -27,6 +27,7 @@ import {
 import { NetConfig, type RouteHandle } from '../tun/index.js';
 import { type ControlRequest, ControlServer } from './control.js';
 import { PeerDns, recoverResolvConf } from './dns.js';
+import { dropTunnelPrivileges } from './drop-privileges.js';
 import { EarlyPackets } from './early-packets.js';
 import { clientEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
@@ -672,6 +673,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       const { TunnelInterface } = await loadInterfaceModule();
       this.iface = await TunnelInterface.open(cfg.tunnel.interface, this.log, {
         vnetHdr: link.gso,
+      });
+      dropTunnelPrivileges({
+        ...cfg.tunnel,
+        stateDir: this.stateDir.dir,
+        readLater: [...cfg.ssh.identityFiles, ...cfg.ssh.hostKey.knownHostsFiles],
+        log: this.log,
       });
       const tun = this.iface.tun;
       if (tun.vnetHdr) tun.onPackets((batch) => this.onTunFrames(batch));

@@ -101,9 +101,7 @@ export function readBackup(dir: string): ResolvBackup | null {
 export function saveBackup(dir: string, path: string, ours: string): ResolvBackup {
   const prev = readBackup(dir);
   const b: ResolvBackup =
-    prev && prev.path === path
-      ? { ...prev, ours }
-      : { path, original: inspectPath(path), ours };
+    prev && prev.path === path ? { ...prev, ours } : { path, original: inspectPath(path), ours };
   writeFileSafe(backupPath(dir), `${JSON.stringify(b, null, 2)}\n`, { mode: 0o600 });
   return b;
 }

@@ -20,6 +20,7 @@ import type { CloseReason, Transport } from '../transport/types.js';
 import { cidrContains, parseCidr } from '../tun/addr.js';
 import { AddressPool, cidr4Contains } from './address-pool.js';
 import type { TunnelExit } from './client.js';
+import { dropTunnelPrivileges } from './drop-privileges.js';
 import { EarlyPackets } from './early-packets.js';
 import { serverEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
@@ -372,6 +373,14 @@ export class ServeSession extends EventEmitter<{
     if (!this.iface) {
       const { TunnelInterface } = await loadInterfaceModule();
       this.iface = await TunnelInterface.open(this.ifName, this.log, { vnetHdr: this.gso });
+      // The session needs no more than CAP_NET_ADMIN from here on (docs/SECURITY.md).
+      dropTunnelPrivileges({
+        user: null,
+        group: null,
+        stateDir: null,
+        readLater: [],
+        log: this.log,
+      });
       if (this.iface.vnetHdr) this.iface.tun.onPackets((batch) => this.onTunFrames(batch));
       else this.iface.tun.onPackets((batch) => this.onTunPackets(batch));
       this.iface.tun.on(
