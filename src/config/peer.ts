@@ -61,7 +61,13 @@ export interface PeerConfig {
     /** Read from passphraseFile by loadPeerConfig; never printed. */
     passphrase: Secret | null;
   };
-  remote: { command: string; kind: 'ts-vpn' | 'pppd'; kindDetected: boolean };
+  /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
+  remote: {
+    command: string;
+    kind: 'ts-vpn' | 'pppd' | 'gateway';
+    kindDetected: boolean;
+    gateway: string | null;
+  };
   ppp: {
     /** Our IPv4 address, or null = ask the peer. */
     localAddress: string | null;
@@ -241,7 +247,8 @@ export const peerSchema = z.strictObject({
   }),
   remote: section({
     command: str('a command line'),
-    kind: field(checkEnum(['ts-vpn', 'pppd'] as const)),
+    kind: field(checkEnum(['ts-vpn', 'pppd', 'gateway'] as const)),
+    gateway: str('a socket path like /run/ts-vpn/gateway.sock'),
   }),
   ppp: section({
     'local-address': field(checkIpv4OrAsk),
@@ -373,8 +380,19 @@ function buildPeer(
   // remote
   const command = y.remote?.command ?? PEER_DEFAULTS.remoteCommand;
   const detected = detectRemoteKind(command);
-  const remoteKind = y.remote?.kind ?? detected ?? 'ts-vpn';
-  if (y.remote?.kind === undefined && detected === null) {
+  const gatewayPath = y.remote?.gateway ?? null;
+  const remoteKind = y.remote?.kind ?? (gatewayPath !== null ? 'gateway' : (detected ?? 'ts-vpn'));
+  if (gatewayPath !== null && remoteKind !== 'gateway')
+    at(
+      ['remote', 'kind'],
+      `is ${remoteKind}, but remote.gateway is set; use kind: gateway or drop gateway`,
+    );
+  if (remoteKind === 'gateway' && y.remote?.command !== undefined)
+    at(
+      ['remote', 'command'],
+      'is not used with a gateway (the SSH channel connects to its socket); remove it',
+    );
+  if (y.remote?.kind === undefined && gatewayPath === null && detected === null) {
     warnings.push(
       `remote.command "${command}" does not start ts-vpn or pppd; assuming kind: ts-vpn (set remote.kind to be explicit)`,
     );
@@ -501,7 +519,12 @@ function buildPeer(
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
     },
-    remote: { command, kind: remoteKind, kindDetected: y.remote?.kind === undefined },
+    remote: {
+      command,
+      kind: remoteKind,
+      kindDetected: y.remote?.kind === undefined,
+      gateway: remoteKind === 'gateway' ? (gatewayPath ?? '/run/ts-vpn/gateway.sock') : null,
+    },
     ppp: {
       localAddress,
       peerAddress,

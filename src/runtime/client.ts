@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
 import { type EngineEvent, type EngineStats, PppEngine } from '../engine/index.js';
 import { type CloseReason, SshConnection, type SshTransport } from '../transport/index.js';
+import { openGatewayChannel } from '../transport/streamlocal.js';
 import { NetConfig, type RouteHandle } from '../tun/index.js';
 import { type ControlRequest, ControlServer } from './control.js';
 import { PeerDns } from './dns.js';
@@ -480,12 +481,19 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     await this.ensureRouteWatch(serverAddr);
     let transport: SshTransport;
     try {
-      transport = await conn.exec(cfg.remote.command);
+      transport =
+        cfg.remote.kind === 'gateway'
+          ? await openGatewayChannel(conn, cfg.remote.gateway ?? '')
+          : await conn.exec(cfg.remote.command);
     } catch (err) {
       await conn.end();
       throw toTunnelError(err);
     }
-    this.log.debug(`ssh: running ${JSON.stringify(cfg.remote.command)}`);
+    this.log.debug(
+      cfg.remote.kind === 'gateway'
+        ? `ssh: channel to gateway ${cfg.remote.gateway}`
+        : `ssh: running ${JSON.stringify(cfg.remote.command)}`,
+    );
     return this.runLink(transport, serverAddr);
   }
 

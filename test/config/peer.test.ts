@@ -78,7 +78,7 @@ describe('peer.yaml', () => {
         passphraseFile: null,
         passphrase: null,
       },
-      remote: { command: 'sudo ts-vpn serve', kind: 'ts-vpn', kindDetected: true },
+      remote: { command: 'sudo ts-vpn serve', kind: 'ts-vpn', kindDetected: true, gateway: null },
       ppp: {
         localAddress: null,
         peerAddress: null,
@@ -172,6 +172,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       command: 'sudo /usr/sbin/pppd notty noauth',
       kind: 'pppd',
       kindDetected: true,
+      gateway: null,
     });
     expect(cfg.ppp).toMatchObject({
       localAddress: '10.9.0.2',
