@@ -25,7 +25,9 @@ export function describeConfig(cfg: PeerConfig | ServerConfig): string {
         `  ssh keepalive ${s(ssh.keepaliveIntervalMs)} x${ssh.keepaliveCountMax}, connect timeout ${s(ssh.connectTimeoutMs)}, ciphers ${ssh.ciphers.join(', ')}`,
       );
     lines.push(
-      `  remote: ${cfg.remote.command} (${cfg.remote.kind}${cfg.remote.kindDetected ? ', detected' : ''})`,
+      cfg.remote.kind === 'gateway'
+        ? `  remote: gateway socket ${cfg.remote.gateway} (direct-streamlocal channel)`
+        : `  remote: ${cfg.remote.command} (${cfg.remote.kind}${cfg.remote.kindDetected ? ', detected' : ''})`,
     );
     lines.push(
       `  ppp: local ${ppp.localAddress ?? 'ask'} (accept ${ppp.acceptLocal.join(', ')}), peer ${ppp.peerAddress ?? 'ask'} (accept ${ppp.acceptPeer.join(', ')})`,
