@@ -13,6 +13,7 @@ import type { CloseReason, Transport } from '../transport/types.js';
 import type { DataPath } from './data-path.js';
 import { clientEngineOptions } from './engine-options.js';
 import type { FailureKind, TunnelError } from './errors.js';
+import { escapeLogText } from './log-escape.js';
 import type { Logger } from './logger.js';
 
 /** What a ClientLink needs from its tunnel. */
@@ -52,7 +53,8 @@ export class ClientLink {
     private readonly host: ClientLinkHost,
     readonly id: number,
     readonly transport: Transport,
-    readonly serverAddr: string,
+    /** The SSH server's address (null: local command transport). */
+    readonly serverAddr: string | null,
     opts: { previousLocal: string | null; gso: boolean; data: DataPath },
   ) {
     const cfg = host.config;
@@ -74,7 +76,7 @@ export class ClientLink {
       negotiationTimeoutMs: negotiationDeadlineMs(cfg.ppp.restartMs, cfg.ppp.maxConfigure),
     });
     const s = this.session;
-    transport.onStderr((line) => host.log.info(`remote: ${line}`));
+    transport.onStderr((line) => host.log.info(`remote: ${escapeLogText(line)}`));
     transport.onClose((r) => this.onTransportClose(r));
     s.on('event', (ev) => this.onEngineEvent(ev));
     s.on('finished', (f) => this.onFinished(f));

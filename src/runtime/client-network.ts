@@ -51,7 +51,7 @@ export class ClientNetwork {
    */
   async configure4(
     session: LinkSession,
-    serverAddr: string,
+    serverAddr: string | null,
     v4: { local: string; peer: string; dns: string[] },
     stillWanted: () => boolean,
   ): Promise<number | null> {
@@ -76,7 +76,7 @@ export class ClientNetwork {
       await iface.addRoutes({
         routes: cfg.routes,
         defaultRoute: cfg.defaultRoute,
-        server: serverAddr,
+        server: serverAddr ?? undefined,
         metric: cfg.tunnel.metric,
       });
       this.routesAdded = true;

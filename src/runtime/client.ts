@@ -17,6 +17,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
+import { connectTransport, describeRemote } from '../transport/index.js';
 import { TunnelHooks } from './client-hooks.js';
 import { ClientLink, type ClientLinkHost } from './client-link.js';
 import { ClientNetwork } from './client-network.js';
@@ -29,7 +30,6 @@ import { Logger } from './logger.js';
 import { type ReconnectHost, ReconnectLoop } from './reconnect-loop.js';
 import type { SdNotifier } from './sd-notify.js';
 import { ServerRouteWatch } from './server-watch.js';
-import { connectTransport } from './ssh-connect.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
 import type { TunnelPhase, TunnelStatus } from './status-format.js';
 
@@ -139,7 +139,7 @@ export class ClientTunnel
         return { sent: st.tx.bytes, received: st.rx.bytes };
       },
     }));
-    this.remote = `${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`;
+    this.remote = describeRemote(config);
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -283,16 +283,18 @@ export class ClientTunnel
       this.everUpValue || this.phaseValue === 'reconnecting' ? 'reconnecting' : 'connecting',
     );
     this.log.info(`connecting to ${this.remote} …`);
-    this.sd?.status(`connecting to ${cfg.ssh.host}:${cfg.ssh.port}`);
-    const c = await connectTransport(
-      cfg,
-      this.log,
-      () => this.closing,
-      async (addr) => {
-        if (!this.closing) await this.routeWatch?.ensure(addr, () => this.closing);
+    this.sd?.status(`connecting to ${this.remote}`);
+    const c = await connectTransport(cfg, {
+      log: this.log,
+      beforeStart: async (addr) => {
+        if (this.closing) throw new TunnelError('internal', 'closed');
+        if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
       },
-    );
-    this.sshInfo = { cipher: c.cipher, hostKey: c.hostKey };
+    }).catch((err) => {
+      throw toTunnelError(err);
+    });
+    const info = c.transport.info;
+    this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
     const iface = this.net.iface;
     // GSO frames when configured and the device (if it exists already, after a
     // reconnect) is in vnet mode: a plain device cannot take the far end's super-packets.
