@@ -19,7 +19,12 @@ import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
 import { type EngineEvent, type EngineStats, PppEngine } from '../engine/index.js';
-import { type CloseReason, SshConnection, type SshTransport } from '../transport/index.js';
+import {
+  type CloseReason,
+  connectTransport,
+  describeRemote,
+  type Transport,
+} from '../transport/index.js';
 import { NetConfig, type RouteHandle } from '../tun/index.js';
 import { type ControlRequest, ControlServer } from './control.js';
 import { PeerDns } from './dns.js';
@@ -30,9 +35,11 @@ import { type HookEnv, runHook } from './hooks.js';
 import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import { LinkDriver } from './link-driver.js';
+import { escapeLogText } from './log-escape.js';
 import { Logger } from './logger.js';
 import { type RouteWatch, watchRouteTo } from './net-watch.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import { guardEngineOptions, RouteGuard } from './route-guard.js';
 import type { SdNotifier } from './sd-notify.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
 import type { TunnelPhase, TunnelStatus } from './status-format.js';
@@ -73,10 +80,11 @@ export interface ClientTunnelEvents {
 /** One SSH connection + PPP session. */
 interface Link {
   id: number;
-  transport: SshTransport;
+  transport: Transport;
   engine: PppEngine;
   driver: LinkDriver;
-  serverAddr: string;
+  /** The SSH server's address (null: local command transport). */
+  serverAddr: string | null;
   t0: number;
   mtu: number;
   /** The link carries GSO frames (both ends asked for them in LCP). */
@@ -169,6 +177,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private pending6: { local: string; peer: string } | null = null;
   private routesAdded = false;
   private dns: string[] = [];
+  /** Routes read before the current negotiation: far-end addresses inside them are refused. */
+  private routeGuard: RouteGuard | null = null;
   private peerDns: PeerDns | null = null;
   private readonly dnsExitHandler = () => this.peerDns?.restoreSync();
   private closing = false;
@@ -221,7 +231,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       maxBackoffMs: rc.maxBackoffMs,
       maxFail: rc.maxFail,
     });
-    this.remote = `${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`;
+    this.remote = describeRemote(config);
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -437,59 +447,28 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       this.everUp || this.phaseValue === 'reconnecting' ? 'reconnecting' : 'connecting',
     );
     this.log.info(`connecting to ${this.remote} …`);
-    this.sd?.status(`connecting to ${cfg.ssh.host}:${cfg.ssh.port}`);
-    let lastTried = '';
-    const conn = await SshConnection.connect({
-      host: cfg.ssh.host,
-      port: cfg.ssh.port,
-      user: cfg.ssh.user,
-      identities: cfg.ssh.identityFiles.map((path) => ({
-        path,
-        passphrase: cfg.ssh.passphrase?.reveal(),
-      })),
-      agent: cfg.ssh.agent,
-      hostKey: cfg.ssh.hostKey,
-      keepaliveIntervalMs: cfg.ssh.keepaliveIntervalMs,
-      keepaliveCountMax: cfg.ssh.keepaliveCountMax,
-      readyTimeoutMs: cfg.ssh.connectTimeoutMs,
-      ciphers: cfg.ssh.ciphers,
-      log: (m) => {
-        const t = / trying (\S+)/.exec(m);
-        if (t) lastTried = t[1] === 'agent' ? 'publickey, agent' : t[1];
-        if (/accept|added|warning/i.test(m)) this.log.warn(m);
-        else this.log.debug(m);
+    this.sd?.status(`connecting to ${this.remote}`);
+    const { transport, serverAddr } = await connectTransport(cfg, {
+      log: this.log,
+      beforeStart: async (addr) => {
+        if (this.closing) throw new TunnelError('internal', 'closed');
+        if (addr) await this.ensureRouteWatch(addr);
       },
     }).catch((err) => {
       throw toTunnelError(err);
     });
-    const info = conn.info;
+    const info = transport.info;
     this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
-    this.log.info(
-      `ssh: connected in ${ms(info.handshakeMs ?? 0)} (${info.cipher}, host key ${info.hostKeyFingerprint} verified by ${info.hostKeyVerifiedBy})`,
-    );
-    this.log.info(
-      `ssh: authenticated as ${cfg.ssh.user} (${lastTried || 'publickey'}) in ${ms(info.authMs ?? 0)}`,
-    );
-    const serverAddr =
-      (conn.client as unknown as { _sock?: { remoteAddress?: string } })._sock?.remoteAddress ??
-      cfg.ssh.host;
-    if (this.closing) {
-      await conn.end();
-      throw new TunnelError('internal', 'closed');
-    }
-    await this.ensureRouteWatch(serverAddr);
-    let transport: SshTransport;
-    try {
-      transport = await conn.exec(cfg.remote.command);
-    } catch (err) {
-      await conn.end();
-      throw toTunnelError(err);
-    }
-    this.log.debug(`ssh: running ${JSON.stringify(cfg.remote.command)}`);
+    this.routeGuard = await RouteGuard.snapshot({
+      acceptLocal: cfg.ppp.acceptLocal,
+      acceptPeer: cfg.ppp.acceptPeer,
+      tunnelIfindex: this.iface?.tun.ifindex,
+      warn: (m) => this.log.warn(m),
+    });
     return this.runLink(transport, serverAddr);
   }
 
-  private runLink(transport: SshTransport, serverAddr: string): Promise<void> {
+  private runLink(transport: Transport, serverAddr: string | null): Promise<void> {
     const cfg = this.config;
     const id = ++this.linkSeq;
     const previous = this.iface?.local4 ?? null;
@@ -498,7 +477,13 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     // reconnect) is in vnet mode: a plain device cannot take the far end's super-packets.
     const gso = cfg.tunnel.offload && (this.iface === null || this.iface.vnetHdr);
     const engine = new PppEngine(
-      { ...clientEngineOptions(cfg, (line) => this.engineLog(link, line), previous), gso },
+      {
+        ...guardEngineOptions(
+          clientEngineOptions(cfg, (line) => this.engineLog(link, line), previous),
+          this.routeGuard,
+        ),
+        gso,
+      },
       (_v, pkt) => this.onLinkPacket(pkt),
       (frame) => this.onLinkGsoFrame(frame),
     );
@@ -537,7 +522,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       };
       this.link = link;
       if (!this.everUp) this.setPhase('negotiating');
-      transport.onStderr((line) => this.log.info(`remote: ${line}`));
+      transport.onStderr((line) => this.log.info(`remote: ${escapeLogText(line)}`));
       transport.onClose((r) => this.onTransportClose(link, r));
       driver.on('event', (ev) => this.onEngineEvent(link, ev));
       // Bounded negotiation: LCP gives up by itself, but an NCP may stall while another is up.
@@ -610,7 +595,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
               : `; negotiation took ${ms(performance.now() - link.driver.firstDataAt)} from the far end's first frame`
           }`,
         );
-        this.serialize(() => this.onIpv4Up(link, ev.local, ev.peer, ev.dns)).catch((err) => {
+        this.serialize(() =>
+          this.onIpv4Up(link, ev.local, ev.peer, this.routeGuard?.filterDns(ev.dns) ?? ev.dns),
+        ).catch((err) => {
           const e = toTunnelError(err);
           this.endLink(
             link,
@@ -733,7 +720,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       await iface.addRoutes({
         routes: cfg.routes,
         defaultRoute: cfg.defaultRoute,
-        server: link.serverAddr,
+        server: link.serverAddr ?? undefined,
         metric: cfg.tunnel.metric,
       });
       this.routesAdded = true;
