@@ -27,9 +27,6 @@ import { checkRouteList, checkRoutesAgainstHost } from './routes.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
 import { validate } from './validate.js';
 
-/** Moved to routes.ts; re-exported for src/config/gateway.ts (which should pass SERVER_ROUTE_HINTS). */
-export { checkRouteList, checkRoutesAgainstHost };
-
 // ---------------------------------------------------------------- typed result
 
 export interface PeerConfig {
