@@ -8,7 +8,7 @@
  * where hmac = HMAC-SHA1(key = salt, data = host string). Lines that do not parse are
  * skipped (OpenSSH warns and carries on), never thrown on.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -173,8 +173,23 @@ export function formatKnownHostLine(name: string, key: Buffer): string {
   return `${name} ${blobKeyType(key)} ${key.toString('base64')}`;
 }
 
-/** Appends a line, creating the directory (0700) and file (0600) if needed. */
-export function appendKnownHost(file: string, name: string, key: Buffer): void {
+/** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as ssh-keygen -H and HashKnownHosts write it. */
+export function hashKnownHostName(name: string, salt: Buffer = randomBytes(20)): string {
+  const mac = createHmac('sha1', salt).update(name.toLowerCase()).digest();
+  return `|1|${salt.toString('base64')}|${mac.toString('base64')}`;
+}
+
+/**
+ * Appends a line, creating the directory (0700) and file (0600) if needed; with
+ * `hashed` the host name is written hashed (HashKnownHosts yes).
+ */
+export function appendKnownHost(
+  file: string,
+  name: string,
+  key: Buffer,
+  opts: { hashed?: boolean } = {},
+): void {
+  if (opts.hashed) name = hashKnownHostName(name);
   const dir = dirname(file);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   let prefix = '';
