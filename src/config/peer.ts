@@ -4,7 +4,7 @@
  * default filled in and durations converted to milliseconds (`…Ms` fields).
  * See docs/CONFIG.md for the reference.
  */
-import { basename } from 'node:path';
+import { basename, join, normalize } from 'node:path';
 import { z } from 'zod';
 import { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
@@ -22,15 +22,8 @@ import {
   list,
   section,
 } from './fields.js';
-import {
-  type Cidr,
-  cidrContainsAddress,
-  cidrOverlaps,
-  PRIVATE_IPV4_RANGES,
-  parseCidr,
-  parseIp,
-  specialRange,
-} from './net.js';
+import { type Cidr, cidrContainsAddress, PRIVATE_IPV4_RANGES, parseCidr, parseIp } from './net.js';
+import { checkRouteList, checkRoutesAgainstHost } from './routes.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
 import { validate } from './validate.js';
 
@@ -194,6 +187,11 @@ function checkHost(v: unknown): { value: string } | { error: string } {
     return { error: `"${v}" contains "@"; put the user in ssh.user and only the host here` };
   const bare = v.startsWith('[') && v.endsWith(']') ? v.slice(1, -1) : v;
   if ('value' in parseIp(bare)) return { value: bare };
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(v);
+  if (bracketed)
+    return {
+      error: `"${v}" contains a port; write host: ${bracketed[1]} and port: ${bracketed[2]}`,
+    };
   const hp = /^([^:]+):(\d+)$/.exec(v);
   if (hp) return { error: `"${v}" contains a port; write host: ${hp[1]} and port: ${hp[2]}` };
   if (!HOSTNAME_RE.test(v)) return { error: `"${v}" is not a valid host name or IP address` };
@@ -355,6 +353,14 @@ export const peerSchema = z.strictObject({
 export type PeerYaml = z.output<typeof peerSchema>;
 
 // ---------------------------------------------------------------- building
+
+/** The system resolver file: `dns.write-to` naming it (or a link to it) gets a warning. */
+export const SYSTEM_RESOLV_CONF = '/etc/resolv.conf';
+
+/** The warning for `dns.write-to` at the system resolver file (see docs/CONFIG.md, `dns`). */
+export function systemResolverWarning(writeTo: string, system = SYSTEM_RESOLV_CONF): string {
+  return `dns.write-to is ${writeTo === system ? writeTo : `${writeTo} (that is ${system})`}: ts-vpn up replaces the system resolver file, so every program on this host resolves names through the far end's DNS servers while the tunnel is up; if that is not what you want, remove write-to (the default, <state dir>/<name>/resolv.conf, changes nothing by itself)`;
+}
 
 /** Detects `ts-vpn` vs `pppd` from the first real word of the command (after sudo/env/VAR=…). */
 export function detectRemoteKind(command: string): 'ts-vpn' | 'pppd' | null {
@@ -529,7 +535,9 @@ function buildPeer(
       passwordFile: a['password-file'] !== undefined ? expandPath(a['password-file'], env) : null,
     };
   }
-  if (remoteKind === 'pppd') {
+  // Only when the command really starts pppd: with kind: pppd and a relay such as
+  // `socat - UNIX-CONNECT:…`, pppd's options are not on this command line at all.
+  if (remoteKind === 'pppd' && detected === 'pppd') {
     const words = command.split(/\s+/);
     if (!words.includes('notty'))
       warnings.push(
@@ -540,6 +548,20 @@ function buildPeer(
         'remote.command runs pppd without "noauth" and ppp.auth is not set; pppd 2.4.9 demands authentication when the server has a default route',
       );
     }
+  }
+  const usePeerDns = ppp['use-peer-dns'] ?? false;
+  const stateRoot = env.stateRoot ?? PEER_DEFAULTS.stateRoot;
+  const writeTo =
+    y.dns?.['write-to'] !== undefined
+      ? expandPath(y.dns['write-to'], env)
+      : join(stateRoot, name, 'resolv.conf');
+  if (y.dns?.['write-to'] !== undefined) {
+    if (!usePeerDns)
+      warnings.push(
+        'dns.write-to is set but ppp.use-peer-dns is false: no DNS servers are asked for, nothing is written there',
+      );
+    else if (normalize(writeTo) === SYSTEM_RESOLV_CONF)
+      warnings.push(systemResolverWarning(writeTo));
   }
   const ipv6 = ppp.ipv6 ?? true;
   const mtu = y.tunnel?.mtu ?? null;
@@ -635,7 +657,7 @@ function buildPeer(
       echoIntervalMs: ppp['echo-interval'] ?? PEER_DEFAULTS.echoInterval * 1000,
       echoFailures: ppp['echo-failures'] ?? PEER_DEFAULTS.echoFailures,
       ipv6,
-      usePeerDns: ppp['use-peer-dns'] ?? false,
+      usePeerDns,
       auth,
       debug: ppp.debug ?? false,
       restartMs: ppp.restart ?? PEER_DEFAULTS.restart * 1000,
@@ -651,12 +673,7 @@ function buildPeer(
     },
     routes: routes.map((c) => c.text),
     defaultRoute,
-    dns: {
-      writeTo:
-        y.dns?.['write-to'] !== undefined
-          ? expandPath(y.dns['write-to'], env)
-          : `${PEER_DEFAULTS.stateRoot}/${name}/resolv.conf`,
-    },
+    dns: { writeTo },
     reconnect: {
       enabled: rc.enabled ?? true,
       holdoffMs,
@@ -675,68 +692,6 @@ function buildPeer(
 
 function secret(v: string): Secret {
   return new Secret(v);
-}
-
-/** Route list checks: default route, special ranges, duplicates, overlaps. */
-export function checkRouteList(
-  routes: Cidr[],
-  base: PathSegment[],
-  at: (p: PathSegment[], m: string) => void,
-): void {
-  routes.forEach((r, i) => {
-    if (r.prefix === 0) {
-      at(
-        [...base, i],
-        `${r.text} is a default route; set default-route: true instead (it also keeps a host route to the SSH server outside the tunnel)`,
-      );
-      return;
-    }
-    const special = specialRange(r);
-    if (special)
-      at(
-        [...base, i],
-        `${r.text} overlaps the ${special} range, which cannot be routed through a tunnel`,
-      );
-    for (let j = 0; j < i; j++) {
-      const o = routes[j];
-      if (o.text === r.text) at([...base, i], `${r.text} is a duplicate of ${formatSeg(base, j)}`);
-      else if (cidrOverlaps(o, r))
-        at(
-          [...base, i],
-          `${r.text} overlaps ${formatSeg(base, j)} (${o.text}); remove one or split them`,
-        );
-    }
-  });
-}
-
-function formatSeg(base: PathSegment[], j: number): string {
-  return `${base.join('.')}[${j}]`;
-}
-
-/**
- * A route that contains the SSH server would send the SSH connection into its own
- * tunnel. With default-route the runtime pins a host route to the server via the
- * current gateway, which also covers these routes, so they are allowed then.
- */
-export function checkRoutesAgainstHost(
-  routes: Cidr[],
-  defaultRoute: boolean,
-  hostAddresses: string[],
-  at: (p: PathSegment[], m: string) => void,
-): void {
-  if (defaultRoute) return;
-  routes.forEach((r, i) => {
-    for (const a of hostAddresses) {
-      const ip = parseIp(a);
-      if ('value' in ip && r.prefix > 0 && cidrContainsAddress(r, ip.value)) {
-        at(
-          ['routes', i],
-          `${r.text} contains the SSH server ${ip.value.text}; the tunnel would route itself (narrow the route, or use default-route: true, which keeps a host route to the server)`,
-        );
-        break;
-      }
-    }
-  });
 }
 
 /**

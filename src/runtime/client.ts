@@ -35,9 +35,11 @@ import { type HookEnv, runHook } from './hooks.js';
 import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import { LinkDriver } from './link-driver.js';
+import { escapeLogText } from './log-escape.js';
 import { Logger } from './logger.js';
 import { type RouteWatch, watchRouteTo } from './net-watch.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import { guardEngineOptions, RouteGuard } from './route-guard.js';
 import type { SdNotifier } from './sd-notify.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
 import type { TunnelPhase, TunnelStatus } from './status-format.js';
@@ -175,6 +177,8 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
   private pending6: { local: string; peer: string } | null = null;
   private routesAdded = false;
   private dns: string[] = [];
+  /** Routes read before the current negotiation: far-end addresses inside them are refused. */
+  private routeGuard: RouteGuard | null = null;
   private peerDns: PeerDns | null = null;
   private readonly dnsExitHandler = () => this.peerDns?.restoreSync();
   private closing = false;
@@ -455,6 +459,12 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     });
     const info = transport.info;
     this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
+    this.routeGuard = await RouteGuard.snapshot({
+      acceptLocal: cfg.ppp.acceptLocal,
+      acceptPeer: cfg.ppp.acceptPeer,
+      tunnelIfindex: this.iface?.tun.ifindex,
+      warn: (m) => this.log.warn(m),
+    });
     return this.runLink(transport, serverAddr);
   }
 
@@ -467,7 +477,13 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
     // reconnect) is in vnet mode: a plain device cannot take the far end's super-packets.
     const gso = cfg.tunnel.offload && (this.iface === null || this.iface.vnetHdr);
     const engine = new PppEngine(
-      { ...clientEngineOptions(cfg, (line) => this.engineLog(link, line), previous), gso },
+      {
+        ...guardEngineOptions(
+          clientEngineOptions(cfg, (line) => this.engineLog(link, line), previous),
+          this.routeGuard,
+        ),
+        gso,
+      },
       (_v, pkt) => this.onLinkPacket(pkt),
       (frame) => this.onLinkGsoFrame(frame),
     );
@@ -506,7 +522,7 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
       };
       this.link = link;
       if (!this.everUp) this.setPhase('negotiating');
-      transport.onStderr((line) => this.log.info(`remote: ${line}`));
+      transport.onStderr((line) => this.log.info(`remote: ${escapeLogText(line)}`));
       transport.onClose((r) => this.onTransportClose(link, r));
       driver.on('event', (ev) => this.onEngineEvent(link, ev));
       // Bounded negotiation: LCP gives up by itself, but an NCP may stall while another is up.
@@ -579,7 +595,9 @@ export class ClientTunnel extends EventEmitter<ClientTunnelEvents> {
               : `; negotiation took ${ms(performance.now() - link.driver.firstDataAt)} from the far end's first frame`
           }`,
         );
-        this.serialize(() => this.onIpv4Up(link, ev.local, ev.peer, ev.dns)).catch((err) => {
+        this.serialize(() =>
+          this.onIpv4Up(link, ev.local, ev.peer, this.routeGuard?.filterDns(ev.dns) ?? ev.dns),
+        ).catch((err) => {
           const e = toTunnelError(err);
           this.endLink(
             link,

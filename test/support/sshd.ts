@@ -1,5 +1,5 @@
 /**
- * A real OpenSSH sshd per test (see /work/shared/TESTING.md): its own temp dir, host key,
+ * A real OpenSSH sshd per test: its own temp dir, host key,
  * client key, authorized_keys and sshd_config; started on loopback or inside a namespace
  * the test created. Never touches /etc/ssh or any service manager; stop() kills only the
  * pid it started and removes the temp dir.
