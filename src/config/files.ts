@@ -7,6 +7,8 @@
 import { lookup } from 'node:dns/promises';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { SshConfigError } from '../transport/ssh-config.js';
+import { applySshConfig } from '../transport/ssh-settings.js';
 import { type ConfigEnv, defaultConfigEnv } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import { parseIp } from './net.js';
@@ -216,8 +218,18 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     if (a !== null && a === b) cfg.warnings.push(systemResolverWarning(cfg.dns.writeTo, system));
   }
 
-  // Keys: explicit ones must exist; defaults are used only when present.
+  // ssh_config (~/.ssh/config, /etc/ssh/ssh_config) fills what peer.yaml does not set.
   const viaSsh = cfg.remote.transport === 'ssh';
+  if (viaSsh) {
+    try {
+      applySshConfig(cfg, env);
+    } catch (e) {
+      if (!(e instanceof SshConfigError)) throw e;
+      throw new ConfigError(path, [{ path: 'ssh', message: `${e.message}` }]);
+    }
+  }
+
+  // Keys: explicit ones must exist; defaults are used only when present.
   if (!viaSsh) cfg.ssh.identityFiles = [];
   else if (cfg.ssh.identityFilesExplicit) {
     for (const [i, f] of cfg.ssh.identityFiles.entries()) {
@@ -277,8 +289,22 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     );
 
   const hk = cfg.ssh.hostKey;
-  if (viaSsh && hk.fingerprints.length === 0 && !hk.acceptNew) {
-    for (const [i, f] of hk.knownHostsFiles.entries()) {
+  // OpenSSH's own list (from ssh_config or its defaults): one existing file is enough.
+  const khFromYaml = cfg.ssh.given.includes('host-key.known-hosts');
+  const anyKh = async () => {
+    for (const f of hk.knownHostsFiles) if (await exists(f)) return true;
+    return false;
+  };
+  if (
+    viaSsh &&
+    hk.fingerprints.length === 0 &&
+    !hk.acceptNew &&
+    (khFromYaml || !cfg.ssh.config.enabled || !(await anyKh()))
+  ) {
+    for (const [i, f] of (khFromYaml || !cfg.ssh.config.enabled
+      ? hk.knownHostsFiles
+      : hk.knownHostsFiles.slice(0, 1)
+    ).entries()) {
       if (!(await exists(f))) {
         issues.push({
           path:
