@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `ts-vpn` command line: up, serve, check, status, down, version, help.
+ * `ts-vpn` command line: up, serve, gateway, check, status, down, version, help.
  * Signals and process exit live here, never in src/runtime.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
@@ -32,6 +32,7 @@ const OPTIONS = {
   config: { type: 'string', short: 'c' },
   json: { type: 'boolean' },
   'client-route': { type: 'string', multiple: true },
+  session: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -279,6 +280,19 @@ async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<num
   const running = listTunnels(g.stateRoot).filter(
     (t) => t.running && (!named || t.name === args[0]),
   );
+  // A gateway on this machine (src/gateway): its sessions, listed on their own.
+  const gw = named ? null : await (await import('../gateway/cli.js')).queryGateway(g.stateRoot);
+  if (gw && running.length === 0) {
+    const { formatGatewayStatus } = await import('../gateway/cli.js');
+    out(json ? JSON.stringify(gw, null, 2) : formatGatewayStatus(gw));
+    return ExitCode.OK;
+  }
+  if (gw)
+    out(
+      json
+        ? JSON.stringify({ gateway: gw })
+        : (await import('../gateway/cli.js')).formatGatewayStatus(gw),
+    );
   if (running.length === 0) {
     if (named) {
       errLine(`no tunnel named "${args[0]}" is running`);
@@ -311,7 +325,11 @@ async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<num
   return failed ? ExitCode.NOT_AVAILABLE : ExitCode.OK;
 }
 
-async function cmdDown(args: string[], g: Globals): Promise<number> {
+async function cmdDown(args: string[], g: Globals, session?: string): Promise<number> {
+  if (session !== undefined) {
+    const { downGatewaySession } = await import('../gateway/cli.js');
+    return downGatewaySession(g.stateRoot, session, { out, err: errLine });
+  }
   if (args.length > 1)
     throw new CliError('down takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
   const running = listTunnels(g.stateRoot).filter((t) => t.running);
@@ -391,7 +409,7 @@ export async function main(argv: string[]): Promise<number> {
       const topic = command === 'help' ? rest[0] : undefined;
       if (topic && !HELP[topic])
         throw new CliError(
-          `no help for "${topic}"; commands: up, serve, check, status, down, version`,
+          `no help for "${topic}"; commands: up, serve, gateway, check, status, down, version`,
           ExitCode.CONFIG,
           'USAGE',
         );
@@ -400,7 +418,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (!HELP[command])
       throw new CliError(
-        `unknown command "${command}"; commands: up, serve, check, status, down, version, help`,
+        `unknown command "${command}"; commands: up, serve, gateway, check, status, down, version, help`,
         ExitCode.CONFIG,
         'USAGE',
       );
@@ -418,7 +436,17 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
         return await cmdStatus(rest, g, v.json ?? false);
       case 'down':
-        return await cmdDown(rest, g);
+        return await cmdDown(rest, g, v.session);
+      case 'gateway': {
+        if (rest.length > 1 || (rest.length === 1 && v.config))
+          throw new CliError('gateway takes at most one gateway.yaml', ExitCode.CONFIG, 'USAGE');
+        const { runGateway } = await import('../gateway/cli.js');
+        return await runGateway(
+          v.config ?? rest[0] ?? null,
+          (debug) => makeLogger(g, { debug: g.debug || debug }),
+          { out, err: errLine },
+        );
+      }
       case 'version':
         out(`ts-vpn ${version()}`);
         return ExitCode.OK;
