@@ -80,7 +80,7 @@ function track(child: ChildProcess, what: string): Proc {
 
 describe.skipIf(!enabled)('ts-vpn gateway end to end', () => {
   const id = uniqueId();
-  const users = { alice: `tvgwa${id}`, bob: `tvgwb${id}`, eve: `tvgwe${id}` };
+  const users = { alice: `tvgwa${id}`, bob: `tvgwb${id}`, carol: `tvgwc${id}`, eve: `tvgwe${id}` };
   const group = `tvgw${id}`;
   let dir = '';
   let cli: Netns;
@@ -229,6 +229,8 @@ state-dir: ${gwState}
     const b = up(users.bob);
     await a.waitFor(/tunnel up:/);
     await b.waitFor(/tunnel up:/);
+    await gw.waitFor(new RegExp(`${users.alice}, uid \\d+\\): up: tsvg`));
+    await gw.waitFor(new RegExp(`${users.bob}, uid \\d+\\): up: tsvg`));
     expect(a.log()).toMatch(new RegExp(`tunnel up: .*${ALICE_ADDR.replaceAll('.', '\\.')}`));
     const bobAddr = /tunnel up: \S+ (\d+\.\d+\.\d+\.\d+)/.exec(b.log())?.[1];
     expect(bobAddr).toMatch(/^198\.18\.16\.1[01]\d$/);
@@ -263,5 +265,58 @@ state-dir: ${gwState}
     expect(srv.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
     await a.exited;
     await b.exited;
+  });
+
+  it('refuses a user the policy does not allow, with the reason on the client (exit 6)', async () => {
+    const gw = startGateway();
+    await gw.waitFor(/gateway: listening on/);
+    const c = up(users.carol);
+    expect(await c.exited).toBe(6);
+    expect(c.log()).toMatch(
+      new RegExp(`far end closed the link: user ${users.carol} is not allowed on this gateway`),
+    );
+    expect(gw.log()).toMatch(new RegExp(`refused ${users.carol} \\(uid \\d+, sshd pid \\d+\\)`));
+    expect(await gw.stop()).toBe(0);
+  });
+
+  it('says the administrator forbade stream-local forwarding when sshd does', async () => {
+    const gw = startGateway();
+    await gw.waitFor(/gateway: listening on/);
+    const e = up(users.eve);
+    expect(await e.exited).toBe(6);
+    // OpenSSH answers "open failed" (reason 2) both for this and for a missing socket.
+    expect(e.log()).toMatch(/administrator forbids stream-local forwarding for this user/);
+    expect(e.log()).toMatch(/AllowStreamLocalForwarding no/);
+    expect(gw.log()).not.toMatch(users.eve);
+    expect(await gw.stop()).toBe(0);
+  });
+
+  it('ends one session on ts-vpn down --session, and clients reconnect after a gateway restart', async () => {
+    let gw = startGateway();
+    await gw.waitFor(/gateway: listening on/);
+    const reconnect = 'reconnect:\n  enabled: true\n  holdoff: 1\n  max-backoff: 2\n';
+    const a = up(users.alice, reconnect);
+    await a.waitFor(/tunnel up:/);
+    const b = up(users.bob);
+    await b.waitFor(/tunnel up:/);
+    const st = JSON.parse(srv.exec(NODE, [CLI, 'status', '--json', '--state-dir', gwState])) as {
+      sessions: { id: string; user: string }[];
+    };
+    const bobSession = st.sessions.find((x) => x.user === users.bob)!.id;
+    expect(srv.exec(NODE, [CLI, 'down', '--session', bobSession, '--state-dir', gwState])).toMatch(
+      `session ${bobSession} ended`,
+    );
+    await b.exited;
+    expect(b.log()).toMatch(/ended by the gateway administrator/);
+
+    expect(await gw.stop()).toBe(0);
+    await a.waitFor(/link lost: .*reconnecting/);
+    gw = startGateway();
+    await gw.waitFor(/gateway: listening on/);
+    await a.waitFor(/reconnected in/, 40_000);
+    await gw.waitFor(new RegExp(`${users.alice}, uid \\d+\\): up: tsvg`));
+    expect(lan.exec('ping', ['-c', '2', '-W', '3', ALICE_ADDR])).toMatch(/2 received/);
+    expect(await a.stop()).toBe(0);
+    expect(await gw.stop()).toBe(0);
   });
 });
