@@ -23,6 +23,8 @@ export const ExitCode = {
   SYSTEM: 8,
   /** A tunnel with this name is already running (or, for status/down, none is). */
   NOT_AVAILABLE: 9,
+  /** status/down: this user cannot read the state directory (root's); run it as root. */
+  NO_PERMISSION: 10,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -36,7 +38,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   6  PPP negotiation failed (LCP, PAP/CHAP, IPCP)
   7  link lost and reconnect disabled or max-fail reached
   8  local system error (not root, no /dev/net/tun, netlink)
-  9  tunnel already running (up) / no such tunnel (status, down)`;
+  9  tunnel already running (up) / no such tunnel (status, down)
+  10 permission denied: status/down cannot read the state directory (run as root)`;
 
 /** Errors that carry their own exit code. */
 export class CliError extends Error {

@@ -1,6 +1,13 @@
 /** Help texts of `ts-vpn` and its commands. */
 import { EXIT_CODE_HELP } from './exit-codes.js';
 
+const SERVE_GLOBAL = `Global options:
+  --debug                 log every PPP packet (pppd style) and show stack traces
+  --log-format text|json  log line format on stderr (default text)
+  -h, --help              help for a command
+Each option may be given once (--client-route as often as needed); serve takes no
+--state-dir (state-dir is set in server.yaml).`;
+
 const GLOBAL = `Global options:
   --debug                 log every PPP packet (pppd style) and show stack traces
   --log-format text|json  log line format on stderr (default text)
@@ -15,6 +22,7 @@ Usage:
   ts-vpn up <peer.yaml>          bring a tunnel up (foreground; needs root or CAP_NET_ADMIN)
   ts-vpn serve [server.yaml]     far end: speak PPP on stdin/stdout (run by ssh)
   ts-vpn check <file.yaml>       validate a peer or server config, print what it means
+                                 (--peer / --server to say which it is)
   ts-vpn status [name] [--json]  show running tunnels
   ts-vpn down [name]             stop a running tunnel gracefully
   ts-vpn version                 print the version
@@ -89,30 +97,43 @@ serves 10.77.0.0/24 with 10.77.0.1 as its own address. Needs root or CAP_NET_ADM
 A session beyond max-sessions is refused: LCP comes up only to carry a
 Terminate-Request with the reason, which the client prints (exit 6 there).
 --client-route PREFIX (repeatable) claims a network behind the client; the server
-routes it to this session only if it lies inside allow-client-routes.
+routes it to this session only if it lies inside allow-client-routes. Through sudo,
+give each such client its own exact sudoers line with its --client-route arguments
+(examples/sudoers.ts-vpn); never widen a line with "*". An option given twice (two
+--config) is refused, so nothing appended can replace the config.
 
 Examples:
   # in the client's peer.yaml:
   remote:
-    command: sudo ts-vpn serve /etc/ts-vpn/server.yaml
+    command: sudo -n /usr/local/bin/ts-vpn serve --config /etc/ts-vpn/server.yaml
   # a client with a LAN of its own (server.yaml: allow-client-routes: [192.168.100.0/24]):
-    command: sudo ts-vpn serve /etc/ts-vpn/server.yaml --client-route 192.168.100.0/24
+    command: sudo -n /usr/local/bin/ts-vpn serve --config /etc/ts-vpn/server.yaml --client-route 192.168.100.0/24
   # with stock pppd as the client:
   pppd pty "ssh gw sudo ts-vpn serve" noauth nodetach
 
-${GLOBAL}
+${SERVE_GLOBAL}
 
 ${EXIT_CODE_HELP}`,
 
-  check: `Usage: ts-vpn check <peer.yaml|server.yaml>
+  check: `Usage: ts-vpn check <peer.yaml|server.yaml> [--peer | --server]
 
 Validates a configuration file (including key and secret file permissions, and
 known_hosts presence) and prints what it means. Changes nothing on the system.
 Exit code 0 when valid, 2 with one line per problem otherwise.
 
+Whether the file is a peer file (ts-vpn up) or a server file (ts-vpn serve) is told
+by its content, never its name: keys only a peer file has (ssh, remote, ppp, tunnel,
+…) or only a server file has (pool, max-sessions, allow-client-routes, …). An empty
+file, or one whose keys fit both (only routes), is an error; --peer or --server says
+which it is.
+
+  --peer     check the file as a peer (ts-vpn up) configuration
+  --server   check the file as a server (ts-vpn serve) configuration
+
 Examples:
   ts-vpn check office.yaml
   ts-vpn check /etc/ts-vpn/server.yaml
+  ts-vpn check minimal.yaml --server
 
 ${GLOBAL}
 
@@ -124,7 +145,10 @@ Without a name: one line per running tunnel. With a name: every detail (phase,
 interface, addresses, routes, uptime, traffic, drops and errors by cause, LCP echo
 round trip, reconnects with the last reason and time to recover, SSH). --json prints
 the TunnelStatus object (an array without a name), as documented in docs/SERVICE.md.
-Prints "no tunnel is running" and exits 9 when none is running.
+When none is running: "no tunnel is running" and exit 9; with --json, [] and exit 0
+(an empty list is the answer); a name that is not running: exit 9 either way.
+The state directory is root's: run as another user, status says root is needed
+(exit 10) rather than guessing that nothing runs.
 
 Examples:
   sudo ts-vpn status
@@ -137,7 +161,8 @@ ${EXIT_CODE_HELP}`,
   down: `Usage: ts-vpn down [name]
 
 Asks a running tunnel to shut down gracefully (same as SIGTERM) and waits for it to
-finish. The name may be left out when only one tunnel runs.
+finish. The name may be left out when only one tunnel runs. Needs root (the state
+directory is root's; exit 10 otherwise).
 
 Examples:
   sudo ts-vpn down office
@@ -148,7 +173,20 @@ ${EXIT_CODE_HELP}`,
 
   version: `Usage: ts-vpn version
 
-Prints the ts-vpn version.`,
+Prints the ts-vpn version (also: ts-vpn --version).
 
-  help: `Usage: ts-vpn help [command]`,
+Examples:
+  ts-vpn version
+
+${EXIT_CODE_HELP}`,
+
+  help: `Usage: ts-vpn help [command]
+
+Prints the overview, or a command's help (the same as ts-vpn <command> --help).
+
+Examples:
+  ts-vpn help
+  ts-vpn help up
+
+${EXIT_CODE_HELP}`,
 };

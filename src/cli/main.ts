@@ -1,41 +1,24 @@
 #!/usr/bin/env node
 /**
- * `ts-vpn` command line: up, serve, gateway, check, status, down, version, help.
+ * `ts-vpn` command line: up, serve, check, status, down, version, help.
  * Signals and process exit live here, never in src/runtime.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 // Heavy modules (yaml, zod, ssh2, netlink, koffi) are imported by the command that
 // needs them, not here: `serve` starts on every connection and `status` should be
 // instant, so each command loads only its own part of the program.
 import type { ConfigError } from '../config/index.js';
 import type { TunnelExit } from '../runtime/client.js';
-import { controlRequest } from '../runtime/control.js';
 import type { FailureKind } from '../runtime/errors.js';
+import { escapeLogLines } from '../runtime/log-escape.js';
 import { type LogFormat, Logger } from '../runtime/logger.js';
-import { DEFAULT_STATE_ROOT, listTunnels, pidAlive, TunnelStateDir } from '../runtime/state-dir.js';
-import {
-  formatStatusList,
-  formatStatusTable,
-  NO_TUNNEL_TEXT,
-  type TunnelStatus,
-} from '../runtime/status-format.js';
+import { DEFAULT_STATE_ROOT } from '../runtime/state-dir.js';
+import { COMMANDS, closest, parseCommandLine } from './args.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { HELP } from './help.js';
-
-const OPTIONS = {
-  debug: { type: 'boolean' },
-  'log-format': { type: 'string' },
-  'state-dir': { type: 'string' },
-  config: { type: 'string', short: 'c' },
-  json: { type: 'boolean' },
-  'client-route': { type: 'string', multiple: true },
-  session: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-} as const;
+import { cmdDown, cmdStatus } from './tunnels.js';
 
 interface Globals {
   debug: boolean;
@@ -61,7 +44,8 @@ function out(text: string): void {
 }
 
 function errLine(text: string): void {
-  process.stderr.write(`ts-vpn: ${text}\n`);
+  // Exit messages may carry far-end text (a disconnect reason): no control characters raw.
+  process.stderr.write(`ts-vpn: ${escapeLogLines(text)}\n`);
 }
 
 function version(): string {
@@ -87,17 +71,6 @@ function exit(code: number): never {
   setTimeout(() => process.exit(code), 500).unref();
   // Never returns: the process ends in the callbacks above.
   return undefined as never;
-}
-
-/** True when `pid` no longer runs (absent, or a zombie its parent has not reaped yet). */
-function processGone(pid: number): boolean {
-  if (!pidAlive(pid)) return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
 }
 
 function hasNetAdmin(): boolean {
@@ -139,7 +112,7 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
   const sd = new SdNotifier({ log: { warn: (m) => errLine(m) } });
   if (args.length !== 1)
     throw new CliError(`up takes one peer.yaml (see "ts-vpn up --help")`, ExitCode.CONFIG, 'USAGE');
-  const cfg = await loadPeerConfig(args[0]);
+  const cfg = await loadPeerConfig(args[0], { stateRoot: g.stateRoot });
   if (!hasNetAdmin()) {
     throw new CliError(
       'ts-vpn up needs root or CAP_NET_ADMIN (it creates a TUN interface and routes); try sudo',
@@ -243,156 +216,17 @@ async function cmdServe(
   return KIND_EXIT[result.kind];
 }
 
-async function cmdCheck(args: string[]): Promise<number> {
-  if (args.length !== 1)
-    throw new CliError(
-      'check takes one file (see "ts-vpn check --help")',
-      ExitCode.CONFIG,
-      'USAGE',
-    );
-  const file = args[0];
-  const [{ parse: parseYaml }, { describeConfig, loadPeerConfig, loadServerConfig }] =
-    await Promise.all([import('yaml'), import('../config/index.js')]);
-  let kind: 'peer' | 'server' = 'server';
-  try {
-    const doc = parseYaml(readFileSync(file, 'utf8')) as unknown;
-    if (
-      doc &&
-      typeof doc === 'object' &&
-      ('ssh' in doc || 'remote' in doc || 'ppp' in doc || 'tunnel' in doc)
-    )
-      kind = 'peer';
-  } catch {
-    kind = /peer|client/i.test(file) ? 'peer' : 'server';
-  }
-  const cfg = kind === 'peer' ? await loadPeerConfig(file) : await loadServerConfig(file);
-  out(describeConfig(cfg));
-  out(
-    `ok: ${file} is a valid ${kind === 'peer' ? 'peer (ts-vpn up)' : 'server (ts-vpn serve)'} configuration`,
-  );
-  return ExitCode.OK;
-}
-
-async function cmdStatus(args: string[], g: Globals, json: boolean): Promise<number> {
-  if (args.length > 1)
-    throw new CliError('status takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
-  const named = args.length === 1;
-  const running = listTunnels(g.stateRoot).filter(
-    (t) => t.running && (!named || t.name === args[0]),
-  );
-  // A gateway on this machine (src/gateway): its sessions, listed on their own.
-  const gw = named ? null : await (await import('../gateway/cli.js')).queryGateway(g.stateRoot);
-  if (gw && running.length === 0) {
-    const { formatGatewayStatus } = await import('../gateway/cli.js');
-    out(json ? JSON.stringify(gw, null, 2) : formatGatewayStatus(gw));
-    return ExitCode.OK;
-  }
-  if (gw)
-    out(
-      json
-        ? JSON.stringify({ gateway: gw })
-        : (await import('../gateway/cli.js')).formatGatewayStatus(gw),
-    );
-  if (running.length === 0) {
-    if (named) {
-      errLine(`no tunnel named "${args[0]}" is running`);
-    } else if (json) out('[]');
-    else out(NO_TUNNEL_TEXT);
-    return ExitCode.NOT_AVAILABLE;
-  }
-  const results: TunnelStatus[] = [];
-  let failed = false;
-  for (const t of running) {
-    try {
-      const r = await controlRequest(new TunnelStateDir(t.name, g.stateRoot).controlPath, {
-        cmd: 'status',
-      });
-      if (r.ok !== true) throw new Error(String(r.error));
-      results.push(r.status as TunnelStatus);
-    } catch (err) {
-      failed = true;
-      errLine(
-        `tunnel ${t.name} (pid ${t.pid}): no answer on its control socket: ${(err as Error).message}`,
-      );
-    }
-  }
-  if (named) {
-    if (results.length === 0) return ExitCode.NOT_AVAILABLE;
-    out(json ? JSON.stringify(results[0], null, 2) : formatStatusTable(results[0]));
-  } else {
-    out(json ? JSON.stringify(results, null, 2) : formatStatusList(results));
-  }
-  return failed ? ExitCode.NOT_AVAILABLE : ExitCode.OK;
-}
-
-async function cmdDown(args: string[], g: Globals, session?: string): Promise<number> {
-  if (session !== undefined) {
-    const { downGatewaySession } = await import('../gateway/cli.js');
-    return downGatewaySession(g.stateRoot, session, { out, err: errLine });
-  }
-  if (args.length > 1)
-    throw new CliError('down takes at most one tunnel name', ExitCode.CONFIG, 'USAGE');
-  const running = listTunnels(g.stateRoot).filter((t) => t.running);
-  let target = running.find((t) => t.name === args[0]);
-  if (args.length === 0) {
-    if (running.length > 1)
-      throw new CliError(
-        `several tunnels are running (${running.map((t) => t.name).join(', ')}); name one`,
-        ExitCode.CONFIG,
-        'USAGE',
-      );
-    target = running[0];
-  }
-  if (!target) {
-    errLine(args.length ? `no tunnel named "${args[0]}" is running` : 'no tunnel is running');
-    return ExitCode.NOT_AVAILABLE;
-  }
-  const r = await controlRequest(new TunnelStateDir(target.name, g.stateRoot).controlPath, {
-    cmd: 'down',
-  });
-  if (r.ok !== true)
-    throw new CliError(`tunnel ${target.name}: ${String(r.error)}`, ExitCode.INTERNAL);
-  // Done when the tunnel released its lock (last step of teardown) or its process is gone.
-  const dir = new TunnelStateDir(target.name, g.stateRoot);
-  const pid = target.pid ?? 0;
-  const finished = () => !existsSync(dir.pidPath) || processGone(pid);
-  const deadline = Date.now() + 15_000;
-  while (!finished() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-  if (!finished()) {
-    errLine(`tunnel ${target.name} (pid ${target.pid}) is still shutting down`);
-    return ExitCode.INTERNAL;
-  }
-  out(`tunnel ${target.name} is down`);
-  return ExitCode.OK;
-}
-
 // ---- entry ---------------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   try {
-    let parsed: ReturnType<
-      typeof parseArgs<{
-        args: string[];
-        options: typeof OPTIONS;
-        allowPositionals: true;
-        strict: true;
-      }>
-    >;
-    try {
-      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (err) {
-      const m = /Unknown option '([^']+)'/.exec((err as Error).message);
-      const msg = m ? `unknown option ${m[1]}` : (err as Error).message.split('\n')[0];
-      throw new CliError(`${msg} (see "ts-vpn help")`, ExitCode.CONFIG, 'USAGE');
-    }
-    const v = parsed.values;
+    const { command, rest, values: v } = parseCommandLine(argv);
     debug = v.debug ?? false;
-    const [command, ...rest] = parsed.positionals;
     const fmt = v['log-format'] ?? 'text';
     if (fmt !== 'text' && fmt !== 'json')
       throw new CliError(
-        `--log-format: expected text or json, got "${fmt}"`,
+        `--log-format: expected text or json, got ${JSON.stringify(fmt)}`,
         ExitCode.CONFIG,
         'USAGE',
       );
@@ -406,48 +240,54 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.OK;
     }
     if (!command || command === 'help') {
-      const topic = command === 'help' ? rest[0] : undefined;
-      if (topic && !HELP[topic])
+      // `ts-vpn help --help` is the help command's own help.
+      const topic = command === 'help' ? (rest[0] ?? (v.help ? 'help' : undefined)) : undefined;
+      if (topic && !HELP[topic]) {
+        const guess = closest(topic, COMMANDS);
         throw new CliError(
-          `no help for "${topic}"; commands: up, serve, gateway, check, status, down, version`,
+          `no help for ${JSON.stringify(topic)}${guess ? `; did you mean "${guess}"?` : ''} (commands: ${COMMANDS.join(', ')})`,
           ExitCode.CONFIG,
           'USAGE',
         );
+      }
       out(HELP[topic ?? 'main']);
       return command || v.help ? ExitCode.OK : ExitCode.CONFIG;
     }
-    if (!HELP[command])
-      throw new CliError(
-        `unknown command "${command}"; commands: up, serve, gateway, check, status, down, version, help`,
-        ExitCode.CONFIG,
-        'USAGE',
-      );
     if (v.help) {
       out(HELP[command]);
       return ExitCode.OK;
     }
+    const tunnels = { stateRoot: g.stateRoot, out, errLine };
     switch (command) {
       case 'up':
         return await cmdUp(rest, g);
       case 'serve':
         return await cmdServe(rest, g, v.config, v['client-route'] ?? []);
-      case 'check':
-        return await cmdCheck(rest);
+      case 'check': {
+        const { cmdCheck } = await import('./check.js');
+        return await cmdCheck(rest, { peer: v.peer, server: v.server }, out);
+      }
       case 'status':
-        return await cmdStatus(rest, g, v.json ?? false);
+        return await cmdStatus(rest, tunnels, v.json ?? false);
       case 'down':
-        return await cmdDown(rest, g, v.session);
+        if (v.session !== undefined) {
+          // A session of the gateway on this machine (src/gateway).
+          const { downGatewaySession } = await import('../gateway/cli.js');
+          return await downGatewaySession(g.stateRoot, v.session, { out, err: errLine });
+        }
+        return await cmdDown(rest, tunnels);
       case 'gateway': {
         if (rest.length > 1 || (rest.length === 1 && v.config))
           throw new CliError('gateway takes at most one gateway.yaml', ExitCode.CONFIG, 'USAGE');
         const { runGateway } = await import('../gateway/cli.js');
-        return await runGateway(
-          v.config ?? rest[0] ?? null,
-          (debug) => makeLogger(g, { debug: g.debug || debug }),
-          { out, err: errLine },
-        );
+        return await runGateway(v.config ?? rest[0] ?? null, (debug) => makeLogger(g, { debug }), {
+          out,
+          err: errLine,
+        });
       }
       case 'version':
+        if (rest.length > 0)
+          throw new CliError('version takes no arguments', ExitCode.CONFIG, 'USAGE');
         out(`ts-vpn ${version()}`);
         return ExitCode.OK;
       default:

@@ -10,15 +10,20 @@ export function describeConfig(cfg: PeerConfig | ServerConfig): string {
     const { ssh, ppp } = cfg;
     const hk = ssh.hostKey;
     lines.push(`tunnel "${cfg.name}" (${cfg.source})`);
-    lines.push(
-      `  ssh: ${ssh.user}@${ssh.host}:${ssh.port}, keys: ${ssh.identityFiles.length ? ssh.identityFiles.join(', ') : 'none'}, agent: ${ssh.agent === false ? 'off' : ssh.agent}${ssh.passphraseFile ? ', passphrase from file' : ''}`,
-    );
-    lines.push(
-      `  host key: ${hk.fingerprints.length ? `pinned ${hk.fingerprints.join(', ')}` : `known_hosts ${hk.knownHostsFiles.join(', ')}`}${hk.acceptNew ? ' (accept-new)' : ''}`,
-    );
-    lines.push(
-      `  ssh keepalive ${s(ssh.keepaliveIntervalMs)} x${ssh.keepaliveCountMax}, connect timeout ${s(ssh.connectTimeoutMs)}, ciphers ${ssh.ciphers.join(', ')}`,
-    );
+    if (cfg.remote.transport === 'command')
+      lines.push(`  transport: local command (PPP over its stdin/stdout)`);
+    else
+      lines.push(
+        `  ssh: ${ssh.user}@${ssh.host}:${ssh.port}, keys: ${ssh.identityFiles.length ? ssh.identityFiles.join(', ') : 'none'}, agent: ${ssh.agent === false ? 'off' : ssh.agent}${ssh.passphraseFile ? ', passphrase from file' : ''}`,
+      );
+    if (cfg.remote.transport === 'ssh')
+      lines.push(
+        `  host key: ${hk.fingerprints.length ? `pinned ${hk.fingerprints.join(', ')}` : `known_hosts ${hk.knownHostsFiles.join(', ')}`}${hk.acceptNew ? ' (accept-new)' : ''}`,
+      );
+    if (cfg.remote.transport === 'ssh')
+      lines.push(
+        `  ssh keepalive ${s(ssh.keepaliveIntervalMs)} x${ssh.keepaliveCountMax}, connect timeout ${s(ssh.connectTimeoutMs)}, ciphers ${ssh.ciphers.join(', ')}`,
+      );
     lines.push(
       cfg.remote.kind === 'gateway'
         ? `  remote: gateway socket ${cfg.remote.gateway} (direct-streamlocal channel)`

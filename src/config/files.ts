@@ -5,14 +5,23 @@
  * and server.ts and touches nothing.
  */
 import { lookup } from 'node:dns/promises';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type ConfigEnv, defaultConfigEnv } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import { parseIp } from './net.js';
-import { checkRoutesAgainstHost, type PeerConfig, parsePeerConfig, routesAsCidrs } from './peer.js';
+import {
+  type PeerConfig,
+  parsePeerConfig,
+  routesAsCidrs,
+  SYSTEM_RESOLV_CONF,
+  systemResolverWarning,
+} from './peer.js';
+import { checkRoutesAgainstHost } from './routes.js';
 import { defaultServerConfig, parseServerConfig, type ServerConfig } from './server.js';
 import { readYaml } from './source.js';
+import { checkHookCommand, checkTrustedFile, type StrictModesOptions } from './strict-modes.js';
+import { decodeConfigBytes } from './yaml-diagnostics.js';
 
 function mode(m: number): string {
   return `0${(m & 0o777).toString(8).padStart(3, '0')}`;
@@ -57,6 +66,14 @@ export async function checkSecretFilePermissions(
   return null;
 }
 
+async function realOrNull(path: string): Promise<string | null> {
+  try {
+    return await realpath(path);
+  } catch {
+    return null;
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -93,9 +110,11 @@ async function readSecret(
   }
 }
 
+/** Reads a configuration file: it must be UTF-8 text (a binary file is said to be one). */
 async function readConfigText(path: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
@@ -108,6 +127,9 @@ async function readConfigText(path: string): Promise<string> {
             : (code ?? (e as Error).message);
     throw new ConfigError(path, [{ path: '', message: `cannot read the configuration: ${why}` }]);
   }
+  const r = decodeConfigBytes(bytes);
+  if ('issue' in r) throw new ConfigError(path, [r.issue]);
+  return r.text;
 }
 
 export type Resolver = (host: string) => Promise<string[]>;
@@ -128,6 +150,31 @@ export interface LoadOptions {
   env?: ConfigEnv;
   /** Resolves ssh.host when routes or default-route depend on its address (tests inject one). */
   resolve?: Resolver;
+  /** `--state-dir`: the default dns.write-to is `<stateRoot>/<name>/resolv.conf` (default /run/ts-vpn). */
+  stateRoot?: string;
+  /** The system resolver file, for the dns.write-to warning (tests point it elsewhere). */
+  systemResolvConf?: string;
+  /** Who may own hook programs and configs with hooks or passwords (default: see strict-modes.ts). */
+  strictModes?: StrictModesOptions;
+}
+
+/**
+ * StrictModes for a config file whose contents decide what runs as root (hooks)
+ * or hold passwords: owner and mode of the file and of its directories.
+ */
+async function checkSensitiveConfig(
+  abs: string,
+  reasons: { field: string; why: string }[],
+  opts: LoadOptions,
+): Promise<ConfigIssue[]> {
+  if (reasons.length === 0) return [];
+  return checkTrustedFile(
+    abs,
+    reasons[0].field,
+    reasons.map((r) => r.why).join(' and '),
+    'read',
+    opts.strictModes,
+  );
 }
 
 /** Attaches line numbers from the source to issues found after parsing. */
@@ -154,13 +201,25 @@ function withLines(issues: ConfigIssue[], text: string, source: string): ConfigI
  */
 export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Promise<PeerConfig> {
   const abs = resolve(path);
-  const env = opts.env ?? defaultConfigEnv(dirname(abs));
+  const env: ConfigEnv = {
+    ...(opts.env ?? defaultConfigEnv(dirname(abs))),
+    ...(opts.stateRoot !== undefined ? { stateRoot: opts.stateRoot } : {}),
+  };
   const text = await readConfigText(path);
   const cfg = parsePeerConfig(text, path, env);
   const issues: ConfigIssue[] = [];
 
+  // dns.write-to reaching the system resolver file through a link (the parser saw the name only).
+  if (cfg.ppp.usePeerDns && !cfg.warnings.some((w) => w.startsWith('dns.write-to is'))) {
+    const system = opts.systemResolvConf ?? SYSTEM_RESOLV_CONF;
+    const [a, b] = await Promise.all([realOrNull(cfg.dns.writeTo), realOrNull(system)]);
+    if (a !== null && a === b) cfg.warnings.push(systemResolverWarning(cfg.dns.writeTo, system));
+  }
+
   // Keys: explicit ones must exist; defaults are used only when present.
-  if (cfg.ssh.identityFilesExplicit) {
+  const viaSsh = cfg.remote.transport === 'ssh';
+  if (!viaSsh) cfg.ssh.identityFiles = [];
+  else if (cfg.ssh.identityFilesExplicit) {
     for (const [i, f] of cfg.ssh.identityFiles.entries()) {
       const bad = await checkSecretFilePermissions(f, `ssh.identity-files[${i}]`);
       if (bad) issues.push(bad);
@@ -175,7 +234,7 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     }
     cfg.ssh.identityFiles = present;
   }
-  if (cfg.ssh.passphraseFile)
+  if (viaSsh && cfg.ssh.passphraseFile)
     cfg.ssh.passphrase = await readSecret(cfg.ssh.passphraseFile, 'ssh.passphrase-file', issues);
   if (cfg.ppp.auth?.passwordFile)
     cfg.ppp.auth.password = await readSecret(
@@ -192,8 +251,21 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
       });
   }
 
+  // StrictModes: hooks run as root; whoever can change them, or the file naming them, is root.
+  const reasons: { field: string; why: string }[] = [];
+  if (cfg.hooks.up || cfg.hooks.down)
+    reasons.push({ field: 'hooks', why: 'names hooks that run as root' });
+  if (cfg.ppp.auth && cfg.ppp.auth.passwordFile === null)
+    reasons.push({ field: 'ppp.auth.password', why: 'holds a password' });
+  issues.push(...(await checkSensitiveConfig(abs, reasons, opts)));
+  for (const k of ['up', 'down'] as const) {
+    const cmd = cfg.hooks[k];
+    if (cmd)
+      issues.push(...(await checkHookCommand(cmd, `hooks.${k}`, env.baseDir, opts.strictModes)));
+  }
+
   const hk = cfg.ssh.hostKey;
-  if (hk.fingerprints.length === 0 && !hk.acceptNew) {
+  if (viaSsh && hk.fingerprints.length === 0 && !hk.acceptNew) {
     for (const [i, f] of hk.knownHostsFiles.entries()) {
       if (!(await exists(f))) {
         issues.push({
@@ -208,7 +280,7 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
   }
 
   // Routes vs. the SSH server's address (IP literals were checked by the parser).
-  if ('error' in parseIp(cfg.ssh.host) && (cfg.defaultRoute || cfg.routes.length > 0)) {
+  if (viaSsh && 'error' in parseIp(cfg.ssh.host) && (cfg.defaultRoute || cfg.routes.length > 0)) {
     let addrs: string[] | null = null;
     let why = '';
     try {
@@ -263,6 +335,9 @@ export async function loadServerConfig(
         ...bad,
         message: `hold inline passwords, but ${bad.message}; or use password-file`,
       });
+    issues.push(
+      ...(await checkSensitiveConfig(abs, [{ field: 'auth.users', why: 'holds passwords' }], opts)),
+    );
   }
   if (issues.length > 0) throw new ConfigError(path, withLines(issues, text, path));
   return cfg;

@@ -25,7 +25,7 @@ import {
   section,
 } from './fields.js';
 import { type Cidr, parseCidr, parseIpv4 } from './net.js';
-import { checkRouteList } from './peer.js';
+import { checkRouteList } from './routes.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
 import { validate } from './validate.js';
 

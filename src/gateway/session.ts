@@ -5,19 +5,19 @@
  * it adds is removed when it ends, whatever ends it (Terminate, EOF, echo
  * failure, negotiation deadline, `ts-vpn down --session`, gateway stop).
  *
- * The engine runs behind the runtime's LinkDriver, as `ts-vpn serve` does: one
- * input chunk or one TUN batch becomes one socket write; while the socket pushes
- * back, this session's TUN reader pauses (its packets wait in its own kernel
- * queue), so one busy session cannot fill memory the others need.
+ * The PPP side is the house's one LinkSession (src/link) and the TUN side the
+ * runtime's DataPath, as in `ts-vpn serve`: one input chunk or one TUN batch
+ * becomes one socket write; while the socket pushes back, this session's TUN
+ * reader pauses (its packets wait in its own kernel queue), so one busy session
+ * cannot fill memory the others need.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { GatewayConfig, GatewayPolicy } from '../config/gateway.js';
-import { type EngineEvent, PppEngine } from '../engine/index.js';
-import { EarlyPackets } from '../runtime/early-packets.js';
-import type { TunnelInterface } from '../runtime/interface.js';
+import type { EngineEvent } from '../engine/index.js';
+import { type ByteStream, LinkSession } from '../link/index.js';
+import { DataPath } from '../runtime/data-path.js';
 import { loadInterfaceModule } from '../runtime/interface-loader.js';
-import { type ByteStream, LinkDriver } from '../runtime/link-driver.js';
 import type { Logger } from '../runtime/logger.js';
 import { gatewayEngineOptions, refusalEngineOptions } from './engine-options.js';
 import type { LanSide } from './lan.js';
@@ -89,23 +89,14 @@ export class GatewaySession {
   private readonly ctx: SessionContext;
   private readonly sock: Socket;
   private readonly log: Logger;
-  private engine: PppEngine | null = null;
-  private driver: LinkDriver | null = null;
+  private link: LinkSession | null = null;
+  private readonly data: DataPath;
   private policy: GatewayPolicy | null = null;
   /** Addresses held in the book (the assigned one, and a client's wish while negotiating). */
   private readonly held = new Set<string>();
   private assigned = '';
-  private iface: TunnelInterface | null = null;
-  private ifaceReady = false;
-  private readonly early = new EarlyPackets();
-  private pending6: { local: string; peer: string } | null = null;
-  private gso = false;
-  private lcpMtu = 1500;
   private t0 = performance.now();
   private upMs: number | null = null;
-  private drops = 0;
-  private authFailed = false;
-  private peerTerminated = false;
   private ending: Promise<void> | null = null;
   private configChain: Promise<void> = Promise.resolve();
   private deadline: NodeJS.Timeout | null = null;
@@ -119,6 +110,12 @@ export class GatewaySession {
     this.log = ctx.log;
     this.done = new Promise((r) => {
       this.resolveDone = r;
+    });
+    this.data = new DataPath({
+      log: ctx.log,
+      prefix: `gateway: session ${id}: `,
+      farEnd: 'client',
+      onDeviceError: (err) => void this.end('error', `TUN device: ${err.message}`),
     });
     sock.on('error', () => undefined);
     sock.on('close', () => this.onSocketClose());
@@ -134,31 +131,31 @@ export class GatewaySession {
     this.policy = policy;
     this.assigned = address;
     this.held.add(address);
-    const engine = new PppEngine(
-      gatewayEngineOptions(
+    const link = new LinkSession(socketStream(this.sock), {
+      engine: gatewayEngineOptions(
         cfg,
         policy,
         (line) => this.engineLog(line),
         address,
         (a) => this.acceptPeer(a),
       ),
-      (_v, pkt) => this.onLinkPacket(pkt),
-      (frame) => this.onLinkGsoFrame(frame),
+      onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
+      onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
+      negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
+    });
+    this.run(link);
+    this.data.attach(link);
+    link.on('echo-failure', (n) => {
+      if (this.ending) return;
+      this.log.info(`gateway: ${this.tag}: no answer to ${n} LCP echo-requests`);
+      setImmediate(() => void this.end('echo-failure', 'client not responding to LCP echo'));
+    });
+    link.on(
+      'deadline',
+      (ms) => void this.end('negotiation-timeout', `PPP not up after ${ms / 1000} s`),
     );
-    this.run(engine);
-    this.driver!.onBackpressure = (blocked) => {
-      const tun = this.iface?.tun;
-      if (!tun) return;
-      if (blocked) tun.pause();
-      else tun.resume();
-    };
-    this.deadline = setTimeout(() => {
-      if (this.state === 'negotiating')
-        void this.end('negotiation-timeout', `PPP not up after ${NEGOTIATION_LIMIT_MS / 1000} s`);
-    }, NEGOTIATION_LIMIT_MS);
-    this.deadline.unref();
     this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
-    this.driver!.start();
+    link.start();
     loadInterfaceModule().catch(() => undefined);
   }
 
@@ -171,14 +168,17 @@ export class GatewaySession {
     this.log.warn(
       `gateway: refused ${this.who.user} (uid ${this.who.uid}, sshd pid ${this.sshdPid}): ${reason}`,
     );
-    this.run(new PppEngine(refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(l))));
+    const link = new LinkSession(socketStream(this.sock), {
+      engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
+    });
+    this.run(link);
     let closing = false;
     const stop = () => {
       if (closing) return;
       closing = true;
-      this.driver?.close(reason);
+      link.close(reason);
     };
-    this.driver!.on('event', (ev) => {
+    link.on('event', (ev) => {
       if (ev.type === 'lcp-up') stop();
     });
     this.deadline = setTimeout(() => {
@@ -186,21 +186,19 @@ export class GatewaySession {
       setTimeout(() => void this.end('refused', reason), 3000).unref();
     }, REFUSAL_LIMIT_MS);
     this.deadline.unref();
-    this.driver!.start();
+    link.start();
   }
 
-  private run(engine: PppEngine): void {
-    this.engine = engine;
-    const driver = new LinkDriver(engine, socketStream(this.sock));
-    this.driver = driver;
-    driver.on('event', (ev) => this.onEngineEvent(ev));
+  private run(link: LinkSession): void {
+    this.link = link;
+    link.on('event', (ev) => this.onEngineEvent(ev));
   }
 
   /** Ends the session with an LCP Terminate-Request (bounded wait), then tears down. */
   async close(reason: string, cause: SessionEndCause = 'admin'): Promise<void> {
     if (this.ending) return this.ending;
-    if (this.driver && this.state !== 'closed') {
-      this.driver.close(reason);
+    if (this.link && this.state !== 'closed') {
+      this.link.close(reason);
       await Promise.race([this.done, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     return this.end(cause, reason);
@@ -223,24 +221,13 @@ export class GatewaySession {
   }
 
   private engineLog(line: string): void {
-    if (/^LCP terminated by peer/.test(line)) this.peerTerminated = true;
-    if (/^No response to \d+ echo-requests/.test(line) && !this.ending) {
-      this.log.info(`gateway: ${this.tag}: ${line}`);
-      setImmediate(() => void this.end('echo-failure', 'client not responding to LCP echo'));
-      return;
-    }
     if (this.ctx.cfg.debug) this.log.info(`${this.id}: ${line}`);
     else this.log.debug(`${this.id}: ${line}`);
   }
 
   private onEngineEvent(ev: EngineEvent): void {
     switch (ev.type) {
-      case 'lcp-up':
-        this.lcpMtu = ev.mtu;
-        this.gso = ev.gso;
-        return;
       case 'auth-failed':
-        this.authFailed = true;
         this.log.warn(`gateway: ${this.tag}: PPP authentication failed: ${ev.message}`);
         return;
       case 'ipv4-up':
@@ -250,15 +237,13 @@ export class GatewaySession {
         return;
       case 'ipv6-up':
         this.serialize(async () => {
-          if (this.ending) return;
-          if (!this.iface) this.pending6 = { local: ev.local, peer: ev.peer };
-          else await this.iface.configure6(ev.local, ev.peer);
+          if (!this.ending) await this.data.configure6(ev.local, ev.peer);
         }).catch((err) => this.log.warn(`gateway: ${this.tag}: IPv6: ${(err as Error).message}`));
         return;
       case 'finished':
         if (this.state === 'refused') void this.end('refused', ev.reason);
-        else if (this.authFailed) void this.end('auth-failed', ev.reason);
-        else if (this.peerTerminated) void this.end('client-closed', ev.reason);
+        else if (this.link?.authFailure) void this.end('auth-failed', ev.reason);
+        else if (this.link?.peerTerminated !== null) void this.end('client-closed', ev.reason);
         else void this.end(this.state === 'up' ? 'client-closed' : 'vanished', ev.reason);
         return;
       default:
@@ -270,7 +255,7 @@ export class GatewaySession {
     const cause: SessionEndCause =
       this.state === 'refused' ? 'refused' : this.state === 'up' ? 'client-closed' : 'vanished';
     void this.end(cause, 'the client closed the channel');
-    this.driver?.lowerDown();
+    this.link?.lowerDown();
   }
 
   private serialize(fn: () => Promise<void>): Promise<void> {
@@ -289,27 +274,10 @@ export class GatewaySession {
       }
     }
     this.assigned = peer;
-    if (!this.iface) {
-      const { TunnelInterface } = await loadInterfaceModule();
-      if (this.ending) return;
-      this.iface = await TunnelInterface.open(cfg.interfaceName, this.log, { vnetHdr: this.gso });
-      const tun = this.iface.tun;
-      if (this.iface.vnetHdr) tun.onPackets((batch) => this.fromTun(batch, true));
-      else tun.onPackets((batch) => this.fromTun(batch, false));
-      tun.on('error', (err: Error) => void this.end('error', `TUN device: ${err.message}`));
-      if (this.ending) return;
-    }
-    const iface = this.iface;
-    if (iface.vnetHdr) iface.setOffload(this.gso);
-    await iface.configure4(local, peer, this.lcpMtu);
-    this.ifaceReady = true;
-    this.early.flush((p) => iface.writeIp(p));
-    const p6 = this.pending6;
-    this.pending6 = null;
-    if (p6)
-      await iface
-        .configure6(p6.local, p6.peer)
-        .catch((err) => this.log.warn(`gateway: ${this.tag}: IPv6: ${(err as Error).message}`));
+    const link = this.link!;
+    const iface = await this.data.open(cfg.interfaceName, link.gso);
+    if (this.ending) return;
+    await this.data.configure4(local, peer, link.mtu, link.gso);
     for (const dst of this.policy.routes) {
       try {
         await iface.addRoutes({ routes: [dst] });
@@ -325,6 +293,7 @@ export class GatewaySession {
     if (this.ending) return;
     const wasUp = this.state === 'up';
     this.state = 'up';
+    link.markUp();
     if (this.deadline) clearTimeout(this.deadline);
     this.deadline = null;
     this.upMs = Math.round(performance.now() - this.t0);
@@ -334,34 +303,8 @@ export class GatewaySession {
       );
   }
 
-  private fromTun(batch: Uint8Array[], vnet: boolean): void {
-    if (!this.ifaceReady || this.ending || !this.driver) {
-      this.drops += batch.length;
-      return;
-    }
-    if (vnet) this.driver.sendTunFrames(batch);
-    else this.driver.sendPackets(batch);
-  }
-
-  private onLinkGsoFrame(frame: Uint8Array): void {
-    const iface = this.iface;
-    if (!iface || !this.ifaceReady) {
-      this.drops++;
-      return;
-    }
-    iface.writeGsoFrame(frame);
-  }
-
-  private onLinkPacket(pkt: Uint8Array): void {
-    if (!this.iface || !this.ifaceReady) {
-      if (this.ending || !this.early.hold(pkt)) this.drops++;
-      return;
-    }
-    this.iface.writeIp(pkt);
-  }
-
   status(): SessionStatus {
-    const st = this.engine?.stats();
+    const st = this.link?.stats();
     const v4 = st?.protocols.ipv4;
     const v6 = st?.protocols.ipv6;
     const rx = st?.framing.rx as Record<string, number> | undefined;
@@ -371,10 +314,10 @@ export class GatewaySession {
       uid: this.who.uid,
       sshdPid: this.sshdPid,
       state: this.state,
-      interface: this.iface?.name ?? null,
+      interface: this.data.iface?.name ?? null,
       local: this.state === 'up' ? this.ctx.cfg.localAddress : null,
       peer: this.state === 'up' ? this.assigned : null,
-      routes: this.iface?.routes ?? [],
+      routes: this.data.iface?.routes ?? [],
       startedAt: this.startedAt,
       upMs: this.upMs,
       echoRttMs: st?.echo.lastRttMs ?? null,
@@ -386,7 +329,7 @@ export class GatewaySession {
         packets: (v4?.txPackets ?? 0) + (v6?.txPackets ?? 0),
         bytes: (v4?.txBytes ?? 0) + (v6?.txBytes ?? 0),
       },
-      drops: this.drops + (v4?.drops ?? 0) + (v6?.drops ?? 0),
+      drops: this.data.drops + (v4?.drops ?? 0) + (v6?.drops ?? 0),
       badFrames: rx
         ? (rx.badFcs ?? 0) + (rx.tooLong ?? 0) + (rx.aborted ?? 0) + (rx.badHeader ?? 0)
         : 0,
@@ -398,11 +341,14 @@ export class GatewaySession {
     this.ending = (async () => {
       if (this.deadline) clearTimeout(this.deadline);
       this.deadline = null;
-      this.driver?.stop();
+      this.link?.stop();
+      this.data.stop();
+      if (this.link) this.data.detach(this.link);
       await this.configChain;
-      const name = this.iface?.name;
-      if (this.iface)
-        await this.iface
+      const iface = this.data.iface;
+      const name = iface?.name;
+      if (iface)
+        await iface
           .close()
           .catch((err) =>
             this.log.warn(`gateway: ${this.tag}: closing ${name}: ${(err as Error).message}`),
@@ -412,7 +358,6 @@ export class GatewaySession {
         await this.ctx.lan.removeProxyArp(this.assigned);
       for (const a of this.held) this.ctx.book.release(a, this.id);
       this.held.clear();
-      this.early.discard();
       this.sock.destroy();
       const s = this.status();
       const wasRefused = this.state === 'refused';

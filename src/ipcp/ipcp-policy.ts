@@ -71,6 +71,10 @@ export class IpcpPolicy implements FsmPolicy {
   /** Address the peer pushed on us that `acceptLocal` refused (for the failure reason). */
   private refusedLocal = 0;
   private fatal: string | null = null;
+  /** What went wrong with our IP-Address (refused by the peer), naming the address. */
+  private ourProblem: string | null = null;
+  /** What went wrong with the peer's IP-Address (refused by us), naming the address. */
+  private peerProblem: string | null = null;
 
   constructor(config: IpcpConfig) {
     this.config = config;
@@ -85,6 +89,18 @@ export class IpcpPolicy implements FsmPolicy {
     this.got.copyFrom(this.want);
     this.refusedLocal = 0;
     this.fatal = null;
+    this.ourProblem = null;
+    this.peerProblem = null;
+  }
+
+  /**
+   * Why the addresses did not agree, naming the option and address (e.g. `peer address
+   * 10.9.9.9 is outside accept-peer`), or null. Kept until that side's address is acked.
+   */
+  get problem(): string | null {
+    if (this.ourProblem !== null && this.peerProblem !== null)
+      return `${this.ourProblem}; ${this.peerProblem}`;
+    return this.ourProblem ?? this.peerProblem;
   }
 
   ownOptions(): RawOption[] {
@@ -96,7 +112,9 @@ export class IpcpPolicy implements FsmPolicy {
     return out;
   }
 
-  onAck(): void {}
+  onAck(): void {
+    this.ourProblem = null;
+  }
 
   onNak(options: RawOption[]): boolean {
     const g = this.got;
@@ -117,6 +135,10 @@ export class IpcpPolicy implements FsmPolicy {
           g.addr = v;
         } else {
           this.refusedLocal = v;
+          this.ourProblem =
+            g.addr === 0
+              ? `peer offers us address ${formatIpv4(v)}, outside accept-local`
+              : `peer refused our address ${formatIpv4(g.addr)} and offers ${formatIpv4(v)}, outside accept-local`;
         }
       } else if (o.type === IpcpOpt.PrimaryDns) {
         if (this.want.negDns1) g.dns1 = v;
@@ -134,6 +156,7 @@ export class IpcpPolicy implements FsmPolicy {
         case IpcpOpt.IpAddress:
           g.negAddr = false;
           if (g.addr === 0) {
+            this.ourProblem ??= 'peer rejected the IP-Address option and we have no address';
             const hint = this.failureHint();
             this.fatal = `IPCP: peer rejected the IP-Address option and we have no local address${hint !== null ? ` (${hint})` : ''}`;
           }
@@ -187,7 +210,20 @@ export class IpcpPolicy implements FsmPolicy {
         ) {
           this.his.negAddr = true;
           this.his.addr = v;
+          this.peerProblem = null;
           return ACK;
+        }
+        const assign = want !== 0 ? ` (we assign ${formatIpv4(want)})` : '';
+        if (v === 0) {
+          // Asking for an address is normal when we have one to give (the Nak below).
+          this.peerProblem =
+            want !== 0
+              ? `peer does not take the address we assign, ${formatIpv4(want)}`
+              : 'peer asks for an address and we have none to give (no peer address is set)';
+        } else if (v === this.got.addr) {
+          this.peerProblem = `peer asks for our own address ${formatIpv4(v)}${assign}`;
+        } else {
+          this.peerProblem = `peer address ${formatIpv4(v)} is outside accept-peer${assign}`;
         }
         // We know what the peer should use: tell it. Otherwise we cannot help.
         if (want !== 0) return nak(ipAddressCodec.emit(want));

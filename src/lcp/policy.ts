@@ -105,6 +105,8 @@ export class LcpPolicy implements FsmPolicy {
   /** Magic-Number Naks received in a row (§6.4 loop detection). */
   private loops = 0;
   private fatal: string | null = null;
+  /** What the last fatal condition was (read by the engine for its finish cause). */
+  fatalKind: 'loopback' | 'auth' | null = null;
   /** Called for each Echo-Reply received in Opened (set by the engine). */
   onEchoReply: ((pkt: ControlPacket, nowMs: number) => void) | null = null;
   /** Called when the peer Protocol-Rejects a protocol other than LCP (set by the engine). */
@@ -158,6 +160,7 @@ export class LcpPolicy implements FsmPolicy {
     this.got.magic = this.newMagic();
     this.loops = 0;
     this.fatal = null;
+    this.fatalKind = null;
   }
 
   ownOptions(): RawOption[] {
@@ -207,6 +210,7 @@ export class LcpPolicy implements FsmPolicy {
           if (o.data.length < 2) return false;
           // We insist on the one method we were configured to require.
           this.fatal = 'peer refused to authenticate';
+          this.fatalKind = 'auth';
           break;
         }
         case LcpOpt.MagicNumber:
@@ -236,7 +240,10 @@ export class LcpPolicy implements FsmPolicy {
     }
     if (looped) {
       this.loops++;
-      if (this.loops >= this.config.loopbackFail) this.fatal = 'loopback';
+      if (this.loops >= this.config.loopbackFail) {
+        this.fatal = 'loopback';
+        this.fatalKind = 'loopback';
+      }
     } else {
       this.loops = 0;
     }
@@ -257,7 +264,10 @@ export class LcpPolicy implements FsmPolicy {
           break;
         case LcpOpt.AuthProtocol:
           g.auth = 0;
-          if (this.want.auth !== 0) this.fatal = 'peer refused to authenticate';
+          if (this.want.auth !== 0) {
+            this.fatal = 'peer refused to authenticate';
+            this.fatalKind = 'auth';
+          }
           break;
         case LcpOpt.MagicNumber:
           g.negMagic = false;

@@ -590,11 +590,15 @@ export class Fsm {
         if (p !== null) this.host.send(this, this.ctx.replyCode, p.id, this.ctx.replyData);
         return;
       }
-      case 'str':
+      case 'str': {
         this.restartCount--;
         this.deadline = nowMs + this.config.restartMs;
-        this.host.send(this, Code.TermReq, this.nextId(), this.termData);
+        // The reason text is cut to the peer's MRU, as pppd's fsm_sdata does.
+        const room = Math.max(0, (this.host.maxPacketLen?.(this) ?? 1500) - 4);
+        const data = this.termData.length > room ? this.termData.subarray(0, room) : this.termData;
+        this.host.send(this, Code.TermReq, this.nextId(), data);
         return;
+      }
       case 'sta': {
         const p = this.ctx.packet;
         this.host.send(this, Code.TermAck, p !== null ? p.id : this.nextId(), EMPTY);

@@ -6,21 +6,23 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import ssh2, {
-  type AuthenticationType,
-  type AuthHandlerMiddleware,
-  type Client,
-  type ClientChannel,
-  type ConnectConfig,
-  type NegotiatedAlgorithms,
-  type ParsedKey,
+import type {
+  AuthenticationType,
+  AuthHandlerMiddleware,
+  Client,
+  ClientChannel,
+  ConnectConfig,
+  NegotiatedAlgorithms,
+  ParsedKey,
 } from 'ssh2';
+import { ssh2 } from '../native-modules.js';
 import { asBuffer, BaseTransport, LineSplitter } from './base.js';
 import { TransportError } from './errors.js';
 import {
   fingerprintSha256,
   type HostKeyPolicy,
   type HostKeyVerdict,
+  hostKeyAlgorithmsFor,
   keyTypeLabel,
   verifyHostKey,
 } from './host-key.js';
@@ -63,9 +65,6 @@ export interface SshExecOptions {
   closeGraceMs?: number;
 }
 
-// ssh2 is CommonJS: Node's ESM loader only guarantees the default export.
-const { Client: SshClient, utils } = ssh2;
-
 export const DEFAULT_CIPHERS = [
   'aes128-gcm@openssh.com',
   'aes256-gcm@openssh.com',
@@ -95,7 +94,7 @@ function loadIdentities(opts: SshConnectOptions, log: (m: string) => void): Load
         { cause: err },
       );
     }
-    const parsed = utils.parseKey(data, id.passphrase);
+    const parsed = ssh2().utils.parseKey(data, id.passphrase);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (key instanceof Error || !key || !key.isPrivateKey()) {
       const why = key instanceof Error ? key.message : 'not a private key';
@@ -129,6 +128,7 @@ export class SshConnection {
       opts.agent === false ? undefined : (opts.agent ?? process.env.SSH_AUTH_SOCK) || undefined;
     const policy: HostKeyPolicy = {
       knownHostsFiles: opts.hostKey?.knownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')],
+      alias: opts.hostKey?.alias,
       acceptNew: opts.hostKey?.acceptNew ?? false,
       fingerprints: opts.hostKey?.fingerprints ?? [],
     };
@@ -150,7 +150,7 @@ export class SshConnection {
     const tried: string[] = [];
     let serverAllows: AuthenticationType[] | null = null;
 
-    const client = new SshClient();
+    const client = new (ssh2().Client)();
     const t0 = performance.now();
     const info: TransportInfo = { kind: 'ssh', remote };
     let tConnect = 0;
@@ -183,6 +183,9 @@ export class SshConnection {
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
       algorithms: {
         cipher: { prepend: opts.ciphers ?? DEFAULT_CIPHERS },
+        serverHostKey: hostKeyAlgorithmsFor(opts.host, port, policy, (m) =>
+          log(`ssh ${remote}: ${m}`),
+        ),
       } as unknown as ConnectConfig['algorithms'],
       hostVerifier: (key: Buffer) => {
         try {

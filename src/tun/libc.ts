@@ -3,7 +3,7 @@
  * Only the main thread uses these; the reader worker binds its own copy
  * (see reader-worker.ts).
  */
-import koffi from 'koffi';
+import { koffi } from '../native-modules.js';
 
 /**
  * `<linux/if_tun.h>`. _IOW(type, nr, size) = 1 << 30 | size << 16 | type << 8 | nr
@@ -46,7 +46,7 @@ let cached: Libc | null = null;
 
 export function libc(): Libc {
   if (cached) return cached;
-  const lib = koffi.load('libc.so.6');
+  const lib = koffi().load('libc.so.6');
   const ioctl = lib.func('int ioctl(int fd, unsigned long req, void *arg)');
   const ioctlValue = lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']);
   const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *name)');
@@ -63,7 +63,7 @@ export function libc(): Libc {
     eventfd: (initval, flags) => eventfd(initval, flags) as number,
     write: (fd, buf, len) => Number(write(fd, buf, len)),
     close: (fd) => close(fd) as number,
-    errno: () => koffi.errno(),
+    errno: () => koffi().errno(),
     socket: (domain, type, protocol) => socket(domain, type, protocol) as number,
     send: (fd, buf, len, flags) => Number(send(fd, buf, len, flags)),
     recv: (fd, buf, len, flags) => Number(recv(fd, buf, len, flags)),

@@ -16,7 +16,8 @@
  * nc.close();
  * ```
  */
-import { createRtNetlink, FlagsNew, type RtNetlinkSocket, rt } from 'netlink';
+import type { RtNetlinkSocket, rt } from 'netlink';
+import { netlink } from '../native-modules.js';
 import { AF_INET, AF_INET6, type Cidr, formatCidr, formatIp, parseCidr, parseIp } from './addr.js';
 import { TunError, type TunErrorCode } from './errors.js';
 
@@ -145,9 +146,12 @@ export function routeInfoOf(msg: rt.RouteMessage): RouteInfo {
     metric: a.priority,
     src: a.prefsrc ? formatIp(a.prefsrc) : undefined,
     table: a.table ?? msg.data.table ?? RT_TABLE_MAIN,
-    protocol: enumNumber(msg.data.protocol, rt.RouteProtocol as unknown as Record<string, number>),
-    scope: enumNumber(msg.data.scope, rt.RouteScope as unknown as Record<string, number>),
-    type: enumNumber(msg.data.type, rt.RouteType as unknown as Record<string, number>),
+    protocol: enumNumber(
+      msg.data.protocol,
+      netlink().rt.RouteProtocol as unknown as Record<string, number>,
+    ),
+    scope: enumNumber(msg.data.scope, netlink().rt.RouteScope as unknown as Record<string, number>),
+    type: enumNumber(msg.data.type, netlink().rt.RouteType as unknown as Record<string, number>),
   };
 }
 
@@ -159,7 +163,7 @@ export class NetConfig {
 
   constructor(opts: NetConfigOptions = {}) {
     // Unreferenced: an idle NetConfig never keeps the process alive.
-    this.sock = createRtNetlink();
+    this.sock = netlink().createRtNetlink();
     this.protocol = opts.protocol ?? RTPROT_STATIC;
     this.timeout = opts.timeoutMs ?? 5000;
   }
@@ -252,7 +256,7 @@ export class NetConfig {
       await this.sock.newAddress(
         { family: AF_INET, prefixlen: prefixLen, index: ifindex, scope: RT_SCOPE_UNIVERSE },
         { local: l.bytes, address: p.bytes },
-        this.opts(FlagsNew.CREATE | FlagsNew.REPLACE),
+        this.opts(netlink().FlagsNew.CREATE | netlink().FlagsNew.REPLACE),
       );
     } catch (err) {
       throw netlinkError(err, `address ${local} peer ${peer}/${prefixLen} on interface ${ifindex}`);
@@ -283,7 +287,7 @@ export class NetConfig {
       await this.sock.newAddress(
         { family: AF_INET6, prefixlen: prefixLen, index: ifindex, scope, flags: { nodad: true } },
         p ? { local: a.bytes, address: p.bytes } : { local: a.bytes, address: a.bytes },
-        this.opts(FlagsNew.CREATE | FlagsNew.REPLACE),
+        this.opts(netlink().FlagsNew.CREATE | netlink().FlagsNew.REPLACE),
       );
     } catch (err) {
       throw netlinkError(
@@ -388,7 +392,10 @@ export class NetConfig {
       await this.sock.newRoute(
         data,
         attrs,
-        this.opts(FlagsNew.CREATE | (spec.replace ? FlagsNew.REPLACE : FlagsNew.EXCL)),
+        this.opts(
+          netlink().FlagsNew.CREATE |
+            (spec.replace ? netlink().FlagsNew.REPLACE : netlink().FlagsNew.EXCL),
+        ),
       );
     } catch (err) {
       throw netlinkError(err, name);
@@ -452,7 +459,7 @@ export class NetConfig {
       await this.sock.newRoute(
         { ...data, protocol: r.protocol, scope: r.scope },
         attrs,
-        this.opts(FlagsNew.CREATE | FlagsNew.REPLACE),
+        this.opts(netlink().FlagsNew.CREATE | netlink().FlagsNew.REPLACE),
       );
     } catch (err) {
       throw netlinkError(err, `restore route ${r.dst}`);
@@ -495,7 +502,9 @@ export class NetConfig {
     ],
   ): () => void {
     // (the package's typings wrongly mark the buffer sizes as required)
-    const s = createRtNetlink({ ref: true } as Parameters<typeof createRtNetlink>[0]);
+    const s = netlink().createRtNetlink({ ref: true } as Parameters<
+      ReturnType<typeof netlink>['createRtNetlink']
+    >[0]);
     for (const g of groups) s.addMembership(g);
     s.on('message', (msgs) => {
       for (const m of msgs) onChange(m);

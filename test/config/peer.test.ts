@@ -78,7 +78,13 @@ describe('peer.yaml', () => {
         passphraseFile: null,
         passphrase: null,
       },
-      remote: { command: 'sudo ts-vpn serve', kind: 'ts-vpn', kindDetected: true, gateway: null },
+      remote: {
+        transport: 'ssh',
+        command: 'sudo ts-vpn serve',
+        kind: 'ts-vpn',
+        kindDetected: true,
+        gateway: null,
+      },
       ppp: {
         localAddress: null,
         peerAddress: null,
@@ -169,6 +175,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       passphraseFile: '/etc/ts-vpn/pass.txt',
     });
     expect(cfg.remote).toEqual({
+      transport: 'ssh',
       command: 'sudo /usr/sbin/pppd notty noauth',
       kind: 'pppd',
       kindDetected: true,

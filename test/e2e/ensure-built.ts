@@ -1,12 +1,15 @@
 /**
- * The e2e tests run the BUILT CLI (dist/cli/main.js), as sshd does. Rebuild when any
- * file under src/ is newer than dist/cli/main.js (scripts/test.sh builds first anyway).
- * A lock directory keeps parallel test files from building at the same time.
+ * dist/ is current: rebuilt when any file under src/ is newer than dist/cli/main.js
+ * (scripts/test.sh builds first anyway). The test run packs and installs this build
+ * (test/support/installed.ts); the demo and the benchmarks run dist/ directly.
+ * A lock directory keeps parallel processes from building at the same time.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, REPO } from '../support/lab.js';
+import { REPO } from '../support/installed.js';
+
+const DIST_CLI = join(REPO, 'dist', 'cli', 'main.js');
 
 function newest(dir: string): number {
   let t = 0;
@@ -19,7 +22,7 @@ function newest(dir: string): number {
 
 function stale(): boolean {
   try {
-    return statSync(CLI).mtimeMs < newest(join(REPO, 'src'));
+    return statSync(DIST_CLI).mtimeMs < newest(join(REPO, 'src'));
   } catch {
     return true;
   }

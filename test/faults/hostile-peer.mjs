@@ -12,6 +12,8 @@
  * oversize        behaves, but also sends 20 KB LCP and IP frames every 100 ms
  * protrej-lcp     Protocol-Rejects LCP itself once LCP is open
  * ip-before-ipcp  sends 200 IP packets as soon as LCP is open, before IPCP, then behaves
+ * forge-text      once LCP is open, writes a forged log line ("\r\x1b[2K tunnel up: forged",
+ *                 plus an 8-bit CSI) to its stderr, then a Terminate-Request with it as reason
  *
  * TCP offload (GSO frames, protocol 0x2a21 = virtio_net_hdr + IP packet). In these the peer
  * also runs IPv6CP and answers ICMP echo requests to 10.77.0.1 itself (so `ping` through the
@@ -561,6 +563,8 @@ function onIp(version, packet) {
   if (packet[9] === 6 && scenario === 'gso-valid') onTcp(packet, ihl);
 }
 
+/** forge-text: what a hostile far end would like a terminal to show. */
+const FORGED = '\r\x1b[2K tunnel up: forged';
 let lcpUp = false;
 function pump() {
   engine.handleTimeout(now());
@@ -570,6 +574,11 @@ function pump() {
       if (scenario === 'protrej-lcp') {
         write(engine.takeOutput());
         send(0xc021, ctl(8, 99, Uint8Array.from([0xc0, 0x21, 1, 1, 0, 4])));
+      }
+      if (scenario === 'forge-text') {
+        write(engine.takeOutput());
+        process.stderr.write(`${FORGED}\n\u009b2K tunnel up: forged too\n`);
+        send(0xc021, ctl(5, 77, new TextEncoder().encode(FORGED)));
       }
       if (scenario === 'ip-before-ipcp') {
         const ip = new Uint8Array(84);

@@ -1,12 +1,15 @@
 /**
- * The end-to-end lab (see /work/shared/TESTING.md): three namespaces with unique names,
+ * The end-to-end lab: three namespaces with unique names (created and removed here),
  *
  *   tv-cli-<id>  198.18.0.1/30 ── 198.18.0.2/30  tv-srv-<id>  198.18.16.1/24 ── 198.18.16.2/24  tv-lan-<id>
  *   (ts-vpn up)                   (sshd, ts-vpn serve, ip_forward=1)              (a host behind the server)
  *
  * a real sshd in the server namespace with known_hosts for the client, a peer.yaml and
- * server.yaml in a temp dir, and helpers to run the BUILT CLI (dist/cli/main.js) in the
- * namespaces. Used by test/e2e, scripts/demo.ts and the tunnel benchmark.
+ * server.yaml in a temp dir, and helpers to run the CLI in the namespaces, both ends
+ * (`up` here, `serve` as sshd's remote command). Under vitest that CLI is the INSTALLED
+ * package's `ts-vpn` bin (`npm pack` + `npm install -g --prefix`, once per run:
+ * test/support/installed.ts, global-setup.ts); scripts/demo.ts and the benchmarks, which
+ * run outside vitest, use the built dist/cli/main.js.
  * destroy() kills only the processes it started (by pid), then removes namespaces and files.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
@@ -14,11 +17,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INSTALLED_CLI_ENV } from './installed.js';
 import { createNetns, linkNetns, type Netns, uniqueId } from './netns.js';
 import { type Sshd, startSshd } from './sshd.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+/** The `ts-vpn` the lab runs: the installed bin in a test run, dist/ otherwise (see above). */
+export const CLI = process.env[INSTALLED_CLI_ENV] ?? join(REPO, 'dist', 'cli', 'main.js');
 export const NODE = process.execPath;
 
 export const CLIENT_ADDR = '198.18.0.1';

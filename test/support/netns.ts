@@ -1,5 +1,6 @@
 /**
- * Test hosts in network namespaces (see ../shared/TESTING.md).
+ * Test hosts in network namespaces (tests that touch interfaces, routes or traffic run
+ * only inside namespaces they create and remove, with unique names).
  *
  * Every namespace, veth and temp dir is named with a per-test unique id so that
  * parallel runs never collide; `removeStale(prefix)` clears leftovers of a crashed
