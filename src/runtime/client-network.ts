@@ -27,6 +27,8 @@ export class ClientNetwork {
     private readonly log: Logger,
     /** Where the original resolv.conf is kept while ours is in place. */
     private readonly backupDir: string,
+    /** Drop privileges once the device exists (src/runtime/drop-privileges.ts). */
+    private readonly dropPrivileges: boolean,
     onDeviceError: (err: Error) => void,
   ) {
     this.data = new DataPath({ log, onDeviceError });
@@ -63,7 +65,7 @@ export class ClientNetwork {
     const fresh = this.data.iface === null;
     const iface = await this.data.open(cfg.tunnel.interface, session.gso);
     // The device exists: from here on CAP_NET_ADMIN is all we need (docs/SECURITY.md).
-    if (fresh)
+    if (fresh && this.dropPrivileges)
       dropTunnelPrivileges({
         ...cfg.tunnel,
         stateDir: this.backupDir,

@@ -47,6 +47,12 @@ export interface ClientTunnelOptions {
    * rejecting start(). `ts-vpn up` sets this; default false (connect() rejects).
    */
   retryStart?: boolean;
+  /**
+   * Once the TUN device exists, keep only CAP_NET_ADMIN (and become `tunnel.user`)
+   * for the rest of the process's life. `ts-vpn up` sets this; a library caller gets it
+   * only when the config names `tunnel.user`/`tunnel.group` (docs/SECURITY.md).
+   */
+  dropPrivileges?: boolean;
   /** systemd notifications (READY, STATUS, STOPPING); the CLI creates it first thing. */
   notifier?: SdNotifier;
   /** Watch the route to the SSH server and reconnect when it changes; default true. */
@@ -129,7 +135,9 @@ export class ClientTunnel
       (opts.watchNetwork ?? true)
         ? new ServerRouteWatch(this.log, (reason, up) => this.onNetworkChange(reason, up))
         : null;
-    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, (err) => {
+    const drop =
+      opts.dropPrivileges ?? (config.tunnel.user !== null || config.tunnel.group !== null);
+    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, drop, (err) => {
       if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
     });
     this.hooks = new TunnelHooks(config, this.log, () => ({
