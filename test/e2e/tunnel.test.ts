@@ -147,7 +147,7 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
   });
 
   it('both ends run the installed package (npm pack + npm install -g)', () => {
-    expect(CLI).toContain('/ts-vpn-installed/');
+    expect(CLI).toContain('/ts-vpn-installed-');
     expect(CLI).toMatch(/\/bin\/ts-vpn$/);
     const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     expect(cmdline(up.pid)).toContain(CLI);
