@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { ConfigError } from '../config/index.js';
 import type { TunnelExit } from '../runtime/client.js';
 import type { FailureKind } from '../runtime/errors.js';
+import { escapeLogLines } from '../runtime/log-escape.js';
 import { type LogFormat, Logger } from '../runtime/logger.js';
 import { DEFAULT_STATE_ROOT } from '../runtime/state-dir.js';
 import { COMMANDS, closest, parseCommandLine } from './args.js';
@@ -43,7 +44,8 @@ function out(text: string): void {
 }
 
 function errLine(text: string): void {
-  process.stderr.write(`ts-vpn: ${text}\n`);
+  // Exit messages may carry far-end text (a disconnect reason): no control characters raw.
+  process.stderr.write(`ts-vpn: ${escapeLogLines(text)}\n`);
 }
 
 function version(): string {
@@ -110,7 +112,7 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
   const sd = new SdNotifier({ log: { warn: (m) => errLine(m) } });
   if (args.length !== 1)
     throw new CliError(`up takes one peer.yaml (see "ts-vpn up --help")`, ExitCode.CONFIG, 'USAGE');
-  const cfg = await loadPeerConfig(args[0]);
+  const cfg = await loadPeerConfig(args[0], { stateRoot: g.stateRoot });
   if (!hasNetAdmin()) {
     throw new CliError(
       'ts-vpn up needs root or CAP_NET_ADMIN (it creates a TUN interface and routes); try sudo',

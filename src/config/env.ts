@@ -14,6 +14,11 @@ export interface ConfigEnv {
   hostname: string;
   /** Relative paths in the file are resolved against this (the config file's directory). */
   baseDir: string;
+  /**
+   * Where running tunnels keep their state (`--state-dir`); the default `dns.write-to`
+   * is `<stateRoot>/<name>/resolv.conf`. Default /run/ts-vpn.
+   */
+  stateRoot?: string;
 }
 
 function homeOf(user: string): string | undefined {

@@ -12,6 +12,15 @@ export interface ConfigIssue {
   line?: number;
 }
 
+export type PathSegment = string | number;
+
+/** `ssh.identity-files[0]`, `routes[1]`. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let s = '';
+  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
+  return s;
+}
+
 /** Formats an issue as `peer.yaml:7 ssh.port: expected an integer 1-65535, got 0`. */
 export function formatIssue(source: string, issue: ConfigIssue): string {
   const where = issue.line !== undefined ? `${source}:${issue.line}` : source;

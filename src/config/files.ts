@@ -5,14 +5,25 @@
  * and server.ts and touches nothing.
  */
 import { lookup } from 'node:dns/promises';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { SshConfigError } from '../transport/ssh-config.js';
+import { applySshConfig } from '../transport/ssh-settings.js';
 import { type ConfigEnv, defaultConfigEnv } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import { parseIp } from './net.js';
-import { checkRoutesAgainstHost, type PeerConfig, parsePeerConfig, routesAsCidrs } from './peer.js';
+import {
+  type PeerConfig,
+  parsePeerConfig,
+  routesAsCidrs,
+  SYSTEM_RESOLV_CONF,
+  systemResolverWarning,
+} from './peer.js';
+import { checkRoutesAgainstHost } from './routes.js';
 import { defaultServerConfig, parseServerConfig, type ServerConfig } from './server.js';
 import { readYaml } from './source.js';
+import { checkHookCommand, checkTrustedFile, type StrictModesOptions } from './strict-modes.js';
+import { decodeConfigBytes } from './yaml-diagnostics.js';
 
 function mode(m: number): string {
   return `0${(m & 0o777).toString(8).padStart(3, '0')}`;
@@ -57,6 +68,14 @@ export async function checkSecretFilePermissions(
   return null;
 }
 
+async function realOrNull(path: string): Promise<string | null> {
+  try {
+    return await realpath(path);
+  } catch {
+    return null;
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -93,9 +112,11 @@ async function readSecret(
   }
 }
 
+/** Reads a configuration file: it must be UTF-8 text (a binary file is said to be one). */
 async function readConfigText(path: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
@@ -108,6 +129,9 @@ async function readConfigText(path: string): Promise<string> {
             : (code ?? (e as Error).message);
     throw new ConfigError(path, [{ path: '', message: `cannot read the configuration: ${why}` }]);
   }
+  const r = decodeConfigBytes(bytes);
+  if ('issue' in r) throw new ConfigError(path, [r.issue]);
+  return r.text;
 }
 
 export type Resolver = (host: string) => Promise<string[]>;
@@ -128,6 +152,31 @@ export interface LoadOptions {
   env?: ConfigEnv;
   /** Resolves ssh.host when routes or default-route depend on its address (tests inject one). */
   resolve?: Resolver;
+  /** `--state-dir`: the default dns.write-to is `<stateRoot>/<name>/resolv.conf` (default /run/ts-vpn). */
+  stateRoot?: string;
+  /** The system resolver file, for the dns.write-to warning (tests point it elsewhere). */
+  systemResolvConf?: string;
+  /** Who may own hook programs and configs with hooks or passwords (default: see strict-modes.ts). */
+  strictModes?: StrictModesOptions;
+}
+
+/**
+ * StrictModes for a config file whose contents decide what runs as root (hooks)
+ * or hold passwords: owner and mode of the file and of its directories.
+ */
+async function checkSensitiveConfig(
+  abs: string,
+  reasons: { field: string; why: string }[],
+  opts: LoadOptions,
+): Promise<ConfigIssue[]> {
+  if (reasons.length === 0) return [];
+  return checkTrustedFile(
+    abs,
+    reasons[0].field,
+    reasons.map((r) => r.why).join(' and '),
+    'read',
+    opts.strictModes,
+  );
 }
 
 /** Attaches line numbers from the source to issues found after parsing. */
@@ -154,13 +203,35 @@ function withLines(issues: ConfigIssue[], text: string, source: string): ConfigI
  */
 export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Promise<PeerConfig> {
   const abs = resolve(path);
-  const env = opts.env ?? defaultConfigEnv(dirname(abs));
+  const env: ConfigEnv = {
+    ...(opts.env ?? defaultConfigEnv(dirname(abs))),
+    ...(opts.stateRoot !== undefined ? { stateRoot: opts.stateRoot } : {}),
+  };
   const text = await readConfigText(path);
   const cfg = parsePeerConfig(text, path, env);
   const issues: ConfigIssue[] = [];
 
+  // dns.write-to reaching the system resolver file through a link (the parser saw the name only).
+  if (cfg.ppp.usePeerDns && !cfg.warnings.some((w) => w.startsWith('dns.write-to is'))) {
+    const system = opts.systemResolvConf ?? SYSTEM_RESOLV_CONF;
+    const [a, b] = await Promise.all([realOrNull(cfg.dns.writeTo), realOrNull(system)]);
+    if (a !== null && a === b) cfg.warnings.push(systemResolverWarning(cfg.dns.writeTo, system));
+  }
+
+  // ssh_config (~/.ssh/config, /etc/ssh/ssh_config) fills what peer.yaml does not set.
+  const viaSsh = cfg.remote.transport === 'ssh';
+  if (viaSsh) {
+    try {
+      applySshConfig(cfg, env);
+    } catch (e) {
+      if (!(e instanceof SshConfigError)) throw e;
+      throw new ConfigError(path, [{ path: 'ssh', message: `${e.message}` }]);
+    }
+  }
+
   // Keys: explicit ones must exist; defaults are used only when present.
-  if (cfg.ssh.identityFilesExplicit) {
+  if (!viaSsh) cfg.ssh.identityFiles = [];
+  else if (cfg.ssh.identityFilesExplicit) {
     for (const [i, f] of cfg.ssh.identityFiles.entries()) {
       const bad = await checkSecretFilePermissions(f, `ssh.identity-files[${i}]`);
       if (bad) issues.push(bad);
@@ -175,7 +246,7 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     }
     cfg.ssh.identityFiles = present;
   }
-  if (cfg.ssh.passphraseFile)
+  if (viaSsh && cfg.ssh.passphraseFile)
     cfg.ssh.passphrase = await readSecret(cfg.ssh.passphraseFile, 'ssh.passphrase-file', issues);
   if (cfg.ppp.auth?.passwordFile)
     cfg.ppp.auth.password = await readSecret(
@@ -192,9 +263,48 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
       });
   }
 
+  // StrictModes: hooks run as root; whoever can change them, or the file naming them, is root.
+  const reasons: { field: string; why: string }[] = [];
+  if (cfg.hooks.up || cfg.hooks.down)
+    reasons.push({ field: 'hooks', why: 'names hooks that run as root' });
+  if (cfg.remote.transport === 'command')
+    reasons.push({ field: 'remote.command', why: 'names a local command that runs as root' });
+  if (cfg.ppp.auth && cfg.ppp.auth.passwordFile === null)
+    reasons.push({ field: 'ppp.auth.password', why: 'holds a password' });
+  issues.push(...(await checkSensitiveConfig(abs, reasons, opts)));
+  for (const k of ['up', 'down'] as const) {
+    const cmd = cfg.hooks[k];
+    if (cmd)
+      issues.push(...(await checkHookCommand(cmd, `hooks.${k}`, env.baseDir, opts.strictModes)));
+  }
+  if (cfg.remote.transport === 'command')
+    issues.push(
+      ...(await checkHookCommand(
+        cfg.remote.command,
+        'remote.command',
+        env.baseDir,
+        opts.strictModes,
+        process.env.PATH || undefined,
+      )),
+    );
+
   const hk = cfg.ssh.hostKey;
-  if (hk.fingerprints.length === 0 && !hk.acceptNew) {
-    for (const [i, f] of hk.knownHostsFiles.entries()) {
+  // OpenSSH's own list (from ssh_config or its defaults): one existing file is enough.
+  const khFromYaml = cfg.ssh.given.includes('host-key.known-hosts');
+  const anyKh = async () => {
+    for (const f of hk.knownHostsFiles) if (await exists(f)) return true;
+    return false;
+  };
+  if (
+    viaSsh &&
+    hk.fingerprints.length === 0 &&
+    !hk.acceptNew &&
+    (khFromYaml || !cfg.ssh.config.enabled || !(await anyKh()))
+  ) {
+    for (const [i, f] of (khFromYaml || !cfg.ssh.config.enabled
+      ? hk.knownHostsFiles
+      : hk.knownHostsFiles.slice(0, 1)
+    ).entries()) {
       if (!(await exists(f))) {
         issues.push({
           path:
@@ -208,7 +318,7 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
   }
 
   // Routes vs. the SSH server's address (IP literals were checked by the parser).
-  if ('error' in parseIp(cfg.ssh.host) && (cfg.defaultRoute || cfg.routes.length > 0)) {
+  if (viaSsh && 'error' in parseIp(cfg.ssh.host) && (cfg.defaultRoute || cfg.routes.length > 0)) {
     let addrs: string[] | null = null;
     let why = '';
     try {
@@ -263,6 +373,9 @@ export async function loadServerConfig(
         ...bad,
         message: `hold inline passwords, but ${bad.message}; or use password-file`,
       });
+    issues.push(
+      ...(await checkSensitiveConfig(abs, [{ field: 'auth.users', why: 'holds passwords' }], opts)),
+    );
   }
   if (issues.length > 0) throw new ConfigError(path, withLines(issues, text, path));
   return cfg;

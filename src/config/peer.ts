@@ -4,7 +4,7 @@
  * default filled in and durations converted to milliseconds (`…Ms` fields).
  * See docs/CONFIG.md for the reference.
  */
-import { basename } from 'node:path';
+import { basename, join, normalize } from 'node:path';
 import { z } from 'zod';
 import { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
@@ -22,15 +22,8 @@ import {
   list,
   section,
 } from './fields.js';
-import {
-  type Cidr,
-  cidrContainsAddress,
-  cidrOverlaps,
-  PRIVATE_IPV4_RANGES,
-  parseCidr,
-  parseIp,
-  specialRange,
-} from './net.js';
+import { type Cidr, cidrContainsAddress, PRIVATE_IPV4_RANGES, parseCidr, parseIp } from './net.js';
+import { checkRouteList, checkRoutesAgainstHost } from './routes.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
 import { validate } from './validate.js';
 
@@ -43,7 +36,10 @@ export interface PeerConfig {
   /** Tunnel name: [a-z0-9-], 1-32 chars; names the state dir /run/ts-vpn/<name> and the lock. */
   name: string;
   ssh: {
+    /** The server to connect to: ssh.host, or the HostName ssh_config gives for it. */
     host: string;
+    /** ssh.host as written (the name ssh_config's Host patterns are matched against). */
+    alias: string;
     port: number;
     user: string;
     /** Private keys to try, in order (expanded, absolute). */
@@ -52,7 +48,15 @@ export interface PeerConfig {
     identityFilesExplicit: boolean;
     /** ssh-agent socket, or false for none. */
     agent: string | false;
-    hostKey: { knownHostsFiles: string[]; fingerprints: string[]; acceptNew: boolean };
+    hostKey: {
+      knownHostsFiles: string[];
+      fingerprints: string[];
+      acceptNew: boolean;
+      /** Name looked up in known_hosts instead of host:port (HostKeyAlias). */
+      alias?: string;
+      /** accept-new writes hashed names (HashKnownHosts). */
+      hashNew?: boolean;
+    };
     keepaliveIntervalMs: number;
     keepaliveCountMax: number;
     connectTimeoutMs: number;
@@ -60,8 +64,26 @@ export interface PeerConfig {
     passphraseFile: string | null;
     /** Read from passphraseFile by loadPeerConfig; never printed. */
     passphrase: Secret | null;
+    /** Jump hosts, `[user@]host[:port]`, first hop first (ssh.jump or ProxyJump). */
+    jump: string[];
+    /** Read ssh_config (`enabled`); `file`: this one file instead of ~/.ssh/config + /etc/ssh/ssh_config. */
+    config: { enabled: boolean; file: string | null };
+    /** The ssh keys peer.yaml sets (ssh_config and defaults fill the others). */
+    given: string[];
+    /** Where each effective setting came from: `peer.yaml:12`, `/home/a/.ssh/config:3`, `default`. */
+    origins: Record<string, string>;
+    /** Debug lines from reading ssh_config (ignored keywords, files read). */
+    notes: string[];
   };
-  remote: { command: string; kind: 'ts-vpn' | 'pppd'; kindDetected: boolean };
+  /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
+  remote: {
+    /** `ssh`: run `command` on ssh.host; `command`: run it locally, PPP over its stdin/stdout. */
+    transport: 'ssh' | 'command';
+    command: string;
+    kind: 'ts-vpn' | 'pppd' | 'gateway';
+    kindDetected: boolean;
+    gateway: string | null;
+  };
   ppp: {
     /** Our IPv4 address, or null = ask the peer. */
     localAddress: string | null;
@@ -134,6 +156,24 @@ export const SUPPORTED_CIPHERS = [
   'aes256-ctr',
 ] as const;
 
+/** The ssh settings whose origin `ts-vpn check` shows (peer.yaml key names under ssh). */
+export const SSH_SETTING_KEYS = [
+  'host',
+  'port',
+  'user',
+  'identity-files',
+  'agent',
+  'host-key.known-hosts',
+  'host-key.fingerprint',
+  'host-key.accept-new',
+  'host-key.alias',
+  'keepalive-interval',
+  'keepalive-count-max',
+  'connect-timeout',
+  'ciphers',
+  'jump',
+] as const;
+
 // ---------------------------------------------------------------- leaf checks
 
 const NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -149,9 +189,29 @@ function checkHost(v: unknown): { value: string } | { error: string } {
     return { error: `"${v}" contains "@"; put the user in ssh.user and only the host here` };
   const bare = v.startsWith('[') && v.endsWith(']') ? v.slice(1, -1) : v;
   if ('value' in parseIp(bare)) return { value: bare };
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(v);
+  if (bracketed)
+    return {
+      error: `"${v}" contains a port; write host: ${bracketed[1]} and port: ${bracketed[2]}`,
+    };
   const hp = /^([^:]+):(\d+)$/.exec(v);
   if (hp) return { error: `"${v}" contains a port; write host: ${hp[1]} and port: ${hp[2]}` };
   if (!HOSTNAME_RE.test(v)) return { error: `"${v}" is not a valid host name or IP address` };
+  return { value: v };
+}
+
+/** `[user@]host[:port]` or `[user@][v6addr]:port` for ssh.jump. */
+const JUMP_RE = /^(?:([^@\s:]+)@)?(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/;
+function checkJump(v: unknown): { value: string } | { error: string } {
+  if (typeof v !== 'string' || v === '')
+    return { error: `expected [user@]host[:port], got ${describeValue(v)}` };
+  const m = JUMP_RE.exec(v);
+  if (!m)
+    return {
+      error: `"${v}" is not [user@]host[:port] (an IPv6 address needs [brackets] with a port)`,
+    };
+  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535))
+    return { error: `"${v}": port ${m[3]} is not from 1 to 65535` };
   return { value: v };
 }
 
@@ -232,7 +292,11 @@ export const peerSchema = z.strictObject({
       'known-hosts': list(checkString({ what: 'a file path' }), { single: true }),
       fingerprint: list(checkFingerprint, { single: true, min: 1 }),
       'accept-new': field(checkBool),
+      alias: field(checkString({ what: 'a host name', max: 255 })),
     }),
+    jump: list(checkJump, { single: true }),
+    config: field(checkBool),
+    'config-file': path(),
     'keepalive-interval': field(checkSeconds(0, 3600)),
     'keepalive-count-max': field(checkInt(1, 100)),
     'connect-timeout': field(checkSeconds(1, 600)),
@@ -240,8 +304,10 @@ export const peerSchema = z.strictObject({
     'passphrase-file': path(),
   }),
   remote: section({
+    transport: field(checkEnum(['ssh', 'command'] as const)),
     command: str('a command line'),
-    kind: field(checkEnum(['ts-vpn', 'pppd'] as const)),
+    kind: field(checkEnum(['ts-vpn', 'pppd', 'gateway'] as const)),
+    gateway: str('a socket path like /run/ts-vpn/gateway.sock'),
   }),
   ppp: section({
     'local-address': field(checkIpv4OrAsk),
@@ -291,6 +357,14 @@ export type PeerYaml = z.output<typeof peerSchema>;
 
 // ---------------------------------------------------------------- building
 
+/** The system resolver file: `dns.write-to` naming it (or a link to it) gets a warning. */
+export const SYSTEM_RESOLV_CONF = '/etc/resolv.conf';
+
+/** The warning for `dns.write-to` at the system resolver file (see docs/CONFIG.md, `dns`). */
+export function systemResolverWarning(writeTo: string, system = SYSTEM_RESOLV_CONF): string {
+  return `dns.write-to is ${writeTo === system ? writeTo : `${writeTo} (that is ${system})`}: ts-vpn up replaces the system resolver file, so every program on this host resolves names through the far end's DNS servers while the tunnel is up; if that is not what you want, remove write-to (the default, <state dir>/<name>/resolv.conf, changes nothing by itself)`;
+}
+
 /** Detects `ts-vpn` vs `pppd` from the first real word of the command (after sudo/env/VAR=…). */
 export function detectRemoteKind(command: string): 'ts-vpn' | 'pppd' | null {
   const words = command.trim().split(/\s+/);
@@ -308,6 +382,20 @@ export function detectRemoteKind(command: string): 'ts-vpn' | 'pppd' | null {
     if (base === 'pppd') return 'pppd';
     if (base === 'ts-vpn' || base === 'ts-vpn.js') return 'ts-vpn';
     return null;
+  }
+  return null;
+}
+
+/** Like detectRemoteKind, for a local command that runs the far end's (any word may be it). */
+export function detectWrappedKind(command: string): 'ts-vpn' | 'pppd' | null {
+  for (const w of command.trim().split(/\s+/)) {
+    const base =
+      w
+        .replace(/^['"]|['"]$/g, '')
+        .split('/')
+        .pop() ?? w;
+    if (base === 'pppd') return 'pppd';
+    if (base === 'ts-vpn' || base === 'ts-vpn.js') return 'ts-vpn';
   }
   return null;
 }
@@ -349,7 +437,22 @@ function buildPeer(
 
   // ssh
   const ssh = y.ssh ?? {};
-  if (ssh.host === undefined)
+  const transport = y.remote?.transport ?? 'ssh';
+  if (transport === 'command') {
+    if (y.remote?.command === undefined)
+      at(
+        ['remote'],
+        'command is required with transport: command (the local program that speaks PPP on its stdin/stdout, e.g. "ssh -T gw sudo ts-vpn serve")',
+      );
+    if (y.ssh !== undefined)
+      warnings.push(
+        'the ssh section is not used with remote.transport: command (the command makes its own connection)',
+      );
+    if (y['default-route'])
+      warnings.push(
+        "default-route with remote.transport: command keeps no host route outside the tunnel: make sure the command's own traffic (e.g. its ssh connection) does not go through the tunnel",
+      );
+  } else if (ssh.host === undefined)
     at(
       y.ssh ? ['ssh'] : [],
       y.ssh
@@ -372,9 +475,23 @@ function buildPeer(
 
   // remote
   const command = y.remote?.command ?? PEER_DEFAULTS.remoteCommand;
-  const detected = detectRemoteKind(command);
-  const remoteKind = y.remote?.kind ?? detected ?? 'ts-vpn';
-  if (y.remote?.kind === undefined && detected === null) {
+  // A local command usually wraps the far end's (`ssh -T gw sudo pppd …`, `ip netns exec …`).
+  const detected = transport === 'command' ? detectWrappedKind(command) : detectRemoteKind(command);
+  const gatewayPath = y.remote?.gateway ?? null;
+  const remoteKind = y.remote?.kind ?? (gatewayPath !== null ? 'gateway' : (detected ?? 'ts-vpn'));
+  if (gatewayPath !== null && remoteKind !== 'gateway')
+    at(
+      ['remote', 'kind'],
+      `is ${remoteKind}, but remote.gateway is set; use kind: gateway or drop gateway`,
+    );
+  if (remoteKind === 'gateway' && y.remote?.command !== undefined)
+    at(
+      ['remote', 'command'],
+      'is not used with a gateway (the SSH channel connects to its socket); remove it',
+    );
+  if (remoteKind === 'gateway' && transport === 'command')
+    at(['remote', 'transport'], 'must be ssh with a gateway (the socket is reached over SSH)');
+  if (y.remote?.kind === undefined && gatewayPath === null && detected === null) {
     warnings.push(
       `remote.command "${command}" does not start ts-vpn or pppd; assuming kind: ts-vpn (set remote.kind to be explicit)`,
     );
@@ -434,7 +551,9 @@ function buildPeer(
       passwordFile: a['password-file'] !== undefined ? expandPath(a['password-file'], env) : null,
     };
   }
-  if (remoteKind === 'pppd') {
+  // Only when the command really starts pppd: with kind: pppd and a relay such as
+  // `socat - UNIX-CONNECT:…`, pppd's options are not on this command line at all.
+  if (remoteKind === 'pppd' && detected === 'pppd') {
     const words = command.split(/\s+/);
     if (!words.includes('notty'))
       warnings.push(
@@ -445,6 +564,20 @@ function buildPeer(
         'remote.command runs pppd without "noauth" and ppp.auth is not set; pppd 2.4.9 demands authentication when the server has a default route',
       );
     }
+  }
+  const usePeerDns = ppp['use-peer-dns'] ?? false;
+  const stateRoot = env.stateRoot ?? PEER_DEFAULTS.stateRoot;
+  const writeTo =
+    y.dns?.['write-to'] !== undefined
+      ? expandPath(y.dns['write-to'], env)
+      : join(stateRoot, name, 'resolv.conf');
+  if (y.dns?.['write-to'] !== undefined) {
+    if (!usePeerDns)
+      warnings.push(
+        'dns.write-to is set but ppp.use-peer-dns is false: no DNS servers are asked for, nothing is written there',
+      );
+    else if (normalize(writeTo) === SYSTEM_RESOLV_CONF)
+      warnings.push(systemResolverWarning(writeTo));
   }
   const ipv6 = ppp.ipv6 ?? true;
   const mtu = y.tunnel?.mtu ?? null;
@@ -459,7 +592,7 @@ function buildPeer(
   const routes = y.routes ?? [];
   const defaultRoute = y['default-route'] ?? false;
   checkRouteList(routes, ['routes'], at);
-  const hostIp = ssh.host !== undefined ? parseIp(ssh.host) : null;
+  const hostIp = ssh.host !== undefined && transport === 'ssh' ? parseIp(ssh.host) : null;
   if (hostIp && 'value' in hostIp)
     checkRoutesAgainstHost(routes, defaultRoute, [hostIp.value.text], at);
 
@@ -473,12 +606,26 @@ function buildPeer(
       `(${maxBackoffMs / 1000} s) is shorter than reconnect.holdoff (${holdoffMs / 1000} s)`,
     );
 
+  // Which ssh keys peer.yaml sets (they win over ssh_config), and where.
+  const given: string[] = [];
+  const origins: Record<string, string> = {};
+  for (const key of SSH_SETTING_KEYS) {
+    const p = ['ssh', ...key.split('.')];
+    let v: unknown = y;
+    for (const seg of p) v = (v as Record<string, unknown> | undefined)?.[seg];
+    if (v !== undefined) {
+      given.push(key);
+      origins[key] = `${src.name}:${src.lineOf(p) ?? '?'}`;
+    } else origins[key] = 'default';
+  }
+
   const cfg: PeerConfig = {
     kind: 'peer',
     source: src.name,
     name,
     ssh: {
       host: ssh.host ?? '',
+      alias: ssh.host ?? '',
       port: ssh.port ?? PEER_DEFAULTS.sshPort,
       user: ssh.user ?? env.user,
       identityFiles: (ssh['identity-files'] ?? [...PEER_DEFAULTS.identityFiles]).map((p) =>
@@ -492,6 +639,7 @@ function buildPeer(
         ),
         fingerprints: hk.fingerprint ?? [],
         acceptNew: hk['accept-new'] ?? false,
+        ...(hk.alias !== undefined ? { alias: hk.alias } : {}),
       },
       keepaliveIntervalMs: ssh['keepalive-interval'] ?? PEER_DEFAULTS.keepaliveInterval * 1000,
       keepaliveCountMax: ssh['keepalive-count-max'] ?? PEER_DEFAULTS.keepaliveCountMax,
@@ -500,8 +648,22 @@ function buildPeer(
       passphraseFile:
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
+      jump: ssh.jump ?? [],
+      config: {
+        enabled: ssh.config ?? true,
+        file: ssh['config-file'] !== undefined ? expandPath(ssh['config-file'], env) : null,
+      },
+      given,
+      origins,
+      notes: [],
     },
-    remote: { command, kind: remoteKind, kindDetected: y.remote?.kind === undefined },
+    remote: {
+      transport,
+      command,
+      kind: remoteKind,
+      kindDetected: y.remote?.kind === undefined,
+      gateway: remoteKind === 'gateway' ? (gatewayPath ?? '/run/ts-vpn/gateway.sock') : null,
+    },
     ppp: {
       localAddress,
       peerAddress,
@@ -512,7 +674,7 @@ function buildPeer(
       echoIntervalMs: ppp['echo-interval'] ?? PEER_DEFAULTS.echoInterval * 1000,
       echoFailures: ppp['echo-failures'] ?? PEER_DEFAULTS.echoFailures,
       ipv6,
-      usePeerDns: ppp['use-peer-dns'] ?? false,
+      usePeerDns,
       auth,
       debug: ppp.debug ?? false,
       restartMs: ppp.restart ?? PEER_DEFAULTS.restart * 1000,
@@ -528,12 +690,7 @@ function buildPeer(
     },
     routes: routes.map((c) => c.text),
     defaultRoute,
-    dns: {
-      writeTo:
-        y.dns?.['write-to'] !== undefined
-          ? expandPath(y.dns['write-to'], env)
-          : `${PEER_DEFAULTS.stateRoot}/${name}/resolv.conf`,
-    },
+    dns: { writeTo },
     reconnect: {
       enabled: rc.enabled ?? true,
       holdoffMs,
@@ -552,68 +709,6 @@ function buildPeer(
 
 function secret(v: string): Secret {
   return new Secret(v);
-}
-
-/** Route list checks: default route, special ranges, duplicates, overlaps. */
-export function checkRouteList(
-  routes: Cidr[],
-  base: PathSegment[],
-  at: (p: PathSegment[], m: string) => void,
-): void {
-  routes.forEach((r, i) => {
-    if (r.prefix === 0) {
-      at(
-        [...base, i],
-        `${r.text} is a default route; set default-route: true instead (it also keeps a host route to the SSH server outside the tunnel)`,
-      );
-      return;
-    }
-    const special = specialRange(r);
-    if (special)
-      at(
-        [...base, i],
-        `${r.text} overlaps the ${special} range, which cannot be routed through a tunnel`,
-      );
-    for (let j = 0; j < i; j++) {
-      const o = routes[j];
-      if (o.text === r.text) at([...base, i], `${r.text} is a duplicate of ${formatSeg(base, j)}`);
-      else if (cidrOverlaps(o, r))
-        at(
-          [...base, i],
-          `${r.text} overlaps ${formatSeg(base, j)} (${o.text}); remove one or split them`,
-        );
-    }
-  });
-}
-
-function formatSeg(base: PathSegment[], j: number): string {
-  return `${base.join('.')}[${j}]`;
-}
-
-/**
- * A route that contains the SSH server would send the SSH connection into its own
- * tunnel. With default-route the runtime pins a host route to the server via the
- * current gateway, which also covers these routes, so they are allowed then.
- */
-export function checkRoutesAgainstHost(
-  routes: Cidr[],
-  defaultRoute: boolean,
-  hostAddresses: string[],
-  at: (p: PathSegment[], m: string) => void,
-): void {
-  if (defaultRoute) return;
-  routes.forEach((r, i) => {
-    for (const a of hostAddresses) {
-      const ip = parseIp(a);
-      if ('value' in ip && r.prefix > 0 && cidrContainsAddress(r, ip.value)) {
-        at(
-          ['routes', i],
-          `${r.text} contains the SSH server ${ip.value.text}; the tunnel would route itself (narrow the route, or use default-route: true, which keeps a host route to the server)`,
-        );
-        break;
-      }
-    }
-  });
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   section,
 } from './fields.js';
 import { bigToText, type Cidr, cidrContainsAddress, parseIp } from './net.js';
-import { checkRouteList } from './peer.js';
+import { checkRouteList, SERVER_ROUTE_HINTS } from './routes.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
 import { validate } from './validate.js';
 
@@ -181,7 +181,7 @@ function buildServer(
     );
 
   const routes = y.routes ?? [];
-  checkRouteList(routes, ['routes'], at);
+  checkRouteList(routes, ['routes'], at, SERVER_ROUTE_HINTS);
   const acr = y['allow-client-routes'] ?? [];
   acr.forEach((c, i) => {
     if (c.prefix === 0)

@@ -1,15 +1,9 @@
 /** YAML text → plain data, with a way back from a field path to its line. */
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue, formatPath, type PathSegment } from './errors.js';
+import { checkConfigText, yamlErrorIssues } from './yaml-diagnostics.js';
 
-export type PathSegment = string | number;
-
-/** `ssh.identity-files[0]`, `routes[1]`. */
-export function formatPath(path: readonly PathSegment[]): string {
-  let s = '';
-  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
-  return s;
-}
+export { formatPath, type PathSegment };
 
 export interface YamlSource {
   name: string;
@@ -19,20 +13,16 @@ export interface YamlSource {
   issue(path: readonly PathSegment[], message: string): ConfigIssue;
 }
 
-/** Parses YAML 1.2 (duplicate keys are errors); throws ConfigError on syntax errors. */
+/**
+ * Parses YAML 1.2 (duplicate keys are errors); throws ConfigError on syntax errors
+ * (see yaml-diagnostics.ts) and on text that is not a configuration at all.
+ */
 export function readYaml(text: string, name: string): YamlSource {
+  const notText = checkConfigText(text);
+  if (notText) throw new ConfigError(name, [notText]);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      name,
-      doc.errors.map((e) => ({
-        path: '',
-        message: `YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-        line: e.linePos?.[0].line,
-      })),
-    );
-  }
+  if (doc.errors.length > 0) throw new ConfigError(name, yamlErrorIssues(doc, text, lc));
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 50 });

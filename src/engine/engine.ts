@@ -25,8 +25,9 @@ import { formatIpv4 } from '../ppp/ipv4.js';
 import { type ControlPacket, emitControlPacket, parseControlPacket } from '../ppp/packet.js';
 import { Protocol, protocolHex, protocolLongName } from '../ppp/protocols.js';
 import { AuthPhase, type AuthSink } from './auth-phase.js';
-import type { EngineEvent, LinkPhase } from './events.js';
+import type { EngineEvent, FinishCause, LinkPhase } from './events.js';
 import { GSO_MAX_PACKET, GsoCounters, gsoInnerVersion, VNET_HDR_LEN } from './gso.js';
+import { type NcpKind, NetworkPhase } from './network-phase.js';
 import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type CountedProtocol, type EngineStats, ProtocolCounters } from './stats.js';
 
@@ -64,8 +65,12 @@ export class PppEngine implements FsmHost, AuthSink {
   private phaseValue: LinkPhase;
   private events: EngineEvent[];
   private eventsDropped: number;
-  /** NCPs started in this network phase that have not finished. */
-  private ncpsRunning: number;
+  /** NCPs of this network phase: up, finished, the negotiation deadline. */
+  private readonly net: NetworkPhase;
+  /** Why the link is ending (first cause wins), reported with `finished`. */
+  private finishCause: FinishCause | null;
+  /** The reason text that went with {@link finishCause}. */
+  private finishReason: string;
   private now: number;
   private readonly counters: Record<CountedProtocol, ProtocolCounters>;
   private protRejSent: number;
@@ -114,7 +119,8 @@ export class PppEngine implements FsmHost, AuthSink {
       canPap: a.user !== null,
       canChap: a.user !== null,
       loopbackFail: l.loopbackFail,
-      gso: o.gso,
+      // A far end known to be stock pppd rejects the private option: do not ask.
+      gso: o.gso && o.peerKind !== 'pppd',
       gsoMaxPacket: GSO_MAX_PACKET,
       random32: o.random32,
     });
@@ -124,11 +130,12 @@ export class PppEngine implements FsmHost, AuthSink {
       maxTerminate: l.maxTerminate,
       maxFailure: l.maxFailure,
     };
-    this.lcp = new Fsm(this.lcpPolicy, this, {
-      ...fsmConfig,
-      passive: l.passive,
-      silent: l.silent,
-    });
+    this.lcp = new Fsm(
+      this.lcpPolicy,
+      this,
+      { ...fsmConfig, passive: l.passive, silent: l.silent },
+      this.lcpPolicy,
+    );
     if (o.ipcp !== null) {
       this.ipcpPolicy = new IpcpPolicy(o.ipcp);
       this.ipcp = new Fsm(this.ipcpPolicy, this, { ...fsmConfig, maxFailure: o.ipcp.maxFailure });
@@ -148,7 +155,12 @@ export class PppEngine implements FsmHost, AuthSink {
     this.phaseValue = 'dead';
     this.events = [];
     this.eventsDropped = 0;
-    this.ncpsRunning = 0;
+    const ncps: NcpKind[] = [];
+    if (this.ipcp !== null) ncps.push('ipv4');
+    if (this.ipv6cp !== null) ncps.push('ipv6');
+    this.net = new NetworkPhase(o.requireNetwork, ncps, o.negotiationTimeoutMs);
+    this.finishCause = null;
+    this.finishReason = '';
     this.now = 0;
     this.counters = {
       lcp: new ProtocolCounters(),
@@ -191,6 +203,11 @@ export class PppEngine implements FsmHost, AuthSink {
     if (s !== FsmState.Initial && s !== FsmState.Starting) this.lcp.down(nowMs);
     this.deframer.reset();
     this.resetFraming();
+    this.finishCause = null;
+    this.finishReason = '';
+    this.net.reset();
+    this.net.disarm();
+    this.net.arm(nowMs);
     this.setPhase('establish');
     this.lcp.open(nowMs);
     this.lcp.up(nowMs);
@@ -200,6 +217,16 @@ export class PppEngine implements FsmHost, AuthSink {
   close(nowMs: number, reason = 'User request'): void {
     this.now = nowMs;
     if (this.phaseValue === 'dead') return;
+    this.terminate(nowMs, 'local-close', reason);
+  }
+
+  /** Ends the link: LCP Terminate-Request with `reason`; `finished` will carry `cause`. */
+  private terminate(nowMs: number, cause: FinishCause, reason: string): void {
+    if (this.finishCause === null) {
+      this.finishCause = cause;
+      this.finishReason = reason;
+    }
+    this.net.disarm();
     this.lcp.close(nowMs, reason);
     // From Stopped (silent, passive) or Closed the table goes to Closed without tlf:
     // nothing more will happen on this link, so report it finished now.
@@ -207,9 +234,21 @@ export class PppEngine implements FsmHost, AuthSink {
       this.downNcps(nowMs);
       this.auth.stop();
       this.echo.stop();
-      this.setPhase('dead');
-      this.emit({ type: 'finished', reason });
+      this.finish(reason);
     }
+  }
+
+  /** The link is dead: phase `dead` and the `finished` event. */
+  private finish(reason: string): void {
+    this.net.disarm();
+    this.setPhase('dead');
+    this.emit({ type: 'finished', reason, cause: this.finishCause ?? this.lcpFailureCause() });
+  }
+
+  /** Cause of an LCP that ended by itself (fatal negotiation result, no convergence). */
+  private lcpFailureCause(): FinishCause {
+    const k = this.lcpPolicy.fatalKind;
+    return k === 'loopback' ? 'loopback' : k === 'auth' ? 'auth-failed' : 'lcp-failed';
   }
 
   /** The transport is gone. */
@@ -225,8 +264,10 @@ export class PppEngine implements FsmHost, AuthSink {
     this.resetFraming();
     this.log('Connection terminated.');
     if (!wasDead) {
-      this.setPhase('dead');
-      this.emit({ type: 'finished', reason: 'lower layer down' });
+      // Ending already (our Terminate-Request, or the peer's): report that cause.
+      const reason = this.finishCause !== null ? this.finishReason : 'lower layer down';
+      if (this.finishCause === null) this.finishCause = 'lower-layer-down';
+      this.finish(reason);
     }
   }
 
@@ -326,9 +367,23 @@ export class PppEngine implements FsmHost, AuthSink {
         this.sendLcpExtra(Code.EchoReq, act.id, u32Bytes(this.lcpPolicy.ourMagic));
       } else {
         this.log(`No response to ${this.echo.failures} echo-requests`);
-        this.lcp.close(nowMs, 'peer not responding');
+        this.terminate(nowMs, 'echo-timeout', 'peer not responding');
       }
     }
+    if (this.net.expired(nowMs)) this.negotiationTimeout(nowMs);
+  }
+
+  /** The negotiation deadline passed: end the link unless the needed protocols are up. */
+  private negotiationTimeout(nowMs: number): void {
+    this.net.disarm();
+    const p = this.phaseValue;
+    if (p === 'dead' || p === 'terminate' || this.net.satisfied) return;
+    const reason = this.net.timeoutReason(
+      { ipv4: this.ipcp?.stateName, ipv6: this.ipv6cp?.stateName },
+      this.lcp.isOpened ? null : this.lcp.stateName,
+    );
+    this.log(reason);
+    this.terminate(nowMs, 'negotiation-timeout', reason);
   }
 
   /** Earliest deadline of any timer, or null. */
@@ -342,6 +397,7 @@ export class PppEngine implements FsmHost, AuthSink {
     take(this.ipv6cp?.nextDeadline() ?? null);
     take(this.auth.nextDeadline());
     take(this.echo.nextDeadline());
+    take(this.net.deadline);
     return d;
   }
 
@@ -621,14 +677,31 @@ export class PppEngine implements FsmHost, AuthSink {
 
   thisLayerUp(fsm: Fsm, nowMs: number): void {
     if (fsm === this.lcp) this.lcpUp(nowMs);
-    else if (fsm === this.ipcp) this.ipcpUp(nowMs);
-    else if (fsm === this.ipv6cp) this.ipv6cpUp();
+    else if (fsm === this.ipcp) {
+      if (this.ipcpUp(nowMs)) this.ncpUp('ipv4');
+    } else if (fsm === this.ipv6cp) {
+      this.ipv6cpUp();
+      this.ncpUp('ipv6');
+    }
   }
 
   thisLayerDown(fsm: Fsm, nowMs: number): void {
     if (fsm === this.lcp) this.lcpDown(nowMs);
-    else if (fsm === this.ipcp) this.emit({ type: 'ipv4-down' });
-    else if (fsm === this.ipv6cp) this.emit({ type: 'ipv6-down' });
+    else if (fsm === this.ipcp) this.ncpDown('ipv4', nowMs);
+    else if (fsm === this.ipv6cp) this.ncpDown('ipv6', nowMs);
+  }
+
+  private ncpUp(kind: NcpKind): void {
+    this.net.up(kind);
+    if (this.net.satisfied) this.net.disarm();
+  }
+
+  /** An NCP left Opened (`ipv4-down` only after an `ipv4-up`); the deadline runs again. */
+  private ncpDown(kind: NcpKind, nowMs: number): void {
+    if (!this.net.isUp(kind)) return;
+    this.net.down(kind);
+    this.emit({ type: kind === 'ipv4' ? 'ipv4-down' : 'ipv6-down' });
+    if (this.phaseValue === 'network' && !this.net.satisfied) this.net.arm(nowMs);
   }
 
   thisLayerStarted(fsm: Fsm, nowMs: number): void {
@@ -643,18 +716,28 @@ export class PppEngine implements FsmHost, AuthSink {
       this.echo.stop();
       this.resetFraming();
       this.log('Connection terminated.');
-      if (this.phaseValue !== 'dead') {
-        this.setPhase('dead');
-        this.emit({ type: 'finished', reason });
-      }
+      if (this.phaseValue !== 'dead') this.finish(reason);
       return;
     }
-    // An NCP finished (RFC 1661 §3.6: the link is closed when no NCP remains).
-    if (this.phaseValue === 'network' && this.ncpsRunning > 0) {
-      this.ncpsRunning--;
-      this.log(`${fsm.name} finished: ${reason}`);
-      if (this.ncpsRunning === 0) this.lcp.close(nowMs, 'No network protocols running');
+    // An NCP finished (RFC 1661 §3.6; pppd np_finished): the link ends when the
+    // protocols it needs can no longer come up.
+    const kind: NcpKind = fsm === this.ipcp ? 'ipv4' : 'ipv6';
+    if (this.phaseValue !== 'network' || this.net.hasFinished(kind)) return;
+    this.log(`${fsm.name} finished: ${reason}`);
+    const end = this.net.finished(kind, this.ncpFailure(fsm, reason));
+    if (end !== null) this.terminate(nowMs, 'no-network-protocol', end);
+  }
+
+  /** "IPCP failed: …", naming the option and address the policy found at fault. */
+  private ncpFailure(fsm: Fsm, reason: string): string {
+    const name = fsm.name;
+    const problem = fsm === this.ipcp ? (this.ipcpPolicy?.problem ?? null) : null;
+    let text = problem ?? reason;
+    if (problem === null) {
+      if (text.startsWith(`${name}: `)) text = text.slice(name.length + 2);
+      else if (text.startsWith(`${name} `)) text = text.slice(name.length + 1);
     }
+    return `${name} failed: ${text}`;
   }
 
   private lcpUp(nowMs: number): void {
@@ -716,15 +799,24 @@ export class PppEngine implements FsmHost, AuthSink {
     if (ev === 'Down') reason = 'lower layer down';
     else if (ev === 'Close' || ev === 'RTR' || ev === 'RXJ-') reason = this.lcp.lastReason;
     else reason = 'peer renegotiating';
+    if (this.finishCause === null && (ev === 'Close' || ev === 'RTR' || ev === 'RXJ-')) {
+      // Not our own terminate(): the peer's Terminate-Request, or LCP closing itself.
+      this.finishCause =
+        ev === 'RTR' ? 'peer-terminated' : ev === 'RXJ-' ? 'lcp-failed' : this.lcpFailureCause();
+      this.finishReason = reason;
+    }
     this.emit({ type: 'down', reason });
     const s = this.lcp.state;
-    this.setPhase(
+    const phase: LinkPhase =
       ev === 'Close' || ev === 'RTR' || ev === 'RXJ-'
         ? 'terminate'
         : s === FsmState.Starting
           ? 'dead'
-          : 'establish',
-    );
+          : 'establish';
+    this.setPhase(phase);
+    // LCP renegotiates: the network has to come up again in time.
+    this.net.disarm();
+    if (phase === 'establish') this.net.arm(nowMs);
   }
 
   /** AuthSink: outcome of the Authenticate phase (or a later CHAP failure). */
@@ -737,38 +829,40 @@ export class PppEngine implements FsmHost, AuthSink {
     }
     this.log(`Authentication failed: ${message}`);
     this.emit({ type: 'auth-failed', message });
-    this.lcp.close(nowMs, 'Authentication failed');
+    this.terminate(nowMs, 'auth-failed', 'Authentication failed');
   }
 
   private enterNetwork(nowMs: number): void {
     this.setPhase('network');
-    this.ncpsRunning = 0;
+    this.net.enter();
     for (const ncp of [this.ipcp, this.ipv6cp]) {
       if (ncp === null) continue;
-      this.ncpsRunning++;
       ncp.open(nowMs);
       ncp.up(nowMs);
     }
-    if (this.ncpsRunning === 0) this.lcp.close(nowMs, 'No network protocols running');
+    if (this.net.size === 0)
+      this.terminate(nowMs, 'no-network-protocol', 'No network protocols running');
   }
 
   private downNcps(nowMs: number): void {
-    this.ncpsRunning = 0;
     this.ipcp?.down(nowMs);
     this.ipv6cp?.down(nowMs);
+    this.net.reset();
   }
 
-  private ipcpUp(nowMs: number): void {
+  /** IPCP opened: `ipv4-up`, or closes IPCP (pppd's texts) when an address is missing. */
+  private ipcpUp(nowMs: number): boolean {
     const p = this.ipcpPolicy as IpcpPolicy;
     const local = p.localAddress;
     const peer = p.peerAddress;
+    const why = p.problem !== null ? ` (${p.problem})` : '';
     if (local === 0) {
-      this.ipcp?.close(nowMs, 'Could not determine local IP address');
-      return;
+      this.ipcp?.close(nowMs, `Could not determine local IP address${why}`);
+      return false;
     }
     if (peer === 0) {
-      this.ipcp?.close(nowMs, 'Could not determine remote IP address');
-      return;
+      this.ipcp?.close(nowMs, `Could not determine remote IP address${why}`);
+      return false;
     }
     const dns = p.dnsServers;
     this.log(`local  IP address ${formatIpv4(local)}`);
@@ -776,6 +870,7 @@ export class PppEngine implements FsmHost, AuthSink {
     if (dns.length > 0) this.log(`primary   DNS address ${dns[0]}`);
     if (dns.length > 1) this.log(`secondary DNS address ${dns[1]}`);
     this.emit({ type: 'ipv4-up', local: formatIpv4(local), peer: formatIpv4(peer), dns });
+    return true;
   }
 
   private ipv6cpUp(): void {

@@ -5,6 +5,19 @@
 
 import { PppError } from '../ppp/errors.js';
 import { parseIpv4 } from '../ppp/ipv4.js';
+import type { RequiredNetwork } from './network-phase.js';
+
+/** What the far end is known to run, when the owner knows it. */
+export type PeerKind = 'ts-vpn' | 'pppd' | 'unknown';
+
+/**
+ * Default negotiation deadline: every Configure-Request of an NCP answered at the last
+ * moment (`restartMs * (maxConfigure + 2)`) plus 5 s for LCP and authentication.
+ * With pppd's 3000 ms and 10 this is 41 s.
+ */
+export function defaultNegotiationTimeoutMs(restartMs: number, maxConfigure: number): number {
+  return restartMs * (maxConfigure + 2) + 5000;
+}
 
 /** LCP settings (pppd names in brackets). */
 export interface LcpOptions {
@@ -99,6 +112,25 @@ export interface EngineOptions {
    * Needs the engine's `onGsoFrame` constructor argument.
    */
   gso?: boolean;
+  /**
+   * What the far end runs, when known. `pppd`: the private GSO option is not offered
+   * (stock pppd rejects it; not asking saves one LCP round trip). Default `unknown`.
+   */
+  peerKind?: PeerKind;
+  /**
+   * Which network protocols the link needs (default `any`, as pppd): when they can no
+   * longer come up the engine terminates LCP and reports `finished` with cause
+   * `no-network-protocol`; `ipv4`/`ipv6` need that NCP enabled.
+   */
+  requireNetwork?: RequiredNetwork;
+  /**
+   * Time from `open()` (and from the moment the needed protocols went down while the
+   * link stays) until they must be up, ms; otherwise LCP is terminated and `finished`
+   * has cause `negotiation-timeout`. 0 = no deadline. Default
+   * {@link defaultNegotiationTimeoutMs} of the LCP restart timer and max-configure (41 s),
+   * or 0 with `lcp.passive` / `lcp.silent` (those wait for the peer as long as it takes).
+   */
+  negotiationTimeoutMs?: number;
 }
 
 function bad(message: string): never {
@@ -147,6 +179,9 @@ export interface ResolvedOptions {
   };
   ipv6cp: null | { interfaceId: Uint8Array | null; peerInterfaceId: Uint8Array | null };
   gso: boolean;
+  peerKind: PeerKind;
+  requireNetwork: RequiredNetwork;
+  negotiationTimeoutMs: number;
   auth: {
     require: 'pap' | 'chap' | null;
     verify: ((user: string, password: string) => boolean) | null;
@@ -215,6 +250,24 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if ((a.user === undefined) !== (a.password === undefined))
     bad('auth.user and auth.password go together');
   if (o.gso !== undefined && typeof o.gso !== 'boolean') bad('gso must be a boolean');
+  const peerKind = o.peerKind ?? 'unknown';
+  if (peerKind !== 'ts-vpn' && peerKind !== 'pppd' && peerKind !== 'unknown')
+    bad(`peerKind must be 'ts-vpn', 'pppd' or 'unknown', got ${String(peerKind)}`);
+  const requireNetwork = o.requireNetwork ?? 'any';
+  if (!['any', 'ipv4', 'ipv6', 'all'].includes(requireNetwork))
+    bad(`requireNetwork must be 'any', 'ipv4', 'ipv6' or 'all', got ${String(requireNetwork)}`);
+  if (requireNetwork === 'ipv4' && ipcp === null)
+    bad("requireNetwork = 'ipv4' needs IPv4 (ipcp is false)");
+  if (requireNetwork === 'ipv6' && ipv6cp === null)
+    bad("requireNetwork = 'ipv6' needs IPv6 (ipv6cp is false)");
+  const waits = lcp.passive || lcp.silent;
+  const negotiationTimeoutMs = intIn(
+    o.negotiationTimeoutMs,
+    'negotiationTimeoutMs',
+    0,
+    2 ** 31,
+    waits ? 0 : defaultNegotiationTimeoutMs(lcp.restartMs, lcp.maxConfigure),
+  );
   return {
     random32: o.random32,
     log: o.log ?? null,
@@ -222,6 +275,9 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     ipcp,
     ipv6cp,
     gso: o.gso ?? false,
+    peerKind,
+    requireNetwork,
+    negotiationTimeoutMs,
     auth: {
       require,
       verify: a.verify ?? null,

@@ -137,7 +137,7 @@ export async function connect(
   let cfg: PeerConfig;
   if (typeof config === 'string') {
     const { loadPeerConfig } = await import('../config/index.js');
-    cfg = await loadPeerConfig(config).catch((err: unknown) => {
+    cfg = await loadPeerConfig(config, { stateRoot: opts.stateRoot }).catch((err: unknown) => {
       throw toLinkError(err);
     });
   } else if (

@@ -3,9 +3,15 @@
  * object per line with `--log-format json`. Debug lines (pppd-style packet logs)
  * are emitted only while debug is on; SIGUSR1 toggles it at run time.
  *
+ * Text mode escapes every control character but LF (src/runtime/log-escape.ts) in the
+ * message and every control character in field values; peer text is escaped where it
+ * enters (escapeLogText), so a far end cannot forge a line or drive the terminal.
+ *
  * Secrets never reach this module: callers log descriptions, never config values
  * of password/passphrase fields.
  */
+import { escapeLogLines, escapeLogText } from './log-escape.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
 
@@ -85,9 +91,9 @@ export class Logger {
     const extra =
       fields && Object.keys(fields).length > 0
         ? ` ${Object.entries(fields)
-            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .map(([k, v]) => `${k}=${escapeLogText(typeof v === 'string' ? v : JSON.stringify(v))}`)
             .join(' ')}`
         : '';
-    this.sink.write(`${ts}${who}${tag}${msg}${extra}\n`);
+    this.sink.write(`${ts}${escapeLogText(who)}${tag}${escapeLogLines(msg)}${extra}\n`);
   }
 }

@@ -10,19 +10,16 @@
  * is taken over (the caller is told, so it can say so and clean up).
  */
 import {
-  chmodSync,
   closeSync,
   existsSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, UnsafePathError, writeFileSafe } from '../sys/safe-files.js';
 
 export const DEFAULT_STATE_ROOT = '/run/ts-vpn';
 
@@ -72,10 +69,19 @@ export class TunnelStateDir {
     return join(this.dir, 'state.json');
   }
 
-  /** Takes the per-name lock or throws ALREADY_RUNNING. */
+  /**
+   * Takes the per-name lock or throws ALREADY_RUNNING. The directory is made (0700) and
+   * checked like OpenSSH's user files (src/sys/safe-files.ts): an UNSAFE_PATH StateError
+   * when a directory above it could be swapped by someone else.
+   */
   lock(): LockResult {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    chmodSync(this.dir, 0o700);
+    try {
+      ensurePrivateDir(this.dir, 0o700);
+    } catch (err) {
+      if (err instanceof UnsafePathError)
+        throw new StateError('UNSAFE_PATH', `state directory ${this.dir}: ${err.message}`);
+      throw err;
+    }
     let stale: LockResult['stale'];
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -103,9 +109,7 @@ export class TunnelStateDir {
 
   /** Records what is configured (atomic replace, root-only). */
   writeState(state: unknown): void {
-    const tmp = `${this.statePath}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, this.statePath);
+    writeFileSafe(this.statePath, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   }
 
   readState(): unknown {

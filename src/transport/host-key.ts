@@ -50,8 +50,15 @@ export function normalizeFingerprint(fp: string): string {
 export interface HostKeyPolicy {
   /** known_hosts files to consult, in order; the first one receives accept-new lines. */
   knownHostsFiles: string[];
+  /**
+   * The name to look up and record in known_hosts instead of the host connected to
+   * (OpenSSH HostKeyAlias). Used as given: no `[…]:port` decoration.
+   */
+  alias?: string;
   /** Add unknown hosts to the first file (StrictHostKeyChecking=accept-new). */
   acceptNew?: boolean;
+  /** Write accept-new lines with the host name hashed (HashKnownHosts yes). */
+  hashNew?: boolean;
   /** Pinned `SHA256:…` fingerprints; when non-empty, known_hosts is not consulted. */
   fingerprints?: string[];
 }
@@ -78,7 +85,7 @@ export function verifyHostKey(
   const keyType = blobKeyType(blob) ?? 'unknown';
   const label = keyTypeLabel(keyType);
   const fingerprint = fingerprintSha256(blob);
-  const name = knownHostName(host, port);
+  const name = policy.alias ?? knownHostName(host, port);
   const primaryFile = policy.knownHostsFiles[0] ?? '~/.ssh/known_hosts';
 
   if (policy.fingerprints && policy.fingerprints.length > 0) {
@@ -92,14 +99,7 @@ export function verifyHostKey(
     );
   }
 
-  const entries: KnownHostEntry[] = [];
-  for (const f of policy.knownHostsFiles) {
-    for (const e of readKnownHostsFile(f, (line, why) =>
-      log(`${f}:${line}: ignoring malformed known_hosts line (${why})`),
-    )) {
-      if (entryMatchesHost(e, name)) entries.push(e);
-    }
-  }
+  const entries = knownEntriesFor(name, policy, log);
 
   const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(blob));
   if (revoked) {
@@ -140,7 +140,7 @@ export function verifyHostKey(
   }
 
   if (policy.acceptNew) {
-    appendKnownHost(primaryFile, name, blob);
+    appendKnownHost(primaryFile, name, blob, { hashed: policy.hashNew });
     log(
       `Warning: Permanently added '${name}' (${label}) to the list of known hosts (${primaryFile}); ${fingerprint}.`,
     );
@@ -157,4 +157,74 @@ export function verifyHostKey(
       `Host key verification failed. Fingerprint ${fingerprint}; add it to ${primaryFile} ` +
       'or set ssh.host-key.accept-new / fingerprint',
   );
+}
+
+/** Every known_hosts entry (any marker) of `name` in the policy's files, in file order. */
+function knownEntriesFor(
+  name: string,
+  policy: HostKeyPolicy,
+  log: (msg: string) => void,
+  onUnreadable: 'throw' | 'skip' = 'throw',
+): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  for (const f of policy.knownHostsFiles) {
+    let list: KnownHostEntry[];
+    try {
+      list = readKnownHostsFile(f, (line, why) =>
+        log(`${f}:${line}: ignoring malformed known_hosts line (${why})`),
+      );
+    } catch (err) {
+      if (onUnreadable === 'throw') throw err;
+      continue;
+    }
+    for (const e of list) if (entryMatchesHost(e, name)) entries.push(e);
+  }
+  return entries;
+}
+
+/**
+ * Server host key algorithms we offer, best first (ssh2 1.x's list, Ed25519 first, no DSA).
+ * RSA keys are signed with SHA-2 (RFC 8332) before the old SHA-1 `ssh-rsa`.
+ */
+export const DEFAULT_HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+] as const;
+
+/** The signature algorithms that prove possession of a key of `keyType`. */
+function algorithmsForKeyType(keyType: string): string[] {
+  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  return (DEFAULT_HOST_KEY_ALGORITHMS as readonly string[]).includes(keyType) ? [keyType] : [];
+}
+
+/**
+ * The host key algorithm preference for `host:port`, as OpenSSH orders it
+ * (sshconnect2.c order_hostkeyalgs): the algorithms of the key types known_hosts holds
+ * for that host come first, then the others, each group in the default order. So a
+ * server with Ed25519 and ECDSA keys, of which only the ECDSA one is known, is asked
+ * for its ECDSA key instead of being refused for an unknown Ed25519 one. With pinned
+ * fingerprints (no key type known) or nothing known, the default order.
+ */
+export function hostKeyAlgorithmsFor(
+  host: string,
+  port: number,
+  policy: HostKeyPolicy,
+  log: (msg: string) => void = () => {},
+): string[] {
+  const all = [...DEFAULT_HOST_KEY_ALGORITHMS] as string[];
+  if (policy.fingerprints && policy.fingerprints.length > 0) return all;
+  const name = policy.alias ?? knownHostName(host, port);
+  const known = new Set<string>();
+  for (const e of knownEntriesFor(name, policy, () => {}, 'skip')) {
+    if (e.marker === null) for (const a of algorithmsForKeyType(e.keyType)) known.add(a);
+  }
+  if (known.size === 0) return all;
+  const first = all.filter((a) => known.has(a));
+  log(`host key algorithms for ${name}: ${first.join(',')} first (known_hosts)`);
+  return [...first, ...all.filter((a) => !known.has(a))];
 }

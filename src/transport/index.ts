@@ -1,9 +1,18 @@
 export { type CommandOptions, CommandTransport } from './command.js';
+export {
+  type ConnectedTransport,
+  type ConnectHooks,
+  type ConnectLog,
+  connectTransport,
+  describeRemote,
+} from './connect.js';
 export { isTransportError, TransportError, type TransportErrorCode } from './errors.js';
 export {
+  DEFAULT_HOST_KEY_ALGORITHMS,
   fingerprintSha256,
   type HostKeyPolicy,
   type HostKeyVerdict,
+  hostKeyAlgorithmsFor,
   keyTypeLabel,
   normalizeFingerprint,
   verifyHostKey,

@@ -8,9 +8,10 @@
  * where hmac = HMAC-SHA1(key = salt, data = host string). Lines that do not parse are
  * skipped (OpenSSH warns and carries on), never thrown on.
  */
-import { createHmac } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { appendFileSafe } from '../sys/safe-files.js';
 
 export type KnownHostMarker = 'revoked' | 'cert-authority' | null;
 
@@ -173,18 +174,45 @@ export function formatKnownHostLine(name: string, key: Buffer): string {
   return `${name} ${blobKeyType(key)} ${key.toString('base64')}`;
 }
 
-/** Appends a line, creating the directory (0700) and file (0600) if needed. */
-export function appendKnownHost(file: string, name: string, key: Buffer): void {
+/** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as ssh-keygen -H and HashKnownHosts write it. */
+export function hashKnownHostName(name: string, salt: Buffer = randomBytes(20)): string {
+  const mac = createHmac('sha1', salt).update(name.toLowerCase()).digest();
+  return `|1|${salt.toString('base64')}|${mac.toString('base64')}`;
+}
+
+/**
+ * Appends a line, creating the directory (0700) and file (0600) if needed; with
+ * `hashed` the host name is written hashed (HashKnownHosts yes). Root appends
+ * to the invoking user's file (`$SUDO_UID`): never through a symlink or hard link, only
+ * below directories owned by root or that user and not writable by others (OpenSSH's
+ * rules for user files, src/sys/safe-files.ts); a file made here belongs to that user.
+ */
+export function appendKnownHost(
+  file: string,
+  name: string,
+  key: Buffer,
+  opts: { hashed?: boolean } = {},
+): void {
+  if (opts.hashed) name = hashKnownHostName(name);
   const dir = dirname(file);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  let prefix = '';
-  try {
-    const cur = readFileSync(file);
-    if (cur.length > 0 && cur[cur.length - 1] !== 0x0a) prefix = '\n';
-  } catch {
-    /* new file */
+  const user = invokingUser();
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (user) chownSync(dir, user.uid, user.gid);
   }
-  appendFileSync(file, `${prefix}${formatKnownHostLine(name, key)}\n`, { mode: 0o600 });
+  appendFileSafe(file, (clean) => `${clean ? '' : '\n'}${formatKnownHostLine(name, key)}\n`, {
+    owners: user ? [user.uid] : [],
+    uid: user?.uid,
+    gid: user?.gid,
+  });
+}
+
+/** The user behind sudo (`SUDO_UID`/`SUDO_GID`), when running as root through sudo. */
+function invokingUser(): { uid: number; gid: number } | null {
+  const uid = Number(process.env.SUDO_UID ?? Number.NaN);
+  const gid = Number(process.env.SUDO_GID ?? Number.NaN);
+  if (!Number.isInteger(uid) || uid <= 0 || process.geteuid?.() !== 0) return null;
+  return { uid, gid: Number.isInteger(gid) ? gid : -1 };
 }
 
 function decodeBase64Strict(s: string): Buffer | null {

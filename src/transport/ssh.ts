@@ -22,6 +22,7 @@ import {
   fingerprintSha256,
   type HostKeyPolicy,
   type HostKeyVerdict,
+  hostKeyAlgorithmsFor,
   keyTypeLabel,
   verifyHostKey,
 } from './host-key.js';
@@ -127,6 +128,8 @@ export class SshConnection {
       opts.agent === false ? undefined : (opts.agent ?? process.env.SSH_AUTH_SOCK) || undefined;
     const policy: HostKeyPolicy = {
       knownHostsFiles: opts.hostKey?.knownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')],
+      alias: opts.hostKey?.alias,
+      hashNew: opts.hostKey?.hashNew,
       acceptNew: opts.hostKey?.acceptNew ?? false,
       fingerprints: opts.hostKey?.fingerprints ?? [],
     };
@@ -181,6 +184,9 @@ export class SshConnection {
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
       algorithms: {
         cipher: { prepend: opts.ciphers ?? DEFAULT_CIPHERS },
+        serverHostKey: hostKeyAlgorithmsFor(opts.host, port, policy, (m) =>
+          log(`ssh ${remote}: ${m}`),
+        ),
       } as unknown as ConnectConfig['algorithms'],
       hostVerifier: (key: Buffer) => {
         try {

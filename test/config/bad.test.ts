@@ -3,7 +3,9 @@
  * `# expect: <substring of the error>`; files starting `server-` are server.yaml
  * files; a `# load` line means the check needs the filesystem or DNS (loader).
  * `__TMP__` is replaced by a fixture directory holding key-0600, key-0644,
- * secret-0600, secret-0640 and known_hosts.
+ * secret-0600, secret-0640 and known_hosts. A `# line: N` line asserts that the
+ * error names the file and that line (`file.yaml:N`). A file that is not valid
+ * UTF-8 is loaded byte for byte.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +37,8 @@ describe('bad configs are rejected with a specific message', () => {
 
   for (const file of files) {
     it(file, async () => {
-      const raw = readFileSync(join(BAD, file), 'utf8');
+      const bytes = readFileSync(join(BAD, file));
+      const raw = bytes.toString('utf8');
       const m = /^# expect: (.+)$/m.exec(raw.split('\n')[0]);
       expect(m, `${file} must start with "# expect: ..."`).not.toBeNull();
       const server = file.startsWith('server-');
@@ -45,7 +48,7 @@ describe('bad configs are rejected with a specific message', () => {
       let err: unknown;
       try {
         if (load) {
-          const p = fx.write(file, text, 0o644);
+          const p = fx.write(file, raw.includes('\ufffd') ? bytes : text, 0o644);
           if (server) await loadServerConfig(p, { env: fx.env });
           else await loadPeerConfig(p, { env: fx.env, resolve: fakeResolver });
         } else if (server) parseServerConfig(text, file, ENV);
@@ -60,6 +63,11 @@ describe('bad configs are rejected with a specific message', () => {
       expect(ce.code).toBe('CONFIG_INVALID');
       expect(ce.issues.length).toBeGreaterThan(0);
       for (const i of ce.issues) expect(i.message.length).toBeGreaterThan(5);
+      const line = /^# line: (\d+)$/m.exec(raw);
+      if (line) {
+        expect(ce.issues.map((i) => i.line)).toContain(Number(line[1]));
+        expect(ce.message).toMatch(new RegExp(`${file.replaceAll('.', '\\.')}:${line[1]}[ :]`));
+      }
     });
   }
 });

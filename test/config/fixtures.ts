@@ -7,13 +7,13 @@ import type { ConfigEnv, Resolver } from '../../src/config/index.js';
 export interface Fixture {
   dir: string;
   env: ConfigEnv;
-  write(name: string, text: string, mode?: number): string;
+  write(name: string, text: string | Uint8Array, mode?: number): string;
   cleanup(): void;
 }
 
 export function makeFixture(): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'tsvpn-config-'));
-  const write = (name: string, text: string, mode = 0o600) => {
+  const write = (name: string, text: string | Uint8Array, mode = 0o600) => {
     const p = join(dir, name);
     writeFileSync(p, text);
     chmodSync(p, mode);

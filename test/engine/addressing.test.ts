@@ -44,7 +44,12 @@ describe('address assignment', () => {
       ),
     ).toBe(true);
     expect(eventsOf(l.a, 'finished')).toEqual([
-      { type: 'finished', reason: 'No network protocols running' },
+      {
+        type: 'finished',
+        reason:
+          'No network protocols running (IPCP failed: peer offers us address 10.64.0.1, outside accept-local)',
+        cause: 'no-network-protocol',
+      },
     ]);
   });
 

@@ -54,9 +54,15 @@ describe('two engines', () => {
       'A: sent [LCP TermReq id=0x2 "User request"]',
       'B: rcvd [LCP TermReq id=0x2 "User request"]',
     ]);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'User request' }]);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'User request', cause: 'local-close' },
+    ]);
     expect(eventsOf(l.b, 'finished')).toEqual([
-      { type: 'finished', reason: 'LCP terminated by peer (User request)' },
+      {
+        type: 'finished',
+        reason: 'LCP terminated by peer (User request)',
+        cause: 'peer-terminated',
+      },
     ]);
     expect(eventsOf(l.a, 'ipv4-down')).toHaveLength(1);
     expect(l.a.engine.phase).toBe('dead');

@@ -89,7 +89,11 @@ describe('faulty link', () => {
     l.connected = false;
     l.start(60_000);
     expect(eventsOf(l.a, 'finished')).toEqual([
-      { type: 'finished', reason: 'LCP: no reply to 10 Configure-Requests' },
+      {
+        type: 'finished',
+        reason: 'LCP: no reply to 10 Configure-Requests',
+        cause: 'lcp-failed',
+      },
     ]);
     expect(l.a.log.filter((x) => x.startsWith('sent [LCP ConfReq'))).toHaveLength(10);
   });

@@ -44,7 +44,9 @@ describe('against a pppd-like peer', () => {
     expect(st.states).toEqual({ lcp: 'Opened', ipcp: 'Opened', ipv6cp: 'Opened' });
     l.engine.close(l.now);
     l.runUntil(l.now + 5000);
-    expect(l.events('finished')).toEqual([{ type: 'finished', reason: 'User request' }]);
+    expect(l.events('finished')).toEqual([
+      { type: 'finished', reason: 'User request', cause: 'local-close' },
+    ]);
     if (process.env.PRINT_TRACE) console.log(l.trace.join('\n'));
   });
 });

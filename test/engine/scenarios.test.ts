@@ -18,9 +18,11 @@ describe('termination', () => {
     l.start(10_000);
     l.b.engine.close(l.now, 'bye');
     l.runUntil(l.now + 10_000);
-    expect(eventsOf(l.b, 'finished')).toEqual([{ type: 'finished', reason: 'bye' }]);
+    expect(eventsOf(l.b, 'finished')).toEqual([
+      { type: 'finished', reason: 'bye', cause: 'local-close' },
+    ]);
     expect(eventsOf(l.a, 'finished')).toEqual([
-      { type: 'finished', reason: 'LCP terminated by peer (bye)' },
+      { type: 'finished', reason: 'LCP terminated by peer (bye)', cause: 'peer-terminated' },
     ]);
     expect(eventsOf(l.a, 'down')).toEqual([
       { type: 'down', reason: 'LCP terminated by peer (bye)' },
@@ -53,7 +55,7 @@ describe('termination', () => {
     expect(s.engine.takeOutput()).toBeNull();
     s.engine.close(5);
     expect(s.engine.takeEvents().filter((e) => e.type === 'finished')).toEqual([
-      { type: 'finished', reason: 'User request' },
+      { type: 'finished', reason: 'User request', cause: 'local-close' },
     ]);
     expect(s.engine.phase).toBe('dead');
   });
@@ -77,7 +79,9 @@ describe('termination', () => {
     l.a.engine.lowerDown(l.now);
     l.collect();
     expect(eventsOf(l.a, 'down')).toEqual([{ type: 'down', reason: 'lower layer down' }]);
-    expect(eventsOf(l.a, 'finished')).toEqual([{ type: 'finished', reason: 'lower layer down' }]);
+    expect(eventsOf(l.a, 'finished')).toEqual([
+      { type: 'finished', reason: 'lower layer down', cause: 'lower-layer-down' },
+    ]);
     expect(l.a.engine.phase).toBe('dead');
   });
 
@@ -104,7 +108,7 @@ describe('keepalive', () => {
     l.runUntil(l.now + 20_000);
     expect(eventsOf(l.a, 'down')).toEqual([{ type: 'down', reason: 'peer not responding' }]);
     expect(eventsOf(l.a, 'finished')).toEqual([
-      { type: 'finished', reason: 'peer not responding' },
+      { type: 'finished', reason: 'peer not responding', cause: 'echo-timeout' },
     ]);
   });
 
@@ -136,7 +140,7 @@ describe('loopback and restarts', () => {
     }
     const ev = s.engine.takeEvents();
     expect(ev.filter((e) => e.type === 'finished')).toEqual([
-      { type: 'finished', reason: 'loopback' },
+      { type: 'finished', reason: 'loopback', cause: 'loopback' },
     ]);
   });
 
@@ -235,7 +239,11 @@ describe('hostile and odd peers', () => {
       'sent [LCP ConfRej id=0x6 <mru 64>]',
     ]);
     expect(l.events('finished')).toEqual([
-      { type: 'finished', reason: 'LCP: peer keeps requesting options we refuse' },
+      {
+        type: 'finished',
+        reason: 'LCP: peer keeps requesting options we refuse',
+        cause: 'lcp-failed',
+      },
     ]);
   });
 
@@ -269,7 +277,12 @@ describe('hostile and odd peers', () => {
       ),
     ).toBe(true);
     expect(l.events('finished')).toEqual([
-      { type: 'finished', reason: 'No network protocols running' },
+      {
+        type: 'finished',
+        reason:
+          'No network protocols running (IPCP failed: peer refused our address 10.0.0.1 and offers 192.168.0.9, outside accept-local)',
+        cause: 'no-network-protocol',
+      },
     ]);
   });
 
@@ -358,7 +371,7 @@ describe('authentication between two engines', () => {
     expect(eventsOf(l.a, 'auth-failed')).toHaveLength(1);
     expect(eventsOf(l.b, 'auth-failed')).toHaveLength(1);
     expect(eventsOf(l.a, 'finished')).toEqual([
-      { type: 'finished', reason: 'Authentication failed' },
+      { type: 'finished', reason: 'Authentication failed', cause: 'auth-failed' },
     ]);
     expect(eventsOf(l.a, 'ipv4-up')).toHaveLength(0);
   });
@@ -367,7 +380,7 @@ describe('authentication between two engines', () => {
     const l = new Link({ ...A, auth: { require: 'chap', secretFor: () => 's' } }, B);
     l.start(20_000);
     expect(eventsOf(l.a, 'finished')).toEqual([
-      { type: 'finished', reason: 'peer refused to authenticate' },
+      { type: 'finished', reason: 'peer refused to authenticate', cause: 'auth-failed' },
     ]);
   });
 });

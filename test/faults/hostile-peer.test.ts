@@ -319,6 +319,24 @@ describe.skipIf(!enabled)('hostile far end', () => {
     expectNothingLeft();
   }, 40_000);
 
+  it('far-end text with CR and ESC sequences (stderr, Terminate reason): escaped in the log, no forged line', async () => {
+    const { up, exited } = await run('forge-text', 25_000);
+    expect(exited, up.log()).not.toBeNull();
+    const log = up.log();
+    // Nothing raw: no CR, no ESC, no C1 CSI reaches the terminal.
+    expect([...log].filter((c) => c === '\r' || c === '\u001b' || c === '\u009b')).toEqual([]);
+    // The far end's stderr, escaped where it enters the log.
+    expect(log).toContain('remote: \\x0d\\x1b[2K tunnel up: forged');
+    expect(log).toContain('remote: \\x9b2K tunnel up: forged too');
+    // The Terminate reason, escaped by the PPP core (pppd's %v).
+    expect(log).toMatch(/LCP terminated by peer \(\^M\^\[\[2K tunnel up: forged\)/);
+    // No line that reads as ours: "tunnel up:" only ever after escaped text.
+    expect(log).not.toMatch(/^(\S+ )?tunnel up:/m);
+    expect(exited!.code).toBe(6);
+    expectClean(log);
+    expectNothingLeft();
+  }, 40_000);
+
   it('Protocol-Reject of LCP: the link is dropped with a reason, no crash', async () => {
     const { up, exited } = await run('protrej-lcp', 25_000);
     expect(exited, up.log()).not.toBeNull();

@@ -32,7 +32,10 @@ describe('address policy (client: accept-local / accept-peer 10.77.0.0/24)', () 
     );
     const fin = p.eventsOf('finished');
     expect(fin).toHaveLength(1);
-    expect(fin[0].reason).toBe('No network protocols running');
+    expect(fin[0].reason).toBe(
+      'No network protocols running (IPCP failed: peer offers us address 192.0.2.1, outside accept-local)',
+    );
+    expect(fin[0].cause).toBe('no-network-protocol');
     expect(p.engine.phase).toBe('dead');
   });
 

@@ -30,6 +30,8 @@ export interface SshdOptions {
   extraConfig?: string;
   /** Host key type for ssh-keygen -t (default ed25519). */
   hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa';
+  /** More host keys of these types (sshd offers all; known_hosts lists only the first). */
+  extraHostKeyTypes?: Array<'ed25519' | 'ecdsa' | 'rsa'>;
   /** Start timeout (ms, default 8000). */
   startTimeoutMs?: number;
 }
@@ -43,6 +45,8 @@ export interface Sshd {
   hostPublicKey: string;
   /** `ssh-keygen -lf` fingerprint of the host key, `SHA256:…`. */
   hostFingerprint: string;
+  /** Every host key sshd offers (the main one first, then extraHostKeyTypes). */
+  hostKeys: Array<{ type: string; path: string; publicKey: string; fingerprint: string }>;
   /** Contains one `[addr]:port <key>` line. */
   knownHostsPath: string;
   /** The `[addr]:port` (or `addr` on port 22) name known_hosts uses. */
@@ -140,9 +144,28 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   keygen(['-t', 'ed25519', '-N', '', '-C', 'tv-sshd-client', '-f', clientKeyPath]);
   chmodSync(clientKeyPath, 0o600);
   const hostPublicKey = readFileSync(`${hostKeyPath}.pub`, 'utf8').trim();
-  const hostFingerprint = execFileSync('ssh-keygen', ['-lf', `${hostKeyPath}.pub`], {
-    encoding: 'utf8',
-  }).split(' ')[1];
+  const fingerprintOf = (pub: string) =>
+    execFileSync('ssh-keygen', ['-lf', pub], { encoding: 'utf8' }).split(' ')[1];
+  const hostFingerprint = fingerprintOf(`${hostKeyPath}.pub`);
+  const hostKeys = [
+    { type, path: hostKeyPath, publicKey: hostPublicKey, fingerprint: hostFingerprint },
+  ];
+  for (const t of opts.extraHostKeyTypes ?? []) {
+    const path = join(dir, `hostkey_${t}`);
+    keygen([
+      '-t',
+      t,
+      ...(t === 'rsa' ? ['-b', '2048'] : []),
+      '-N',
+      '',
+      '-C',
+      'tv-sshd-host',
+      '-f',
+      path,
+    ]);
+    const publicKey = readFileSync(`${path}.pub`, 'utf8').trim();
+    hostKeys.push({ type: t, path, publicKey, fingerprint: fingerprintOf(`${path}.pub`) });
+  }
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, readFileSync(`${clientKeyPath}.pub`), { mode: 0o600 });
   const knownHostsName = port === 22 ? listenAddress : `[${listenAddress}]:${port}`;
@@ -155,7 +178,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     [
       `Port ${port}`,
       `ListenAddress ${listenAddress}`,
-      `HostKey ${hostKeyPath}`,
+      ...hostKeys.map((k) => `HostKey ${k.path}`),
       `AuthorizedKeysFile ${authorizedKeys}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       'UsePAM no',
@@ -237,6 +260,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     hostKeyPath,
     hostPublicKey,
     hostFingerprint,
+    hostKeys,
     knownHostsPath,
     knownHostsName,
     clientKeyPath,

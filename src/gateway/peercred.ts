@@ -1,0 +1,188 @@
+/**
+ * Who is on the other end of an accepted unix socket: SO_PEERCRED (the
+ * connecting process's pid, uid, gid as of connect()), and that uid's user name
+ * and group names through the C library (so NSS sources such as LDAP count too;
+ * /etc/passwd and /etc/group are read when koffi cannot load libc).
+ *
+ * For the gateway the connecting process is the SSH user's own sshd
+ * (direct-streamlocal forwarding), so the uid is the SSH user's.
+ */
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import koffi from 'koffi';
+
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export interface UserIdentity {
+  uid: number;
+  /** The user name, or `#<uid>` when the uid has no passwd entry. */
+  user: string;
+  /** Names of the primary and supplementary groups. */
+  groups: string[];
+  /** False when the uid has no passwd entry. */
+  known: boolean;
+}
+
+const SOL_SOCKET = 1;
+const SO_PEERCRED = 17;
+const ERANGE = 34;
+
+interface CredLibc {
+  getsockopt(fd: number, level: number, name: number, val: Buffer, len: Buffer): number;
+  getpwuid(uid: number): { name: string; gid: number } | null;
+  getgrouplist(user: string, gid: number): number[];
+  getgrgid(gid: number): string | null;
+  errno(): number;
+}
+
+let cached: CredLibc | null | undefined;
+
+function credLibc(): CredLibc | null {
+  if (cached !== undefined) return cached;
+  try {
+    const lib = koffi.load('libc.so.6');
+    const getsockopt = lib.func(
+      'int getsockopt(int fd, int level, int optname, void *optval, void *optlen)',
+    );
+    koffi.struct('ts_vpn_passwd', {
+      pw_name: 'char *',
+      pw_passwd: 'char *',
+      pw_uid: 'uint32_t',
+      pw_gid: 'uint32_t',
+      pw_gecos: 'char *',
+      pw_dir: 'char *',
+      pw_shell: 'char *',
+    });
+    koffi.struct('ts_vpn_group', {
+      gr_name: 'char *',
+      gr_passwd: 'char *',
+      gr_gid: 'uint32_t',
+      gr_mem: 'void *',
+    });
+    const getpwuidR = lib.func(
+      'int getpwuid_r(uint32_t uid, _Out_ ts_vpn_passwd *pwd, void *buf, size_t buflen, _Out_ void **result)',
+    );
+    const getgrgidR = lib.func(
+      'int getgrgid_r(uint32_t gid, _Out_ ts_vpn_group *grp, void *buf, size_t buflen, _Out_ void **result)',
+    );
+    const getgrouplist = lib.func(
+      'int getgrouplist(const char *user, uint32_t group, void *groups, _Inout_ int *ngroups)',
+    );
+    /** Calls a *_r function with a growing buffer. */
+    const withBuffer = <T>(
+      call: (buf: Buffer, out: unknown[]) => number,
+      read: (out: unknown[]) => T,
+    ): T | null => {
+      for (let size = 1024; size <= 1 << 20; size *= 4) {
+        const buf = Buffer.alloc(size);
+        const entry: unknown[] = [{}];
+        const result: unknown[] = [null];
+        const rc = call(buf, [entry, result]);
+        if (rc === ERANGE) continue;
+        if (rc !== 0 || result[0] === null) return null;
+        return read(entry);
+      }
+      return null;
+    };
+    cached = {
+      getsockopt: (fd, level, name, val, len) => getsockopt(fd, level, name, val, len) as number,
+      getpwuid: (uid) =>
+        withBuffer(
+          (buf, [entry, result]) => getpwuidR(uid, entry, buf, buf.length, result) as number,
+          (entry) => {
+            const p = entry[0] as { pw_name: string; pw_gid: number };
+            return { name: p.pw_name, gid: p.pw_gid };
+          },
+        ),
+      getgrgid: (gid) =>
+        withBuffer(
+          (buf, [entry, result]) => getgrgidR(gid, entry, buf, buf.length, result) as number,
+          (entry) => (entry[0] as { gr_name: string }).gr_name,
+        ),
+      getgrouplist: (user, gid) => {
+        for (let n = 64; n <= 65536; n *= 4) {
+          const groups = Buffer.alloc(n * 4);
+          const count = [n];
+          const rc = getgrouplist(user, gid, groups, count) as number;
+          if (rc >= 0) {
+            const out: number[] = [];
+            for (let i = 0; i < count[0]!; i++) out.push(groups.readUInt32LE(i * 4));
+            return out;
+          }
+        }
+        return [gid];
+      },
+      errno: () => koffi.errno(),
+    };
+  } catch {
+    cached = null;
+  }
+  return cached;
+}
+
+/** The file descriptor under an accepted net.Socket (libuv's handle), or null. */
+export function socketFd(sock: Socket): number | null {
+  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : null;
+}
+
+/** SO_PEERCRED of a connected unix socket. Throws when the fd or libc is not available. */
+export function peerCredOfFd(fd: number): PeerCred {
+  const lib = credLibc();
+  if (!lib) throw new Error('SO_PEERCRED needs libc through koffi, which did not load');
+  const val = Buffer.alloc(12);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(12, 0);
+  if (lib.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, val, len) !== 0)
+    throw new Error(`getsockopt(SO_PEERCRED) failed: errno ${lib.errno()}`);
+  return { pid: val.readInt32LE(0), uid: val.readUInt32LE(4), gid: val.readUInt32LE(8) };
+}
+
+export function peerCred(sock: Socket): PeerCred {
+  const fd = socketFd(sock);
+  if (fd === null) throw new Error('the socket has no file descriptor (not a unix socket?)');
+  return peerCredOfFd(fd);
+}
+
+/** Parses /etc/passwd or /etc/group text into rows of fields. */
+function rows(path: string): string[][] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+}
+
+/** The user and group names of a uid (NSS through libc; the /etc files as fallback). */
+export function identityOf(uid: number): UserIdentity {
+  const lib = credLibc();
+  if (lib) {
+    const pw = lib.getpwuid(uid);
+    if (!pw) return { uid, user: `#${uid}`, groups: [], known: false };
+    const gids = lib.getgrouplist(pw.name, pw.gid);
+    const groups: string[] = [];
+    for (const g of gids) {
+      const name = lib.getgrgid(g);
+      if (name !== null && !groups.includes(name)) groups.push(name);
+    }
+    return { uid, user: pw.name, groups, known: true };
+  }
+  const pw = rows('/etc/passwd').find((r) => Number(r[2]) === uid);
+  if (!pw) return { uid, user: `#${uid}`, groups: [], known: false };
+  const user = pw[0]!;
+  const gid = Number(pw[3]);
+  const groups: string[] = [];
+  for (const g of rows('/etc/group')) {
+    const members = (g[3] ?? '').split(',');
+    if ((Number(g[2]) === gid || members.includes(user)) && !groups.includes(g[0]!))
+      groups.push(g[0]!);
+  }
+  return { uid, user, groups, known: true };
+}

@@ -1,0 +1,162 @@
+/**
+ * connectTransport: the client's connect step picks the transport from the peer config:
+ * a local command (remote.transport: command) or ssh2 + exec against a real sshd.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePeerConfig } from '../../src/config/peer.js';
+import { connectTransport, describeRemote } from '../../src/transport/connect.js';
+import type { Transport } from '../../src/transport/types.js';
+import { ENV } from '../config/fixtures.js';
+import { type Sshd, startSshd } from '../support/sshd.js';
+
+function recorder() {
+  const lines: string[] = [];
+  return {
+    lines,
+    log: {
+      info: (m: string) => lines.push(`info ${m}`),
+      warn: (m: string) => lines.push(`warn ${m}`),
+      debug: (m: string) => lines.push(`debug ${m}`),
+    },
+  };
+}
+
+/** Writes `text`, reads until as many bytes came back. */
+function echo(t: Transport, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    t.onData((d) => {
+      got += Buffer.from(d).toString('latin1');
+      if (got.length >= text.length) resolve(got);
+    });
+    t.onClose((r) => reject(new Error(`closed: ${r.message}`)));
+    t.write(Buffer.from(text, 'latin1'));
+  });
+}
+
+describe('connectTransport, remote.transport: command', () => {
+  it('runs the local command and carries bytes over its stdin/stdout, with no server address', async () => {
+    const cfg = parsePeerConfig(
+      'remote:\n  transport: command\n  command: "cat; echo bye >&2"\n  kind: ts-vpn\n',
+      'p.yaml',
+      ENV,
+    );
+    expect(describeRemote(cfg)).toBe('command "cat; echo bye >&2"');
+    const r = recorder();
+    const seen: Array<string | null> = [];
+    const { transport, serverAddr } = await connectTransport(cfg, {
+      log: r.log,
+      beforeStart: async (a) => {
+        seen.push(a);
+      },
+    });
+    try {
+      expect(serverAddr).toBeNull();
+      expect(seen).toEqual([null]);
+      expect(transport.info.kind).toBe('command');
+      expect(r.lines.join('\n')).toMatch(/command: started "cat; echo bye >&2" \(pid \d+\)/);
+      const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('latin1');
+      expect(await echo(transport, all)).toBe(all);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('ends with EXIT 127 and the shell message when the command does not exist', async () => {
+    const cfg = parsePeerConfig(
+      'remote:\n  transport: command\n  command: /nonexistent/ppp-thing\n  kind: ts-vpn\n',
+      'p.yaml',
+      ENV,
+    );
+    const { transport } = await connectTransport(cfg, { log: recorder().log });
+    const reason = await transport.closed;
+    expect(reason.code).toBe('EXIT');
+    expect(reason.exitCode).toBe(127);
+    expect(reason.message).toMatch(/not found/);
+  });
+
+  it('does not start the command when beforeStart throws', async () => {
+    const cfg = parsePeerConfig(
+      'remote:\n  transport: command\n  command: cat\n  kind: ts-vpn\n',
+      'p.yaml',
+      ENV,
+    );
+    const r = recorder();
+    await expect(
+      connectTransport(cfg, {
+        log: r.log,
+        beforeStart: async () => {
+          throw new Error('closing');
+        },
+      }),
+    ).rejects.toThrow('closing');
+    expect(r.lines).toEqual([]);
+  });
+});
+
+describe('connectTransport, remote.transport: ssh (real sshd)', () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  function sshCfg() {
+    return parsePeerConfig(
+      `ssh:
+  host: ${sshd.listenAddress}
+  port: ${sshd.port}
+  user: root
+  identity-files: [${sshd.clientKeyPath}]
+  agent: false
+  host-key:
+    known-hosts: ${sshd.knownHostsPath}
+remote:
+  command: cat
+  kind: ts-vpn
+`,
+      'p.yaml',
+      ENV,
+    );
+  }
+
+  it('connects, logs the host key and auth, passes the server address, runs the command', async () => {
+    const cfg = sshCfg();
+    expect(describeRemote(cfg)).toBe(`root@${sshd.listenAddress}:${sshd.port}`);
+    const r = recorder();
+    const seen: Array<string | null> = [];
+    const { transport, serverAddr } = await connectTransport(cfg, {
+      log: r.log,
+      beforeStart: async (a) => {
+        seen.push(a);
+      },
+    });
+    try {
+      expect(serverAddr).toBe('127.0.0.1');
+      expect(seen).toEqual(['127.0.0.1']);
+      expect(transport.info.kind).toBe('ssh');
+      const text = r.lines.join('\n');
+      expect(text).toMatch(/info ssh: connected in \d+ ms \(.*verified by known_hosts .*:1\)/);
+      expect(text).toMatch(/info ssh: authenticated as root \(publickey\) in \d+ ms/);
+      expect(await echo(transport, 'hello')).toBe('hello');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('closes the connection when beforeStart throws (nothing left on the server)', async () => {
+    await expect(
+      connectTransport(sshCfg(), {
+        log: recorder().log,
+        beforeStart: async () => {
+          throw new Error('closing');
+        },
+      }),
+    ).rejects.toThrow('closing');
+    for (let i = 0; i < 50 && sshd.sessionPids().length > 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(sshd.sessionPids()).toEqual([]);
+  });
+});
