@@ -129,7 +129,7 @@ export class ClientTunnel
       (opts.watchNetwork ?? true)
         ? new ServerRouteWatch(this.log, (reason, up) => this.onNetworkChange(reason, up))
         : null;
-    this.net = new ClientNetwork(config, this.log, (err) => {
+    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, (err) => {
       if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
     });
     this.hooks = new TunnelHooks(config, this.log, () => ({
@@ -182,7 +182,7 @@ export class ClientTunnel
     try {
       const stale = lockState(this.stateDir);
       this.locked = true;
-      if (stale) await cleanStaleRun(stale, this.log);
+      if (stale) await cleanStaleRun(stale, this.stateDir.dir, this.log);
       if (this.useControl)
         this.control = await ControlServer.listen(this.stateDir.controlPath, (req) =>
           this.onControl(req),
