@@ -11,11 +11,11 @@
 
 import { type AuthPacket, encodeAuthPacket, formatChap, formatPap } from '../auth/index.js';
 import { HdlcDeframer, HdlcFramer } from '../hdlc/index.js';
-import { IpcpPolicy } from '../ipcp/ipcp-policy.js';
-import { formatLinkLocal, formatLinkLocalPppd } from '../ipcp/ipv6.js';
-import { Ipv6cpPolicy } from '../ipcp/ipv6cp-policy.js';
 import { EchoKeepalive } from '../lcp/echo.js';
 import { LcpPolicy } from '../lcp/policy.js';
+import { IpcpPolicy } from '../ncp/ipcp-policy.js';
+import { formatLinkLocal, formatLinkLocalPppd } from '../ncp/ipv6.js';
+import { Ipv6cpPolicy } from '../ncp/ipv6cp-policy.js';
 import { readU32, u32Bytes, visibleString } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
 import { PppError } from '../ppp/errors.js';

@@ -3,8 +3,8 @@
  * events and stats, the RFC 1661 automaton and the pppd-style formatters.
  */
 
-export { IPCP_PRINTER, IPV6CP_PRINTER } from '../ipcp/printers.js';
 export { LCP_PRINTER } from '../lcp/printer.js';
+export { IPCP_PRINTER, IPV6CP_PRINTER } from '../ncp/printers.js';
 export { CCP_PRINTER } from '../ppp/ccp.js';
 export { Code } from '../ppp/codes.js';
 export { PppError, type PppErrorCode } from '../ppp/errors.js';
