@@ -62,8 +62,15 @@ function ms(v: number): string {
   return `${Math.round(v)} ms`;
 }
 
+/** Configs whose ssh_config notes were logged already (once per run, not per attempt). */
+const notesLogged = new WeakSet<PeerConfig>();
+
 async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<ConnectedTransport> {
   const { log } = hooks;
+  if (!notesLogged.has(cfg)) {
+    notesLogged.add(cfg);
+    for (const n of cfg.ssh.notes) log.debug(`ssh config: ${n}`);
+  }
   let lastTried = '';
   const conn = await SshConnection.connect({
     host: cfg.ssh.host,

@@ -26,9 +26,12 @@ export function streamLocalError(
       { cause: err },
     );
   if (err.reason === SSH_OPEN_CONNECT_FAILED)
+    // OpenSSH (verified here) answers both a refused forwarding (AllowStreamLocalForwarding
+    // no, restrict / no-port-forwarding in authorized_keys) and a socket it cannot connect
+    // to with this same reason and text: name both causes.
     return new TransportError(
       'EXEC_FAILED',
-      `ssh ${remote}: cannot connect to the gateway socket ${path} (${desc}): is ts-vpn gateway running there, and is this user in its socket group?`,
+      `ssh ${remote}: sshd could not connect the channel to the gateway socket ${path} (${desc}): either ts-vpn gateway is not running there or this user may not open the socket (not in its group), or the server's administrator forbids stream-local forwarding for this user (AllowStreamLocalForwarding no, or restrict / no-port-forwarding in authorized_keys); the server's sshd log says which ("refused streamlocal port forward")`,
       { cause: err },
     );
   return new TransportError(

@@ -17,10 +17,10 @@ describe('gateway channel open failures', () => {
     expect(e.message).toMatch(/AllowStreamLocalForwarding yes/);
     expect(e.message).toMatch(/restrict/);
   });
-  it('asks whether the gateway runs when sshd cannot connect to the socket', () => {
+  it('names both causes when sshd cannot connect the channel (OpenSSH answers a refusal the same way)', () => {
     const e = streamLocalError(openFailure(2, 'connect failed'), 'alice@gw:22', '/srv/gw.sock');
     expect(e.message).toMatch(
-      /cannot connect to the gateway socket \/srv\/gw.sock \(connect failed\): is ts-vpn gateway running/,
+      /could not connect the channel to the gateway socket \/srv\/gw.sock \(connect failed\): either ts-vpn gateway is not running there .* or the server's administrator forbids stream-local forwarding/,
     );
   });
 });
