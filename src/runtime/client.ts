@@ -123,6 +123,7 @@ export class ClientTunnel
       holdoffMs: rc.holdoffMs,
       maxBackoffMs: rc.maxBackoffMs,
       maxFail: rc.maxFail,
+      retryRefusals: rc.onRefusal === 'retry',
     });
     this.routeWatch =
       (opts.watchNetwork ?? true)
@@ -197,7 +198,7 @@ export class ClientTunnel
       }
       if (this.retryStart && this.locked && !this.closing) {
         this.started = true;
-        if (this.reconnect.retryFirst(e.message, e.kind)) return;
+        if (this.reconnect.retryFirst(e)) return;
         this.started = false;
       }
       await this.finish({ kind: e.kind, message: e.message });
@@ -418,7 +419,7 @@ export class ClientTunnel
     });
   }
 
-  endLink(link: ClientLink, kind: FailureKind, message: string): void {
+  endLink(link: ClientLink, kind: FailureKind, message: string, refusal = false): void {
     if (link.ended) return;
     link.ended = true;
     this.net.data.detach(link.session);
@@ -426,7 +427,8 @@ export class ClientTunnel
     this.totals.add(link.session.stats());
     if (this.link === link) this.link = null;
     if (!link.up) {
-      link.failUp(new TunnelError(kind === 'ok' || kind === 'link-lost' ? 'ppp' : kind, message));
+      const k = kind === 'ok' || kind === 'link-lost' ? 'ppp' : kind;
+      link.failUp(new TunnelError(k, message, { refusal }));
       return;
     }
     if (this.closing) return;
