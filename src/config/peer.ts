@@ -120,7 +120,14 @@ export interface PeerConfig {
   routes: string[];
   defaultRoute: boolean;
   dns: { writeTo: string };
-  reconnect: { enabled: boolean; holdoffMs: number; maxBackoffMs: number; maxFail: number };
+  reconnect: {
+    enabled: boolean;
+    holdoffMs: number;
+    maxBackoffMs: number;
+    maxFail: number;
+    /** A PPP refusal (authentication, unacceptable address): end the tunnel, or keep retrying. */
+    onRefusal: 'stop' | 'retry';
+  };
   hooks: { up: string | null; down: string | null; timeoutMs: number };
   /** Non-fatal remarks (e.g. pppd without `noauth`), for the log. */
   warnings: string[];
@@ -355,6 +362,7 @@ export const peerSchema = z.strictObject({
     holdoff: field(checkSeconds(0, 3600)),
     'max-backoff': field(checkSeconds(1, 86400)),
     'max-fail': field(checkInt(0, 1_000_000)),
+    'on-refusal': field(checkEnum(['stop', 'retry'] as const)),
   }),
   hooks: section({
     up: str('a command line'),
@@ -708,6 +716,7 @@ function buildPeer(
       holdoffMs,
       maxBackoffMs,
       maxFail: rc['max-fail'] ?? 0,
+      onRefusal: rc['on-refusal'] ?? 'stop',
     },
     hooks: {
       up: y.hooks?.up ?? null,

@@ -130,6 +130,7 @@ export class ClientTunnel
       holdoffMs: rc.holdoffMs,
       maxBackoffMs: rc.maxBackoffMs,
       maxFail: rc.maxFail,
+      retryRefusals: rc.onRefusal === 'retry',
     });
     this.routeWatch =
       (opts.watchNetwork ?? true)
@@ -206,7 +207,7 @@ export class ClientTunnel
       }
       if (this.retryStart && this.locked && !this.closing) {
         this.started = true;
-        if (this.reconnect.retryFirst(e.message, e.kind)) return;
+        if (this.reconnect.retryFirst(e)) return;
         this.started = false;
       }
       await this.finish({ kind: e.kind, message: e.message });
@@ -435,7 +436,7 @@ export class ClientTunnel
     });
   }
 
-  endLink(link: ClientLink, kind: FailureKind, message: string): void {
+  endLink(link: ClientLink, kind: FailureKind, message: string, refusal = false): void {
     if (link.ended) return;
     link.ended = true;
     this.net.data.detach(link.session);
@@ -443,7 +444,8 @@ export class ClientTunnel
     this.totals.add(link.session.stats());
     if (this.link === link) this.link = null;
     if (!link.up) {
-      link.failUp(new TunnelError(kind === 'ok' || kind === 'link-lost' ? 'ppp' : kind, message));
+      const k = kind === 'ok' || kind === 'link-lost' ? 'ppp' : kind;
+      link.failUp(new TunnelError(k, message, { refusal }));
       return;
     }
     if (this.closing) return;

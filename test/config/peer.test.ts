@@ -135,7 +135,13 @@ describe('peer.yaml', () => {
       routes: [],
       defaultRoute: false,
       dns: { writeTo: '/run/ts-vpn/peer/resolv.conf' },
-      reconnect: { enabled: true, holdoffMs: 1000, maxBackoffMs: 60_000, maxFail: 0 },
+      reconnect: {
+        enabled: true,
+        holdoffMs: 1000,
+        maxBackoffMs: 60_000,
+        maxFail: 0,
+        onRefusal: 'stop',
+      },
       hooks: { up: null, down: null, timeoutMs: 10_000 },
       warnings: [],
     });
@@ -242,7 +248,13 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
     expect(cfg.routes).toEqual(['192.168.7.0/24']);
     expect(cfg.defaultRoute).toBe(true);
     expect(cfg.dns.writeTo).toBe('/etc/resolv.conf');
-    expect(cfg.reconnect).toEqual({ enabled: false, holdoffMs: 0, maxBackoffMs: 5000, maxFail: 3 });
+    expect(cfg.reconnect).toEqual({
+      enabled: false,
+      holdoffMs: 0,
+      maxBackoffMs: 5000,
+      maxFail: 3,
+      onRefusal: 'stop',
+    });
     expect(cfg.hooks).toEqual({ up: '/bin/true', down: 'echo down', timeoutMs: 3000 });
   });
 
