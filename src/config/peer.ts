@@ -66,6 +66,11 @@ export interface PeerConfig {
     passphrase: Secret | null;
     /** Jump hosts, `[user@]host[:port]`, first hop first (ssh.jump or ProxyJump). */
     jump: string[];
+    /**
+     * The jump hosts to cross, first hop first, each with its own settings (ssh_config
+     * for its name, else the peer-wide ones); null until loadPeerConfig resolved them.
+     */
+    hops: SshHop[] | null;
     /** Read ssh_config (`enabled`); `file`: this one file instead of ~/.ssh/config + /etc/ssh/ssh_config. */
     config: { enabled: boolean; file: string | null };
     /** The ssh keys peer.yaml sets (ssh_config and defaults fill the others). */
@@ -114,6 +119,24 @@ export interface PeerConfig {
   hooks: { up: string | null; down: string | null; timeoutMs: number };
   /** Non-fatal remarks (e.g. pppd without `noauth`), for the log. */
   warnings: string[];
+}
+
+/** One jump host: where to connect and how (see PeerConfig.ssh.hops). */
+export interface SshHop {
+  /** As written in ssh.jump or ProxyJump, e.g. `bob@bastion:2200`. */
+  spec: string;
+  /** Where it was written: `peer.yaml:5` or `~/.ssh/config:7`. */
+  origin: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  agent: string | false;
+  hostKey: PeerConfig['ssh']['hostKey'];
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  connectTimeoutMs: number;
+  ciphers: string[];
 }
 
 // ---------------------------------------------------------------- defaults
@@ -576,7 +599,11 @@ function buildPeer(
   const routes = y.routes ?? [];
   const defaultRoute = y['default-route'] ?? false;
   checkRouteList(routes, ['routes'], at);
-  const hostIp = ssh.host !== undefined && transport === 'ssh' ? parseIp(ssh.host) : null;
+  // With jump hosts the TCP connection goes to the first one (loadPeerConfig checks that).
+  const hostIp =
+    ssh.host !== undefined && transport === 'ssh' && !(ssh.jump ?? []).length
+      ? parseIp(ssh.host)
+      : null;
   if (hostIp && 'value' in hostIp)
     checkRoutesAgainstHost(routes, defaultRoute, [hostIp.value.text], at);
 
@@ -633,6 +660,7 @@ function buildPeer(
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
       jump: ssh.jump ?? [],
+      hops: null,
       config: {
         enabled: ssh.config ?? true,
         file: ssh['config-file'] !== undefined ? expandPath(ssh['config-file'], env) : null,

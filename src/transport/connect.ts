@@ -5,9 +5,13 @@
  * over its stdin/stdout (like pppd's `pty`). The runtime calls `connectTransport` once
  * per attempt and does not care which it got.
  */
+
+import { homedir, hostname, userInfo } from 'node:os';
 import type { PeerConfig } from '../config/peer.js';
 import { CommandTransport } from './command.js';
-import { SshConnection } from './ssh.js';
+import { connectChain, hopLabel } from './hop-chain.js';
+import { SshConnection, type SshConnectOptions } from './ssh.js';
+import { jumpHostsOf } from './ssh-settings.js';
 import type { Transport } from './types.js';
 
 /** Where the connect step writes what it did (the runtime's logger fits). */
@@ -70,13 +74,28 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
     for (const n of cfg.ssh.notes) log.debug(`ssh config: ${n}`);
   }
   let lastTried = '';
-  const conn = await SshConnection.connect({
+  const hops = jumpHostsOf(cfg, {
+    home: homedir(),
+    user: userInfo().username,
+    hostname: hostname(),
+    sshAuthSock: process.env.SSH_AUTH_SOCK,
+  });
+  const passphrase = cfg.ssh.passphrase?.reveal();
+  const logSsh = (m: string) => {
+    const t = / trying (\S+)/.exec(m);
+    if (t && !m.startsWith('jump host')) lastTried = t[1] === 'agent' ? 'publickey, agent' : t[1];
+    if (/accept|added|warning/i.test(m)) log.warn(m);
+    else log.debug(m);
+  };
+  for (const [i, h] of hops.entries())
+    log.info(`ssh: ${hopLabel(i, hops.length, h)}: ${h.user}@${h.host}:${h.port}`);
+  const target: SshConnectOptions = {
     host: cfg.ssh.host,
     port: cfg.ssh.port,
     user: cfg.ssh.user,
     identities: cfg.ssh.identityFiles.map((path) => ({
       path,
-      passphrase: cfg.ssh.passphrase?.reveal(),
+      passphrase,
     })),
     agent: cfg.ssh.agent,
     hostKey: cfg.ssh.hostKey,
@@ -84,13 +103,12 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
     keepaliveCountMax: cfg.ssh.keepaliveCountMax,
     readyTimeoutMs: cfg.ssh.connectTimeoutMs,
     ciphers: cfg.ssh.ciphers,
-    log: (m) => {
-      const t = / trying (\S+)/.exec(m);
-      if (t) lastTried = t[1] === 'agent' ? 'publickey, agent' : t[1];
-      if (/accept|added|warning/i.test(m)) log.warn(m);
-      else log.debug(m);
-    },
-  });
+    log: logSsh,
+  };
+  const conn =
+    hops.length > 0
+      ? await connectChain(hops, target, { common: { log: logSsh }, passphrase })
+      : await SshConnection.connect(target);
   const info = conn.info;
   log.info(
     `ssh: connected in ${ms(info.handshakeMs ?? 0)} (${info.cipher}, host key ${info.hostKeyFingerprint} verified by ${info.hostKeyVerifiedBy})`,
@@ -98,9 +116,8 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
   log.info(
     `ssh: authenticated as ${cfg.ssh.user} (${lastTried || 'publickey'}) in ${ms(info.authMs ?? 0)}`,
   );
-  const serverAddr =
-    (conn.client as unknown as { _sock?: { remoteAddress?: string } })._sock?.remoteAddress ??
-    cfg.ssh.host;
+  // With jump hosts, the TCP connection goes to the first one: that is what stays outside.
+  const serverAddr = conn.socketAddress ?? hops[0]?.host ?? cfg.ssh.host;
   try {
     await hooks.beforeStart?.(serverAddr);
     const transport = await conn.exec(cfg.remote.command);

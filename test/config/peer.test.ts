@@ -79,6 +79,7 @@ describe('peer.yaml', () => {
         passphraseFile: null,
         passphrase: null,
         jump: [],
+        hops: null,
         config: { enabled: true, file: null },
         given: ['host'],
         origins: {
