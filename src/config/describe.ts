@@ -54,7 +54,9 @@ export function describeConfig(cfg: PeerConfig | ServerConfig): string {
       );
     if (cfg.remote.transport === 'ssh') lines.push(...describeSshOrigins(cfg));
     lines.push(
-      `  remote: ${cfg.remote.command} (${cfg.remote.kind}${cfg.remote.kindDetected ? ', detected' : ''})`,
+      cfg.remote.kind === 'gateway'
+        ? `  remote: gateway socket ${cfg.remote.gateway} (direct-streamlocal channel)`
+        : `  remote: ${cfg.remote.command} (${cfg.remote.kind}${cfg.remote.kindDetected ? ', detected' : ''})`,
     );
     lines.push(
       `  ppp: local ${ppp.localAddress ?? 'ask'} (accept ${ppp.acceptLocal.join(', ')}), peer ${ppp.peerAddress ?? 'ask'} (accept ${ppp.acceptPeer.join(', ')})`,

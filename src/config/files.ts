@@ -267,6 +267,8 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
   const reasons: { field: string; why: string }[] = [];
   if (cfg.hooks.up || cfg.hooks.down)
     reasons.push({ field: 'hooks', why: 'names hooks that run as root' });
+  if (cfg.remote.transport === 'command')
+    reasons.push({ field: 'remote.command', why: 'names a local command that runs as root' });
   if (cfg.ppp.auth && cfg.ppp.auth.passwordFile === null)
     reasons.push({ field: 'ppp.auth.password', why: 'holds a password' });
   issues.push(...(await checkSensitiveConfig(abs, reasons, opts)));
@@ -275,6 +277,16 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     if (cmd)
       issues.push(...(await checkHookCommand(cmd, `hooks.${k}`, env.baseDir, opts.strictModes)));
   }
+  if (cfg.remote.transport === 'command')
+    issues.push(
+      ...(await checkHookCommand(
+        cfg.remote.command,
+        'remote.command',
+        env.baseDir,
+        opts.strictModes,
+        process.env.PATH || undefined,
+      )),
+    );
 
   const hk = cfg.ssh.hostKey;
   // OpenSSH's own list (from ssh_config or its defaults): one existing file is enough.

@@ -80,12 +80,14 @@ export interface PeerConfig {
     /** Debug lines from reading ssh_config (ignored keywords, files read). */
     notes: string[];
   };
+  /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
   remote: {
     /** `ssh`: run `command` on ssh.host; `command`: run it locally, PPP over its stdin/stdout. */
     transport: 'ssh' | 'command';
     command: string;
-    kind: 'ts-vpn' | 'pppd';
+    kind: 'ts-vpn' | 'pppd' | 'gateway';
     kindDetected: boolean;
+    gateway: string | null;
   };
   ppp: {
     /** Our IPv4 address, or null = ask the peer. */
@@ -327,7 +329,8 @@ export const peerSchema = z.strictObject({
   remote: section({
     transport: field(checkEnum(['ssh', 'command'] as const)),
     command: str('a command line'),
-    kind: field(checkEnum(['ts-vpn', 'pppd'] as const)),
+    kind: field(checkEnum(['ts-vpn', 'pppd', 'gateway'] as const)),
+    gateway: str('a socket path like /run/ts-vpn/gateway.sock'),
   }),
   ppp: section({
     'local-address': field(checkIpv4OrAsk),
@@ -497,8 +500,21 @@ function buildPeer(
   const command = y.remote?.command ?? PEER_DEFAULTS.remoteCommand;
   // A local command usually wraps the far end's (`ssh -T gw sudo pppd …`, `ip netns exec …`).
   const detected = transport === 'command' ? detectWrappedKind(command) : detectRemoteKind(command);
-  const remoteKind = y.remote?.kind ?? detected ?? 'ts-vpn';
-  if (y.remote?.kind === undefined && detected === null) {
+  const gatewayPath = y.remote?.gateway ?? null;
+  const remoteKind = y.remote?.kind ?? (gatewayPath !== null ? 'gateway' : (detected ?? 'ts-vpn'));
+  if (gatewayPath !== null && remoteKind !== 'gateway')
+    at(
+      ['remote', 'kind'],
+      `is ${remoteKind}, but remote.gateway is set; use kind: gateway or drop gateway`,
+    );
+  if (remoteKind === 'gateway' && y.remote?.command !== undefined)
+    at(
+      ['remote', 'command'],
+      'is not used with a gateway (the SSH channel connects to its socket); remove it',
+    );
+  if (remoteKind === 'gateway' && transport === 'command')
+    at(['remote', 'transport'], 'must be ssh with a gateway (the socket is reached over SSH)');
+  if (y.remote?.kind === undefined && gatewayPath === null && detected === null) {
     warnings.push(
       `remote.command "${command}" does not start ts-vpn or pppd; assuming kind: ts-vpn (set remote.kind to be explicit)`,
     );
@@ -674,6 +690,7 @@ function buildPeer(
       command,
       kind: remoteKind,
       kindDetected: y.remote?.kind === undefined,
+      gateway: remoteKind === 'gateway' ? (gatewayPath ?? '/run/ts-vpn/gateway.sock') : null,
     },
     ppp: {
       localAddress,

@@ -4,20 +4,15 @@
  * that embed ts-vpn's PPP engine. IP packets in and out; no TUN, no routes, no
  * global state, no signal handlers, no process.exit.
  *
- * Built on the runtime's LinkDriver (coalesced writes, Duplex backpressure, one
- * engine timer). Lifecycle: constructed → negotiating → up (⇄ renegotiation) →
- * closing → closed; `close` is emitted exactly once, after the stream is shut.
+ * Built on the link floor's LinkSession (engine + LinkDriver: coalesced writes,
+ * Duplex backpressure, one engine timer, the negotiation deadline). Lifecycle:
+ * constructed → negotiating → up (⇄ renegotiation) → closing → closed; `close` is
+ * emitted exactly once, after the stream is shut.
  */
 import { EventEmitter, once } from 'node:events';
 import { type Duplex, finished } from 'node:stream';
-import {
-  type EngineEvent,
-  type EngineStats,
-  type LinkPhase,
-  PppEngine,
-  PppError,
-} from '../engine/index.js';
-import { LinkDriver } from '../runtime/link-driver.js';
+import { type EngineEvent, type EngineStats, type LinkPhase, PppError } from '../engine/index.js';
+import { LinkSession } from '../link/index.js';
 import { invalidOptions, PppLinkError, type PppLinkErrorCode } from './errors.js';
 import { type PppLinkOptions, type ResolvedLinkOptions, resolveLinkOptions } from './options.js';
 import { PacketIterator, type PppPacket } from './packet-queue.js';
@@ -120,9 +115,8 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   private readonly stream: Duplex;
   private readonly opts: ResolvedLinkOptions;
-  private readonly engine: PppEngine;
   private readonly adapter: DuplexByteStream;
-  private readonly driver: LinkDriver;
+  private readonly session: LinkSession;
   private stateValue: PppLinkState;
   private started: boolean;
   private terminal: boolean;
@@ -140,7 +134,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   private ipv4: PppLinkInfo['ipv4'];
   private ipv6: PppLinkInfo['ipv6'];
   private settleTimer: NodeJS.Timeout | null;
-  private negotiationTimer: NodeJS.Timeout | null;
   private closeTimer: NodeJS.Timeout | null;
   private readonly iterators: Set<PacketIterator>;
   private queueDropsDone: number;
@@ -162,17 +155,18 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
       throw invalidOptions('stream must be a Duplex (readable and writable)');
     this.opts = resolveLinkOptions(options);
     this.stream = stream;
+    this.adapter = new DuplexByteStream(stream);
     try {
-      this.engine = new PppEngine(this.opts.engine, (version, packet) =>
-        this.onIpPacket(version, packet),
-      );
+      this.session = new LinkSession(this.adapter, {
+        engine: this.opts.engine,
+        onIpPacket: (version, packet) => this.onIpPacket(version, packet),
+        negotiationTimeoutMs: this.opts.negotiationTimeoutMs,
+      });
     } catch (err) {
       if (err instanceof PppError)
         throw new PppLinkError('INVALID_OPTIONS', err.message, { cause: err });
       throw err;
     }
-    this.adapter = new DuplexByteStream(stream);
-    this.driver = new LinkDriver(this.engine, this.adapter);
     this.stateValue = 'negotiating';
     this.started = false;
     this.terminal = false;
@@ -186,7 +180,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.ipv4 = null;
     this.ipv6 = null;
     this.settleTimer = null;
-    this.negotiationTimer = null;
     this.closeTimer = null;
     this.iterators = new Set();
     this.queueDropsDone = 0;
@@ -203,7 +196,8 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.onAbort = () => this.abort();
     this.onStreamEnd = () => this.lowerDown({ code: 'PPP_LINK_DOWN', message: 'the stream ended' });
     this.onStreamError = (err) => this.onError(err);
-    this.driver.on('event', (ev) => this.onEngineEvent(ev));
+    this.session.on('event', (ev) => this.onEngineEvent(ev));
+    this.session.on('deadline', () => this.onNegotiationTimeout());
     this.adapter.onDrain(() => {
       if (!this.terminal) this.emit('drain');
     });
@@ -227,7 +221,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   /** The PPP link phase (RFC 1661 §3.2). */
   get phase(): LinkPhase {
-    return this.engine.phase;
+    return this.session.phase;
   }
 
   /** The negotiated values while up, else null. */
@@ -242,7 +236,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   /** False while the stream is backpressured: further sends are queued in a bounded buffer (then dropped); wait for `drain`. */
   get writable(): boolean {
-    return this.isUp && !this.driver.isBlocked;
+    return this.isUp && !this.session.driver.isBlocked;
   }
 
   /**
@@ -257,7 +251,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
       this.sendDrops++;
       return false;
     }
-    return this.driver.sendPackets([packet]) === 1;
+    return this.session.sendPackets([packet]) === 1;
   }
 
   /** Sends several packets in one stream write. @returns how many were accepted. */
@@ -270,7 +264,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     for (const p of packets)
       if (!(p instanceof Uint8Array))
         throw invalidOptions('sendBatch() takes an array of Uint8Array');
-    return this.driver.sendPackets(packets);
+    return this.session.sendPackets(packets);
   }
 
   /**
@@ -302,12 +296,12 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   /** Counter snapshot. */
   stats(): PppLinkStats {
-    const e = this.engine.stats();
+    const e = this.session.stats();
     const v4 = e.protocols.ipv4;
     const v6 = e.protocols.ipv6;
     let queueDrops = this.queueDropsDone;
     for (const it of this.iterators) queueDrops += it.dropped;
-    const c = this.driver.counters;
+    const c = this.session.driver.counters;
     return {
       state: this.stateValue,
       phase: e.phase,
@@ -339,11 +333,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     if (this.terminal || this.started) return;
     this.started = true;
     this.adapter.attach();
-    this.negotiationTimer = setTimeout(
-      () => this.onNegotiationTimeout(),
-      this.opts.negotiationTimeoutMs,
-    );
-    this.driver.start();
+    this.session.start();
   }
 
   private abort(): void {
@@ -353,7 +343,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   }
 
   private onNegotiationTimeout(): void {
-    this.negotiationTimer = null;
     if (this.isUp || this.terminal) return;
     const secs = Math.round(this.opts.negotiationTimeoutMs / 100) / 10;
     this.beginClose(
@@ -367,13 +356,13 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     if (this.terminal || this.closeCause !== null) return;
     this.closeCause = cause;
     this.failReady(cause);
-    if (!this.started || this.engine.phase === 'dead') {
+    if (!this.started || this.session.phase === 'dead') {
       this.finish(cause);
       return;
     }
     this.stateValue = 'closing';
     this.closeTimer = setTimeout(() => this.finish(cause), this.opts.closeTimeoutMs);
-    this.driver.close(lcpReason);
+    this.session.close(lcpReason);
   }
 
   private onError(err: Error): void {
@@ -386,8 +375,8 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   private lowerDown(reason: PppLinkDownReason): void {
     if (this.terminal) return;
     if (this.streamGone === null) this.streamGone = reason;
-    // Tells the engine (which reports `finished`), then stops the driver's timer.
-    this.driver.lowerDown();
+    // Tells the engine (which reports `finished`), then stops the session's timers.
+    this.session.lowerDown();
     if (!this.terminal) this.finish(this.closeCause ?? reason);
   }
 
@@ -395,7 +384,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   private finish(reason: PppLinkDownReason): void {
     if (this.terminal) return;
     this.terminal = true;
-    this.driver.stop();
+    this.session.stop();
     this.clearTimers();
     this.opts.signal?.removeEventListener('abort', this.onAbort);
     const wasUp = this.isUp;
@@ -446,10 +435,8 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   private clearTimers(): void {
     if (this.settleTimer) clearTimeout(this.settleTimer);
-    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.settleTimer = null;
-    this.negotiationTimer = null;
     this.closeTimer = null;
   }
 
@@ -545,7 +532,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   }
 
   private ncpsPending(): number {
-    const s = this.engine.stats().states;
+    const s = this.session.stats().states;
     let n = 0;
     if (this.opts.ipv4 && this.ipv4 === null && s.ipcp !== null && !NCP_GAVE_UP.has(s.ipcp)) n++;
     if (this.opts.ipv6 && this.ipv6 === null && s.ipv6cp !== null && !NCP_GAVE_UP.has(s.ipv6cp))
@@ -560,8 +547,7 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     if (this.ipv4 === null && this.ipv6 === null) return;
     this.isUp = true;
     this.stateValue = 'up';
-    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
-    this.negotiationTimer = null;
+    this.session.markUp();
     const info = this.snapshot();
     if (!this.readySettled) {
       this.readySettled = true;

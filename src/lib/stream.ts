@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
-import type { ByteStream } from '../runtime/link-driver.js';
+import type { ByteStream } from '../link/index.js';
 import { invalidOptions } from './errors.js';
 
 /** True for objects that look like a Node Duplex (readable and writable stream methods). */

@@ -13,19 +13,19 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from '../config/index.js';
-import { type EngineEvent, PppEngine } from '../engine/index.js';
+import type { EngineEvent } from '../engine/index.js';
+import { type LinkEndFacts, LinkSession } from '../link/index.js';
 // stdio.js directly, not the transport index: serve must not load ssh2.
 import { StdioTransport } from '../transport/stdio.js';
 import type { CloseReason, Transport } from '../transport/types.js';
 import { cidrContains, parseCidr } from '../tun/addr.js';
 import { AddressPool, cidr4Contains } from './address-pool.js';
 import type { TunnelExit } from './client.js';
-import { EarlyPackets } from './early-packets.js';
+import { DataPath } from './data-path.js';
 import { serverEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
-import { LinkDriver } from './link-driver.js';
 import { Logger } from './logger.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 
@@ -86,31 +86,22 @@ export class ServeSession extends EventEmitter<{
   private resolveDone!: (e: TunnelExit) => void;
   private readonly ifName: string;
   private transport: Transport | null = null;
-  private engine: PppEngine | null = null;
-  private driver: LinkDriver | null = null;
+  private session: LinkSession | null = null;
   private pool: AddressPool | null = null;
   /** Addresses this session holds in the pool (the assigned one, and a client's wish while negotiating). */
   private readonly leases = new Set<string>();
   private assigned = '';
-  private iface: TunnelInterface | null = null;
-  private ifaceReady = false;
-  /** The link carries GSO frames (LCP; both ends asked). */
-  private gso = false;
-  /** Client packets that beat our interface set-up (bounded). */
-  private readonly early = new EarlyPackets();
-  private pending6: { local: string; peer: string } | null = null;
+  /** TUN ↔ link forwarding (opened when IPCP opens). */
+  private readonly data: DataPath;
+  private routesAdded = false;
   private up = false;
-  private authFailure: string | null = null;
   private ending: Promise<void> | null = null;
   private configChain: Promise<void> = Promise.resolve();
   private t0 = 0;
-  private lcpMtu = 1500;
   private finishedSeen!: () => void;
   private readonly finished = new Promise<void>((r) => {
     this.finishedSeen = r;
   });
-  private drops = 0;
-  private peerTerminated: string | null = null;
   private slot: string | null = null;
   private refusing: string | null = null;
   private readonly clientRoutes: readonly string[];
@@ -122,6 +113,12 @@ export class ServeSession extends EventEmitter<{
     this.ifName = opts.interfaceName ?? 'tsvs%d';
     this.transport = opts.transport ?? null;
     this.clientRoutes = opts.clientRoutes ?? [];
+    this.data = new DataPath({
+      log: this.log,
+      prefix: 'serve: ',
+      farEnd: 'client',
+      onDeviceError: (err) => void this.end('system', `TUN device: ${err.message}`),
+    });
     this.done = new Promise((r) => {
       this.resolveDone = r;
     });
@@ -163,8 +160,8 @@ export class ServeSession extends EventEmitter<{
     }
     const transport = this.transport ?? new StdioTransport();
     this.transport = transport;
-    const engine = new PppEngine(
-      {
+    const session = new LinkSession(transport, {
+      engine: {
         ...serverEngineOptions(
           cfg,
           (line) => this.engineLog(line),
@@ -173,24 +170,25 @@ export class ServeSession extends EventEmitter<{
         ),
         gso: cfg.offload,
       },
-      (_v, pkt) => this.onLinkPacket(pkt),
-      (frame) => this.onLinkGsoFrame(frame),
-    );
-    this.engine = engine;
-    const driver = new LinkDriver(engine, transport);
-    driver.onBackpressure = (blocked) => {
-      const tun = this.iface?.tun;
-      if (!tun) return;
-      if (blocked) tun.pause();
-      else tun.resume();
-    };
-    this.driver = driver;
+      onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
+      onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
+    });
+    this.session = session;
+    this.data.attach(session);
     transport.onClose((r) => this.onTransportClose(r));
-    driver.on('event', (ev) => this.onEngineEvent(ev));
+    session.on('event', (ev) => this.onEngineEvent(ev));
+    session.on('echo-failure', (n) => {
+      // The client is gone: do not wait for Terminate-Request retries.
+      if (this.ending) return;
+      setImmediate(
+        () => void this.end('link-lost', `client not responding to LCP echo (${n} echo-requests)`),
+      );
+    });
+    session.on('finished', (f) => this.onFinished(f));
     this.log.info(
       `serve: PPP session started, offering ${this.assigned} (server ${cfg.localAddress})`,
     );
-    driver.start();
+    session.start();
     // Load the TUN/netlink code while LCP negotiates (awaited when IPCP opens).
     loadInterfaceModule().catch(() => undefined);
   }
@@ -204,47 +202,45 @@ export class ServeSession extends EventEmitter<{
     this.log.error(`serve: refusing the session: ${reason}`);
     const transport = this.transport ?? new StdioTransport();
     this.transport = transport;
-    const engine = new PppEngine(
-      serverEngineOptions(
+    const session = new LinkSession(transport, {
+      engine: serverEngineOptions(
         this.config,
         (line) => this.engineLog(line),
         this.config.localAddress,
         () => false,
       ),
-    );
-    this.engine = engine;
-    const driver = new LinkDriver(engine, transport);
-    this.driver = driver;
+    });
+    this.session = session;
     let closed = false;
     const stop = () => {
       if (closed) return;
       closed = true;
-      driver.close(reason);
+      session.close(reason);
     };
     transport.onClose(() => {
       this.finishedSeen();
       void this.end('busy', reason);
-      driver.lowerDown();
+      session.lowerDown();
     });
-    driver.on('event', (ev) => {
+    session.on('event', (ev) => {
       if (ev.type === 'lcp-up') stop();
-      else if (ev.type === 'finished') {
-        this.finishedSeen();
-        void this.end('busy', reason);
-      }
+    });
+    session.on('finished', () => {
+      this.finishedSeen();
+      void this.end('busy', reason);
     });
     // LCP may never open (a silent client): give up after a while.
     setTimeout(() => {
       stop();
       setTimeout(() => void this.end('busy', reason), 3000).unref();
     }, 10_000).unref();
-    driver.start();
+    session.start();
   }
 
   /** Graceful end: LCP Terminate (bounded wait), then teardown. */
   async close(reason = 'User request'): Promise<TunnelExit> {
-    if (this.driver && !this.ending) {
-      this.driver.close(reason);
+    if (this.session && !this.ending) {
+      this.session.close(reason);
       await Promise.race([this.finished, new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     void this.end('ok', reason);
@@ -272,20 +268,15 @@ export class ServeSession extends EventEmitter<{
     return true;
   }
 
+  /** `the client closed the link (…)` once it sent a Terminate-Request. */
+  private peerTerminated(): string | null {
+    const t = this.session?.peerTerminated ?? null;
+    return t === null ? null : `the client closed the link${t ? ` (${t})` : ''}`;
+  }
+
   private engineLog(line: string): void {
-    const t = /^LCP terminated by peer(?: \((.*)\))?/.exec(line);
-    if (t) this.peerTerminated = `the client closed the link${t[1] ? ` (${t[1]})` : ''}`;
-    const echo = /^No response to (\d+) echo-requests/.exec(line);
-    if (echo && !this.ending) {
-      // The client is gone: do not wait for Terminate-Request retries.
+    if (/^No response to \d+ echo-requests/.test(line) && !this.ending) {
       this.log.info(`serve: ${line}`);
-      setImmediate(
-        () =>
-          void this.end(
-            'link-lost',
-            `client not responding to LCP echo (${echo[1]} echo-requests)`,
-          ),
-      );
       return;
     }
     if (this.config.debug) this.log.info(line);
@@ -300,15 +291,10 @@ export class ServeSession extends EventEmitter<{
 
   private onEngineEvent(ev: EngineEvent): void {
     switch (ev.type) {
-      case 'lcp-up':
-        this.lcpMtu = ev.mtu;
-        this.gso = ev.gso;
-        return;
       case 'auth-ok':
         this.log.info(`serve: client authenticated${ev.peerName ? ` as ${ev.peerName}` : ''}`);
         return;
       case 'auth-failed':
-        this.authFailure = ev.message;
         this.log.warn(`serve: authentication failed: ${ev.message}`);
         return;
       case 'ipv4-up':
@@ -320,36 +306,35 @@ export class ServeSession extends EventEmitter<{
       case 'ipv6-up':
         this.serialize(async () => {
           if (this.ending) return;
-          if (!this.iface) this.pending6 = { local: ev.local, peer: ev.peer };
-          else await this.iface.configure6(ev.local, ev.peer);
+          await this.data.configure6(ev.local, ev.peer);
         }).catch((err) =>
           this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`),
         );
-        return;
-      case 'finished':
-        this.finishedSeen();
-        if (this.authFailure)
-          void this.end('ppp', `PPP authentication failed: ${this.authFailure}`);
-        else if (/not responding/.test(ev.reason))
-          void this.end('link-lost', `client not responding to LCP echo`);
-        else
-          void this.end(
-            this.up ? 'ok' : 'ppp',
-            this.peerTerminated ?? `PPP link finished: ${ev.reason}`,
-          );
         return;
       default:
         return;
     }
   }
 
+  private onFinished(f: LinkEndFacts): void {
+    this.finishedSeen();
+    if (f.authFailure) void this.end('ppp', `PPP authentication failed: ${f.authFailure}`);
+    else if (/not responding/.test(f.reason))
+      void this.end('link-lost', `client not responding to LCP echo`);
+    else
+      void this.end(
+        this.up ? 'ok' : 'ppp',
+        this.peerTerminated() ?? `PPP link finished: ${f.reason}`,
+      );
+  }
+
   private onTransportClose(r: CloseReason): void {
     this.finishedSeen();
     const why =
-      this.peerTerminated ??
+      this.peerTerminated() ??
       (r.code === 'EOF' ? 'the client closed the connection (stdin EOF)' : r.message);
     void this.end(this.up || r.code === 'LOCAL' ? 'ok' : 'ppp', why);
-    this.driver?.lowerDown();
+    this.session?.lowerDown();
   }
 
   private serialize(fn: () => Promise<void>): Promise<void> {
@@ -369,37 +354,22 @@ export class ServeSession extends EventEmitter<{
       }
     }
     this.assigned = peer;
-    if (!this.iface) {
-      const { TunnelInterface } = await loadInterfaceModule();
-      this.iface = await TunnelInterface.open(this.ifName, this.log, { vnetHdr: this.gso });
-      if (this.iface.vnetHdr) this.iface.tun.onPackets((batch) => this.onTunFrames(batch));
-      else this.iface.tun.onPackets((batch) => this.onTunPackets(batch));
-      this.iface.tun.on(
-        'error',
-        (err: Error) => void this.end('system', `TUN device: ${err.message}`),
-      );
-    }
-    const iface = this.iface;
-    // A renegotiation (the client's Configure-Request in Opened state) may change it.
-    if (iface.vnetHdr) iface.setOffload(this.gso);
-    await iface.configure4(local, peer, this.lcpMtu);
-    this.ifaceReady = true;
-    this.early.flush((p) => iface.writeIp(p));
-    const p6 = this.pending6;
-    this.pending6 = null;
-    if (p6)
-      await iface
-        .configure6(p6.local, p6.peer)
-        .catch((err) => this.log.warn(`serve: IPv6 link-local address: ${(err as Error).message}`));
-    for (const dst of cfg.routes) {
-      try {
-        await iface.addRoutes({ routes: [dst] });
-      } catch (err) {
-        this.log.warn(`serve: route ${dst}: ${(err as Error).message}`);
+    const session = this.session!;
+    const iface = await this.data.open(this.ifName, session.gso);
+    if (await this.data.configure4(local, peer, session.mtu, session.gso)) this.routesAdded = false;
+    if (!this.routesAdded) {
+      this.routesAdded = true;
+      for (const dst of cfg.routes) {
+        try {
+          await iface.addRoutes({ routes: [dst] });
+        } catch (err) {
+          this.log.warn(`serve: route ${dst}: ${(err as Error).message}`);
+        }
       }
+      await this.addClientRoutes(iface);
     }
-    await this.addClientRoutes(iface);
     this.up = true;
+    session.markUp();
     this.log.info(
       `serve: session up: ${iface.name} ${local} → ${peer} in ${Math.round(performance.now() - this.t0)} ms${iface.routes.length ? `, routes ${iface.routes.join(', ')}` : ''}`,
     );
@@ -424,55 +394,17 @@ export class ServeSession extends EventEmitter<{
     }
   }
 
-  private onTunPackets(batch: Uint8Array[]): void {
-    // From the moment the interface has its addresses (the routes come after): the
-    // answer to a client packet held in `early` comes back before `up`.
-    if (!this.ifaceReady || this.ending || !this.driver) {
-      this.drops += batch.length;
-      return;
-    }
-    this.driver.sendPackets(batch);
-  }
-
-  /** TUN (vnet mode: a virtio_net_hdr in front of each packet) → link. */
-  private onTunFrames(batch: Uint8Array[]): void {
-    if (!this.ifaceReady || this.ending || !this.driver) {
-      this.drops += batch.length;
-      return;
-    }
-    this.driver.sendTunFrames(batch);
-  }
-
-  /** Link → TUN: a GSO frame from the client, checked before the kernel sees it. */
-  private onLinkGsoFrame(frame: Uint8Array): void {
-    const iface = this.iface;
-    if (!iface || !this.ifaceReady) {
-      this.drops++;
-      return;
-    }
-    if (!iface.writeGsoFrame(frame) && iface.lastBadGso !== null) {
-      this.log.debug(`serve: dropped a GSO frame from the client: ${iface.lastBadGso}`);
-      iface.lastBadGso = null;
-    }
-  }
-
-  private onLinkPacket(pkt: Uint8Array): void {
-    if (!this.iface || !this.ifaceReady) {
-      // IPCP is open at the client, which may send before our interface exists.
-      if (this.ending || !this.early.hold(pkt)) this.drops++;
-      return;
-    }
-    this.iface.writeIp(pkt);
-  }
-
   private end(kind: FailureKind, message: string): Promise<void> {
     if (this.ending) return this.ending;
     this.ending = (async () => {
-      this.driver?.stop();
+      this.session?.stop();
+      this.data.stop();
+      if (this.session) this.data.detach(this.session);
       await this.configChain;
-      const name = this.iface?.name;
-      if (this.iface)
-        await this.iface
+      const iface = this.data.iface;
+      const name = iface?.name;
+      if (iface)
+        await iface
           .close()
           .catch((err) => this.log.warn(`serve: closing ${name}: ${(err as Error).message}`));
       for (const a of this.leases) this.pool?.release(a);
@@ -480,7 +412,7 @@ export class ServeSession extends EventEmitter<{
       if (this.slot) releaseSlot(this.slot);
       this.slot = null;
       if (this.transport) await this.transport.close().catch(() => undefined);
-      const st = this.engine?.stats();
+      const st = this.session?.stats();
       const v4 = st?.protocols.ipv4;
       this.log.info(
         `serve: session ended: ${message}${name ? `; removed ${name}` : ''}${v4 ? ` (rx ${v4.rxPackets} pkts / ${v4.rxBytes} B, tx ${v4.txPackets} pkts / ${v4.txBytes} B)` : ''}`,

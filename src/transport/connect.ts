@@ -1,17 +1,18 @@
 /**
  * The client's connect step: from a peer config to a running Transport that carries PPP.
  * `remote.transport: ssh` (default) connects with ssh2 and runs `remote.command` in an
- * exec channel; `remote.transport: command` runs `remote.command` locally and speaks PPP
+ * exec channel (or, with `remote.kind: gateway`, a direct-streamlocal channel to the
+ * gateway's unix socket); `remote.transport: command` runs `remote.command` locally and speaks PPP
  * over its stdin/stdout (like pppd's `pty`). The runtime calls `connectTransport` once
  * per attempt and does not care which it got.
  */
-
 import { homedir, hostname, userInfo } from 'node:os';
 import type { PeerConfig } from '../config/peer.js';
 import { CommandTransport } from './command.js';
 import { connectChain, hopLabel } from './hop-chain.js';
 import { SshConnection, type SshConnectOptions } from './ssh.js';
 import { jumpHostsOf } from './ssh-settings.js';
+import { openGatewayChannel } from './streamlocal.js';
 import type { Transport } from './types.js';
 
 /** Where the connect step writes what it did (the runtime's logger fits). */
@@ -120,6 +121,12 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
   const serverAddr = conn.socketAddress ?? hops[0]?.host ?? cfg.ssh.host;
   try {
     await hooks.beforeStart?.(serverAddr);
+    if (cfg.remote.kind === 'gateway') {
+      const path = cfg.remote.gateway ?? '/run/ts-vpn/gateway.sock';
+      const transport = await openGatewayChannel(conn, path);
+      log.debug(`ssh: channel to gateway ${path}`);
+      return { transport, serverAddr };
+    }
     const transport = await conn.exec(cfg.remote.command);
     log.debug(`ssh: running ${JSON.stringify(cfg.remote.command)}`);
     return { transport, serverAddr };

@@ -105,6 +105,7 @@ describe('peer.yaml', () => {
         command: 'sudo ts-vpn serve',
         kind: 'ts-vpn',
         kindDetected: true,
+        gateway: null,
       },
       ppp: {
         localAddress: null,
@@ -200,6 +201,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       command: 'sudo /usr/sbin/pppd notty noauth',
       kind: 'pppd',
       kindDetected: true,
+      gateway: null,
     });
     expect(cfg.ppp).toMatchObject({
       localAddress: '10.9.0.2',

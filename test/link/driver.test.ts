@@ -1,7 +1,7 @@
 /** LinkDriver: real engines over fake in-memory streams (coalescing, backpressure, one timer). */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EngineEvent, PppEngine } from '../../src/engine/index.js';
-import { type ByteStream, LinkDriver } from '../../src/runtime/link-driver.js';
+import { type ByteStream, LinkDriver } from '../../src/link/index.js';
 
 class FakeStream implements ByteStream {
   readonly writes: Uint8Array[] = [];

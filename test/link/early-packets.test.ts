@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EarlyPackets } from '../../src/runtime/early-packets.js';
+import { EarlyPackets } from '../../src/link/index.js';
 
 describe('EarlyPackets', () => {
   it('holds copies in order and flushes them once', () => {
