@@ -79,6 +79,11 @@ export interface PeerConfig {
     origins: Record<string, string>;
     /** Debug lines from reading ssh_config (ignored keywords, files read). */
     notes: string[];
+    /**
+     * The other gateways when ssh.host is a list, in order, each with its own settings
+     * (this object describes the first); tried in turn on every connect.
+     */
+    alternates: Array<PeerConfig['ssh']>;
   };
   /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
   remote: {
@@ -306,7 +311,7 @@ const cidrs4 = () => list(checkCidr(4));
 export const peerSchema = z.strictObject({
   name: field(checkString({ pattern: NAME_RE, patternHelp: NAME_HELP })),
   ssh: section({
-    host: field(checkHost),
+    host: list(checkHost, { single: true, min: 1, max: 8 }),
     port: field(checkInt(1, 65535)),
     user: field(checkString({ what: 'a user name', max: 255 })),
     'identity-files': list(checkString({ what: 'a file path' }), { single: true }),
@@ -475,6 +480,10 @@ function buildPeer(
       warnings.push(
         "default-route with remote.transport: command keeps no host route outside the tunnel: make sure the command's own traffic (e.g. its ssh connection) does not go through the tunnel",
       );
+  } else if (ssh.host !== undefined) {
+    ssh.host.forEach((h, i) => {
+      if (ssh.host!.indexOf(h) !== i) at(['ssh', 'host', i], `"${h}" is listed twice`);
+    });
   } else if (ssh.host === undefined)
     at(
       y.ssh ? ['ssh'] : [],
@@ -616,12 +625,11 @@ function buildPeer(
   const defaultRoute = y['default-route'] ?? false;
   checkRouteList(routes, ['routes'], at);
   // With jump hosts the TCP connection goes to the first one (loadPeerConfig checks that).
-  const hostIp =
-    ssh.host !== undefined && transport === 'ssh' && !(ssh.jump ?? []).length
-      ? parseIp(ssh.host)
-      : null;
-  if (hostIp && 'value' in hostIp)
-    checkRoutesAgainstHost(routes, defaultRoute, [hostIp.value.text], at);
+  const hostIps =
+    transport === 'ssh' && !(ssh.jump ?? []).length
+      ? (ssh.host ?? []).map((h) => parseIp(h)).flatMap((r) => ('value' in r ? [r.value.text] : []))
+      : [];
+  if (hostIps.length > 0) checkRoutesAgainstHost(routes, defaultRoute, hostIps, at);
 
   // reconnect
   const rc = y.reconnect ?? {};
@@ -651,8 +659,8 @@ function buildPeer(
     source: src.name,
     name,
     ssh: {
-      host: ssh.host ?? '',
-      alias: ssh.host ?? '',
+      host: ssh.host?.[0] ?? '',
+      alias: ssh.host?.[0] ?? '',
       port: ssh.port ?? PEER_DEFAULTS.sshPort,
       user: ssh.user ?? env.user,
       identityFiles: (ssh['identity-files'] ?? [...PEER_DEFAULTS.identityFiles]).map((p) =>
@@ -684,6 +692,7 @@ function buildPeer(
       given,
       origins,
       notes: [],
+      alternates: [],
     },
     remote: {
       transport,
@@ -732,6 +741,15 @@ function buildPeer(
     },
     warnings,
   };
+  cfg.ssh.alternates = (ssh.host ?? []).slice(1).map((h) => ({
+    ...cfg.ssh,
+    host: h,
+    alias: h,
+    hostKey: { ...cfg.ssh.hostKey },
+    origins: { ...cfg.ssh.origins },
+    notes: [],
+    alternates: [],
+  }));
   return { cfg, issues };
 }
 

@@ -86,9 +86,13 @@ export function applySshConfig(
   opts: ApplySshConfigOptions = {},
 ): SshConfigLookup | null {
   const files = sshConfigFiles(cfg, env, opts);
-  const base = copySsh(cfg.ssh);
-  const look = files.length > 0 ? mergeSshConfig(cfg.ssh, cfg.warnings, env, files, opts) : null;
-  cfg.ssh.hops = resolveHops(cfg.ssh, base, cfg.warnings, env, files, opts);
+  let look: SshConfigLookup | null = null;
+  for (const ssh of [cfg.ssh, ...cfg.ssh.alternates]) {
+    const base = copySsh(ssh);
+    const l = files.length > 0 ? mergeSshConfig(ssh, cfg.warnings, env, files, opts) : null;
+    look ??= l;
+    ssh.hops = resolveHops(ssh, base, cfg.warnings, env, files, opts);
+  }
   return look;
 }
 
@@ -104,6 +108,7 @@ function copySsh(ssh: PeerSsh): PeerSsh {
     origins: { ...ssh.origins },
     notes: [],
     hops: null,
+    alternates: [],
   };
 }
 
@@ -433,8 +438,8 @@ function hopSettings(
 }
 
 /** The jump hosts of a config that loadPeerConfig did not resolve (library use): no ssh_config. */
-export function jumpHostsOf(cfg: PeerConfig, env: SshEnv): SshHop[] {
-  if (cfg.ssh.hops) return cfg.ssh.hops;
-  if (cfg.ssh.jump.length === 0) return [];
-  return resolveHops(cfg.ssh, copySsh(cfg.ssh), cfg.warnings, env, [], {});
+export function jumpHostsOf(ssh: PeerSsh, env: SshEnv): SshHop[] {
+  if (ssh.hops) return ssh.hops;
+  if (ssh.jump.length === 0) return [];
+  return resolveHops(ssh, copySsh(ssh), [], env, [], {});
 }

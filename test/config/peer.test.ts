@@ -99,6 +99,7 @@ describe('peer.yaml', () => {
           jump: 'default',
         },
         notes: [],
+        alternates: [],
       },
       remote: {
         transport: 'ssh',
