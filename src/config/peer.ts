@@ -66,6 +66,8 @@ export interface PeerConfig {
     passphrase: Secret | null;
     /** Jump hosts, `[user@]host[:port]`, first hop first (ssh.jump or ProxyJump). */
     jump: string[];
+    /** `ssh2`: the built-in client; `openssh`: run the system `ssh` as a local command. */
+    client: 'ssh2' | 'openssh';
     /**
      * The jump hosts to cross, first hop first, each with its own settings (ssh_config
      * for its name, else the peer-wide ones); null until loadPeerConfig resolved them.
@@ -323,6 +325,7 @@ export const peerSchema = z.strictObject({
       alias: field(checkString({ what: 'a host name', max: 255 })),
     }),
     jump: list(checkJump, { single: true }),
+    client: field(checkEnum(['ssh2', 'openssh'] as const)),
     config: field(checkBool),
     'config-file': path(),
     'keepalive-interval': field(checkSeconds(0, 3600)),
@@ -684,6 +687,7 @@ function buildPeer(
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
       jump: ssh.jump ?? [],
+      client: ssh.client ?? 'ssh2',
       hops: null,
       config: {
         enabled: ssh.config ?? true,

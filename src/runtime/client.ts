@@ -269,7 +269,11 @@ export class ClientTunnel
         lastRttMs: this.lastRttMs,
         policy: this.reconnect.stats(),
         nextAttempt: this.reconnect.nextAttempt,
-        ssh: { remote: this.sshInfo.remote ?? this.remote, cipher: this.sshInfo.cipher, hostKey: this.sshInfo.hostKey },
+        ssh: {
+          remote: this.sshInfo.remote ?? this.remote,
+          cipher: this.sshInfo.cipher,
+          hostKey: this.sshInfo.hostKey,
+        },
       },
       performance.now(),
     );

@@ -11,6 +11,7 @@ import type { PeerConfig } from '../config/peer.js';
 import { CommandTransport } from './command.js';
 import { TransportError } from './errors.js';
 import { connectChain, hopLabel } from './hop-chain.js';
+import { startOpenssh } from './openssh.js';
 import { SshConnection, type SshConnectOptions } from './ssh.js';
 import { jumpHostsOf } from './ssh-settings.js';
 import { openGatewayChannel } from './streamlocal.js';
@@ -92,6 +93,7 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
     notesLogged.add(cfg);
     for (const n of cfg.ssh.notes) log.debug(`ssh config: ${n}`);
   }
+  if (cfg.ssh.client === 'openssh') return connectOpenssh(cfg, hooks);
   const targets = [cfg.ssh, ...cfg.ssh.alternates];
   if (targets.length === 1) return connectGateway(cfg, cfg.ssh, hooks);
   const failures: Array<{ label: string; err: TransportError }> = [];
@@ -114,6 +116,16 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
     `no gateway could be reached:\n${failures.map((f) => `  ${f.label}: ${f.err.message}`).join('\n')}`,
     { cause: pick.err },
   );
+}
+
+/** `ssh.client: openssh`: the system ssh does the connection (no server address known). */
+async function connectOpenssh(cfg: PeerConfig, hooks: ConnectHooks): Promise<ConnectedTransport> {
+  await hooks.beforeStart?.(null);
+  const transport = await startOpenssh(cfg);
+  hooks.log.info(
+    `ssh: started the system ssh: ${transport.info.command} (pid ${transport.info.pid})`,
+  );
+  return { transport, serverAddr: null };
 }
 
 /** One gateway (with its jump hosts): connect, check, authenticate, start the far end. */

@@ -79,6 +79,7 @@ describe('peer.yaml', () => {
         passphraseFile: null,
         passphrase: null,
         jump: [],
+        client: 'ssh2',
         hops: null,
         config: { enabled: true, file: null },
         given: ['host'],
