@@ -111,7 +111,7 @@ export class ClientTunnel
   private upSince: number | null = null;
   private lastRttMs: number | null = null;
   private readonly remote: string;
-  private sshInfo: { cipher: string | null; hostKey: string | null } = {
+  private sshInfo: { cipher: string | null; hostKey: string | null; remote?: string } = {
     cipher: null,
     hostKey: null,
   };
@@ -278,7 +278,11 @@ export class ClientTunnel
         lastRttMs: this.lastRttMs,
         policy: this.reconnect.stats(),
         nextAttempt: this.reconnect.nextAttempt,
-        ssh: { remote: this.remote, cipher: this.sshInfo.cipher, hostKey: this.sshInfo.hostKey },
+        ssh: {
+          remote: this.sshInfo.remote ?? this.remote,
+          cipher: this.sshInfo.cipher,
+          hostKey: this.sshInfo.hostKey,
+        },
       },
       performance.now(),
     );
@@ -304,7 +308,11 @@ export class ClientTunnel
       throw toTunnelError(err);
     });
     const info = c.transport.info;
-    this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
+    this.sshInfo = {
+      cipher: info.cipher ?? null,
+      hostKey: info.hostKeyFingerprint ?? null,
+      remote: info.remote, // the gateway in use when ssh.host lists several
+    };
     const iface = this.net.iface;
     // Routes as they are before this negotiation: far-end addresses inside them are refused.
     const routeGuard = await RouteGuard.snapshot({

@@ -79,6 +79,8 @@ describe('peer.yaml', () => {
         passphraseFile: null,
         passphrase: null,
         jump: [],
+        client: 'ssh2',
+        hops: null,
         config: { enabled: true, file: null },
         given: ['host'],
         origins: {
@@ -98,6 +100,7 @@ describe('peer.yaml', () => {
           jump: 'default',
         },
         notes: [],
+        alternates: [],
       },
       remote: {
         transport: 'ssh',
