@@ -75,6 +75,8 @@ export class Gateway {
   /** Sets up the LAN side, listens, tells systemd we are ready. Throws GatewaySetupError. */
   async start(): Promise<void> {
     const cfg = this.cfg;
+    // Load libc's credential functions now, not on the first client's connection.
+    identityOf(0);
     try {
       await this.lan.start();
       await this.listen();
