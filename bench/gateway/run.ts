@@ -73,6 +73,7 @@ interface LoadResult {
   pingOk: number;
   bringup: number[];
   firstFrame: number[];
+  quietFirstFrame: number[];
   allUpMs: number;
   errors: string[];
   generatorRssMb: number;
@@ -168,12 +169,37 @@ state-dir: ${join(dir, 'gw-state')}
       `gateway pid ${gwPid} idle rss ${r1(idle)} MB; opening ${N} sessions (${PER} per SSH connection)`,
     );
     let loaded = 0;
-    const tuns = 0;
+    let tuns = 0;
+    /** The gateway's own accept → first frame written, per session (from its status). */
+    let gwFirst: number[] = [];
     const g = await runLoad(
       ns,
       { ...base, mode: 'gateway', target: socket, sessions: N, perConnection: PER },
       () => {
         loaded = rssMb(gwPid);
+        const links = execFileSync('ip', ['netns', 'exec', ns.name, 'ip', '-o', 'link'], {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+        });
+        tuns = links.match(/ tsvg\d+:/g)?.length ?? 0;
+        const st = JSON.parse(
+          execFileSync(
+            'ip',
+            [
+              'netns',
+              'exec',
+              ns.name,
+              process.execPath,
+              CLI,
+              'status',
+              '--json',
+              '--state-dir',
+              join(dir, 'gw-state'),
+            ],
+            { encoding: 'utf8', maxBuffer: 64 << 20 },
+          ),
+        ) as { sessions: { firstFrameMs: number | null }[] };
+        gwFirst = st.sessions.flatMap((x) => (x.firstFrameMs === null ? [] : [x.firstFrameMs]));
       },
     );
     const perSession = (loaded - idle) / Math.max(1, g.up);
@@ -181,10 +207,16 @@ state-dir: ${join(dir, 'gw-state')}
       `gateway: ${g.up}/${g.sessions} up in ${r1(g.allUpMs / 1000)} s, ping ok ${g.pingOk}, TUN devices ${tuns}`,
     );
     console.log(
-      `gateway: rss idle ${r1(idle)} MB, loaded ${r1(loaded)} MB, per session ${r1(perSession)} MB; generator rss ${g.generatorRssMb} MB`,
+      `gateway: rss idle ${r1(idle)} MB, loaded ${r1(loaded)} MB, per session ${(loaded - idle) / Math.max(1, g.up) < 0.1 ? ((loaded - idle) / Math.max(1, g.up)).toFixed(3) : r1(perSession)} MB; generator rss ${g.generatorRssMb} MB`,
     );
     console.log(
       `gateway: bring-up (channel request → IPCP up) p50 ${r1(pct(g.bringup, 50))} ms p99 ${r1(pct(g.bringup, 99))} ms; first frame after channel open p50 ${r1(pct(g.firstFrame, 50))} ms p99 ${r1(pct(g.firstFrame, 99))} ms`,
+    );
+    console.log(
+      `gateway: its own accept → first PPP frame written: p50 ${r1(pct(gwFirst, 50))} ms p99 ${r1(pct(gwFirst, 99))} ms (${gwFirst.length} sessions)`,
+    );
+    console.log(
+      `gateway: first frame after channel open, one channel at a time with all sessions up: p50 ${r1(pct(g.quietFirstFrame, 50))} ms p99 ${r1(pct(g.quietFirstFrame, 99))} ms (${g.quietFirstFrame.length} samples)`,
     );
     if (g.errors.length) console.log(`gateway: errors: ${g.errors.join(' | ')}`);
     gw.kill('SIGTERM');
@@ -211,11 +243,14 @@ state-dir: ${join(dir, 'gw-state')}
         },
       );
       console.log(
+        `serve: first frame after channel open, one channel at a time with all sessions up: p50 ${r1(pct(s.quietFirstFrame, 50))} ms p99 ${r1(pct(s.quietFirstFrame, 99))} ms`,
+      );
+      console.log(
         `serve: ${s.up}/${s.sessions} up, ping ok ${s.pingOk}, ${servePids} serve processes, rss ${r1(serveRss / Math.max(1, servePids))} MB each; bring-up p50 ${r1(pct(s.bringup, 50))} ms p99 ${r1(pct(s.bringup, 99))} ms; first frame after channel open p50 ${r1(pct(s.firstFrame, 50))} ms p99 ${r1(pct(s.firstFrame, 99))} ms`,
       );
     }
     console.log(
-      `summary: sessions=${g.sessions} up=${g.up} rss_mb_per_session=${r1(perSession)} bringup_ms_p50=${r1(pct(g.bringup, 50))} bringup_ms_p99=${r1(pct(g.bringup, 99))} ping_ok=${g.pingOk} first_frame_ms_p50=${r1(pct(g.firstFrame, 50))} first_frame_ms_p99=${r1(pct(g.firstFrame, 99))}`,
+      `summary: sessions=${g.sessions} up=${g.up} rss_mb_per_session=${perSession.toFixed(3)} bringup_ms_p50=${r1(pct(g.bringup, 50))} bringup_ms_p99=${r1(pct(g.bringup, 99))} ping_ok=${g.pingOk} first_frame_ms_p50=${r1(pct(g.quietFirstFrame, 50))} first_frame_ms_p99=${r1(pct(g.quietFirstFrame, 99))} first_frame_under_load_ms_p50=${r1(pct(g.firstFrame, 50))} gateway_accept_to_first_frame_ms_p50=${r1(pct(gwFirst, 50))} gateway_accept_to_first_frame_ms_p99=${r1(pct(gwFirst, 99))}`,
     );
   } finally {
     if (gw) gw.kill('SIGKILL');
