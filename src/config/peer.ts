@@ -36,7 +36,10 @@ export interface PeerConfig {
   /** Tunnel name: [a-z0-9-], 1-32 chars; names the state dir /run/ts-vpn/<name> and the lock. */
   name: string;
   ssh: {
+    /** The server to connect to: ssh.host, or the HostName ssh_config gives for it. */
     host: string;
+    /** ssh.host as written (the name ssh_config's Host patterns are matched against). */
+    alias: string;
     port: number;
     user: string;
     /** Private keys to try, in order (expanded, absolute). */
@@ -45,7 +48,15 @@ export interface PeerConfig {
     identityFilesExplicit: boolean;
     /** ssh-agent socket, or false for none. */
     agent: string | false;
-    hostKey: { knownHostsFiles: string[]; fingerprints: string[]; acceptNew: boolean };
+    hostKey: {
+      knownHostsFiles: string[];
+      fingerprints: string[];
+      acceptNew: boolean;
+      /** Name looked up in known_hosts instead of host:port (HostKeyAlias). */
+      alias?: string;
+      /** accept-new writes hashed names (HashKnownHosts). */
+      hashNew?: boolean;
+    };
     keepaliveIntervalMs: number;
     keepaliveCountMax: number;
     connectTimeoutMs: number;
@@ -53,12 +64,22 @@ export interface PeerConfig {
     passphraseFile: string | null;
     /** Read from passphraseFile by loadPeerConfig; never printed. */
     passphrase: Secret | null;
+    /** Jump hosts, `[user@]host[:port]`, first hop first (ssh.jump or ProxyJump). */
+    jump: string[];
+    /** Read ssh_config (`enabled`); `file`: this one file instead of ~/.ssh/config + /etc/ssh/ssh_config. */
+    config: { enabled: boolean; file: string | null };
+    /** The ssh keys peer.yaml sets (ssh_config and defaults fill the others). */
+    given: string[];
+    /** Where each effective setting came from: `peer.yaml:12`, `/home/a/.ssh/config:3`, `default`. */
+    origins: Record<string, string>;
+    /** Debug lines from reading ssh_config (ignored keywords, files read). */
+    notes: string[];
   };
+  /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
   remote: {
     /** `ssh`: run `command` on ssh.host; `command`: run it locally, PPP over its stdin/stdout. */
     transport: 'ssh' | 'command';
     command: string;
-    /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
     kind: 'ts-vpn' | 'pppd' | 'gateway';
     kindDetected: boolean;
     gateway: string | null;
@@ -135,6 +156,24 @@ export const SUPPORTED_CIPHERS = [
   'aes256-ctr',
 ] as const;
 
+/** The ssh settings whose origin `ts-vpn check` shows (peer.yaml key names under ssh). */
+export const SSH_SETTING_KEYS = [
+  'host',
+  'port',
+  'user',
+  'identity-files',
+  'agent',
+  'host-key.known-hosts',
+  'host-key.fingerprint',
+  'host-key.accept-new',
+  'host-key.alias',
+  'keepalive-interval',
+  'keepalive-count-max',
+  'connect-timeout',
+  'ciphers',
+  'jump',
+] as const;
+
 // ---------------------------------------------------------------- leaf checks
 
 const NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -158,6 +197,21 @@ function checkHost(v: unknown): { value: string } | { error: string } {
   const hp = /^([^:]+):(\d+)$/.exec(v);
   if (hp) return { error: `"${v}" contains a port; write host: ${hp[1]} and port: ${hp[2]}` };
   if (!HOSTNAME_RE.test(v)) return { error: `"${v}" is not a valid host name or IP address` };
+  return { value: v };
+}
+
+/** `[user@]host[:port]` or `[user@][v6addr]:port` for ssh.jump. */
+const JUMP_RE = /^(?:([^@\s:]+)@)?(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/;
+function checkJump(v: unknown): { value: string } | { error: string } {
+  if (typeof v !== 'string' || v === '')
+    return { error: `expected [user@]host[:port], got ${describeValue(v)}` };
+  const m = JUMP_RE.exec(v);
+  if (!m)
+    return {
+      error: `"${v}" is not [user@]host[:port] (an IPv6 address needs [brackets] with a port)`,
+    };
+  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535))
+    return { error: `"${v}": port ${m[3]} is not from 1 to 65535` };
   return { value: v };
 }
 
@@ -238,7 +292,11 @@ export const peerSchema = z.strictObject({
       'known-hosts': list(checkString({ what: 'a file path' }), { single: true }),
       fingerprint: list(checkFingerprint, { single: true, min: 1 }),
       'accept-new': field(checkBool),
+      alias: field(checkString({ what: 'a host name', max: 255 })),
     }),
+    jump: list(checkJump, { single: true }),
+    config: field(checkBool),
+    'config-file': path(),
     'keepalive-interval': field(checkSeconds(0, 3600)),
     'keepalive-count-max': field(checkInt(1, 100)),
     'connect-timeout': field(checkSeconds(1, 600)),
@@ -431,8 +489,8 @@ function buildPeer(
       ['remote', 'command'],
       'is not used with a gateway (the SSH channel connects to its socket); remove it',
     );
-  if (remoteKind === 'gateway' && transport !== 'ssh')
-    at(['remote', 'transport'], 'must be ssh with a gateway (an SSH channel to its socket)');
+  if (remoteKind === 'gateway' && transport === 'command')
+    at(['remote', 'transport'], 'must be ssh with a gateway (the socket is reached over SSH)');
   if (y.remote?.kind === undefined && gatewayPath === null && detected === null) {
     warnings.push(
       `remote.command "${command}" does not start ts-vpn or pppd; assuming kind: ts-vpn (set remote.kind to be explicit)`,
@@ -548,12 +606,26 @@ function buildPeer(
       `(${maxBackoffMs / 1000} s) is shorter than reconnect.holdoff (${holdoffMs / 1000} s)`,
     );
 
+  // Which ssh keys peer.yaml sets (they win over ssh_config), and where.
+  const given: string[] = [];
+  const origins: Record<string, string> = {};
+  for (const key of SSH_SETTING_KEYS) {
+    const p = ['ssh', ...key.split('.')];
+    let v: unknown = y;
+    for (const seg of p) v = (v as Record<string, unknown> | undefined)?.[seg];
+    if (v !== undefined) {
+      given.push(key);
+      origins[key] = `${src.name}:${src.lineOf(p) ?? '?'}`;
+    } else origins[key] = 'default';
+  }
+
   const cfg: PeerConfig = {
     kind: 'peer',
     source: src.name,
     name,
     ssh: {
       host: ssh.host ?? '',
+      alias: ssh.host ?? '',
       port: ssh.port ?? PEER_DEFAULTS.sshPort,
       user: ssh.user ?? env.user,
       identityFiles: (ssh['identity-files'] ?? [...PEER_DEFAULTS.identityFiles]).map((p) =>
@@ -567,6 +639,7 @@ function buildPeer(
         ),
         fingerprints: hk.fingerprint ?? [],
         acceptNew: hk['accept-new'] ?? false,
+        ...(hk.alias !== undefined ? { alias: hk.alias } : {}),
       },
       keepaliveIntervalMs: ssh['keepalive-interval'] ?? PEER_DEFAULTS.keepaliveInterval * 1000,
       keepaliveCountMax: ssh['keepalive-count-max'] ?? PEER_DEFAULTS.keepaliveCountMax,
@@ -575,6 +648,14 @@ function buildPeer(
       passphraseFile:
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
+      jump: ssh.jump ?? [],
+      config: {
+        enabled: ssh.config ?? true,
+        file: ssh['config-file'] !== undefined ? expandPath(ssh['config-file'], env) : null,
+      },
+      given,
+      origins,
+      notes: [],
     },
     remote: {
       transport,

@@ -28,6 +28,7 @@ import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import { Logger } from './logger.js';
 import { type ReconnectHost, ReconnectLoop } from './reconnect-loop.js';
+import { RouteGuard } from './route-guard.js';
 import type { SdNotifier } from './sd-notify.js';
 import { ServerRouteWatch } from './server-watch.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
@@ -128,7 +129,7 @@ export class ClientTunnel
       (opts.watchNetwork ?? true)
         ? new ServerRouteWatch(this.log, (reason, up) => this.onNetworkChange(reason, up))
         : null;
-    this.net = new ClientNetwork(config, this.log, (err) => {
+    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, (err) => {
       if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
     });
     this.hooks = new TunnelHooks(config, this.log, () => ({
@@ -181,7 +182,7 @@ export class ClientTunnel
     try {
       const stale = lockState(this.stateDir);
       this.locked = true;
-      if (stale) await cleanStaleRun(stale, this.log);
+      if (stale) await cleanStaleRun(stale, this.stateDir.dir, this.log);
       if (this.useControl)
         this.control = await ControlServer.listen(this.stateDir.controlPath, (req) =>
           this.onControl(req),
@@ -296,12 +297,20 @@ export class ClientTunnel
     const info = c.transport.info;
     this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
     const iface = this.net.iface;
+    // Routes as they are before this negotiation: far-end addresses inside them are refused.
+    const routeGuard = await RouteGuard.snapshot({
+      acceptLocal: cfg.ppp.acceptLocal,
+      acceptPeer: cfg.ppp.acceptPeer,
+      tunnelIfindex: iface?.tun.ifindex,
+      warn: (m) => this.log.warn(m),
+    });
     // GSO frames when configured and the device (if it exists already, after a
     // reconnect) is in vnet mode: a plain device cannot take the far end's super-packets.
     const link = new ClientLink(this, ++this.linkSeq, c.transport, c.serverAddr, {
       previousLocal: iface?.local4 ?? null,
       gso: cfg.tunnel.offload && (iface === null || iface.vnetHdr),
       data: this.net.data,
+      routeGuard,
     });
     this.link = link;
     this.net.data.attach(link.session);

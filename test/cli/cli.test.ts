@@ -292,7 +292,9 @@ describe('ts-vpn check: peer or server from the content, never the name', () => 
     writeFileSync(p, 'ssh:\n  host: [192.0.2.1\n');
     const r = run(['check', p]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^ts-vpn: .*broken\.yaml:\d+:? YAML syntax error/);
+    expect(r.stderr).toMatch(
+      /^ts-vpn: .*broken\.yaml:2 ssh\.host: YAML syntax error: the list opened/,
+    );
     expect(r.stderr).not.toContain('unknown key');
   });
 });
