@@ -120,11 +120,26 @@ export interface PeerConfig {
     maxFailure: number;
   };
   /** `offload`: TCP segmentation offload through the TUN device and GSO frames on the link, when the far end (ts-vpn serve) supports them too. */
-  tunnel: { interface: string; mtu: number | null; metric: number | null; offload: boolean };
+  tunnel: {
+    interface: string;
+    mtu: number | null;
+    metric: number | null;
+    offload: boolean;
+    /** Run as this user / group once the device exists (CAP_NET_ADMIN kept); null = stay root. */
+    user: string | null;
+    group: string | null;
+  };
   routes: string[];
   defaultRoute: boolean;
   dns: { writeTo: string };
-  reconnect: { enabled: boolean; holdoffMs: number; maxBackoffMs: number; maxFail: number };
+  reconnect: {
+    enabled: boolean;
+    holdoffMs: number;
+    maxBackoffMs: number;
+    maxFail: number;
+    /** A PPP refusal (authentication, unacceptable address): end the tunnel, or keep retrying. */
+    onRefusal: 'stop' | 'retry';
+  };
   hooks: { up: string | null; down: string | null; timeoutMs: number };
   /** Non-fatal remarks (e.g. pppd without `noauth`), for the log. */
   warnings: string[];
@@ -367,6 +382,8 @@ export const peerSchema = z.strictObject({
     mtu: field(checkInt(68, 16384)),
     metric: field(checkInt(0, 0xffffffff)),
     offload: field(checkBool),
+    user: field(checkString({ what: 'a user name or uid', max: 255 })),
+    group: field(checkString({ what: 'a group name or gid', max: 255 })),
   }),
   routes: cidrs(),
   'default-route': field(checkBool),
@@ -376,6 +393,7 @@ export const peerSchema = z.strictObject({
     holdoff: field(checkSeconds(0, 3600)),
     'max-backoff': field(checkSeconds(1, 86400)),
     'max-fail': field(checkInt(0, 1_000_000)),
+    'on-refusal': field(checkEnum(['stop', 'retry'] as const)),
   }),
   hooks: section({
     up: str('a command line'),
@@ -728,6 +746,8 @@ function buildPeer(
       mtu,
       metric: y.tunnel?.metric ?? null,
       offload: y.tunnel?.offload ?? true,
+      user: y.tunnel?.user ?? null,
+      group: y.tunnel?.group ?? null,
     },
     routes: routes.map((c) => c.text),
     defaultRoute,
@@ -737,6 +757,7 @@ function buildPeer(
       holdoffMs,
       maxBackoffMs,
       maxFail: rc['max-fail'] ?? 0,
+      onRefusal: rc['on-refusal'] ?? 'stop',
     },
     hooks: {
       up: y.hooks?.up ?? null,

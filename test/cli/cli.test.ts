@@ -66,7 +66,7 @@ describe('ts-vpn help', () => {
     const a = run(['frobnicate']);
     expect(a.code).toBe(2);
     expect(a.stderr.trim()).toBe(
-      'ts-vpn: unknown command "frobnicate" (commands: up, serve, check, status, down, version, help; see "ts-vpn --help")',
+      'ts-vpn: unknown command "frobnicate" (commands: up, serve, gateway, check, status, down, version, help; see "ts-vpn --help")',
     );
     const b = run(['up', '--frob']);
     expect(b.code).toBe(2);
