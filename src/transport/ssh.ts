@@ -464,9 +464,17 @@ function mapConnectError(
       ctx.tried.length > 0
         ? ctx.tried.join('; ')
         : 'nothing (no identity files loaded and no ssh-agent)';
+    const wantsPassword =
+      ctx.serverAllows !== null &&
+      !ctx.serverAllows.includes('publickey') &&
+      ctx.serverAllows.some((m) => m === 'password' || m === 'keyboard-interactive');
     return new TransportError(
       'AUTH_FAILED',
-      `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.`,
+      `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.${
+        wantsPassword
+          ? ' The server asks for a password (or keyboard-interactive) only; ts-vpn does not prompt for SSH passwords: authorize a key for this user on the server'
+          : ''
+      }`,
       { cause: err },
     );
   }

@@ -243,3 +243,31 @@ Host *
     );
   });
 });
+
+describe('a server that only takes passwords', () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd({
+      extraConfig: 'Match all\n  PubkeyAuthentication no\n  PasswordAuthentication yes',
+    });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('fails with AUTH_FAILED saying that ts-vpn does not prompt for passwords', async () => {
+    const cfg = parsePeerConfig(
+      `ssh:\n  host: ${sshd.listenAddress}\n  port: ${sshd.port}\n  user: root\n  identity-files: [${sshd.clientKeyPath}]\n  agent: false\n  config: false\n  host-key:\n    known-hosts: ${sshd.knownHostsPath}\nremote:\n  command: cat\n  kind: ts-vpn\n`,
+      'p.yaml',
+      ENV,
+    );
+    const err = await connectTransport(cfg, { log: recorder().log }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as TransportError).code).toBe('AUTH_FAILED');
+    expect((err as TransportError).message).toMatch(
+      /Permission denied \(password\)\..*asks for a password .* only; ts-vpn does not prompt for SSH passwords/,
+    );
+  });
+});
