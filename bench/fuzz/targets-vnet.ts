@@ -1,6 +1,6 @@
 /**
  * Fuzz target for the checks between a peer's GSO frames and our kernel
- * (src/tun/vnet-hdr.ts): validateVnetFrame and completeChecksum on valid
+ * (src/wire/vnet-hdr.ts): validateVnetFrame and completeChecksum on valid
  * IPv4/IPv6 TCP (GSO or not) and UDP frames, mutated (byte mutations, splices
  * of two frames, header fields set around the packet's end) or not, and on
  * random bytes. Invariants checked on every input (an InvariantError is a bug):
@@ -29,7 +29,7 @@ import {
   VNET_MIN_GSO_SIZE,
   validateVnetFrame,
   writeVnetHdr,
-} from '../../src/tun/vnet-hdr.js';
+} from '../../src/wire/vnet-hdr.js';
 import { mutate } from './mutate.js';
 import type { Rng } from './rng.js';
 import { type FuzzInput, type FuzzRunner, type FuzzTarget, InvariantError } from './types.js';

@@ -6,11 +6,13 @@
  *
  * used only while both ends agreed through LCP (src/lcp/options.ts `vendorCodec`). The
  * engine checks lengths and the IP version nibble only: the runtime validates the virtio
- * header (src/tun/vnet-hdr.ts) before handing a received frame to the kernel.
+ * header (src/wire/vnet-hdr.ts) before handing a received frame to the kernel.
  */
 
-/** Length of `struct virtio_net_hdr` (without num_buffers). */
-export const VNET_HDR_LEN = 10;
+import { VNET_HDR_LEN } from '../wire/vnet-hdr.js';
+
+/** Length of `struct virtio_net_hdr` (without num_buffers), defined once in src/wire/vnet-hdr.ts. */
+export { VNET_HDR_LEN };
 
 /** Largest IP packet we accept in one GSO frame (the value of our LCP option). */
 export const GSO_MAX_PACKET = 65535;

@@ -147,16 +147,20 @@ export class GatewaySession {
         this.firstFrameMs = performance.now() - this.t0;
       }),
       {
-        engine: gatewayEngineOptions(
-          cfg,
-          policy,
-          (line) => this.engineLog(line),
-          address,
-          (a) => this.acceptPeer(a),
-        ),
+        engine: {
+          ...gatewayEngineOptions(
+            cfg,
+            policy,
+            (line) => this.engineLog(line),
+            address,
+            (a) => this.acceptPeer(a),
+          ),
+          // The engine finishes the link (cause negotiation-timeout) when no network
+          // protocol is up by then.
+          negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
+        },
         onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
         onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
-        negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
       },
     );
     this.run(link);
@@ -166,10 +170,6 @@ export class GatewaySession {
       this.log.info(`gateway: ${this.tag}: no answer to ${n} LCP echo-requests`);
       setImmediate(() => void this.end('echo-failure', 'client not responding to LCP echo'));
     });
-    link.on(
-      'deadline',
-      (ms) => void this.end('negotiation-timeout', `PPP not up after ${ms / 1000} s`),
-    );
     this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
     link.start();
     loadInterfaceModule().catch(() => undefined);
@@ -263,6 +263,8 @@ export class GatewaySession {
         return;
       case 'finished':
         if (this.state === 'refused') void this.end('refused', ev.reason);
+        else if (ev.cause === 'negotiation-timeout')
+          void this.end('negotiation-timeout', `PPP not up after ${NEGOTIATION_LIMIT_MS / 1000} s`);
         else if (this.link?.authFailure) void this.end('auth-failed', ev.reason);
         else if (this.link?.peerTerminated !== null) void this.end('client-closed', ev.reason);
         else void this.end(this.state === 'up' ? 'client-closed' : 'vanished', ev.reason);

@@ -11,6 +11,7 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { type Duplex, finished } from 'node:stream';
+import type { FinishCause } from '../engine/events.js';
 import { type EngineEvent, type EngineStats, type LinkPhase, PppError } from '../engine/index.js';
 import { LinkSession } from '../link/index.js';
 import { invalidOptions, PppLinkError, type PppLinkErrorCode } from './errors.js';
@@ -158,9 +159,9 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.adapter = new DuplexByteStream(stream);
     try {
       this.session = new LinkSession(this.adapter, {
-        engine: this.opts.engine,
+        // The engine ends a negotiation that takes longer (cause negotiation-timeout).
+        engine: { ...this.opts.engine, negotiationTimeoutMs: this.opts.negotiationTimeoutMs },
         onIpPacket: (version, packet) => this.onIpPacket(version, packet),
-        negotiationTimeoutMs: this.opts.negotiationTimeoutMs,
       });
     } catch (err) {
       if (err instanceof PppError)
@@ -197,7 +198,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.onStreamEnd = () => this.lowerDown({ code: 'PPP_LINK_DOWN', message: 'the stream ended' });
     this.onStreamError = (err) => this.onError(err);
     this.session.on('event', (ev) => this.onEngineEvent(ev));
-    this.session.on('deadline', () => this.onNegotiationTimeout());
     this.adapter.onDrain(() => {
       if (!this.terminal) this.emit('drain');
     });
@@ -342,15 +342,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.beginClose({ code: 'ABORTED', message: `aborted: ${why}` }, 'Aborted');
   }
 
-  private onNegotiationTimeout(): void {
-    if (this.isUp || this.terminal) return;
-    const secs = Math.round(this.opts.negotiationTimeoutMs / 100) / 10;
-    this.beginClose(
-      { code: 'PPP_NEGOTIATION_FAILED', message: `no network protocol came up within ${secs} s` },
-      'Negotiation timeout',
-    );
-  }
-
   /** Our side ends the link: reject `ready` now, terminate LCP (bounded), then end the stream. */
   private beginClose(cause: PppLinkDownReason, lcpReason: string): void {
     if (this.terminal || this.closeCause !== null) return;
@@ -479,15 +470,22 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
         this.networkDown({ code: this.closeCause?.code ?? 'PPP_LINK_DOWN', message: ev.reason });
         return;
       case 'finished':
-        this.finish(this.finishReason(ev.reason));
+        this.finish(this.finishReason(ev.reason, ev.cause));
         return;
       default:
         return;
     }
   }
 
-  private finishReason(engineReason: string): PppLinkDownReason {
+  private finishReason(engineReason: string, cause: FinishCause): PppLinkDownReason {
     if (this.closeCause !== null) return this.closeCause;
+    if (cause === 'negotiation-timeout' && !this.isUp) {
+      const secs = Math.round(this.opts.negotiationTimeoutMs / 100) / 10;
+      return {
+        code: 'PPP_NEGOTIATION_FAILED',
+        message: `no network protocol came up within ${secs} s`,
+      };
+    }
     if (this.streamGone !== null) return this.streamGone;
     if (this.authFailure !== null)
       return { code: 'PPP_AUTH_FAILED', message: `authentication failed: ${this.authFailure}` };

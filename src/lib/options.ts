@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AuthOptions, EngineOptions, LcpOptions } from '../engine/index.js';
-import { parseIpv4 } from '../ppp/ipv4.js';
+import { parseIpv4 } from '../wire/ip.js';
 import { type AddressFilter, addressMatcher } from './cidr.js';
 import { invalidOptions } from './errors.js';
 

@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { EngineEvent, PppEngine } from '../engine/index.js';
-import { completeChecksum, VNET_HDR_LEN } from '../tun/vnet-hdr.js';
+import { completeChecksum, VNET_HDR_LEN } from '../wire/vnet-hdr.js';
 
 /** The minimal byte stream a link runs over (an SSH channel, a pipe, a socket…). */
 export interface ByteStream {

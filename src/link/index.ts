@@ -13,9 +13,9 @@ export {
 } from './driver.js';
 export { EarlyPackets } from './early-packets.js';
 export {
+  isRefusal,
   type LinkEndFacts,
   LinkSession,
   type LinkSessionEvents,
   type LinkSessionOptions,
-  negotiationDeadlineMs,
 } from './session.js';

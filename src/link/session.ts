@@ -1,7 +1,8 @@
 /**
  * LinkSession: one PPP link over one byte stream — the only place that wraps a
- * PppEngine, its LinkDriver, the negotiation deadline and the bookkeeping every
- * owner needs from the engine's events. The library's PppLink, `ts-vpn up`
+ * PppEngine and its LinkDriver, and the bookkeeping every owner needs from the
+ * engine's events. (The negotiation deadline is the engine's: `negotiationTimeoutMs`
+ * in the engine settings, reported as `finished` with cause `negotiation-timeout`.) The library's PppLink, `ts-vpn up`
  * (ClientTunnel), `ts-vpn serve` (ServeSession) and the gateway each hold one and
  * add only what is theirs (a TUN device, addresses, a Promise API).
  *
@@ -14,6 +15,7 @@
  * finish means for them (exit code, reconnect, a rejected promise).
  */
 import { EventEmitter } from 'node:events';
+import type { FinishCause } from '../engine/events.js';
 import type { EngineEvent, EngineOptions, EngineStats, LinkPhase } from '../engine/index.js';
 import { PppEngine } from '../engine/index.js';
 import { type ByteStream, type Clock, LinkDriver, monotonicMs } from './driver.js';
@@ -26,11 +28,6 @@ export interface LinkSessionOptions {
   onIpPacket?: (version: 4 | 6, packet: Uint8Array) => void;
   /** GSO frames from the far end (needed when `engine.gso` is true). */
   onGsoFrame?: (frame: Uint8Array) => void;
-  /**
-   * Wall-clock bound on negotiation: when {@link LinkSession.markUp} was not called
-   * this many ms after start(), the session emits `deadline`. Null: no bound.
-   */
-  negotiationTimeoutMs?: number | null;
   clock?: Clock;
 }
 
@@ -38,8 +35,8 @@ export interface LinkSessionOptions {
 export interface LinkEndFacts {
   /** The engine's `finished` reason (or the owner's, for a lower-layer loss). */
   reason: string;
-  /** The engine's finish cause when it reports one (e.g. no network protocol came up). */
-  cause: string | null;
+  /** The engine's finish cause (null: the owner ended it, see `facts()`). */
+  cause: FinishCause | null;
   /** Authentication failed (either direction): the engine's message. */
   authFailure: string | null;
   /** The far end sent a Terminate-Request: its text ('' when it gave none). */
@@ -55,15 +52,21 @@ export interface LinkSessionEvents {
   event: [EngineEvent];
   /** The far end stopped answering LCP echoes (before the engine's Terminate retries end). */
   'echo-failure': [unanswered: number];
-  /** The negotiation deadline passed before markUp(). */
-  deadline: [limitMs: number];
   /** The engine finished (once); the facts say why. */
   finished: [LinkEndFacts];
 }
 
-/** pppd-like bound on negotiation: every Configure-Request retry of one protocol, plus slack. */
-export function negotiationDeadlineMs(restartMs: number, maxConfigure: number): number {
-  return restartMs * (maxConfigure + 2) + 5000;
+/**
+ * True when the far end (or our own policy) refused the link in a way that trying
+ * again cannot fix: authentication failed, or no network protocol could come up
+ * because an address is unacceptable (a configuration mismatch between the ends).
+ */
+export function isRefusal(f: LinkEndFacts): boolean {
+  if (f.authFailure !== null || f.cause === 'auth-failed') return true;
+  if (f.wasUp) return false;
+  if (f.cause === 'no-network-protocol') return true;
+  // The far end's Terminate-Request text when its own network protocols failed (pppd and ts-vpn).
+  return f.peerTerminated !== null && /No network protocols running/i.test(f.peerTerminated);
 }
 
 export class LinkSession extends EventEmitter<LinkSessionEvents> {
@@ -82,8 +85,6 @@ export class LinkSession extends EventEmitter<LinkSessionEvents> {
   ipv6: { local: string; peer: string } | null = null;
   private upMarked = false;
   private finishedFacts: LinkEndFacts | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private readonly negotiationTimeoutMs: number | null;
   private readonly clock: Clock;
   private readonly log: ((line: string) => void) | null;
 
@@ -93,7 +94,6 @@ export class LinkSession extends EventEmitter<LinkSessionEvents> {
     this.clock = opts.clock ?? monotonicMs;
     this.t0 = this.clock();
     this.log = opts.engine.log ?? null;
-    this.negotiationTimeoutMs = opts.negotiationTimeoutMs ?? null;
     this.engine = new PppEngine(
       { ...opts.engine, log: (line) => this.onLog(line) },
       opts.onIpPacket,
@@ -103,22 +103,14 @@ export class LinkSession extends EventEmitter<LinkSessionEvents> {
     this.driver.on('event', (ev) => this.onEvent(ev));
   }
 
-  /** Lower layer up + open: starts LCP and the negotiation deadline. */
+  /** Lower layer up + open: starts LCP. */
   start(): void {
-    if (this.negotiationTimeoutMs !== null && !this.upMarked) {
-      const limit = this.negotiationTimeoutMs;
-      this.deadlineTimer = setTimeout(() => {
-        this.deadlineTimer = null;
-        if (!this.upMarked && this.finishedFacts === null) this.emit('deadline', limit);
-      }, limit);
-    }
     this.driver.start();
   }
 
-  /** The owner considers the link up: the negotiation deadline no longer applies. */
+  /** The owner considers the link up (it carried traffic): recorded in the end facts. */
   markUp(): void {
     this.upMarked = true;
-    this.clearDeadline();
   }
 
   get isUp(): boolean {
@@ -145,9 +137,8 @@ export class LinkSession extends EventEmitter<LinkSessionEvents> {
     this.stop();
   }
 
-  /** Stops every timer; the session does nothing after this. */
+  /** Stops the engine's timer; the session does nothing after this. */
   stop(): void {
-    this.clearDeadline();
     this.driver.stop();
   }
 
@@ -175,11 +166,6 @@ export class LinkSession extends EventEmitter<LinkSessionEvents> {
         wasUp: this.upMarked,
       }
     );
-  }
-
-  private clearDeadline(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = null;
   }
 
   private onLog(line: string): void {
@@ -214,17 +200,10 @@ export class LinkSession extends EventEmitter<LinkSessionEvents> {
       case 'ipv6-down':
         this.ipv6 = null;
         break;
-      case 'finished': {
-        this.clearDeadline();
-        if (this.finishedFacts === null) {
-          const cause = (ev as { cause?: unknown }).cause;
-          this.finishedFacts = {
-            ...this.facts(ev.reason),
-            cause: typeof cause === 'string' ? cause : null,
-          };
-        }
+      case 'finished':
+        if (this.finishedFacts === null)
+          this.finishedFacts = { ...this.facts(ev.reason), cause: ev.cause };
         break;
-      }
       default:
         break;
     }

@@ -7,30 +7,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatIpv4, type Prefix4, parseIpv4, parsePrefix4, prefix4Contains } from '../wire/ip.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
-
-export function ipv4ToInt(addr: string): number {
-  const parts = addr.split('.').map((p) => Number.parseInt(p, 10));
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-}
-
-export function intToIpv4(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-/** Parses "a.b.c.d/len" into network and length. */
-export function parseCidr4(cidr: string): { network: number; prefix: number } {
-  const [addr, len] = cidr.split('/');
-  const prefix = Number.parseInt(len ?? '32', 10);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { network: (ipv4ToInt(addr!) & mask) >>> 0, prefix };
-}
-
-export function cidr4Contains(cidr: string, addr: string): boolean {
-  const { network, prefix } = parseCidr4(cidr);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return (ipv4ToInt(addr) & mask) >>> 0 === network;
-}
 
 export class PoolExhaustedError extends Error {
   readonly code = 'POOL_EXHAUSTED';
@@ -41,29 +19,46 @@ export class AddressPool {
   private readonly first: number;
   private readonly last: number;
   private readonly reserved: Set<number>;
+  private readonly prefix: Prefix4;
 
-  /** `reserved` holds addresses never handed out (e.g. the server's own). */
+  /**
+   * `reserved` holds addresses never handed out (e.g. the server's own).
+   * @throws Error when `cidr` is not an IPv4 prefix (config validated it before)
+   */
   constructor(cidr: string, dir: string, reserved: string[] = []) {
-    const { network, prefix } = parseCidr4(cidr);
-    const size = 2 ** (32 - prefix);
+    const p = parsePrefix4(cidr);
+    if (p === null) throw new Error(`address pool: not an IPv4 prefix: ${JSON.stringify(cidr)}`);
+    this.prefix = p;
+    const network = p.net;
+    const size = 2 ** (32 - p.bits);
     // Skip network and broadcast addresses for pools larger than /31.
     this.first = size > 2 ? network + 1 : network;
     this.last = size > 2 ? network + size - 2 : network + size - 1;
     this.dir = dir;
-    this.reserved = new Set(reserved.map(ipv4ToInt));
+    this.reserved = new Set();
+    for (const r of reserved) {
+      const a = parseIpv4(r);
+      if (a !== null) this.reserved.add(a);
+    }
+  }
+
+  /** True when `addr` lies in the pool's prefix. */
+  contains(addr: string): boolean {
+    const a = parseIpv4(addr);
+    return a !== null && prefix4Contains(this.prefix, a);
   }
 
   /** Leases a free address for `pid`, preferring `wanted` if it is free and in the pool. */
   lease(pid: number = process.pid, wanted?: string): string {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     if (wanted) {
-      const w = ipv4ToInt(wanted);
+      const w = parseIpv4(wanted) ?? -1;
       if (w >= this.first && w <= this.last && !this.reserved.has(w) && this.tryTake(w, pid))
         return wanted;
     }
     for (let a = this.first; a <= this.last; a++) {
       if (this.reserved.has(a)) continue;
-      if (this.tryTake(a, pid)) return intToIpv4(a);
+      if (this.tryTake(a, pid)) return formatIpv4(a);
     }
     throw new PoolExhaustedError(
       `address pool exhausted: every address is leased to a running session`,
@@ -75,6 +70,6 @@ export class AddressPool {
   }
 
   private tryTake(a: number, pid: number): boolean {
-    return claimPidFile(join(this.dir, intToIpv4(a)), pid);
+    return claimPidFile(join(this.dir, formatIpv4(a)), pid);
   }
 }

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
 import type { EngineEvent } from '../engine/index.js';
-import { type LinkEndFacts, LinkSession, negotiationDeadlineMs } from '../link/index.js';
+import { isRefusal, type LinkEndFacts, LinkSession } from '../link/index.js';
 import type { CloseReason, Transport } from '../transport/types.js';
 import type { DataPath } from './data-path.js';
 import { clientEngineOptions } from './engine-options.js';
@@ -25,7 +25,8 @@ export interface ClientLinkHost {
   readonly isClosing: boolean;
   /** The TUN device exists (after a reconnect). */
   readonly hasInterface: boolean;
-  endLink(link: ClientLink, kind: FailureKind, message: string): void;
+  /** `refusal`: the far end refused us in a way retrying cannot fix (see isRefusal). */
+  endLink(link: ClientLink, kind: FailureKind, message: string, refusal?: boolean): void;
   ipv4Up(link: ClientLink, local: string, peer: string, dns: string[]): void;
   ipv6Up(link: ClientLink, local: string, peer: string): void;
   echoRtt(ms: number): void;
@@ -84,22 +85,12 @@ export class ClientLink {
       },
       onIpPacket: (_v, pkt) => opts.data.onLinkPacket(pkt),
       onGsoFrame: (frame) => opts.data.onLinkGsoFrame(frame),
-      // Bounded negotiation: LCP gives up by itself, but an NCP may stall while another is up.
-      negotiationTimeoutMs: negotiationDeadlineMs(cfg.ppp.restartMs, cfg.ppp.maxConfigure),
     });
     const s = this.session;
     transport.onStderr((line) => host.log.info(`remote: ${escapeLogText(line)}`));
     transport.onClose((r) => this.onTransportClose(r));
     s.on('event', (ev) => this.onEngineEvent(ev));
     s.on('finished', (f) => this.onFinished(f));
-    s.on('deadline', (limit) => {
-      if (!this.up)
-        host.endLink(
-          this,
-          'ppp',
-          `PPP negotiation did not bring IPv4 up within ${Math.round(limit / 1000)} s`,
-        );
-    });
     s.on('echo-failure', (n) => {
       if (this.ended) return;
       // Do not wait for the Terminate-Request retries: the far end is gone.
@@ -204,10 +195,12 @@ export class ClientLink {
       this.lossReason ??
       (f.authFailure
         ? `PPP authentication failed: ${f.authFailure}`
-        : f.peerTerminated !== null
-          ? `the far end closed the link${f.peerTerminated ? `: ${f.peerTerminated}` : ''}`
-          : `PPP link finished: ${f.reason}`);
-    this.host.endLink(this, this.up ? 'link-lost' : 'ppp', why);
+        : f.cause === 'no-network-protocol' || f.cause === 'negotiation-timeout'
+          ? `PPP negotiation failed: ${f.reason}`
+          : f.peerTerminated !== null
+            ? `the far end closed the link${f.peerTerminated ? `: ${f.peerTerminated}` : ''}`
+            : `PPP link finished: ${f.reason}`);
+    this.host.endLink(this, this.up ? 'link-lost' : 'ppp', why, isRefusal(f));
   }
 
   private onTransportClose(r: CloseReason): void {
@@ -215,14 +208,24 @@ export class ClientLink {
     // "lower layer down" through the engine's `finished` event.
     this.markFinished();
     if (this.ended) return;
+    // Our side (not the far end) was already ending the link (no network protocol could come up):
+    // the engine's finish keeps that cause and its reason, which say more than the transport's.
+    if (!this.up && this.session.phase === 'terminate' && this.session.peerTerminated === null) {
+      this.session.lowerDown();
+      if (this.ended) return;
+    }
     const host = this.host;
     const peerTerminated = this.session.peerTerminated;
+    const authFailure = this.session.authFailure;
     if (this.up) {
       host.endLink(this, 'link-lost', this.lossReason ?? r.message);
+    } else if (authFailure !== null) {
+      host.endLink(this, 'ppp', `PPP authentication failed: ${authFailure}`, true);
     } else if (r.code === 'SSH_CLOSED' || r.code === 'ERROR') {
       host.endLink(this, 'connect', `${r.message} (before PPP came up)`);
     } else if (peerTerminated) {
-      host.endLink(this, 'ppp', `the far end refused the link: ${peerTerminated}`);
+      const refusal = isRefusal(this.session.facts(r.message));
+      host.endLink(this, 'ppp', `the far end refused the link: ${peerTerminated}`, refusal);
     } else {
       host.endLink(this, 'ppp', `the far end ended before PPP came up: ${r.message}`);
     }

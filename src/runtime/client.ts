@@ -47,6 +47,12 @@ export interface ClientTunnelOptions {
    * rejecting start(). `ts-vpn up` sets this; default false (connect() rejects).
    */
   retryStart?: boolean;
+  /**
+   * Once the TUN device exists, keep only CAP_NET_ADMIN (and become `tunnel.user`)
+   * for the rest of the process's life. `ts-vpn up` sets this; a library caller gets it
+   * only when the config names `tunnel.user`/`tunnel.group` (docs/SECURITY.md).
+   */
+  dropPrivileges?: boolean;
   /** systemd notifications (READY, STATUS, STOPPING); the CLI creates it first thing. */
   notifier?: SdNotifier;
   /** Watch the route to the SSH server and reconnect when it changes; default true. */
@@ -105,7 +111,7 @@ export class ClientTunnel
   private upSince: number | null = null;
   private lastRttMs: number | null = null;
   private readonly remote: string;
-  private sshInfo: { cipher: string | null; hostKey: string | null } = {
+  private sshInfo: { cipher: string | null; hostKey: string | null; remote?: string } = {
     cipher: null,
     hostKey: null,
   };
@@ -124,12 +130,15 @@ export class ClientTunnel
       holdoffMs: rc.holdoffMs,
       maxBackoffMs: rc.maxBackoffMs,
       maxFail: rc.maxFail,
+      retryRefusals: rc.onRefusal === 'retry',
     });
     this.routeWatch =
       (opts.watchNetwork ?? true)
         ? new ServerRouteWatch(this.log, (reason, up) => this.onNetworkChange(reason, up))
         : null;
-    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, (err) => {
+    const drop =
+      opts.dropPrivileges ?? (config.tunnel.user !== null || config.tunnel.group !== null);
+    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, drop, (err) => {
       if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
     });
     this.hooks = new TunnelHooks(config, this.log, () => ({
@@ -198,7 +207,7 @@ export class ClientTunnel
       }
       if (this.retryStart && this.locked && !this.closing) {
         this.started = true;
-        if (this.reconnect.retryFirst(e.message, e.kind)) return;
+        if (this.reconnect.retryFirst(e)) return;
         this.started = false;
       }
       await this.finish({ kind: e.kind, message: e.message });
@@ -269,7 +278,11 @@ export class ClientTunnel
         lastRttMs: this.lastRttMs,
         policy: this.reconnect.stats(),
         nextAttempt: this.reconnect.nextAttempt,
-        ssh: { remote: this.remote, cipher: this.sshInfo.cipher, hostKey: this.sshInfo.hostKey },
+        ssh: {
+          remote: this.sshInfo.remote ?? this.remote,
+          cipher: this.sshInfo.cipher,
+          hostKey: this.sshInfo.hostKey,
+        },
       },
       performance.now(),
     );
@@ -295,7 +308,11 @@ export class ClientTunnel
       throw toTunnelError(err);
     });
     const info = c.transport.info;
-    this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
+    this.sshInfo = {
+      cipher: info.cipher ?? null,
+      hostKey: info.hostKeyFingerprint ?? null,
+      remote: info.remote, // the gateway in use when ssh.host lists several
+    };
     const iface = this.net.iface;
     // Routes as they are before this negotiation: far-end addresses inside them are refused.
     const routeGuard = await RouteGuard.snapshot({
@@ -427,7 +444,7 @@ export class ClientTunnel
     });
   }
 
-  endLink(link: ClientLink, kind: FailureKind, message: string): void {
+  endLink(link: ClientLink, kind: FailureKind, message: string, refusal = false): void {
     if (link.ended) return;
     link.ended = true;
     this.net.data.detach(link.session);
@@ -435,7 +452,8 @@ export class ClientTunnel
     this.totals.add(link.session.stats());
     if (this.link === link) this.link = null;
     if (!link.up) {
-      link.failUp(new TunnelError(kind === 'ok' || kind === 'link-lost' ? 'ppp' : kind, message));
+      const k = kind === 'ok' || kind === 'link-lost' ? 'ppp' : kind;
+      link.failUp(new TunnelError(k, message, { refusal }));
       return;
     }
     if (this.closing) return;

@@ -6,17 +6,24 @@ import { randomBytes } from 'node:crypto';
 import { secretsEqual } from '../auth/index.js';
 import type { PeerConfig, ServerConfig } from '../config/index.js';
 import type { EngineOptions } from '../engine/index.js';
-import { cidrContains } from '../tun/addr.js';
+import { inAnyPrefix4, type Prefix4, parseIpv4, parsePrefix4 } from '../wire/ip.js';
 
 /** Cryptographic randomness for magic numbers, interface ids and challenges. */
 export function random32(): number {
   return randomBytes(4).readUInt32BE(0);
 }
 
-/** A predicate "address lies in one of these prefixes" (IPv4 prefixes only count). */
+/** A predicate "address lies in one of these prefixes" (IPv4 prefixes only count), parsed once. */
 export function inAnyPrefix(prefixes: readonly string[]): (addr: string) => boolean {
-  const v4 = prefixes.filter((p) => !p.includes(':'));
-  return (addr) => v4.some((p) => cidrContains(p, addr));
+  const v4: Prefix4[] = [];
+  for (const p of prefixes) {
+    const parsed = parsePrefix4(p);
+    if (parsed !== null) v4.push(parsed);
+  }
+  return (addr) => {
+    const a = parseIpv4(addr);
+    return a !== null && inAnyPrefix4(v4, a);
+  };
 }
 
 /**
@@ -51,6 +58,9 @@ export function clientEngineOptions(
       requestDns: p.usePeerDns,
     },
     ipv6cp: p.ipv6 ? {} : false,
+    // The tunnel is IPv4 (IPv6 link-local rides along): IPCP failing ends the link
+    // with its reason even when IPv6CP opened (no half-up link).
+    requireNetwork: 'ipv4',
     auth: p.auth?.password ? { user: p.auth.user, password: p.auth.password.reveal() } : {},
   };
 }
@@ -83,6 +93,7 @@ export function serverEngineOptions(
       maxFailure: 100,
     },
     ipv6cp: cfg.ipv6 ? {} : false,
+    requireNetwork: 'ipv4',
     auth:
       require === null
         ? {}

@@ -30,12 +30,18 @@ export type FailureKind =
 
 export class TunnelError extends Error {
   override readonly name = 'TunnelError';
+  /**
+   * The far end refused us in a way retrying cannot fix (PPP authentication, an
+   * unacceptable address): the tunnel ends unless `reconnect.on-refusal: retry`.
+   */
+  readonly refusal: boolean;
   constructor(
     readonly kind: Exclude<FailureKind, 'ok'>,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; refusal?: boolean },
   ) {
     super(message, options);
+    this.refusal = options?.refusal ?? false;
   }
 }
 

@@ -4,7 +4,7 @@
  * Used by both `ts-vpn up` and `ts-vpn serve`.
  */
 import { NetConfig, type RouteHandle, RouteTracker, TunDevice } from '../tun/index.js';
-import { validateVnetFrame } from '../tun/vnet-hdr.js';
+import { validateVnetFrame } from '../wire/vnet-hdr.js';
 import type { Logger } from './logger.js';
 
 export interface InterfaceRoutes {

@@ -6,12 +6,12 @@
  * cannot fix (PERMANENT) end the tunnel at once.
  */
 import { performance } from 'node:perf_hooks';
-import { type FailureKind, toTunnelError } from './errors.js';
+import { type FailureKind, type TunnelError, toTunnelError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ReconnectPolicy, type ReconnectStats } from './reconnect-policy.js';
 import type { TunnelPhase } from './status-format.js';
 
-/** Failures that retrying cannot fix. */
+/** Kinds of failure that retrying cannot fix. */
 export const PERMANENT: ReadonlySet<FailureKind> = new Set<FailureKind>([
   'config',
   'host-key',
@@ -21,6 +21,11 @@ export const PERMANENT: ReadonlySet<FailureKind> = new Set<FailureKind>([
 ]);
 
 const secs = (t: number) => `${(t / 1000).toFixed(1)} s`;
+
+/** How the loop treats the tunnel's failures. */
+function permanentFailure(e: TunnelError, retryRefusals: boolean): boolean {
+  return PERMANENT.has(e.kind) || (e.refusal && !retryRefusals);
+}
 
 /** What the loop needs from its tunnel. */
 export interface ReconnectHost {
@@ -44,11 +49,17 @@ export interface ReconnectSettings {
   holdoffMs: number;
   maxBackoffMs: number;
   maxFail: number;
+  /**
+   * Keep retrying when the far end refused us (PPP authentication, unacceptable
+   * address): `reconnect.on-refusal: retry`. Default false: such a refusal ends the tunnel.
+   */
+  retryRefusals?: boolean;
 }
 
 export class ReconnectLoop {
   private readonly policy: ReconnectPolicy;
   private readonly enabled: boolean;
+  private readonly retryRefusals: boolean;
   /** A manual reconnect (SIGHUP, control) is pending: not a failure, no wait. */
   private manual = false;
   private sleeper: { timer: NodeJS.Timeout; wake: () => void } | null = null;
@@ -60,7 +71,13 @@ export class ReconnectLoop {
     settings: ReconnectSettings,
   ) {
     this.enabled = settings.enabled;
-    this.policy = new ReconnectPolicy(settings);
+    this.retryRefusals = settings.retryRefusals ?? false;
+    this.policy = new ReconnectPolicy({
+      enabled: settings.enabled,
+      holdoffMs: settings.holdoffMs,
+      maxBackoffMs: settings.maxBackoffMs,
+      maxFail: settings.maxFail,
+    });
   }
 
   /** Sleeping between attempts. */
@@ -92,11 +109,14 @@ export class ReconnectLoop {
    * The very first attempt failed (`retryStart`): starts the loop and returns true
    * when the policy retries this failure.
    */
-  retryFirst(message: string, kind: FailureKind): boolean {
-    const d = this.policy.onFailure(message, performance.now(), {
-      permanent: PERMANENT.has(kind),
-    });
-    if (!d.retry) return false;
+  retryFirst(e: TunnelError): boolean {
+    const message = e.message;
+    const permanent = permanentFailure(e, this.retryRefusals);
+    const d = this.policy.onFailure(message, performance.now(), { permanent });
+    if (!d.retry) {
+      if (e.refusal && !this.retryRefusals) this.refusalNote();
+      return false;
+    }
     this.host.log.warn(`${message}; reconnecting in ${secs(d.delayMs)} (attempt ${d.attempt})`);
     void this.run(d.attempt, d.delayMs, message);
     return true;
@@ -154,9 +174,10 @@ export class ReconnectLoop {
         const manual = this.manual;
         this.manual = false;
         if (manual) this.policy.onSuccess();
-        const permanent = PERMANENT.has(e.kind);
+        const permanent = permanentFailure(e, this.retryRefusals);
         const d = this.policy.onFailure(e.message, performance.now(), { permanent });
         if (!d.retry) {
+          if (e.refusal && !this.retryRefusals) this.refusalNote();
           host.log.error(
             `reconnect attempt ${attempt} failed: ${e.message}; giving up: ${d.giveUp}`,
           );
@@ -174,6 +195,13 @@ export class ReconnectLoop {
         why = e.message;
       }
     }
+  }
+
+  /** Says why a refusal is not retried, and how to make it so. */
+  private refusalNote(): void {
+    this.host.log.error(
+      'a refusal that retrying cannot fix (authentication or addresses): not retrying (set reconnect.on-refusal: retry to keep trying)',
+    );
   }
 
   private sleep(msToWait: number): Promise<void> {

@@ -59,6 +59,11 @@ function isDefaultList(list: readonly string[]): boolean {
   );
 }
 
+/** A /32 unicast route to exactly `addr` with no gateway: the peer route of a point-to-point link. */
+function isPeerHostRoute(r: KernelRoute4, addr: string): boolean {
+  return r.type !== RTN_LOCAL && r.prefix === 32 && r.gateway === null && r.dst === addr;
+}
+
 export class RouteGuard {
   private readonly routes: Array<KernelRoute4 & { net: number; mask: number }>;
   private readonly opts: RouteGuardOptions;
@@ -119,6 +124,10 @@ export class RouteGuard {
   allows(kind: Kind, addr: string): boolean {
     const r = this.conflict(addr);
     if (r === null) return true;
+    // The same far-end address as another point-to-point link's peer (a second tunnel
+    // to the same server): an identical host route already exists and keeps precedence
+    // (the kernel appends ours after it), so nothing is diverted.
+    if (kind === 'peer address' && isPeerHostRoute(r, addr)) return true;
     const key = kind === 'local address' ? 'accept-local' : 'accept-peer';
     const list = kind === 'local address' ? this.opts.acceptLocal : this.opts.acceptPeer;
     if (

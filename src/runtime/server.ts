@@ -19,9 +19,11 @@ import { type LinkEndFacts, LinkSession } from '../link/index.js';
 import { StdioTransport } from '../transport/stdio.js';
 import type { CloseReason, Transport } from '../transport/types.js';
 import { cidrContains, parseCidr } from '../tun/addr.js';
-import { AddressPool, cidr4Contains } from './address-pool.js';
+import { parsePrefix4, prefix4Within } from '../wire/ip.js';
+import { AddressPool } from './address-pool.js';
 import type { TunnelExit } from './client.js';
 import { DataPath } from './data-path.js';
+import { dropTunnelPrivileges } from './drop-privileges.js';
 import { serverEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import type { TunnelInterface } from './interface.js';
@@ -66,6 +68,10 @@ function releaseSlot(path: string, pid: number = process.pid): void {
 
 /** True when prefix `inner` lies entirely inside prefix `outer` (same family). */
 export function prefixWithin(outer: string, inner: string): boolean {
+  const o4 = parsePrefix4(outer);
+  const i4 = parsePrefix4(inner);
+  if (o4 !== null || i4 !== null) return o4 !== null && i4 !== null && prefix4Within(o4, i4);
+  // IPv6 (the tun module's parser, which throws on bad text).
   try {
     const o = parseCidr(outer);
     const i = parseCidr(inner);
@@ -252,7 +258,7 @@ export class ServeSession extends EventEmitter<{
     const cfg = this.config;
     if (addr === this.assigned) return true;
     if (addr === cfg.localAddress) return false;
-    if (!this.pool || !cfg.pool || !cidr4Contains(cfg.pool, addr)) return false;
+    if (!this.pool?.contains(addr)) return false;
     if (this.leases.has(addr)) return true;
     let got: string;
     try {
@@ -330,7 +336,9 @@ export class ServeSession extends EventEmitter<{
 
   private onTransportClose(r: CloseReason): void {
     this.finishedSeen();
+    const auth = this.session?.authFailure ?? null;
     const why =
+      (auth === null ? null : `PPP authentication failed: ${auth}`) ??
       this.peerTerminated() ??
       (r.code === 'EOF' ? 'the client closed the connection (stdin EOF)' : r.message);
     void this.end(this.up || r.code === 'LOCAL' ? 'ok' : 'ppp', why);
@@ -355,7 +363,17 @@ export class ServeSession extends EventEmitter<{
     }
     this.assigned = peer;
     const session = this.session!;
+    const fresh = this.data.iface === null;
     const iface = await this.data.open(this.ifName, session.gso);
+    // The session needs no more than CAP_NET_ADMIN from here on (docs/SECURITY.md).
+    if (fresh)
+      dropTunnelPrivileges({
+        user: null,
+        group: null,
+        stateDir: null,
+        readLater: [],
+        log: this.log,
+      });
     if (await this.data.configure4(local, peer, session.mtu, session.gso)) this.routesAdded = false;
     if (!this.routesAdded) {
       this.routesAdded = true;

@@ -78,6 +78,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { VNET_HDR_LEN } from '../wire/vnet-hdr.js';
 import { errnoName, TunError } from './errors.js';
 import {
   EFD_CLOEXEC,
@@ -114,7 +115,6 @@ import {
   C_WORKER_BLOCKED,
   WRAP,
 } from './ring.js';
-import { VNET_HDR_LEN } from './vnet-hdr.js';
 
 /**
  * gso_max_size set on a vnet-mode device before offload is turned on. The

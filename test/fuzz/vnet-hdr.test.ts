@@ -1,5 +1,5 @@
 /**
- * The checks between a peer's GSO frames and our kernel (src/tun/vnet-hdr.ts), fed with
+ * The checks between a peer's GSO frames and our kernel (src/wire/vnet-hdr.ts), fed with
  * random bytes and with valid IPv4/IPv6 TCP (and UDP) frames that are then mutated (bit
  * flips, bytes and 16-bit fields set, truncation, extension):
  *
@@ -31,7 +31,7 @@ import {
   VNET_MIN_GSO_SIZE,
   validateVnetFrame,
   writeVnetHdr,
-} from '../../src/tun/vnet-hdr.js';
+} from '../../src/wire/vnet-hdr.js';
 import { eventsOf, Link } from '../engine/support/link.js';
 
 const GSO_PROTOCOL = 0x2a21;

@@ -18,6 +18,8 @@ const ROUTES: KernelRoute4[] = [
   { dst: '192.168.1.0', prefix: 24, type: 1, table: 254, oif: 2, gateway: null },
   { dst: '192.168.1.2', prefix: 32, type: 2, table: 255, oif: 2, gateway: null },
   { dst: '172.16.9.0', prefix: 24, type: 1, table: 254, oif: 2, gateway: '192.168.1.1' },
+  // Another point-to-point link's peer route (a second tunnel to the same server).
+  { dst: '10.77.0.1', prefix: 32, type: 1, table: 254, oif: 7, gateway: null },
   // This tunnel's own route (after a reconnect): not "another way".
   { dst: '10.1.0.0', prefix: 16, type: 1, table: 254, oif: 9, gateway: null },
 ];
@@ -59,6 +61,14 @@ describe('RouteGuard', () => {
     expect(g.allows('peer address', '10.1.2.3')).toBe(true);
     expect(g.filterDns(['10.77.0.53', '172.16.9.53'])).toEqual(['10.77.0.53']);
     expect(said).toHaveLength(1);
+  });
+
+  it('the same peer address as another point-to-point link is allowed (its route keeps precedence); as local address or DNS it is not', () => {
+    const { g, said } = guard();
+    expect(g.allows('peer address', '10.77.0.1')).toBe(true);
+    expect(g.allows('local address', '10.77.0.1')).toBe(false);
+    expect(g.filterDns(['10.77.0.1'])).toEqual([]);
+    expect(said).toHaveLength(2);
   });
 
   it('an explicit entry at least as specific as the route names it; the default ranges or a wider entry do not', () => {

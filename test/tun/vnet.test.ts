@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 const root = process.env.VNET_ROOT;
 const { TunDevice } = await import(root + '/src/tun/device.ts');
 const { NetConfig } = await import(root + '/src/tun/netconfig.ts');
-const v = await import(root + '/src/tun/vnet-hdr.ts');
+const v = await import(root + '/src/wire/vnet-hdr.ts');
 const [role, sockPath, ifname, local, peer, reader] = process.argv.slice(-6);
 const MTU = ${MTU};
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');

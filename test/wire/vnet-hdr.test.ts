@@ -1,4 +1,4 @@
-/** virtio_net_hdr helpers (src/tun/vnet-hdr.ts) on hand-built IPv4/IPv6 TCP and UDP frames. */
+/** virtio_net_hdr helpers (src/wire/vnet-hdr.ts) on hand-built IPv4/IPv6 TCP and UDP frames. */
 import { describe, expect, it } from 'vitest';
 import {
   completeChecksum,
@@ -14,8 +14,8 @@ import {
   type VnetHdr,
   validateVnetFrame,
   writeVnetHdr,
-} from '../../src/tun/vnet-hdr.js';
-import { inetChecksum } from './packets.js';
+} from '../../src/wire/vnet-hdr.js';
+import { inetChecksum } from '../tun/packets.js';
 
 const SRC4 = [10, 99, 0, 1];
 const DST4 = [10, 99, 0, 2];
