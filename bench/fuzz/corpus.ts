@@ -1,5 +1,5 @@
 /**
- * Seed inputs for the fuzzers: the pppd 2.4.9 captures in /work/shared/interop
+ * Seed inputs for the fuzzers: the pppd 2.4.9 captures in test/fixtures/pppd
  * (raw line bytes and the decoded frames, by protocol), the example and bad
  * configs, and a valid known_hosts file. Loaded once per process.
  */
@@ -7,9 +7,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HdlcDeframer } from '../../src/hdlc/index.js';
+import { PPPD_CAPTURES } from '../../test/support/pppd-captures.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const INTEROP_DIR = process.env.TS_VPN_INTEROP_DIR ?? '/work/shared/interop';
+export const INTEROP_DIR = process.env.TS_VPN_INTEROP_DIR ?? PPPD_CAPTURES;
 
 /** One decoded frame. */
 export interface SeedFrame {

@@ -30,7 +30,7 @@ import { CCP_OPTIONS, CCP_PRINTER } from '../../src/ppp/ccp.js';
 import { formatControlBody, type PacketPrinter } from '../../src/ppp/format.js';
 import { formatOption, type OptionTable, parseOptions } from '../../src/ppp/options.js';
 import { emitControlPacket, parseControlPacket } from '../../src/ppp/packet.js';
-import type { FsmPolicy } from '../../src/ppp/policy.js';
+import { applyNak, applyReject, type FsmPolicy, judgePeerOption } from '../../src/ppp/policy.js';
 import { Protocol } from '../../src/ppp/protocols.js';
 import { loadCorpus } from './corpus.js';
 import { mutate } from './mutate.js';
@@ -306,14 +306,14 @@ class OptionsRunner implements FuzzRunner {
     }
     const p = this.policy;
     p.beginPeerRequest();
-    for (const o of opts) p.onPeerOption(o.type, o.data);
+    for (const o of opts) judgePeerOption(p, { type: o.type, data: o.data });
     p.missingOptions?.(this.rng.chance(0.5));
     switch (this.rng.int(4)) {
       case 0:
-        p.onNak(opts);
+        applyNak(p, opts);
         break;
       case 1:
-        p.onReject(opts);
+        applyReject(p, opts);
         break;
       case 2:
         p.resetNegotiation();

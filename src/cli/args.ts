@@ -9,7 +9,16 @@
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode } from './exit-codes.js';
 
-export const COMMANDS = ['up', 'serve', 'check', 'status', 'down', 'version', 'help'] as const;
+export const COMMANDS = [
+  'up',
+  'serve',
+  'gateway',
+  'check',
+  'status',
+  'down',
+  'version',
+  'help',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const OPTIONS = {
@@ -19,6 +28,7 @@ export const OPTIONS = {
   config: { type: 'string', short: 'c' },
   json: { type: 'boolean' },
   'client-route': { type: 'string', multiple: true },
+  session: { type: 'string' },
   peer: { type: 'boolean' },
   server: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -35,9 +45,10 @@ const GLOBAL_OPTIONS: readonly OptionName[] = ['debug', 'log-format', 'help'];
 const COMMAND_OPTIONS: Record<CommandName, readonly OptionName[]> = {
   up: ['state-dir'],
   serve: ['config', 'client-route'],
+  gateway: ['config', 'state-dir'],
   check: ['peer', 'server', 'state-dir'],
   status: ['json', 'state-dir'],
-  down: ['state-dir'],
+  down: ['state-dir', 'session'],
   version: ['state-dir'],
   help: [],
 };
@@ -48,6 +59,7 @@ const VALUE_HINT: Partial<Record<OptionName, string>> = {
   'state-dir': 'a directory',
   config: 'a server.yaml',
   'client-route': 'a prefix like 192.168.100.0/24',
+  session: 'a gateway session id like s12',
 };
 
 export interface ParsedArgs {
@@ -60,6 +72,7 @@ export interface ParsedArgs {
     config?: string;
     json?: boolean;
     'client-route'?: string[];
+    session?: string;
     peer?: boolean;
     server?: boolean;
     help?: boolean;

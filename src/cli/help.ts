@@ -66,6 +66,25 @@ ${GLOBAL}
 
 ${EXIT_CODE_HELP}`,
 
+  gateway: `Usage: ts-vpn gateway [gateway.yaml] [--config gateway.yaml] [--debug]
+
+One daemon serving every client session (docs/GATEWAY.md). Listens on a unix socket
+(default /run/ts-vpn/gateway.sock) that clients reach through SSH with no process on
+the server (peer.yaml: remote: { gateway: /run/ts-vpn/gateway.sock }). Each
+connection's SSH user is known from the socket's peer credentials; gateway.yaml says
+what each user or group gets (address or pool, routes, DNS, max sessions) or refuses
+them (an LCP Terminate-Request with the reason; the client exits with 6). One TUN
+device per session (tsvg0, tsvg1, ...); proxy ARP and masquerading on the LAN side
+when configured. Everything it added is removed when it stops (SIGINT, SIGTERM).
+Runs under systemd as Type=notify (examples/ts-vpn-gateway.service).
+
+\`ts-vpn status [--json]\` lists its sessions; \`ts-vpn down --session ID\` ends one.
+
+Exit codes: 0 stopped cleanly, 2 configuration error, 8 setup failed (not root,
+forwarding off with forwarding: check, lan-interface missing, socket path busy).
+
+${GLOBAL}`,
+
   serve: `Usage: ts-vpn serve [server.yaml] [--config server.yaml] [--client-route PREFIX]… [--debug]
 
 The far end of a tunnel: speaks PPP on stdin/stdout, assigns the client an address

@@ -270,7 +270,21 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
         return await cmdStatus(rest, tunnels, v.json ?? false);
       case 'down':
+        if (v.session !== undefined) {
+          // A session of the gateway on this machine (src/gateway).
+          const { downGatewaySession } = await import('../gateway/cli.js');
+          return await downGatewaySession(g.stateRoot, v.session, { out, err: errLine });
+        }
         return await cmdDown(rest, tunnels);
+      case 'gateway': {
+        if (rest.length > 1 || (rest.length === 1 && v.config))
+          throw new CliError('gateway takes at most one gateway.yaml', ExitCode.CONFIG, 'USAGE');
+        const { runGateway } = await import('../gateway/cli.js');
+        return await runGateway(v.config ?? rest[0] ?? null, (debug) => makeLogger(g, { debug }), {
+          out,
+          err: errLine,
+        });
+      }
       case 'version':
         if (rest.length > 0)
           throw new CliError('version takes no arguments', ExitCode.CONFIG, 'USAGE');

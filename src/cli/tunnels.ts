@@ -81,6 +81,13 @@ export async function cmdStatus(
   const running = listTunnels(ctx.stateRoot).filter(
     (t) => t.running && (!named || t.name === args[0]),
   );
+  // A gateway on this machine (src/gateway): its sessions are listed on their own.
+  const gwCli = named ? null : await import('../gateway/cli.js');
+  const gw = gwCli ? await gwCli.queryGateway(ctx.stateRoot) : null;
+  if (gwCli && gw) {
+    ctx.out(json ? JSON.stringify(gw, null, 2) : gwCli.formatGatewayStatus(gw));
+    if (running.length === 0) return ExitCode.OK;
+  }
   if (running.length === 0) {
     if (named) {
       ctx.errLine(`no tunnel named "${args[0]}" is running`);

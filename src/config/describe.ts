@@ -4,6 +4,34 @@ import type { ServerConfig } from './server.js';
 
 const s = (ms: number) => `${ms / 1000} s`;
 
+/** Each effective ssh setting and where it came from (peer.yaml, an ssh_config file:line, default). */
+function describeSshOrigins(cfg: PeerConfig): string[] {
+  const ssh = cfg.ssh;
+  const hk = ssh.hostKey;
+  const value: Record<string, string> = {
+    host: ssh.host === ssh.alias ? ssh.host : `${ssh.host} (for ${ssh.alias})`,
+    port: String(ssh.port),
+    user: ssh.user,
+    'identity-files': ssh.identityFiles.join(', ') || 'none',
+    agent: ssh.agent === false ? 'off' : ssh.agent,
+    'host-key.known-hosts': hk.knownHostsFiles.join(', ') || 'none',
+    'host-key.fingerprint': hk.fingerprints.join(', ') || 'none',
+    'host-key.accept-new': hk.acceptNew ? `yes${hk.hashNew ? ' (hashed)' : ''}` : 'no',
+    'host-key.alias': hk.alias ?? 'none',
+    'keepalive-interval': s(ssh.keepaliveIntervalMs),
+    'keepalive-count-max': String(ssh.keepaliveCountMax),
+    'connect-timeout': s(ssh.connectTimeoutMs),
+    ciphers: ssh.ciphers.join(','),
+    jump: ssh.jump.join(', ') || 'none',
+  };
+  const out = [
+    `  ssh settings (${ssh.config.enabled ? `ssh_config: ${ssh.config.file ?? '~/.ssh/config, /etc/ssh/ssh_config'}` : 'ssh_config not read'}):`,
+  ];
+  for (const [k, v] of Object.entries(value))
+    out.push(`    ${k}: ${v}  [${ssh.origins[k] ?? 'default'}]`);
+  return out;
+}
+
 export function describeConfig(cfg: PeerConfig | ServerConfig): string {
   const lines: string[] = [];
   if (cfg.kind === 'peer') {
@@ -24,8 +52,11 @@ export function describeConfig(cfg: PeerConfig | ServerConfig): string {
       lines.push(
         `  ssh keepalive ${s(ssh.keepaliveIntervalMs)} x${ssh.keepaliveCountMax}, connect timeout ${s(ssh.connectTimeoutMs)}, ciphers ${ssh.ciphers.join(', ')}`,
       );
+    if (cfg.remote.transport === 'ssh') lines.push(...describeSshOrigins(cfg));
     lines.push(
-      `  remote: ${cfg.remote.command} (${cfg.remote.kind}${cfg.remote.kindDetected ? ', detected' : ''})`,
+      cfg.remote.kind === 'gateway'
+        ? `  remote: gateway socket ${cfg.remote.gateway} (direct-streamlocal channel)`
+        : `  remote: ${cfg.remote.command} (${cfg.remote.kind}${cfg.remote.kindDetected ? ', detected' : ''})`,
     );
     lines.push(
       `  ppp: local ${ppp.localAddress ?? 'ask'} (accept ${ppp.acceptLocal.join(', ')}), peer ${ppp.peerAddress ?? 'ask'} (accept ${ppp.acceptPeer.join(', ')})`,

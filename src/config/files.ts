@@ -7,6 +7,8 @@
 import { lookup } from 'node:dns/promises';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { SshConfigError } from '../transport/ssh-config.js';
+import { applySshConfig } from '../transport/ssh-settings.js';
 import { type ConfigEnv, defaultConfigEnv } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import { parseIp } from './net.js';
@@ -216,8 +218,18 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     if (a !== null && a === b) cfg.warnings.push(systemResolverWarning(cfg.dns.writeTo, system));
   }
 
-  // Keys: explicit ones must exist; defaults are used only when present.
+  // ssh_config (~/.ssh/config, /etc/ssh/ssh_config) fills what peer.yaml does not set.
   const viaSsh = cfg.remote.transport === 'ssh';
+  if (viaSsh) {
+    try {
+      applySshConfig(cfg, env);
+    } catch (e) {
+      if (!(e instanceof SshConfigError)) throw e;
+      throw new ConfigError(path, [{ path: 'ssh', message: `${e.message}` }]);
+    }
+  }
+
+  // Keys: explicit ones must exist; defaults are used only when present.
   if (!viaSsh) cfg.ssh.identityFiles = [];
   else if (cfg.ssh.identityFilesExplicit) {
     for (const [i, f] of cfg.ssh.identityFiles.entries()) {
@@ -255,6 +267,8 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
   const reasons: { field: string; why: string }[] = [];
   if (cfg.hooks.up || cfg.hooks.down)
     reasons.push({ field: 'hooks', why: 'names hooks that run as root' });
+  if (cfg.remote.transport === 'command')
+    reasons.push({ field: 'remote.command', why: 'names a local command that runs as root' });
   if (cfg.ppp.auth && cfg.ppp.auth.passwordFile === null)
     reasons.push({ field: 'ppp.auth.password', why: 'holds a password' });
   issues.push(...(await checkSensitiveConfig(abs, reasons, opts)));
@@ -263,10 +277,34 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     if (cmd)
       issues.push(...(await checkHookCommand(cmd, `hooks.${k}`, env.baseDir, opts.strictModes)));
   }
+  if (cfg.remote.transport === 'command')
+    issues.push(
+      ...(await checkHookCommand(
+        cfg.remote.command,
+        'remote.command',
+        env.baseDir,
+        opts.strictModes,
+        process.env.PATH || undefined,
+      )),
+    );
 
   const hk = cfg.ssh.hostKey;
-  if (viaSsh && hk.fingerprints.length === 0 && !hk.acceptNew) {
-    for (const [i, f] of hk.knownHostsFiles.entries()) {
+  // OpenSSH's own list (from ssh_config or its defaults): one existing file is enough.
+  const khFromYaml = cfg.ssh.given.includes('host-key.known-hosts');
+  const anyKh = async () => {
+    for (const f of hk.knownHostsFiles) if (await exists(f)) return true;
+    return false;
+  };
+  if (
+    viaSsh &&
+    hk.fingerprints.length === 0 &&
+    !hk.acceptNew &&
+    (khFromYaml || !cfg.ssh.config.enabled || !(await anyKh()))
+  ) {
+    for (const [i, f] of (khFromYaml || !cfg.ssh.config.enabled
+      ? hk.knownHostsFiles
+      : hk.knownHostsFiles.slice(0, 1)
+    ).entries()) {
       if (!(await exists(f))) {
         issues.push({
           path:

@@ -36,7 +36,10 @@ export interface PeerConfig {
   /** Tunnel name: [a-z0-9-], 1-32 chars; names the state dir /run/ts-vpn/<name> and the lock. */
   name: string;
   ssh: {
+    /** The server to connect to: ssh.host, or the HostName ssh_config gives for it. */
     host: string;
+    /** ssh.host as written (the name ssh_config's Host patterns are matched against). */
+    alias: string;
     port: number;
     user: string;
     /** Private keys to try, in order (expanded, absolute). */
@@ -45,7 +48,15 @@ export interface PeerConfig {
     identityFilesExplicit: boolean;
     /** ssh-agent socket, or false for none. */
     agent: string | false;
-    hostKey: { knownHostsFiles: string[]; fingerprints: string[]; acceptNew: boolean };
+    hostKey: {
+      knownHostsFiles: string[];
+      fingerprints: string[];
+      acceptNew: boolean;
+      /** Name looked up in known_hosts instead of host:port (HostKeyAlias). */
+      alias?: string;
+      /** accept-new writes hashed names (HashKnownHosts). */
+      hashNew?: boolean;
+    };
     keepaliveIntervalMs: number;
     keepaliveCountMax: number;
     connectTimeoutMs: number;
@@ -53,13 +64,25 @@ export interface PeerConfig {
     passphraseFile: string | null;
     /** Read from passphraseFile by loadPeerConfig; never printed. */
     passphrase: Secret | null;
+    /** Jump hosts, `[user@]host[:port]`, first hop first (ssh.jump or ProxyJump). */
+    jump: string[];
+    /** Read ssh_config (`enabled`); `file`: this one file instead of ~/.ssh/config + /etc/ssh/ssh_config. */
+    config: { enabled: boolean; file: string | null };
+    /** The ssh keys peer.yaml sets (ssh_config and defaults fill the others). */
+    given: string[];
+    /** Where each effective setting came from: `peer.yaml:12`, `/home/a/.ssh/config:3`, `default`. */
+    origins: Record<string, string>;
+    /** Debug lines from reading ssh_config (ignored keywords, files read). */
+    notes: string[];
   };
+  /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
   remote: {
     /** `ssh`: run `command` on ssh.host; `command`: run it locally, PPP over its stdin/stdout. */
     transport: 'ssh' | 'command';
     command: string;
-    kind: 'ts-vpn' | 'pppd';
+    kind: 'ts-vpn' | 'pppd' | 'gateway';
     kindDetected: boolean;
+    gateway: string | null;
   };
   ppp: {
     /** Our IPv4 address, or null = ask the peer. */
@@ -140,6 +163,24 @@ export const SUPPORTED_CIPHERS = [
   'aes256-ctr',
 ] as const;
 
+/** The ssh settings whose origin `ts-vpn check` shows (peer.yaml key names under ssh). */
+export const SSH_SETTING_KEYS = [
+  'host',
+  'port',
+  'user',
+  'identity-files',
+  'agent',
+  'host-key.known-hosts',
+  'host-key.fingerprint',
+  'host-key.accept-new',
+  'host-key.alias',
+  'keepalive-interval',
+  'keepalive-count-max',
+  'connect-timeout',
+  'ciphers',
+  'jump',
+] as const;
+
 // ---------------------------------------------------------------- leaf checks
 
 const NAME_RE = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -163,6 +204,21 @@ function checkHost(v: unknown): { value: string } | { error: string } {
   const hp = /^([^:]+):(\d+)$/.exec(v);
   if (hp) return { error: `"${v}" contains a port; write host: ${hp[1]} and port: ${hp[2]}` };
   if (!HOSTNAME_RE.test(v)) return { error: `"${v}" is not a valid host name or IP address` };
+  return { value: v };
+}
+
+/** `[user@]host[:port]` or `[user@][v6addr]:port` for ssh.jump. */
+const JUMP_RE = /^(?:([^@\s:]+)@)?(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]]+)(?::(\d{1,5}))?$/;
+function checkJump(v: unknown): { value: string } | { error: string } {
+  if (typeof v !== 'string' || v === '')
+    return { error: `expected [user@]host[:port], got ${describeValue(v)}` };
+  const m = JUMP_RE.exec(v);
+  if (!m)
+    return {
+      error: `"${v}" is not [user@]host[:port] (an IPv6 address needs [brackets] with a port)`,
+    };
+  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535))
+    return { error: `"${v}": port ${m[3]} is not from 1 to 65535` };
   return { value: v };
 }
 
@@ -243,7 +299,11 @@ export const peerSchema = z.strictObject({
       'known-hosts': list(checkString({ what: 'a file path' }), { single: true }),
       fingerprint: list(checkFingerprint, { single: true, min: 1 }),
       'accept-new': field(checkBool),
+      alias: field(checkString({ what: 'a host name', max: 255 })),
     }),
+    jump: list(checkJump, { single: true }),
+    config: field(checkBool),
+    'config-file': path(),
     'keepalive-interval': field(checkSeconds(0, 3600)),
     'keepalive-count-max': field(checkInt(1, 100)),
     'connect-timeout': field(checkSeconds(1, 600)),
@@ -253,7 +313,8 @@ export const peerSchema = z.strictObject({
   remote: section({
     transport: field(checkEnum(['ssh', 'command'] as const)),
     command: str('a command line'),
-    kind: field(checkEnum(['ts-vpn', 'pppd'] as const)),
+    kind: field(checkEnum(['ts-vpn', 'pppd', 'gateway'] as const)),
+    gateway: str('a socket path like /run/ts-vpn/gateway.sock'),
   }),
   ppp: section({
     'local-address': field(checkIpv4OrAsk),
@@ -424,8 +485,21 @@ function buildPeer(
   const command = y.remote?.command ?? PEER_DEFAULTS.remoteCommand;
   // A local command usually wraps the far end's (`ssh -T gw sudo pppd …`, `ip netns exec …`).
   const detected = transport === 'command' ? detectWrappedKind(command) : detectRemoteKind(command);
-  const remoteKind = y.remote?.kind ?? detected ?? 'ts-vpn';
-  if (y.remote?.kind === undefined && detected === null) {
+  const gatewayPath = y.remote?.gateway ?? null;
+  const remoteKind = y.remote?.kind ?? (gatewayPath !== null ? 'gateway' : (detected ?? 'ts-vpn'));
+  if (gatewayPath !== null && remoteKind !== 'gateway')
+    at(
+      ['remote', 'kind'],
+      `is ${remoteKind}, but remote.gateway is set; use kind: gateway or drop gateway`,
+    );
+  if (remoteKind === 'gateway' && y.remote?.command !== undefined)
+    at(
+      ['remote', 'command'],
+      'is not used with a gateway (the SSH channel connects to its socket); remove it',
+    );
+  if (remoteKind === 'gateway' && transport === 'command')
+    at(['remote', 'transport'], 'must be ssh with a gateway (the socket is reached over SSH)');
+  if (y.remote?.kind === undefined && gatewayPath === null && detected === null) {
     warnings.push(
       `remote.command "${command}" does not start ts-vpn or pppd; assuming kind: ts-vpn (set remote.kind to be explicit)`,
     );
@@ -540,12 +614,26 @@ function buildPeer(
       `(${maxBackoffMs / 1000} s) is shorter than reconnect.holdoff (${holdoffMs / 1000} s)`,
     );
 
+  // Which ssh keys peer.yaml sets (they win over ssh_config), and where.
+  const given: string[] = [];
+  const origins: Record<string, string> = {};
+  for (const key of SSH_SETTING_KEYS) {
+    const p = ['ssh', ...key.split('.')];
+    let v: unknown = y;
+    for (const seg of p) v = (v as Record<string, unknown> | undefined)?.[seg];
+    if (v !== undefined) {
+      given.push(key);
+      origins[key] = `${src.name}:${src.lineOf(p) ?? '?'}`;
+    } else origins[key] = 'default';
+  }
+
   const cfg: PeerConfig = {
     kind: 'peer',
     source: src.name,
     name,
     ssh: {
       host: ssh.host ?? '',
+      alias: ssh.host ?? '',
       port: ssh.port ?? PEER_DEFAULTS.sshPort,
       user: ssh.user ?? env.user,
       identityFiles: (ssh['identity-files'] ?? [...PEER_DEFAULTS.identityFiles]).map((p) =>
@@ -559,6 +647,7 @@ function buildPeer(
         ),
         fingerprints: hk.fingerprint ?? [],
         acceptNew: hk['accept-new'] ?? false,
+        ...(hk.alias !== undefined ? { alias: hk.alias } : {}),
       },
       keepaliveIntervalMs: ssh['keepalive-interval'] ?? PEER_DEFAULTS.keepaliveInterval * 1000,
       keepaliveCountMax: ssh['keepalive-count-max'] ?? PEER_DEFAULTS.keepaliveCountMax,
@@ -567,12 +656,21 @@ function buildPeer(
       passphraseFile:
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
+      jump: ssh.jump ?? [],
+      config: {
+        enabled: ssh.config ?? true,
+        file: ssh['config-file'] !== undefined ? expandPath(ssh['config-file'], env) : null,
+      },
+      given,
+      origins,
+      notes: [],
     },
     remote: {
       transport,
       command,
       kind: remoteKind,
       kindDetected: y.remote?.kind === undefined,
+      gateway: remoteKind === 'gateway' ? (gatewayPath ?? '/run/ts-vpn/gateway.sock') : null,
     },
     ppp: {
       localAddress,

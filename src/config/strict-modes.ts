@@ -234,15 +234,19 @@ export async function hookFiles(
   return [...new Set(out)];
 }
 
-/** StrictModes for one hook command: each program or script it names, with its directories. */
+/**
+ * StrictModes for one command line run as root (a hook, or `remote.command` with
+ * `transport: command`): each program or script it names, with its directories.
+ */
 export async function checkHookCommand(
   command: string,
   field: string,
   baseDir: string,
   options: StrictModesOptions = {},
+  pathEnv: string = HOOK_PATH,
 ): Promise<ConfigIssue[]> {
   const issues: ConfigIssue[] = [];
-  for (const f of await hookFiles(command, baseDir)) {
+  for (const f of await hookFiles(command, baseDir, pathEnv)) {
     issues.push(...(await checkTrustedFile(f, field, `is run by ${field}`, 'exec', options)));
   }
   return issues;

@@ -130,11 +130,12 @@ export class PppEngine implements FsmHost, AuthSink {
       maxTerminate: l.maxTerminate,
       maxFailure: l.maxFailure,
     };
-    this.lcp = new Fsm(this.lcpPolicy, this, {
-      ...fsmConfig,
-      passive: l.passive,
-      silent: l.silent,
-    });
+    this.lcp = new Fsm(
+      this.lcpPolicy,
+      this,
+      { ...fsmConfig, passive: l.passive, silent: l.silent },
+      this.lcpPolicy,
+    );
     if (o.ipcp !== null) {
       this.ipcpPolicy = new IpcpPolicy(o.ipcp);
       this.ipcp = new Fsm(this.ipcpPolicy, this, { ...fsmConfig, maxFailure: o.ipcp.maxFailure });

@@ -8,9 +8,8 @@
  *  - IP-Addresses (1), VJ compression (2), NBNS (130/132) and unknown options: rejected.
  */
 
-import { readU32 } from '../ppp/bytes.js';
 import { formatIpv4 } from '../ppp/ipv4.js';
-import { type RawOption, rawOption } from '../ppp/options.js';
+import { isOption, type ParsedOption, type RawOption, rawOption } from '../ppp/options.js';
 import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT } from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
 import { IpcpOpt, ipAddressCodec, primaryDnsCodec, secondaryDnsCodec } from './options.js';
@@ -116,19 +115,11 @@ export class IpcpPolicy implements FsmPolicy {
     this.ourProblem = null;
   }
 
-  onNak(options: RawOption[]): boolean {
+  onNak(options: ParsedOption[]): boolean {
     const g = this.got;
     for (const o of options) {
-      if (
-        o.type !== IpcpOpt.IpAddress &&
-        o.type !== IpcpOpt.PrimaryDns &&
-        o.type !== IpcpOpt.SecondaryDns
-      ) {
-        continue; // e.g. a VJ suggestion: we do not compress
-      }
-      if (o.data.length !== 4) return false;
-      const v = readU32(o.data, 0);
-      if (o.type === IpcpOpt.IpAddress) {
+      if (isOption(o, ipAddressCodec)) {
+        const v = o.value;
         if (v === 0 || v === g.addr) continue;
         if (this.config.acceptLocal(formatIpv4(v))) {
           g.negAddr = true;
@@ -140,16 +131,17 @@ export class IpcpPolicy implements FsmPolicy {
               ? `peer offers us address ${formatIpv4(v)}, outside accept-local`
               : `peer refused our address ${formatIpv4(g.addr)} and offers ${formatIpv4(v)}, outside accept-local`;
         }
-      } else if (o.type === IpcpOpt.PrimaryDns) {
-        if (this.want.negDns1) g.dns1 = v;
-      } else if (this.want.negDns2) {
-        g.dns2 = v;
+      } else if (isOption(o, primaryDnsCodec)) {
+        if (this.want.negDns1) g.dns1 = o.value;
+      } else if (isOption(o, secondaryDnsCodec)) {
+        if (this.want.negDns2) g.dns2 = o.value;
       }
+      // Anything else (e.g. a VJ suggestion): we do not compress; ignore.
     }
     return true;
   }
 
-  onReject(options: RawOption[]): boolean {
+  onReject(options: ParsedOption[]): boolean {
     const g = this.got;
     for (const o of options) {
       switch (o.type) {
@@ -197,57 +189,55 @@ export class IpcpPolicy implements FsmPolicy {
     this.sawAddr = false;
   }
 
-  onPeerOption(type: number, data: Uint8Array): OptionVerdict {
-    switch (type) {
-      case IpcpOpt.IpAddress: {
-        if (data.length !== 4) return REJECT;
-        this.sawAddr = true;
-        const v = readU32(data, 0);
-        const want = this.config.peer >>> 0;
-        if (
-          v !== 0 &&
-          (v === want || (v !== this.got.addr && this.config.acceptPeer(formatIpv4(v))))
-        ) {
-          this.his.negAddr = true;
-          this.his.addr = v;
-          this.peerProblem = null;
-          return ACK;
-        }
-        const assign = want !== 0 ? ` (we assign ${formatIpv4(want)})` : '';
-        if (v === 0) {
-          // Asking for an address is normal when we have one to give (the Nak below).
-          this.peerProblem =
-            want !== 0
-              ? `peer does not take the address we assign, ${formatIpv4(want)}`
-              : 'peer asks for an address and we have none to give (no peer address is set)';
-        } else if (v === this.got.addr) {
-          this.peerProblem = `peer asks for our own address ${formatIpv4(v)}${assign}`;
-        } else {
-          this.peerProblem = `peer address ${formatIpv4(v)} is outside accept-peer${assign}`;
-        }
-        // We know what the peer should use: tell it. Otherwise we cannot help.
-        if (want !== 0) return nak(ipAddressCodec.emit(want));
-        return REJECT;
+  onPeerOption(o: ParsedOption): OptionVerdict {
+    if (isOption(o, ipAddressCodec)) {
+      this.sawAddr = true;
+      const v = o.value;
+      const want = this.config.peer >>> 0;
+      if (
+        v !== 0 &&
+        (v === want || (v !== this.got.addr && this.config.acceptPeer(formatIpv4(v))))
+      ) {
+        this.his.negAddr = true;
+        this.his.addr = v;
+        this.peerProblem = null;
+        return ACK;
       }
-      case IpcpOpt.PrimaryDns:
-      case IpcpOpt.SecondaryDns: {
-        const dns = this.config.dns;
-        if (data.length !== 4 || dns.length === 0) return REJECT;
-        const offer = type === IpcpOpt.PrimaryDns ? dns[0] : (dns[1] ?? dns[0]);
-        const v = readU32(data, 0);
-        if (type === IpcpOpt.PrimaryDns) {
-          this.his.negDns1 = true;
-          this.his.dns1 = v;
-        } else {
-          this.his.negDns2 = true;
-          this.his.dns2 = v;
-        }
-        return v === offer ? ACK : nak(ipAddressCodec.emit(offer));
+      const assign = want !== 0 ? ` (we assign ${formatIpv4(want)})` : '';
+      if (v === 0) {
+        // Asking for an address is normal when we have one to give (the Nak below).
+        this.peerProblem =
+          want !== 0
+            ? `peer does not take the address we assign, ${formatIpv4(want)}`
+            : 'peer asks for an address and we have none to give (no peer address is set)';
+      } else if (v === this.got.addr) {
+        this.peerProblem = `peer asks for our own address ${formatIpv4(v)}${assign}`;
+      } else {
+        this.peerProblem = `peer address ${formatIpv4(v)} is outside accept-peer${assign}`;
       }
-      default:
-        // IP-Addresses (1), VJ (2), NBNS (130/132), anything else.
-        return REJECT;
+      // We know what the peer should use: tell it. Otherwise we cannot help.
+      if (want !== 0) return nak(ipAddressCodec.emit(want));
+      return REJECT;
     }
+    if (isOption(o, primaryDnsCodec)) return this.judgeDns(true, o.value);
+    if (isOption(o, secondaryDnsCodec)) return this.judgeDns(false, o.value);
+    // IP-Addresses (1), VJ (2), NBNS (130/132), anything else.
+    return REJECT;
+  }
+
+  /** RFC 1877: hand out our DNS (one address serves both, like pppd); none = Reject. */
+  private judgeDns(primary: boolean, v: number): OptionVerdict {
+    const dns = this.config.dns;
+    if (dns.length === 0) return REJECT;
+    const offer = primary ? dns[0] : (dns[1] ?? dns[0]);
+    if (primary) {
+      this.his.negDns1 = true;
+      this.his.dns1 = v;
+    } else {
+      this.his.negDns2 = true;
+      this.his.dns2 = v;
+    }
+    return v === offer ? ACK : nak(ipAddressCodec.emit(offer));
   }
 
   /** RFC 1661 §5.3: Nak an address into a request that lacks one, when we have one for the peer. */

@@ -9,7 +9,7 @@
  */
 
 import { bytesEqual } from '../ppp/bytes.js';
-import type { RawOption } from '../ppp/options.js';
+import { isOption, type ParsedOption, type RawOption } from '../ppp/options.js';
 import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT } from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
 import { isZeroId, randomInterfaceId } from './ipv6.js';
@@ -65,11 +65,10 @@ export class Ipv6cpPolicy implements FsmPolicy {
     this.wantId = this.gotId;
   }
 
-  onNak(options: RawOption[]): boolean {
+  onNak(options: ParsedOption[]): boolean {
     for (const o of options) {
-      if (o.type !== Ipv6cpOpt.InterfaceId) continue;
-      if (o.data.length !== 8) return false;
-      const suggested = o.data;
+      if (!isOption(o, interfaceIdCodec)) continue;
+      const suggested = o.value;
       if (isZeroId(suggested) || (this.hisId !== null && bytesEqual(suggested, this.hisId))) {
         this.gotId = this.freshId();
       } else {
@@ -79,7 +78,7 @@ export class Ipv6cpPolicy implements FsmPolicy {
     return true;
   }
 
-  onReject(options: RawOption[]): boolean {
+  onReject(options: ParsedOption[]): boolean {
     for (const o of options) {
       if (o.type !== Ipv6cpOpt.InterfaceId) return false;
       this.gotNeg = false;
@@ -91,8 +90,9 @@ export class Ipv6cpPolicy implements FsmPolicy {
     this.hisId = null;
   }
 
-  onPeerOption(type: number, data: Uint8Array): OptionVerdict {
-    if (type !== Ipv6cpOpt.InterfaceId || data.length !== 8) return REJECT;
+  onPeerOption(o: ParsedOption): OptionVerdict {
+    if (!isOption(o, interfaceIdCodec)) return REJECT;
+    const data = o.value;
     const want = this.config.peerInterfaceId;
     if (want !== null && !isZeroId(want)) {
       if (bytesEqual(data, want)) return this.ackId(data);

@@ -194,6 +194,16 @@ export function gsoOptionValue(data: Uint8Array): number {
   return data.length === GSO_OPTION_DATA_LEN && isGsoKind(data) ? readU16(data, 4) : -1;
 }
 
+/** True for a parsed Vendor-Specific option of ours with the GSO-frames kind. */
+export function isGsoVendor(v: VendorValue): boolean {
+  return v.oui === TSVPN_OUI && v.kind === TsvpnKind.GsoFrames;
+}
+
+/** The largest accepted IP packet of a parsed GSO-frames option (2-octet value), else -1. */
+export function gsoVendorValue(v: VendorValue): number {
+  return isGsoVendor(v) && v.value.length === 2 ? readU16(v.value, 0) : -1;
+}
+
 /** The Vendor-Specific option announcing GSO frames of up to `maxPacket` IP octets. */
 export function gsoOption(maxPacket: number): VendorValue {
   return { oui: TSVPN_OUI, kind: TsvpnKind.GsoFrames, value: u16Bytes(maxPacket) };

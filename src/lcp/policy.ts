@@ -6,14 +6,15 @@
  * Also answers Echo-Requests (§5.8) and classifies the LCP-only codes.
  */
 
-import { readU16, readU32, u32Bytes } from '../ppp/bytes.js';
+import { bytesEqual, readU16 } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
-import { type RawOption, rawOption } from '../ppp/options.js';
+import { isOption, type ParsedOption, type RawOption, rawOption } from '../ppp/options.js';
 import type { ControlPacket } from '../ppp/packet.js';
 import {
   ACK,
   type ExtraKindOrNull,
   type FsmPolicy,
+  type LcpHooks,
   nak,
   type OptionVerdict,
   type PolicyReply,
@@ -22,15 +23,18 @@ import {
 import { Protocol } from '../ppp/protocols.js';
 import { type AuthKind, LcpOptionSet } from './option-set.js';
 import {
+  type AuthProtocolValue,
   accmCodec,
+  acfcCodec,
   authCodec,
   CHAP_MD5,
   gsoOption,
-  gsoOptionValue,
-  isGsoKind,
+  gsoVendorValue,
+  isGsoVendor,
   LcpOpt,
   magicCodec,
   mruCodec,
+  pfcCodec,
   vendorCodec,
 } from './options.js';
 import { LCP_PRINTER } from './printer.js';
@@ -89,8 +93,8 @@ export const DEFAULT_LCP_CONFIG: Omit<LcpConfig, 'random32'> = {
   gsoMaxPacket: 65535,
 };
 
-/** The LCP {@link FsmPolicy}. */
-export class LcpPolicy implements FsmPolicy {
+/** The LCP {@link FsmPolicy}, and LCP's extra codes ({@link LcpHooks}). */
+export class LcpPolicy implements FsmPolicy, LcpHooks {
   readonly protocol = Protocol.LCP;
   readonly printer = LCP_PRINTER;
   readonly config: LcpConfig;
@@ -185,72 +189,58 @@ export class LcpPolicy implements FsmPolicy {
     this.loops = 0;
   }
 
-  onNak(options: RawOption[]): boolean {
+  onNak(options: ParsedOption[]): boolean {
     const g = this.got;
     let looped = false;
     for (const o of options) {
-      switch (o.type) {
-        case LcpOpt.MRU: {
-          if (o.data.length !== 2) return false;
-          const v = readU16(o.data, 0);
-          // pppd: take a smaller MRU, or anything up to the default.
-          if (v <= this.want.mru || v <= 1500) {
-            g.negMru = v !== 1500 || g.negMru;
-            g.mru = v;
-          }
-          break;
+      if (isOption(o, mruCodec)) {
+        // pppd: take a smaller MRU, or anything up to the default.
+        const v = o.value;
+        if (v <= this.want.mru || v <= 1500) {
+          g.negMru = v !== 1500 || g.negMru;
+          g.mru = v;
         }
-        case LcpOpt.ACCM:
-          if (o.data.length !== 4) return false;
-          g.negAccm = true;
-          g.accm = (g.accm | readU32(o.data, 0)) >>> 0;
-          break;
-        case LcpOpt.AuthProtocol: {
-          if (g.auth === 0) break; // suggestion for something we did not ask: ignore
-          if (o.data.length < 2) return false;
-          // We insist on the one method we were configured to require.
-          this.fatal = 'peer refused to authenticate';
-          this.fatalKind = 'auth';
-          break;
+      } else if (isOption(o, accmCodec)) {
+        g.negAccm = true;
+        g.accm = (g.accm | o.value) >>> 0;
+      } else if (isOption(o, authCodec)) {
+        // A suggestion for something we did not ask is ignored; otherwise we insist on
+        // the one method we were configured to require.
+        if (g.auth !== 0) this.setFatal('auth', 'peer refused to authenticate');
+      } else if (isOption(o, magicCodec)) {
+        if (g.negMagic) {
+          // §6.4: a Nak of our magic number hints at a looped-back link.
+          g.magic = this.newMagic();
+          looped = true;
         }
-        case LcpOpt.MagicNumber:
-          if (o.data.length !== 4) return false;
-          if (g.negMagic) {
-            // §6.4: a Nak of our magic number hints at a looped-back link.
-            g.magic = this.newMagic();
-            looped = true;
-          }
-          break;
-        case LcpOpt.PFC:
-        case LcpOpt.ACFC:
-          // Boolean options cannot be Nak'd (§5.3); treat as a Reject.
-          if (o.type === LcpOpt.PFC) g.pfc = false;
-          else g.acfc = false;
-          break;
-        case LcpOpt.Vendor:
-          // A Nak of our GSO option (another value, or a garbled one): stop asking, as for
-          // a Reject; the capability needs both ends to agree as configured. Other
-          // vendor options the peer suggests are ignored like any unrequested option.
-          if (isGsoKind(o.data)) g.gso = false;
-          break;
-        default:
-          // Peer asks us to include an option we do not request: ignore.
-          break;
+      } else if (isOption(o, pfcCodec)) {
+        // Boolean options cannot be Nak'd (§5.3); treat as a Reject.
+        g.pfc = false;
+      } else if (isOption(o, acfcCodec)) {
+        g.acfc = false;
+      } else if (isOption(o, vendorCodec)) {
+        // A Nak of our GSO option (another value, or a garbled one): stop asking, as for
+        // a Reject; the capability needs both ends to agree as configured. Other
+        // vendor options the peer suggests are ignored like any unrequested option.
+        if (isGsoVendor(o.value)) g.gso = false;
       }
+      // Anything else: the peer asks us to include an option we do not request; ignore.
     }
     if (looped) {
       this.loops++;
-      if (this.loops >= this.config.loopbackFail) {
-        this.fatal = 'loopback';
-        this.fatalKind = 'loopback';
-      }
+      if (this.loops >= this.config.loopbackFail) this.setFatal('loopback', 'loopback');
     } else {
       this.loops = 0;
     }
     return true;
   }
 
-  onReject(options: RawOption[]): boolean {
+  private setFatal(kind: 'loopback' | 'auth', reason: string): void {
+    this.fatal = reason;
+    this.fatalKind = kind;
+  }
+
+  onReject(options: ParsedOption[]): boolean {
     const g = this.got;
     for (const o of options) {
       switch (o.type) {
@@ -264,10 +254,7 @@ export class LcpPolicy implements FsmPolicy {
           break;
         case LcpOpt.AuthProtocol:
           g.auth = 0;
-          if (this.want.auth !== 0) {
-            this.fatal = 'peer refused to authenticate';
-            this.fatalKind = 'auth';
-          }
+          if (this.want.auth !== 0) this.setFatal('auth', 'peer refused to authenticate');
           break;
         case LcpOpt.MagicNumber:
           g.negMagic = false;
@@ -289,11 +276,6 @@ export class LcpPolicy implements FsmPolicy {
     return true;
   }
 
-  /** pppd: a Magic-Number Nak is never escalated to a Reject (loopback stays detectable). */
-  nakExempt(type: number): boolean {
-    return type === LcpOpt.MagicNumber;
-  }
-
   takeFatal(): string | null {
     const f = this.fatal;
     this.fatal = null;
@@ -310,80 +292,82 @@ export class LcpPolicy implements FsmPolicy {
     this.his.clear();
   }
 
-  onPeerOption(type: number, data: Uint8Array): OptionVerdict {
+  onPeerOption(o: ParsedOption): OptionVerdict {
     const h = this.his;
     const a = this.allow;
-    switch (type) {
-      case LcpOpt.MRU: {
-        if (data.length !== 2) return REJECT;
-        const v = readU16(data, 0);
-        if (v < MIN_PEER_MRU) return nak(mruCodec.emit(MIN_PEER_MRU));
-        h.negMru = true;
-        h.mru = v;
-        return ACK;
-      }
-      case LcpOpt.ACCM:
-        if (data.length !== 4) return REJECT;
-        h.negAccm = true;
-        h.accm = readU32(data, 0);
-        return ACK;
-      case LcpOpt.AuthProtocol:
-        return this.judgeAuth(data);
-      case LcpOpt.MagicNumber: {
-        if (data.length !== 4) return REJECT;
-        const v = readU32(data, 0);
-        // §6.4: zero is illegal; equal to ours means a possible loop. Nak with a new value.
-        if (v === 0 || (this.got.negMagic && v === this.got.magic)) {
-          let s = this.newMagic();
-          if (s === this.got.magic) s = (s ^ 0x5a5a5a5a) >>> 0 || 1;
-          return nak(u32Bytes(s));
-        }
-        h.negMagic = true;
-        h.magic = v;
-        return ACK;
-      }
-      case LcpOpt.PFC:
-        if (data.length !== 0 || !a.pfc) return REJECT;
-        h.pfc = true;
-        return ACK;
-      case LcpOpt.ACFC:
-        if (data.length !== 0 || !a.acfc) return REJECT;
-        h.acfc = true;
-        return ACK;
-      case LcpOpt.Vendor: {
-        // RFC 2153 §2.1: an OUI/Kind we do not know, or do not use, is Configure-Rejected.
-        const max = gsoOptionValue(data);
-        // The kernel decides how large a super-packet is (up to 64 KiB): a peer that
-        // takes less than we do would see bulk TCP silently dropped. Symmetric terms only.
-        if (max < 0 || !a.gso || max < this.config.gsoMaxPacket) return REJECT;
-        h.gso = true;
-        h.gsoMaxPacket = max;
-        return ACK;
-      }
-      default:
-        // Quality-Protocol, Callback, MRRU and anything unknown.
-        return REJECT;
+    if (isOption(o, mruCodec)) {
+      if (o.value < MIN_PEER_MRU) return nak(mruCodec.emit(MIN_PEER_MRU));
+      h.negMru = true;
+      h.mru = o.value;
+      return ACK;
     }
+    if (isOption(o, accmCodec)) {
+      h.negAccm = true;
+      h.accm = o.value;
+      return ACK;
+    }
+    if (isOption(o, authCodec)) return this.judgeAuth(o.value, o.data);
+    if (isOption(o, magicCodec)) {
+      const v = o.value;
+      // §6.4: zero is illegal; equal to ours means a possible loop. Nak with a new value.
+      if (v === 0 || (this.got.negMagic && v === this.got.magic)) {
+        let s = this.newMagic();
+        if (s === this.got.magic) s = (s ^ 0x5a5a5a5a) >>> 0 || 1;
+        return nak(magicCodec.emit(s));
+      }
+      h.negMagic = true;
+      h.magic = v;
+      return ACK;
+    }
+    if (isOption(o, pfcCodec)) {
+      if (!a.pfc) return REJECT;
+      h.pfc = true;
+      return ACK;
+    }
+    if (isOption(o, acfcCodec)) {
+      if (!a.acfc) return REJECT;
+      h.acfc = true;
+      return ACK;
+    }
+    if (isOption(o, vendorCodec)) {
+      // RFC 2153 §2.1: an OUI/Kind we do not know, or do not use, is Configure-Rejected.
+      const max = gsoVendorValue(o.value);
+      // The kernel decides how large a super-packet is (up to 64 KiB): a peer that
+      // takes less than we do would see bulk TCP silently dropped. Symmetric terms only.
+      if (max < 0 || !a.gso || max < this.config.gsoMaxPacket) return REJECT;
+      h.gso = true;
+      h.gsoMaxPacket = max;
+      return ACK;
+    }
+    // Quality-Protocol, Callback, MRRU and anything unknown.
+    return REJECT;
   }
 
-  /** §6.2: accept PAP or CHAP-MD5 if we can do it; otherwise suggest what we can. */
-  private judgeAuth(data: Uint8Array): OptionVerdict {
-    if (data.length < 2) return REJECT;
+  /**
+   * §6.2: accept PAP or CHAP-MD5 if we can do it (the option carrying nothing more);
+   * otherwise suggest what we can.
+   */
+  private judgeAuth(v: AuthProtocolValue, data: Uint8Array): OptionVerdict {
     const a = this.allow;
-    const proto = readU16(data, 0);
     const ok = (kind: AuthKind): OptionVerdict => {
       this.his.auth = kind;
       return ACK;
     };
-    if (proto === Protocol.PAP && data.length === 2 && a.pap) return ok(Protocol.PAP);
-    if (proto === Protocol.CHAP && data.length === 3 && data[2] === CHAP_MD5 && a.chap)
+    const exact = bytesEqual(authCodec.emit(v), data);
+    if (exact && v.protocol === Protocol.PAP && v.algorithm < 0 && a.pap) return ok(Protocol.PAP);
+    if (exact && v.protocol === Protocol.CHAP && v.algorithm === CHAP_MD5 && a.chap)
       return ok(Protocol.CHAP);
     if (a.chap) return nak(authCodec.emit({ protocol: Protocol.CHAP, algorithm: CHAP_MD5 }));
     if (a.pap) return nak(authCodec.emit({ protocol: Protocol.PAP, algorithm: -1 }));
     return REJECT;
   }
 
-  // ---- LCP-only codes ----------------------------------------------------------------------
+  // ---- LcpHooks: LCP-only codes and the Magic-Number exemption ----------------------------
+
+  /** pppd: a Magic-Number Nak is never escalated to a Reject (loopback stays detectable). */
+  nakExempt(type: number): boolean {
+    return type === LcpOpt.MagicNumber;
+  }
 
   extraCode(code: number): ExtraKindOrNull {
     switch (code) {

@@ -32,7 +32,7 @@ import {
 } from './fsm-table.js';
 import { emitOptions, parseOptions, type RawOption } from './options.js';
 import type { ControlPacket } from './packet.js';
-import type { FsmPolicy } from './policy.js';
+import { applyNak, applyReject, type FsmPolicy, judgePeerOption, type LcpHooks } from './policy.js';
 
 /** Timing and retry limits (RFC 1661 §4.6). */
 export interface FsmConfig {
@@ -106,6 +106,8 @@ export class Fsm {
   readonly protocol: number;
   /** Policy deciding options for this protocol. */
   readonly policy: FsmPolicy;
+  /** LCP's extra codes and Nak exemption; null for the NCPs. */
+  private readonly lcpHooks: LcpHooks | null;
   /** Limits and timing. */
   readonly config: FsmConfig;
   /** Counters. */
@@ -144,9 +146,16 @@ export class Fsm {
   /** The event being processed (null outside {@link Fsm.signal}); lets tld/tlf callbacks tell why. */
   currentEvent: FsmEvent | null;
 
-  constructor(policy: FsmPolicy, host: FsmHost, config?: Partial<FsmConfig>) {
+  /** `lcpHooks`: LCP alone handles codes 8-13 and exempts Magic-Number Naks. */
+  constructor(
+    policy: FsmPolicy,
+    host: FsmHost,
+    config?: Partial<FsmConfig>,
+    lcpHooks: LcpHooks | null = null,
+  ) {
     this.protocol = policy.protocol;
     this.policy = policy;
+    this.lcpHooks = lcpHooks;
     this.host = host;
     this.config = { ...DEFAULT_FSM_CONFIG, ...config };
     this.stats = {
@@ -373,8 +382,10 @@ export class Fsm {
     const naks: RawOption[] = [];
     const rejects: RawOption[] = [];
     for (const o of options) {
-      const v = p.onPeerOption(o.type, o.data);
-      const forceReject = v.kind === 'nak' && !nakAllowed && !(p.nakExempt?.(o.type) ?? false);
+      // Parsed through the codec table; a malformed option is Rejected (§5.4).
+      const v = judgePeerOption(p, o);
+      const forceReject =
+        v.kind === 'nak' && !nakAllowed && !(this.lcpHooks?.nakExempt(o.type) ?? false);
       if (v.kind === 'reject' || forceReject) rejects.push(o);
       else if (v.kind === 'nak') naks.push({ type: o.type, data: v.data });
     }
@@ -404,9 +415,11 @@ export class Fsm {
     let ok: boolean;
     if (pkt.code === Code.ConfRej) {
       ok =
-        this.isSubsetOfRequest(options) && (!this.isNegotiating() || this.policy.onReject(options));
+        this.isSubsetOfRequest(options) &&
+        (!this.isNegotiating() || applyReject(this.policy, options));
     } else {
-      ok = !this.isNegotiating() || this.policy.onNak(options);
+      // A Nak with a malformed option is invalid as a whole.
+      ok = !this.isNegotiating() || applyNak(this.policy, options);
     }
     if (!ok) {
       this.stats.badPackets++;
@@ -455,19 +468,19 @@ export class Fsm {
       this.termData = latin1Bytes(this.reason);
       this.signal('RXJ-', nowMs, pkt);
     } else {
-      this.policy.onCodeReject?.(rejected);
+      this.lcpHooks?.onCodeReject(rejected);
       this.signal('RXJ+', nowMs, pkt);
     }
   }
 
   private receiveExtra(pkt: ControlPacket, nowMs: number): void {
-    const kind = this.policy.extraCode?.(pkt.code) ?? null;
+    const kind = this.lcpHooks?.extraCode(pkt.code) ?? null;
     if (kind === null) {
       this.signal('RUC', nowMs, pkt);
     } else if (kind === 'rxr') {
       this.signal('RXR', nowMs, pkt);
     } else if (kind === 'protrej') {
-      const catastrophic = this.policy.onProtocolReject?.(pkt) ?? false;
+      const catastrophic = this.lcpHooks?.onProtocolReject(pkt) ?? false;
       if (catastrophic) {
         this.reason = `${this.name}: protocol rejected by peer`;
         this.termData = latin1Bytes(this.reason);
@@ -609,8 +622,8 @@ export class Fsm {
         return;
       case 'ser': {
         const p = this.ctx.packet;
-        if (p === null || this.policy.onRxr === undefined) return;
-        const reply = this.policy.onRxr(p, nowMs);
+        if (p === null || this.lcpHooks === null) return;
+        const reply = this.lcpHooks.onRxr(p, nowMs);
         if (reply !== null) this.host.send(this, reply.code, reply.id, reply.data);
         return;
       }

@@ -83,6 +83,53 @@ export function optionTable(codecs: readonly AnyOptionCodec[]): OptionTable {
   return m;
 }
 
+/**
+ * One option of a received packet, parsed through its protocol's codec table: the
+ * automaton parses, the policy decides on the typed value ({@link isOption}).
+ */
+export interface ParsedOption<T = unknown> {
+  readonly type: number;
+  /** The option data as received (after type and length). */
+  readonly data: Uint8Array;
+  /** The codec of this type, or null for a type the protocol has no codec for. */
+  readonly codec: OptionCodec<T> | null;
+  /** `codec.parse(data)`; null only when `codec` is null. */
+  readonly value: T | null;
+}
+
+/** Narrows a parsed option to one codec's typed value. */
+export function isOption<T>(
+  o: ParsedOption,
+  codec: OptionCodec<T>,
+): o is ParsedOption<T> & { readonly value: T } {
+  return o.codec === codec;
+}
+
+/**
+ * Parses one raw option through `table`. Null when the type has a codec and the data is
+ * malformed for it; a type without a codec comes back with `codec` and `value` null.
+ */
+export function parseOption(table: OptionTable, o: RawOption): ParsedOption | null {
+  const codec = table.get(o.type) ?? null;
+  if (codec === null) return { type: o.type, data: o.data, codec: null, value: null };
+  const value = codec.parse(o.data);
+  return value === null ? null : { type: o.type, data: o.data, codec, value };
+}
+
+/** Parses every option; null when any is malformed. */
+export function parseOptionList(
+  table: OptionTable,
+  options: readonly RawOption[],
+): ParsedOption[] | null {
+  const out: ParsedOption[] = [];
+  for (const o of options) {
+    const p = parseOption(table, o);
+    if (p === null) return null;
+    out.push(p);
+  }
+  return out;
+}
+
 /** A raw option built from a codec and a value. */
 export function rawOption<T>(codec: OptionCodec<T>, value: T): RawOption {
   return { type: codec.type, data: codec.emit(value) };

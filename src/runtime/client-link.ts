@@ -15,6 +15,7 @@ import { clientEngineOptions } from './engine-options.js';
 import type { FailureKind, TunnelError } from './errors.js';
 import { escapeLogText } from './log-escape.js';
 import type { Logger } from './logger.js';
+import { guardEngineOptions, type RouteGuard } from './route-guard.js';
 
 /** What a ClientLink needs from its tunnel. */
 export interface ClientLinkHost {
@@ -46,6 +47,7 @@ export class ClientLink {
   readonly finished: Promise<void>;
   /** Resolves when the tunnel is up over this link; rejects (TunnelError) when it ends before. */
   readonly ready: Promise<void>;
+  private readonly routeGuard: RouteGuard | null;
   private markFinished!: () => void;
   private resolveUp!: () => void;
   private rejectUp!: (e: TunnelError) => void;
@@ -56,9 +58,16 @@ export class ClientLink {
     readonly transport: Transport,
     /** The SSH server's address (null: local command transport). */
     readonly serverAddr: string | null,
-    opts: { previousLocal: string | null; gso: boolean; data: DataPath },
+    opts: {
+      previousLocal: string | null;
+      gso: boolean;
+      data: DataPath;
+      /** Routes read before this negotiation: far-end addresses inside them are refused. */
+      routeGuard: RouteGuard | null;
+    },
   ) {
     const cfg = host.config;
+    this.routeGuard = opts.routeGuard;
     this.finished = new Promise<void>((r) => {
       this.markFinished = r;
     });
@@ -68,7 +77,10 @@ export class ClientLink {
     });
     this.session = new LinkSession(transport, {
       engine: {
-        ...clientEngineOptions(cfg, (line) => this.engineLog(line), opts.previousLocal),
+        ...guardEngineOptions(
+          clientEngineOptions(cfg, (line) => this.engineLog(line), opts.previousLocal),
+          opts.routeGuard,
+        ),
         gso: opts.gso,
       },
       onIpPacket: (_v, pkt) => opts.data.onLinkPacket(pkt),
@@ -157,7 +169,7 @@ export class ClientLink {
               : `; negotiation took ${ms(performance.now() - firstData)} from the far end's first frame`
           }`,
         );
-        this.host.ipv4Up(this, ev.local, ev.peer, ev.dns);
+        this.host.ipv4Up(this, ev.local, ev.peer, this.routeGuard?.filterDns(ev.dns) ?? ev.dns);
         return;
       case 'ipv6-up':
         log.info(`ppp: IPv6CP up: local ${ev.local} peer ${ev.peer}`);

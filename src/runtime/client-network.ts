@@ -24,6 +24,8 @@ export class ClientNetwork {
   constructor(
     private readonly config: PeerConfig,
     private readonly log: Logger,
+    /** Where the original resolv.conf is kept while ours is in place. */
+    private readonly backupDir: string,
     onDeviceError: (err: Error) => void,
   ) {
     this.data = new DataPath({ log, onDeviceError });
@@ -64,6 +66,7 @@ export class ClientNetwork {
         name: cfg.name,
         ifname: iface.name,
         writeTo: cfg.dns.writeTo,
+        backupDir: this.backupDir,
         resolved: false,
         domains: cfg.defaultRoute ? ['~.'] : [],
         log: this.log,

@@ -3,8 +3,8 @@
  * what `ts-vpn up` configured (interface, addresses, routes, resolv.conf it
  * wrote), so that the next run can remove what a crashed one left behind.
  */
-import { rmSync } from 'node:fs';
 import type { RouteHandle } from '../tun/index.js';
+import { recoverResolvConf } from './dns.js';
 import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import type { Logger } from './logger.js';
@@ -33,11 +33,11 @@ export function lockState(dir: TunnelStateDir): StaleRun | null {
 }
 
 /** Removes what a crashed run recorded (the host route to the SSH server especially). */
-export async function cleanStaleRun(s: StaleRun, log: Logger): Promise<void> {
+export async function cleanStaleRun(s: StaleRun, stateDir: string, log: Logger): Promise<void> {
   const routes = Array.isArray(s.state?.routes) ? (s.state.routes as RouteHandle[]) : [];
   const removed =
     routes.length > 0 ? await (await loadInterfaceModule()).removeStaleRoutes(routes) : [];
-  if (s.state?.resolvConf) rmSync(s.state.resolvConf, { force: true });
+  recoverResolvConf(stateDir, s.state?.resolvConf ?? null, log);
   log.warn(
     `previous run (pid ${s.pid}) did not exit cleanly: ${
       removed.length > 0

@@ -28,6 +28,7 @@ import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import { Logger } from './logger.js';
 import { type ReconnectHost, ReconnectLoop } from './reconnect-loop.js';
+import { RouteGuard } from './route-guard.js';
 import type { SdNotifier } from './sd-notify.js';
 import { ServerRouteWatch } from './server-watch.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
@@ -129,7 +130,7 @@ export class ClientTunnel
       (opts.watchNetwork ?? true)
         ? new ServerRouteWatch(this.log, (reason, up) => this.onNetworkChange(reason, up))
         : null;
-    this.net = new ClientNetwork(config, this.log, (err) => {
+    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, (err) => {
       if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
     });
     this.hooks = new TunnelHooks(config, this.log, () => ({
@@ -182,7 +183,7 @@ export class ClientTunnel
     try {
       const stale = lockState(this.stateDir);
       this.locked = true;
-      if (stale) await cleanStaleRun(stale, this.log);
+      if (stale) await cleanStaleRun(stale, this.stateDir.dir, this.log);
       if (this.useControl)
         this.control = await ControlServer.listen(this.stateDir.controlPath, (req) =>
           this.onControl(req),
@@ -285,6 +286,15 @@ export class ClientTunnel
     );
     this.log.info(`connecting to ${this.remote} …`);
     this.sd?.status(`connecting to ${this.remote}`);
+    // Routes as they are before this negotiation: far-end addresses inside them are refused.
+    // Taken before connecting: nothing may await between the transport starting and the
+    // link listening to it (a command that exits at once would go unheard).
+    const routeGuard = await RouteGuard.snapshot({
+      acceptLocal: cfg.ppp.acceptLocal,
+      acceptPeer: cfg.ppp.acceptPeer,
+      tunnelIfindex: this.net.iface?.tun.ifindex,
+      warn: (m) => this.log.warn(m),
+    });
     const c = await connectTransport(cfg, {
       log: this.log,
       beforeStart: async (addr) => {
@@ -303,6 +313,7 @@ export class ClientTunnel
       previousLocal: iface?.local4 ?? null,
       gso: cfg.tunnel.offload && (iface === null || iface.vnetHdr),
       data: this.net.data,
+      routeGuard,
     });
     this.link = link;
     this.net.data.attach(link.session);

@@ -10,6 +10,13 @@
  *   for and when `resolvectl` exists and resolved runs; restore() runs
  *   `resolvectl revert IFNAME`.
  *
+ * An existing file at the path is never destroyed (src/runtime/resolv-backup.ts): a
+ * symlink into systemd-resolved's directory (the usual /etc/resolv.conf) makes us use
+ * per-link DNS through resolvectl instead of touching the file, when resolved runs;
+ * anything else is saved to the state directory first, put back on exit, and put back
+ * by the next start after a crash. Without a state directory (library use) a symlink is
+ * refused, never replaced.
+ *
  * Peer input is checked: only IP literals reach the file or the command line
  * (execFile, no shell). Nothing here throws; problems are logged and reported.
  */
@@ -32,6 +39,15 @@ import {
 } from 'node:fs';
 import { isIP } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import {
+  BACKUP_FILE,
+  describeOriginal,
+  inspectPath,
+  isResolvedLink,
+  readBackup,
+  restoreBackup,
+  saveBackup,
+} from './resolv-backup.js';
 
 /** resolv.conf(5) reads at most 3 nameservers (MAXNS). */
 export const MAX_NAMESERVERS = 3;
@@ -171,6 +187,11 @@ export interface PeerDnsOptions {
   /** resolvectl routing domains for the link, e.g. ['~.'] to send every query to it (default-route tunnels). Default none. */
   domains?: string[];
   log?: DnsLog;
+  /**
+   * Where the original of `writeTo` is kept while ours is in place (the tunnel's state
+   * directory). Null: a symlink at `writeTo` is not replaced.
+   */
+  backupDir?: string | null;
   /** Tests: command runner and detection. */
   run?: CommandRunner;
   detect?: () => ResolvectlDetection;
@@ -228,20 +249,41 @@ export class PeerDns {
     }
 
     const path = this.opts.writeTo;
+    let viaResolved = false;
     if (path) {
       const content = formatResolvConf(this.opts.name, ok);
-      try {
-        writeFileAtomic(path, content);
-        this.written = { path, content };
-        result.file = path;
-        log?.info(`dns: wrote ${ok.join(' ')} to ${path}`);
-      } catch (err) {
-        log?.warn(`dns: cannot write ${path}: ${(err as Error).message}`);
+      const before = this.written?.path === path ? null : inspectPath(path);
+      const backupDir = this.opts.backupDir ?? null;
+      if (before?.kind === 'symlink' && isResolvedLink(before.target) && this.detect().available) {
+        viaResolved = true;
+        log?.info(
+          `dns: ${path} is a symlink to ${before.target} (systemd-resolved): setting per-link DNS on ${this.opts.ifname} instead of replacing it`,
+        );
+      } else if (before?.kind === 'symlink' && backupDir === null) {
+        log?.warn(
+          `dns: ${path} is a symlink to ${before.target}; not replaced (set dns.write-to to a file of its own)`,
+        );
+      } else {
+        try {
+          if (backupDir !== null) {
+            const b = saveBackup(backupDir, path, content);
+            if (before && before.kind !== 'absent')
+              log?.warn(
+                `dns: ${path} was ${describeOriginal(b.original)}; replaced while the tunnel is up, kept in ${join(backupDir, BACKUP_FILE)} and put back on exit`,
+              );
+          }
+          writeFileAtomic(path, content);
+          this.written = { path, content };
+          result.file = path;
+          log?.info(`dns: wrote ${ok.join(' ')} to ${path}`);
+        } catch (err) {
+          log?.warn(`dns: cannot write ${path}: ${(err as Error).message}`);
+        }
       }
     }
 
-    if (this.opts.resolved) {
-      const det = (this.opts.detect ?? detectResolvectl)();
+    if (this.opts.resolved || viaResolved) {
+      const det = this.detect();
       if (!det.available || !det.path) {
         result.resolved = 'unavailable';
         result.resolvedReason = det.reason;
@@ -274,6 +316,10 @@ export class PeerDns {
     return result;
   }
 
+  private detect(): ResolvectlDetection {
+    return (this.opts.detect ?? detectResolvectl)();
+  }
+
   /** Undoes apply(): removes our file (if unchanged since) and reverts resolved's per-link settings. */
   async restore(): Promise<void> {
     this.removeFile();
@@ -297,6 +343,16 @@ export class PeerDns {
     const w = this.written;
     if (!w) return;
     this.written = null;
+    const backupDir = this.opts.backupDir ?? null;
+    if (backupDir !== null && readBackup(backupDir)?.path === w.path) {
+      const log = this.opts.log ?? { info: () => {}, warn: () => {} };
+      try {
+        restoreBackup(backupDir, log);
+      } catch (err) {
+        log.warn(`dns: cannot put back ${w.path}: ${(err as Error).message}`);
+      }
+      return;
+    }
     const removed = removeOwnedFile(w.path, w.content);
     if (removed === 'changed')
       this.opts.log?.warn(`dns: ${w.path} was changed by someone else; left in place`);
@@ -312,6 +368,21 @@ export class PeerDns {
       this.opts.log?.warn(
         `dns: resolvectl revert ${r.ifname}: ${res.stderr.trim() || `exit code ${res.code}`}`,
       );
+  }
+}
+
+/**
+ * At start, after a run that died without cleaning up: puts back the resolv.conf it
+ * replaced (from the backup in `stateDir`), or removes the file it wrote (`written`,
+ * from its state file) when that still carries our header. Never throws.
+ */
+export function recoverResolvConf(stateDir: string, written: string | null, log: DnsLog): void {
+  try {
+    if (restoreBackup(stateDir, log, ' after the previous run') !== 'none') return;
+    if (written && readFileSync(written, 'utf8').startsWith('# written by ts-vpn for tunnel '))
+      unlinkSync(written);
+  } catch (err) {
+    log.warn(`dns: cleaning up after the previous run: ${(err as Error).message}`);
   }
 }
 

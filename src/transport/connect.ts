@@ -1,13 +1,15 @@
 /**
  * The client's connect step: from a peer config to a running Transport that carries PPP.
  * `remote.transport: ssh` (default) connects with ssh2 and runs `remote.command` in an
- * exec channel; `remote.transport: command` runs `remote.command` locally and speaks PPP
+ * exec channel (or, with `remote.kind: gateway`, a direct-streamlocal channel to the
+ * gateway's unix socket); `remote.transport: command` runs `remote.command` locally and speaks PPP
  * over its stdin/stdout (like pppd's `pty`). The runtime calls `connectTransport` once
  * per attempt and does not care which it got.
  */
 import type { PeerConfig } from '../config/peer.js';
 import { CommandTransport } from './command.js';
 import { SshConnection } from './ssh.js';
+import { openGatewayChannel } from './streamlocal.js';
 import type { Transport } from './types.js';
 
 /** Where the connect step writes what it did (the runtime's logger fits). */
@@ -60,8 +62,15 @@ function ms(v: number): string {
   return `${Math.round(v)} ms`;
 }
 
+/** Configs whose ssh_config notes were logged already (once per run, not per attempt). */
+const notesLogged = new WeakSet<PeerConfig>();
+
 async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<ConnectedTransport> {
   const { log } = hooks;
+  if (!notesLogged.has(cfg)) {
+    notesLogged.add(cfg);
+    for (const n of cfg.ssh.notes) log.debug(`ssh config: ${n}`);
+  }
   let lastTried = '';
   const conn = await SshConnection.connect({
     host: cfg.ssh.host,
@@ -96,6 +105,12 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
     cfg.ssh.host;
   try {
     await hooks.beforeStart?.(serverAddr);
+    if (cfg.remote.kind === 'gateway') {
+      const path = cfg.remote.gateway ?? '/run/ts-vpn/gateway.sock';
+      const transport = await openGatewayChannel(conn, path);
+      log.debug(`ssh: channel to gateway ${path}`);
+      return { transport, serverAddr };
+    }
     const transport = await conn.exec(cfg.remote.command);
     log.debug(`ssh: running ${JSON.stringify(cfg.remote.command)}`);
     return { transport, serverAddr };

@@ -57,6 +57,8 @@ export interface HostKeyPolicy {
   alias?: string;
   /** Add unknown hosts to the first file (StrictHostKeyChecking=accept-new). */
   acceptNew?: boolean;
+  /** Write accept-new lines with the host name hashed (HashKnownHosts yes). */
+  hashNew?: boolean;
   /** Pinned `SHA256:…` fingerprints; when non-empty, known_hosts is not consulted. */
   fingerprints?: string[];
 }
@@ -138,7 +140,7 @@ export function verifyHostKey(
   }
 
   if (policy.acceptNew) {
-    appendKnownHost(primaryFile, name, blob);
+    appendKnownHost(primaryFile, name, blob, { hashed: policy.hashNew });
     log(
       `Warning: Permanently added '${name}' (${label}) to the list of known hosts (${primaryFile}); ${fingerprint}.`,
     );

@@ -8,7 +8,7 @@
  * where hmac = HMAC-SHA1(key = salt, data = host string). Lines that do not parse are
  * skipped (OpenSSH warns and carries on), never thrown on.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { appendFileSafe } from '../sys/safe-files.js';
@@ -174,13 +174,26 @@ export function formatKnownHostLine(name: string, key: Buffer): string {
   return `${name} ${blobKeyType(key)} ${key.toString('base64')}`;
 }
 
+/** `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as ssh-keygen -H and HashKnownHosts write it. */
+export function hashKnownHostName(name: string, salt: Buffer = randomBytes(20)): string {
+  const mac = createHmac('sha1', salt).update(name.toLowerCase()).digest();
+  return `|1|${salt.toString('base64')}|${mac.toString('base64')}`;
+}
+
 /**
- * Appends a line, creating the directory (0700) and file (0600) if needed. Root appends
+ * Appends a line, creating the directory (0700) and file (0600) if needed; with
+ * `hashed` the host name is written hashed (HashKnownHosts yes). Root appends
  * to the invoking user's file (`$SUDO_UID`): never through a symlink or hard link, only
  * below directories owned by root or that user and not writable by others (OpenSSH's
  * rules for user files, src/sys/safe-files.ts); a file made here belongs to that user.
  */
-export function appendKnownHost(file: string, name: string, key: Buffer): void {
+export function appendKnownHost(
+  file: string,
+  name: string,
+  key: Buffer,
+  opts: { hashed?: boolean } = {},
+): void {
+  if (opts.hashed) name = hashKnownHostName(name);
   const dir = dirname(file);
   const user = invokingUser();
   if (!existsSync(dir)) {

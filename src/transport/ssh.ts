@@ -129,6 +129,7 @@ export class SshConnection {
     const policy: HostKeyPolicy = {
       knownHostsFiles: opts.hostKey?.knownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')],
       alias: opts.hostKey?.alias,
+      hashNew: opts.hostKey?.hashNew,
       acceptNew: opts.hostKey?.acceptNew ?? false,
       fingerprints: opts.hostKey?.fingerprints ?? [],
     };

@@ -1,8 +1,9 @@
 /** Minimal independent decoder of the interop captures (test-only; does not use src/hdlc). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireCaptures } from '../support/pppd-captures.js';
 
-export const INTEROP_DIR = join(import.meta.dirname, '../../../shared/interop');
+export const INTEROP_DIR = requireCaptures();
 
 export interface CapturedFrame {
   protocol: number;

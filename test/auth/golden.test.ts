@@ -1,4 +1,4 @@
-/** Golden vectors: the PAP and CHAP packets of the pppd 2.4.9 captures in shared/interop. */
+/** Golden vectors: the PAP and CHAP packets of the pppd 2.4.9 captures in test/fixtures/pppd. */
 import { describe, expect, it } from 'vitest';
 import {
   CHAP_PROTOCOL,
@@ -24,7 +24,7 @@ function authPackets(scenario: string, file: 'a-to-b.hex' | 'b-to-a.hex', protoc
     });
 }
 
-describe('PAP capture (shared/interop/pap)', () => {
+describe('PAP capture (test/fixtures/pppd/pap)', () => {
   const aToB = authPackets('pap', 'a-to-b.hex', PAP_PROTOCOL);
   const bToA = authPackets('pap', 'b-to-a.hex', PAP_PROTOCOL);
 
@@ -73,7 +73,7 @@ describe('PAP capture (shared/interop/pap)', () => {
   });
 });
 
-describe('CHAP capture (shared/interop/chap)', () => {
+describe('CHAP capture (test/fixtures/pppd/chap)', () => {
   const aToB = authPackets('chap', 'a-to-b.hex', CHAP_PROTOCOL);
   const bToA = authPackets('chap', 'b-to-a.hex', CHAP_PROTOCOL);
   const [challenge, success] = [bToA[0], bToA[1]];

@@ -66,7 +66,7 @@ describe('ts-vpn help', () => {
     const a = run(['frobnicate']);
     expect(a.code).toBe(2);
     expect(a.stderr.trim()).toBe(
-      'ts-vpn: unknown command "frobnicate" (commands: up, serve, check, status, down, version, help; see "ts-vpn --help")',
+      'ts-vpn: unknown command "frobnicate" (commands: up, serve, gateway, check, status, down, version, help; see "ts-vpn --help")',
     );
     const b = run(['up', '--frob']);
     expect(b.code).toBe(2);
@@ -292,7 +292,9 @@ describe('ts-vpn check: peer or server from the content, never the name', () => 
     writeFileSync(p, 'ssh:\n  host: [192.0.2.1\n');
     const r = run(['check', p]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^ts-vpn: .*broken\.yaml:\d+:? YAML syntax error/);
+    expect(r.stderr).toMatch(
+      /^ts-vpn: .*broken\.yaml:2 ssh\.host: YAML syntax error: the list opened/,
+    );
     expect(r.stderr).not.toContain('unknown key');
   });
 });

@@ -125,3 +125,29 @@ groups: { staff: { max-sessions: 1 }, lab: { max-sessions: 3 } }
     }
   });
 });
+
+describe('peer.yaml remote for a gateway', () => {
+  const base = 'ssh: { host: gw.example.net, user: alice }\n';
+  it('takes remote.gateway, or kind: gateway with the default socket path', async () => {
+    const { parsePeerConfig } = await import('../../src/config/peer.js');
+    const a = parsePeerConfig(`${base}remote: { gateway: /srv/gw.sock }\n`, 'p.yaml', ENV);
+    expect(a.remote).toMatchObject({ kind: 'gateway', gateway: '/srv/gw.sock' });
+    const b = parsePeerConfig(`${base}remote: { kind: gateway }\n`, 'p.yaml', ENV);
+    expect(b.remote.gateway).toBe('/run/ts-vpn/gateway.sock');
+    const c = parsePeerConfig(base, 'p.yaml', ENV);
+    expect(c.remote).toMatchObject({ kind: 'ts-vpn', gateway: null });
+  });
+  it('refuses a command or another kind next to a gateway', async () => {
+    const { parsePeerConfig } = await import('../../src/config/peer.js');
+    expect(() =>
+      parsePeerConfig(
+        `${base}remote: { gateway: /x.sock, command: ts-vpn serve }\n`,
+        'p.yaml',
+        ENV,
+      ),
+    ).toThrow(/remote.command: is not used with a gateway/);
+    expect(() =>
+      parsePeerConfig(`${base}remote: { gateway: /x.sock, kind: pppd }\n`, 'p.yaml', ENV),
+    ).toThrow(/remote.kind: is pppd, but remote.gateway is set/);
+  });
+});

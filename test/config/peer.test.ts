@@ -53,6 +53,7 @@ describe('peer.yaml', () => {
       name: 'peer',
       ssh: {
         host: 'gw.example.com',
+        alias: 'gw.example.com',
         port: 22,
         user: 'alice',
         identityFiles: [
@@ -77,12 +78,33 @@ describe('peer.yaml', () => {
         ],
         passphraseFile: null,
         passphrase: null,
+        jump: [],
+        config: { enabled: true, file: null },
+        given: ['host'],
+        origins: {
+          host: '/etc/ts-vpn/peer.yaml:2',
+          port: 'default',
+          user: 'default',
+          'identity-files': 'default',
+          agent: 'default',
+          'host-key.known-hosts': 'default',
+          'host-key.fingerprint': 'default',
+          'host-key.accept-new': 'default',
+          'host-key.alias': 'default',
+          'keepalive-interval': 'default',
+          'keepalive-count-max': 'default',
+          'connect-timeout': 'default',
+          ciphers: 'default',
+          jump: 'default',
+        },
+        notes: [],
       },
       remote: {
         transport: 'ssh',
         command: 'sudo ts-vpn serve',
         kind: 'ts-vpn',
         kindDetected: true,
+        gateway: null,
       },
       ppp: {
         localAddress: null,
@@ -184,6 +206,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       command: 'sudo /usr/sbin/pppd notty noauth',
       kind: 'pppd',
       kindDetected: true,
+      gateway: null,
     });
     expect(cfg.ppp).toMatchObject({
       localAddress: '10.9.0.2',

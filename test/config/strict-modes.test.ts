@@ -197,6 +197,32 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
     ]);
   });
 
+  it('remote.transport: command runs a local command as root: the same rules as hooks', async () => {
+    const script = file('relay.sh', '#!/bin/sh\n', 0o755);
+    chmodSync(script, 0o757);
+    const p = file(
+      `p${++n}.yaml`,
+      `remote:\n  transport: command\n  command: ${script} --to gw\n  kind: ts-vpn\n`,
+      0o646,
+    );
+    const e = await rejection(load(p));
+    expect(e.issues).toEqual([
+      {
+        path: 'remote.command',
+        line: 3,
+        message: `${p} names a local command that runs as root, but it is writable by others (mode 0646); run chmod go-w ${p}`,
+      },
+      {
+        path: 'remote.command',
+        line: 3,
+        message: `${script} is run by remote.command, but it is writable by others (mode 0757); run chmod go-w ${script}`,
+      },
+    ]);
+    chmodSync(script, 0o755);
+    chmodSync(p, 0o644);
+    await expect(load(p)).resolves.toMatchObject({ remote: { transport: 'command' } });
+  });
+
   it('a peer file without hooks or inline secrets is not subject to StrictModes', async () => {
     const p = file(`p${++n}.yaml`, peerYaml(''), 0o666);
     await expect(load(p)).resolves.toBeTruthy();

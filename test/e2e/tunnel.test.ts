@@ -2,8 +2,10 @@
  * End to end: `ts-vpn up` in a client namespace ↔ real sshd ↔ `ts-vpn serve` in a server
  * namespace, with a LAN namespace behind the server (test/support/lab.ts).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CLI,
   CLIENT_ADDR,
   createLab,
   LAN_ADDR,
@@ -142,6 +144,24 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
     expect(st.ipv6?.local).toMatch(/^fe80::/);
     const all = JSON.parse(lab.runCli(['status', '--json']).stdout);
     expect(all.map((s: { name: string }) => s.name)).toEqual([lab.name]);
+  });
+
+  it('both ends run the installed package (npm pack + npm install -g)', () => {
+    expect(CLI).toContain('/ts-vpn-installed/');
+    expect(CLI).toMatch(/\/bin\/ts-vpn$/);
+    const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(cmdline(up.pid)).toContain(CLI);
+    expect(lab.servePids().map((p) => cmdline(p).includes(CLI))).toEqual([true]);
+  });
+
+  it('status / down as a user without root say root is needed (exit 10) and leave the tunnel up', () => {
+    for (const args of [['status'], ['status', '--json'], ['status', lab.name], ['down']]) {
+      const r = lab.runCli(args, { asNobody: true });
+      expect(r.code, args.join(' ')).toBe(10);
+      expect(r.stderr).toMatch(new RegExp(`^ts-vpn: ${args[0]} needs root: `));
+      expect(r.stderr).not.toContain('no tunnel');
+    }
+    expect(lab.runCli(['status', lab.name]).code).toBe(0);
   });
 
   it('SIGTERM tears down both ends: no interface, route or serve process left', async () => {

@@ -12,6 +12,9 @@
  * oversize        behaves, but also sends 20 KB LCP and IP frames every 100 ms
  * protrej-lcp     Protocol-Rejects LCP itself once LCP is open
  * ip-before-ipcp  sends 200 IP packets as soon as LCP is open, before IPCP, then behaves
+ * claim           an ordinary far end whose addresses come from the command line:
+ *                   node hostile-peer.mjs claim <its address> <client address> <dns>
+ *                 (the client's LAN gateway, a LAN address for the client, a LAN DNS server)
  * forge-text      once LCP is open, writes a forged log line ("\r\x1b[2K tunnel up: forged",
  *                 plus an 8-bit CSI) to its stderr, then a Terminate-Request with it as reason
  *
@@ -42,7 +45,7 @@ import { PppEngine } from '../../dist/engine/index.js';
 import { HdlcDeframer, HdlcFramer } from '../../dist/hdlc/index.js';
 
 const scenario = process.argv[2] ?? 'oversize';
-const reportPath = process.argv[3] ?? null;
+const reportPath = scenario.startsWith('gso-') ? (process.argv[3] ?? null) : null;
 const tcpPort = Number(process.argv[4] ?? 0);
 const GSO_SCENARIO = scenario.startsWith('gso-');
 const t0 = Date.now();
@@ -56,15 +59,20 @@ const random32 = () => {
   return rnd >>> 0;
 };
 
+/** claim: its own address, the client's, the DNS server it hands out. */
+const [LOCAL4, PEER4_TEXT, DNS4] =
+  scenario === 'claim' ? process.argv.slice(3, 6) : ['10.77.0.1', '10.77.0.2', null];
+
 const engine = new PppEngine(
   {
     random32,
     lcp: { restartMs: 1000 },
     ipcp: {
-      local: '10.77.0.1',
-      peer: '10.77.0.2',
-      acceptLocal: (a) => a === '10.77.0.1',
-      acceptPeer: (a) => a === '10.77.0.2',
+      local: LOCAL4,
+      peer: PEER4_TEXT,
+      acceptLocal: (a) => a === LOCAL4,
+      acceptPeer: (a) => a === PEER4_TEXT,
+      ...(DNS4 ? { dns: [DNS4] } : {}),
       maxFailure: 100,
     },
     ipv6cp: GSO_SCENARIO ? {} : false,

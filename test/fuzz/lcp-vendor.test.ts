@@ -14,6 +14,7 @@ import { LcpPolicy } from '../../src/lcp/policy.js';
 import { bytesEqual } from '../../src/ppp/bytes.js';
 import { emitOptions, formatOption, parseOptions, type RawOption } from '../../src/ppp/options.js';
 import { emitControlPacket } from '../../src/ppp/packet.js';
+import { applyNak, applyReject, judgePeerOption } from '../../src/ppp/policy.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -64,7 +65,7 @@ describe('LCP Vendor-Specific option: random input never throws', () => {
           p.resetNegotiation();
           p.beginPeerRequest();
           for (const o of opts) {
-            const v = p.onPeerOption(o.type, o.data);
+            const v = judgePeerOption(p, { type: o.type, data: o.data });
             if (o.type === LcpOpt.Vendor) {
               expect(v.kind).toBe(gso && gsoOptionValue(o.data) >= 65535 ? 'ack' : 'reject');
             }
@@ -72,8 +73,12 @@ describe('LCP Vendor-Specific option: random input never throws', () => {
           expect(p.his.gso).toBe(
             gso && opts.some((o) => o.type === LcpOpt.Vendor && gsoOptionValue(o.data) >= 65535),
           );
-          if (step === 0) p.onNak(opts);
-          else if (step === 1) p.onReject(opts.filter((o) => o.type === LcpOpt.Vendor));
+          if (step === 0) applyNak(p, opts);
+          else if (step === 1)
+            applyReject(
+              p,
+              opts.filter((o) => o.type === LcpOpt.Vendor),
+            );
           else p.onAck();
           const own = emitOptions(p.ownOptions());
           expect(parseOptions(own)).not.toBeNull();

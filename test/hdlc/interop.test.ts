@@ -1,5 +1,5 @@
 /**
- * Golden vectors from real pppd 2.4.9 captures (shared/interop, README there): every
+ * Golden vectors from real pppd 2.4.9 captures (test/fixtures/pppd, README there): every
  * frame of all 12 files decodes with a good FCS, and re-framing the decoded frames with
  * the options each side used reproduces the capture byte for byte, flags included.
  */
@@ -42,8 +42,8 @@ const FILES = SCENARIOS.flatMap((s) =>
 );
 
 describe('pppd interop captures', () => {
-  it('finds shared/interop beside the repository', () => {
-    expect(requireInterop()).toMatch(/shared[/\\]interop[/\\]$/);
+  it('reads the captures from test/fixtures/pppd inside the repository', () => {
+    expect(requireInterop()).toMatch(/test[/\\]fixtures[/\\]pppd[/\\]$/);
   });
 
   it.each(FILES)('%s/%s decodes to the README frame count with no bad frame', (scenario, file) => {

@@ -1,6 +1,6 @@
 /** Test helpers for src/hdlc: hex, the interop captures, and an independent reference codec. */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { PPPD_CAPTURES, requireCaptures } from '../support/pppd-captures.js';
 
 /** `"7e ff 03"` or `"7eff03"` → bytes. */
 export function hex(s: string): Uint8Array {
@@ -14,20 +14,11 @@ export function toHex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 }
 
-/**
- * `<repo>/../shared/interop`: /work/shared/interop beside /work/main here, and the copy of
- * shared/ placed beside the fresh clone in CI. Missing captures fail the suite loudly.
- */
-export const INTEROP_DIR: string = fileURLToPath(
-  new URL('../../../shared/interop/', import.meta.url),
-);
+/** The pppd captures in test/fixtures/pppd (with a trailing slash). Missing ones fail loudly. */
+export const INTEROP_DIR: string = `${PPPD_CAPTURES}/`;
 
 export function requireInterop(): string {
-  if (!existsSync(INTEROP_DIR)) {
-    throw new Error(
-      `interop captures not found at ${INTEROP_DIR}: shared/ must sit beside the repository (see docs/ARCHITECTURE.md)`,
-    );
-  }
+  requireCaptures();
   return INTEROP_DIR;
 }
 

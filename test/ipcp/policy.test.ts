@@ -5,6 +5,7 @@ import { type IpcpConfig, IpcpPolicy } from '../../src/ipcp/ipcp-policy.js';
 import { Ipv6cpPolicy } from '../../src/ipcp/ipv6cp-policy.js';
 import { fromHex } from '../../src/ppp/bytes.js';
 import { parseIpv4 } from '../../src/ppp/ipv4.js';
+import { applyNak, applyReject, judgePeerOption } from '../../src/ppp/policy.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 
@@ -26,35 +27,35 @@ function ipcp(c: Partial<IpcpConfig>): IpcpPolicy {
 describe('IpcpPolicy', () => {
   it('a side that knows the peer address Naks 0.0.0.0 and wrong proposals with it', () => {
     const p = ipcp({ local: ip('10.64.0.2'), peer: ip('10.64.0.1'), acceptPeer: () => false });
-    expect(p.onPeerOption(3, fromHex('00 00 00 00'))).toEqual({
+    expect(judgePeerOption(p, { type: 3, data: fromHex('00 00 00 00') })).toEqual({
       kind: 'nak',
       data: fromHex('0a 40 00 01'),
     });
-    expect(p.onPeerOption(3, fromHex('0a 40 00 09'))).toEqual({
+    expect(judgePeerOption(p, { type: 3, data: fromHex('0a 40 00 09') })).toEqual({
       kind: 'nak',
       data: fromHex('0a 40 00 01'),
     });
-    expect(p.onPeerOption(3, fromHex('0a 40 00 01')).kind).toBe('ack');
+    expect(judgePeerOption(p, { type: 3, data: fromHex('0a 40 00 01') }).kind).toBe('ack');
   });
 
   it('without a peer address: acks what acceptPeer allows, rejects 0.0.0.0', () => {
     const p = ipcp({ acceptPeer: (a) => a.startsWith('10.') });
-    expect(p.onPeerOption(3, fromHex('0a 00 00 05')).kind).toBe('ack');
-    expect(p.onPeerOption(3, fromHex('c0 a8 00 05')).kind).toBe('reject');
-    expect(p.onPeerOption(3, fromHex('00 00 00 00')).kind).toBe('reject');
+    expect(judgePeerOption(p, { type: 3, data: fromHex('0a 00 00 05') }).kind).toBe('ack');
+    expect(judgePeerOption(p, { type: 3, data: fromHex('c0 a8 00 05') }).kind).toBe('reject');
+    expect(judgePeerOption(p, { type: 3, data: fromHex('00 00 00 00') }).kind).toBe('reject');
   });
 
   it('hands out one DNS server as both ms-dns1 and ms-dns2 (like pppd)', () => {
     const p = ipcp({ dns: [ip('10.64.0.53')] });
-    expect(p.onPeerOption(129, fromHex('00 00 00 00'))).toEqual({
+    expect(judgePeerOption(p, { type: 129, data: fromHex('00 00 00 00') })).toEqual({
       kind: 'nak',
       data: fromHex('0a 40 00 35'),
     });
-    expect(p.onPeerOption(131, fromHex('00 00 00 00'))).toEqual({
+    expect(judgePeerOption(p, { type: 131, data: fromHex('00 00 00 00') })).toEqual({
       kind: 'nak',
       data: fromHex('0a 40 00 35'),
     });
-    expect(p.onPeerOption(131, fromHex('0a 40 00 35')).kind).toBe('ack');
+    expect(judgePeerOption(p, { type: 131, data: fromHex('0a 40 00 35') }).kind).toBe('ack');
   });
 
   it('rejects DNS when it has none, and VJ, NBNS, IP-Addresses', () => {
@@ -66,7 +67,7 @@ describe('IpcpPolicy', () => {
       [132, '00 00 00 00'],
       [1, '00 00 00 00 00 00 00 00'],
     ] as const) {
-      expect(p.onPeerOption(t, fromHex(d)).kind).toBe('reject');
+      expect(judgePeerOption(p, { type: t, data: fromHex(d) }).kind).toBe('reject');
     }
   });
 
@@ -77,7 +78,7 @@ describe('IpcpPolicy', () => {
       [129, [0, 0, 0, 0]],
       [131, [0, 0, 0, 0]],
     ]);
-    p.onNak([
+    applyNak(p, [
       { type: 3, data: fromHex('0a 40 00 01') },
       { type: 129, data: fromHex('0a 40 00 35') },
       { type: 131, data: fromHex('0a 40 00 35') },
@@ -88,7 +89,7 @@ describe('IpcpPolicy', () => {
 
   it('keeps its address when acceptLocal refuses, and explains why', () => {
     const p = ipcp({ local: ip('10.0.0.9'), acceptLocal: () => false });
-    p.onNak([{ type: 3, data: fromHex('0a 40 00 01') }]);
+    applyNak(p, [{ type: 3, data: fromHex('0a 40 00 01') }]);
     expect(p.localAddress).toBe(ip('10.0.0.9'));
     expect(p.failureHint()).toMatch(/10\.64\.0\.1, not accepted; we have 10\.0\.0\.9/);
   });
@@ -101,7 +102,7 @@ describe('IpcpPolicy', () => {
 
   it('fails when the peer rejects the address and we have none', () => {
     const p = ipcp({});
-    p.onReject([{ type: 3, data: fromHex('00 00 00 00') }]);
+    applyReject(p, [{ type: 3, data: fromHex('00 00 00 00') }]);
     expect(p.takeFatal()).toMatch(/no local address/);
   });
 });
@@ -119,25 +120,27 @@ describe('Ipv6cpPolicy', () => {
     const id = fromHex('01 02 03 04 05 06 07 08');
     const p = new Ipv6cpPolicy({ interfaceId: id, peerInterfaceId: null, random32: rnd });
     p.beginPeerRequest();
-    const z = p.onPeerOption(1, new Uint8Array(8));
+    const z = judgePeerOption(p, { type: 1, data: new Uint8Array(8) });
     expect(z.kind).toBe('nak');
-    const c = p.onPeerOption(1, id);
+    const c = judgePeerOption(p, { type: 1, data: id });
     expect(c.kind).toBe('nak');
     if (c.kind === 'nak') expect(Array.from(c.data)).not.toEqual(Array.from(id));
-    expect(p.onPeerOption(1, fromHex('11 12 13 14 15 16 17 18')).kind).toBe('ack');
-    expect(p.onPeerOption(2, fromHex('00 4f')).kind).toBe('reject');
+    expect(judgePeerOption(p, { type: 1, data: fromHex('11 12 13 14 15 16 17 18') }).kind).toBe(
+      'ack',
+    );
+    expect(judgePeerOption(p, { type: 2, data: fromHex('00 4f') }).kind).toBe('reject');
   });
 
   it('survives a constant random source', () => {
     const p = new Ipv6cpPolicy({ interfaceId: null, peerInterfaceId: null, random32: () => 5 });
     p.beginPeerRequest();
-    const v = p.onPeerOption(1, Uint8Array.from(p.localId));
+    const v = judgePeerOption(p, { type: 1, data: Uint8Array.from(p.localId) });
     expect(v.kind === 'nak' && Array.from(v.data)).not.toEqual(Array.from(p.localId));
   });
 
   it('follows a Nak of its identifier', () => {
     const p = new Ipv6cpPolicy({ interfaceId: null, peerInterfaceId: null, random32: rnd });
-    p.onNak([{ type: 1, data: fromHex('aa bb cc dd ee ff 00 11') }]);
+    applyNak(p, [{ type: 1, data: fromHex('aa bb cc dd ee ff 00 11') }]);
     expect(Array.from(p.localId)).toEqual(Array.from(fromHex('aa bb cc dd ee ff 00 11')));
   });
 });

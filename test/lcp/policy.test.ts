@@ -6,6 +6,7 @@ import { LcpOpt } from '../../src/lcp/options.js';
 import { LcpPolicy, MIN_PEER_MRU } from '../../src/lcp/policy.js';
 import { fromHex } from '../../src/ppp/bytes.js';
 import { Code } from '../../src/ppp/codes.js';
+import { applyNak, applyReject, judgePeerOption } from '../../src/ppp/policy.js';
 
 let seed = 7;
 const rnd = () => {
@@ -15,7 +16,7 @@ const rnd = () => {
 
 function peer(p: LcpPolicy, type: number, hex: string) {
   p.beginPeerRequest();
-  return p.onPeerOption(type, fromHex(hex));
+  return judgePeerOption(p, { type: type, data: fromHex(hex) });
 }
 
 describe('LcpPolicy', () => {
@@ -103,22 +104,22 @@ describe('LcpPolicy', () => {
     const p = new LcpPolicy({ random32: rnd, loopbackFail: 3 });
     p.resetNegotiation();
     for (let i = 0; i < 3; i++)
-      p.onNak([{ type: LcpOpt.MagicNumber, data: fromHex('01 02 03 04') }]);
+      applyNak(p, [{ type: LcpOpt.MagicNumber, data: fromHex('01 02 03 04') }]);
     expect(p.takeFatal()).toBe('loopback');
   });
 
   it('follows Naks of MRU and ACCM, drops rejected options, fails when auth is refused', () => {
     const p = new LcpPolicy({ random32: rnd, mru: 1400, requireAuth: 'pap' });
     p.resetNegotiation();
-    p.onNak([
+    applyNak(p, [
       { type: LcpOpt.MRU, data: fromHex('04 00') },
       { type: LcpOpt.ACCM, data: fromHex('00 0a 00 00') },
     ]);
     expect(p.got.mru).toBe(1024);
     expect(p.got.accm).toBe(0xa0000);
-    p.onReject([{ type: LcpOpt.PFC, data: new Uint8Array(0) }]);
+    applyReject(p, [{ type: LcpOpt.PFC, data: new Uint8Array(0) }]);
     expect(p.got.pfc).toBe(false);
-    p.onReject([{ type: LcpOpt.AuthProtocol, data: fromHex('c0 23') }]);
+    applyReject(p, [{ type: LcpOpt.AuthProtocol, data: fromHex('c0 23') }]);
     expect(p.takeFatal()).toBe('peer refused to authenticate');
   });
 
@@ -175,13 +176,13 @@ describe('LcpPolicy', () => {
       const p = new LcpPolicy({ random32: rnd, gso: true });
       p.resetNegotiation();
       // A Nak suggesting another vendor's option is ignored.
-      expect(p.onNak([{ type: LcpOpt.Vendor, data: fromHex('00 00 0c 01 00 01') }])).toBe(true);
+      expect(applyNak(p, [{ type: LcpOpt.Vendor, data: fromHex('00 00 0c 01 00 01') }])).toBe(true);
       expect(p.got.gso).toBe(true);
       const data = how === 'nak' ? fromHex('02 54 56 01 05 dc') : fromHex('02 54 56 01 ff ff');
       const ok =
         how === 'nak'
-          ? p.onNak([{ type: LcpOpt.Vendor, data }])
-          : p.onReject([{ type: LcpOpt.Vendor, data }]);
+          ? applyNak(p, [{ type: LcpOpt.Vendor, data }])
+          : applyReject(p, [{ type: LcpOpt.Vendor, data }]);
       expect(ok).toBe(true);
       expect(p.got.gso).toBe(false);
       expect(p.ownOptions().some((o) => o.type === LcpOpt.Vendor)).toBe(false);

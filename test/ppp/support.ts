@@ -1,7 +1,7 @@
 /** A minimal policy and a recording host for driving the automaton in tests. */
 
 import type { Fsm, FsmHost } from '../../src/ppp/fsm.js';
-import type { RawOption } from '../../src/ppp/options.js';
+import type { ParsedOption, RawOption } from '../../src/ppp/options.js';
 import { optionTable } from '../../src/ppp/options.js';
 import type { FsmPolicy, OptionVerdict } from '../../src/ppp/policy.js';
 import { ACK } from '../../src/ppp/policy.js';
@@ -56,18 +56,18 @@ export class ScriptPolicy implements FsmPolicy {
     return this.own;
   }
   beginPeerRequest(): void {}
-  onPeerOption(type: number, data: Uint8Array): OptionVerdict {
-    return this.judge(type, data);
+  onPeerOption(o: ParsedOption): OptionVerdict {
+    return this.judge(o.type, o.data);
   }
   onAck(): void {
     this.acks++;
   }
-  onNak(options: RawOption[]): boolean {
-    this.naks.push(options);
+  onNak(options: ParsedOption[]): boolean {
+    this.naks.push(options.map(({ type, data }) => ({ type, data })));
     return true;
   }
-  onReject(options: RawOption[]): boolean {
-    this.rejects.push(options);
+  onReject(options: ParsedOption[]): boolean {
+    this.rejects.push(options.map(({ type, data }) => ({ type, data })));
     return true;
   }
 }

@@ -106,10 +106,13 @@ export interface Lab {
     wait?: boolean;
     timeoutMs?: number;
   }): Promise<UpProcess>;
-  /** Runs the CLI to completion in the client namespace (status, down, check…). */
+  /**
+   * Runs the CLI to completion in the client namespace (status, down, check…);
+   * `asNobody`: as uid/gid 65534 without groups (setpriv), like a user without sudo.
+   */
   runCli(
     args: string[],
-    opts?: { timeoutMs?: number },
+    opts?: { timeoutMs?: number; asNobody?: boolean },
   ): { code: number | null; stdout: string; stderr: string };
   /** Pids of `ts-vpn serve` processes in the server namespace. */
   servePids(): number[];
@@ -305,9 +308,12 @@ ${opts.serverExtra ?? ''}
     };
 
     const runCli: Lab['runCli'] = (args, o = {}) => {
+      const user = o.asNobody
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--']
+        : [];
       const r = spawnSync(
         'ip',
-        ['netns', 'exec', cli.name, NODE, CLI, ...args, '--state-dir', stateDir],
+        ['netns', 'exec', cli.name, ...user, NODE, CLI, ...args, '--state-dir', stateDir],
         {
           encoding: 'utf8',
           timeout: o.timeoutMs ?? 20_000,

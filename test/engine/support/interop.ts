@@ -1,17 +1,20 @@
-/** Loads the pppd 2.4.9 captures in /work/shared/interop (see its README). */
+/** Loads the pppd 2.4.9 captures in test/fixtures/pppd (see its README). */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HdlcDeframer } from '../../../src/hdlc/index.js';
+import { PPPD_CAPTURES, requireCaptures } from '../../support/pppd-captures.js';
 
-/** Where the captures live (overridable for CI). */
-export const INTEROP_DIR = process.env.TS_VPN_INTEROP_DIR ?? '/work/shared/interop';
+/** Where the captures live: in the repository. */
+export const INTEROP_DIR = PPPD_CAPTURES;
 
 export const SCENARIOS = ['defaults', 'rejects', 'mru-accm', 'pap', 'chap', 'ask-address'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
+/** True, or throws: the captures are part of the repository, so a test never skips for them. */
 export function interopAvailable(): boolean {
-  return existsSync(join(INTEROP_DIR, 'defaults', 'a-to-b.hex'));
+  requireCaptures();
+  return true;
 }
 
 export function readHex(file: string): Uint8Array {

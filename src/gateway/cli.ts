@@ -1,0 +1,113 @@
+/**
+ * The command-line side of the gateway, kept here so src/cli/main.ts only
+ * dispatches: `ts-vpn gateway [gateway.yaml]`, the gateway part of
+ * `ts-vpn status [--json]`, and `ts-vpn down --session ID`.
+ */
+import { existsSync } from 'node:fs';
+import { controlRequest } from '../runtime/control.js';
+import type { Logger } from '../runtime/logger.js';
+import { formatBytes, formatDuration } from '../runtime/status-format.js';
+import type { GatewayStatus } from './daemon.js';
+import { gatewayControlPath } from './daemon.js';
+
+/** Exit codes used here (the same numbers as src/cli/exit-codes.ts). */
+const EXIT = { OK: 0, CONFIG: 2, SYSTEM: 8, NOT_AVAILABLE: 9 } as const;
+
+export interface GatewayCliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * Runs the daemon until SIGINT/SIGTERM. Returns the exit code: 0 after a clean
+ * stop, 2 for a config error (thrown as ConfigError), 8 when setting up failed
+ * (forwarding off, no LAN interface, socket path busy, not root).
+ */
+export async function runGateway(
+  path: string | null,
+  makeLog: (debug: boolean) => Logger,
+  io: GatewayCliIo,
+): Promise<number> {
+  const [{ loadGatewayConfig }, { Gateway }] = await Promise.all([
+    import('../config/gateway.js'),
+    import('./daemon.js'),
+  ]);
+  const cfg = await loadGatewayConfig(path);
+  const log = makeLog(cfg.debug);
+  for (const w of cfg.warnings) log.warn(`gateway: ${w}`);
+  if (process.getuid?.() !== 0) {
+    io.err('ts-vpn gateway needs root or CAP_NET_ADMIN (TUN devices, routes, neighbour entries)');
+    return EXIT.SYSTEM;
+  }
+  const gw = new Gateway(cfg, log);
+  try {
+    await gw.start();
+  } catch (err) {
+    io.err((err as Error).message);
+    return EXIT.SYSTEM;
+  }
+  await new Promise<void>((resolve) => {
+    const onStop = (sig: NodeJS.Signals) => {
+      log.info(`gateway: ${sig}: stopping`);
+      void gw.stop(`Terminated (${sig})`).then(resolve);
+    };
+    process.once('SIGINT', onStop);
+    process.once('SIGTERM', onStop);
+    process.on('SIGUSR1', () => {
+      log.debugEnabled = !log.debugEnabled;
+    });
+  });
+  return EXIT.OK;
+}
+
+/** The gateway's status, or null when no gateway runs with this state directory. */
+export async function queryGateway(stateDir: string): Promise<GatewayStatus | null> {
+  const path = gatewayControlPath(stateDir);
+  if (!existsSync(path)) return null;
+  try {
+    const r = await controlRequest(path, { cmd: 'status' });
+    return r.ok === true ? (r.gateway as GatewayStatus) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function formatGatewayStatus(s: GatewayStatus, now = Date.now()): string {
+  const lines = [
+    `gateway pid ${s.pid} on ${s.socket}: ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}, up ${formatDuration(now - s.startedAt)}, rss ${s.rssMb} MB`,
+  ];
+  const ended = Object.entries(s.ended)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  if (ended) lines.push(`  ended since start: ${ended}`);
+  if (s.sessions.length === 0) return lines.join('\n');
+  lines.push(
+    '  ID      USER         UID    STATE        INTERFACE  PEER             UPTIME   RX        TX        RTT     DROPS',
+  );
+  for (const x of s.sessions) {
+    lines.push(
+      `  ${x.id.padEnd(7)} ${x.user.slice(0, 12).padEnd(12)} ${String(x.uid).padEnd(6)} ${x.state.padEnd(12)} ${(x.interface ?? '-').padEnd(10)} ${(x.peer ?? '-').padEnd(16)} ${formatDuration(now - x.startedAt).padEnd(8)} ${formatBytes(x.rx.bytes).padEnd(9)} ${formatBytes(x.tx.bytes).padEnd(9)} ${x.echoRttMs === null ? '-'.padEnd(7) : `${x.echoRttMs.toFixed(1)} ms`.padEnd(7)} ${x.drops}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** `ts-vpn down --session ID`. */
+export async function downGatewaySession(
+  stateDir: string,
+  id: string,
+  io: GatewayCliIo,
+): Promise<number> {
+  const path = gatewayControlPath(stateDir);
+  if (!existsSync(path)) {
+    io.err(`no gateway is running (no ${path})`);
+    return EXIT.NOT_AVAILABLE;
+  }
+  const r = await controlRequest(path, { cmd: 'down-session', session: id }, 10_000);
+  if (r.ok !== true) {
+    io.err(String(r.error));
+    return EXIT.NOT_AVAILABLE;
+  }
+  io.out(`session ${id} ended`);
+  return EXIT.OK;
+}

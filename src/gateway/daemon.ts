@@ -1,0 +1,250 @@
+/**
+ * `ts-vpn gateway`: one process serving every client session. Listens on a unix
+ * socket that sshd connects SSH channels to (direct-streamlocal); identifies each
+ * connection by SO_PEERCRED (the SSH user's sshd, hence the user's uid), looks up
+ * the user's policy, and runs a GatewaySession for it, or refuses it with an LCP
+ * Terminate-Request carrying the reason. A root-only control socket answers
+ * `ts-vpn status` and `ts-vpn down --session ID`; systemd gets READY/STATUS/WATCHDOG.
+ */
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import type { GatewayConfig } from '../config/gateway.js';
+import { policyFor } from '../config/gateway.js';
+import { type ControlRequest, ControlServer } from '../runtime/control.js';
+import type { Logger } from '../runtime/logger.js';
+import { SdNotifier } from '../runtime/sd-notify.js';
+import { GatewaySetupError, LanSide } from './lan.js';
+import { identityOf, peerCred } from './peercred.js';
+import { AddressBook } from './pool.js';
+import { GatewaySession, type SessionEndCause, type SessionStatus } from './session.js';
+
+export interface GatewayStatus {
+  pid: number;
+  socket: string;
+  startedAt: number;
+  sessions: SessionStatus[];
+  /** How sessions ended (and refusals), since start. */
+  ended: Partial<Record<SessionEndCause, number>>;
+  addressesHeld: number;
+  proxyArp: string[];
+  rssMb: number;
+}
+
+/** The control socket of a gateway whose state directory is `stateDir`. */
+export function gatewayControlPath(stateDir: string): string {
+  return join(stateDir, 'gateway', 'control.sock');
+}
+
+function groupId(name: string): number | null {
+  try {
+    const row = readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((r) => r[0] === name);
+    return row ? Number(row[2]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export class Gateway {
+  readonly cfg: GatewayConfig;
+  readonly log: Logger;
+  readonly book: AddressBook;
+  readonly lan: LanSide;
+  private server: Server | null = null;
+  private control: ControlServer | null = null;
+  private readonly sessions = new Map<string, GatewaySession>();
+  private readonly ended: Partial<Record<SessionEndCause, number>> = {};
+  private seq = 0;
+  private readonly startedAt = Date.now();
+  private readonly notifier: SdNotifier;
+  private watchdog: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(cfg: GatewayConfig, log: Logger, notifier?: SdNotifier) {
+    this.cfg = cfg;
+    this.log = log;
+    const fixed = [...cfg.users.values()].flatMap((p) => (p.address ? [p.address] : []));
+    this.book = new AddressBook(cfg.pools, [cfg.localAddress, ...fixed]);
+    this.lan = new LanSide(cfg, log);
+    this.notifier = notifier ?? new SdNotifier({ log });
+  }
+
+  /** Sets up the LAN side, listens, tells systemd we are ready. Throws GatewaySetupError. */
+  async start(): Promise<void> {
+    const cfg = this.cfg;
+    try {
+      await this.lan.start();
+      await this.listen();
+      mkdirSync(dirname(gatewayControlPath(cfg.stateDir)), { recursive: true, mode: 0o700 });
+      this.control = await ControlServer.listen(gatewayControlPath(cfg.stateDir), (req) =>
+        this.onControl(req),
+      );
+    } catch (err) {
+      await this.stop('start failed');
+      throw err;
+    }
+    this.log.info(
+      `gateway: listening on ${cfg.socket.path} (mode 0${cfg.socket.mode.toString(8)}${cfg.socket.group ? `, group ${cfg.socket.group}` : ''}); pools ${cfg.pools.map((p) => `${p.name} ${p.text}`).join(', ')}${cfg.proxyArp ? `; proxy ARP on ${cfg.lanInterface}` : ''}`,
+    );
+    this.notifier.ready(this.statusLine());
+    const every = this.notifier.watchdogIntervalMs();
+    if (every !== null) {
+      this.watchdog = setInterval(() => this.notifier.watchdog(), every);
+      this.watchdog.unref();
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const { path, mode, group } = this.cfg.socket;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    try {
+      if (lstatSync(path).isSocket()) rmSync(path);
+      else
+        throw new GatewaySetupError(
+          `${path} exists and is not a socket; remove it or change socket.path`,
+        );
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const server = createServer({ pauseOnConnect: true }, (sock) => this.onConnection(sock));
+    server.maxConnections = this.cfg.maxSessions + 64;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) =>
+        reject(new GatewaySetupError(`cannot listen on ${path}: ${(e as Error).message}`)),
+      );
+      server.listen(path, () => resolve());
+    });
+    this.server = server;
+    if (group !== null) {
+      const gid = groupId(group);
+      if (gid === null)
+        throw new GatewaySetupError(
+          `socket.group ${group} does not exist; create it (groupadd --system ${group}) or fix socket.group in ${this.cfg.source}`,
+        );
+      chownSync(path, 0, gid);
+    }
+    chmodSync(path, mode);
+  }
+
+  private onConnection(sock: Socket): void {
+    let cred: { pid: number; uid: number; gid: number };
+    try {
+      cred = peerCred(sock);
+    } catch (err) {
+      this.log.warn(
+        `gateway: connection without peer credentials dropped: ${(err as Error).message}`,
+      );
+      sock.destroy();
+      return;
+    }
+    const who = identityOf(cred.uid);
+    const id = `s${++this.seq}`;
+    const session = new GatewaySession(id, sock, who, cred.pid, {
+      cfg: this.cfg,
+      book: this.book,
+      lan: this.lan,
+      log: this.log,
+    });
+    this.sessions.set(id, session);
+    void session.done.then((cause) => {
+      this.sessions.delete(id);
+      this.ended[cause] = (this.ended[cause] ?? 0) + 1;
+      this.notifier.status(this.statusLine());
+    });
+    sock.resume();
+    const refusal = this.admit(session);
+    if (refusal !== null) {
+      session.refuse(refusal);
+      return;
+    }
+    this.notifier.status(this.statusLine());
+  }
+
+  /** Policy, limits and an address for a new session; returns the refusal reason, or null when started. */
+  private admit(session: GatewaySession): string | null {
+    const cfg = this.cfg;
+    const { user, uid, groups, known } = session.who;
+    if (!known) return `uid ${uid} has no user name on the gateway`;
+    if (this.stopping) return 'the gateway is shutting down; try again shortly';
+    const found = policyFor(cfg, user, groups);
+    if (found === null)
+      return `user ${user} is not allowed on this gateway (not listed, and unknown-users is refuse)`;
+    const { policy, via } = found;
+    if (!policy.allow) return `user ${user} is not allowed on this gateway (${via}: allow false)`;
+    const live = [...this.sessions.values()].filter(
+      (s) => s !== session && s.state !== 'refused' && s.state !== 'closed',
+    );
+    if (live.length >= cfg.maxSessions)
+      return `too many sessions: all ${cfg.maxSessions} allowed by max-sessions are in use; try again later`;
+    const mine = live.filter((s) => s.who.uid === uid).length;
+    if (mine >= policy.maxSessions)
+      return `user ${user} already has ${mine} session${mine === 1 ? '' : 's'} (max-sessions ${policy.maxSessions} in ${via})`;
+    let address: string | null;
+    if (policy.address !== null) {
+      address = this.book.claim(policy.address, session.id) ? policy.address : null;
+      if (address === null)
+        return `the address of user ${user} (${policy.address}) is in use by another session`;
+    } else {
+      address = this.book.lease(policy.pool, session.id);
+      if (address === null) return `address pool ${policy.pool} is exhausted; try again later`;
+    }
+    session.start(policy, address);
+    return null;
+  }
+
+  private statusLine(): string {
+    const up = [...this.sessions.values()].filter((s) => s.state === 'up').length;
+    return `${up} session${up === 1 ? '' : 's'} up, ${this.sessions.size} connected`;
+  }
+
+  status(): GatewayStatus {
+    return {
+      pid: process.pid,
+      socket: this.cfg.socket.path,
+      startedAt: this.startedAt,
+      sessions: [...this.sessions.values()].map((s) => s.status()),
+      ended: { ...this.ended },
+      addressesHeld: this.book.size,
+      proxyArp: this.lan.proxyArpEntries,
+      rssMb: Math.round((process.memoryUsage.rss() / 1048576) * 10) / 10,
+    };
+  }
+
+  /** Ends one session (LCP Terminate-Request with `reason`). False when there is no such session. */
+  async endSession(id: string, reason = 'ended by the gateway administrator'): Promise<boolean> {
+    const s = this.sessions.get(id);
+    if (!s) return false;
+    await s.close(reason, 'admin');
+    return true;
+  }
+
+  private async onControl(req: ControlRequest): Promise<Record<string, unknown>> {
+    if (req.cmd === 'status') return { gateway: this.status() };
+    if (req.cmd === 'down-session') {
+      const id = String(req.session ?? '');
+      if (!(await this.endSession(id))) throw new Error(`no session ${id} on this gateway`);
+      return {};
+    }
+    throw new Error(`unknown request ${JSON.stringify(req.cmd)}`);
+  }
+
+  /** Ends every session (Terminate-Request), removes everything added, stops listening. */
+  stop(reason = 'the gateway is stopping'): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.notifier.stopping();
+      if (this.watchdog) clearInterval(this.watchdog);
+      this.server?.close();
+      await Promise.all([...this.sessions.values()].map((s) => s.close(reason, 'gateway-stop')));
+      await this.control?.close().catch(() => undefined);
+      if (this.server) rmSync(this.cfg.socket.path, { force: true });
+      await this.lan.close();
+      this.notifier.close();
+      this.log.info(`gateway: stopped (${reason})`);
+    })();
+    return this.stopping;
+  }
+}
