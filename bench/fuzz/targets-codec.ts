@@ -17,6 +17,7 @@ import {
 } from '../../src/auth/index.js';
 import { formatFrame } from '../../src/engine/format-frame.js';
 import { HdlcDeframer, HdlcFramer } from '../../src/hdlc/index.js';
+import { LCP_OPTIONS, LCP_PRINTER, LcpPolicy } from '../../src/lcp/index.js';
 import {
   IPCP_OPTIONS,
   IPCP_PRINTER,
@@ -24,8 +25,7 @@ import {
   IPV6CP_PRINTER,
   IpcpPolicy,
   Ipv6cpPolicy,
-} from '../../src/ipcp/index.js';
-import { LCP_OPTIONS, LCP_PRINTER, LcpPolicy } from '../../src/lcp/index.js';
+} from '../../src/ncp/index.js';
 import { CCP_OPTIONS, CCP_PRINTER } from '../../src/ppp/ccp.js';
 import { formatControlBody, type PacketPrinter } from '../../src/ppp/format.js';
 import { formatOption, type OptionTable, parseOptions } from '../../src/ppp/options.js';

@@ -1,6 +1,7 @@
 /** Every fuzz target, in table order. */
 import { CODEC_TARGETS } from './targets-codec.js';
 import { ENGINE_TARGETS } from './targets-engine.js';
+import { NETLINK_TARGETS } from './targets-netlink.js';
 import { TEXT_TARGETS } from './targets-text.js';
 import { VNET_TARGETS } from './targets-vnet.js';
 import type { FuzzTarget } from './types.js';
@@ -10,6 +11,7 @@ export const TARGETS: FuzzTarget[] = [
   ...VNET_TARGETS,
   ...ENGINE_TARGETS,
   ...TEXT_TARGETS,
+  ...NETLINK_TARGETS,
 ];
 
 export function targetByName(name: string): FuzzTarget {

@@ -126,6 +126,7 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
     logger: log,
     stateRoot: g.stateRoot,
     retryStart: true,
+    dropPrivileges: true,
     notifier: sd,
   });
   const wd = sd.watchdogIntervalMs();

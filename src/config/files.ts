@@ -317,12 +317,19 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
     }
   }
 
-  // Routes vs. the SSH server's address (IP literals were checked by the parser).
-  if (viaSsh && 'error' in parseIp(cfg.ssh.host) && (cfg.defaultRoute || cfg.routes.length > 0)) {
+  // Routes vs. the SSH server's address: the first jump host when there are some, the
+  // HostName ssh_config gave, or ssh.host (IP literals there were checked by the parser).
+  const server = cfg.ssh.hops?.[0]?.host ?? cfg.ssh.host;
+  const serverIp = parseIp(server);
+  if (viaSsh && 'value' in serverIp && server !== cfg.ssh.alias)
+    checkRoutesAgainstHost(routesAsCidrs(cfg), cfg.defaultRoute, [serverIp.value.text], (p, m) =>
+      issues.push({ path: `routes[${p[1]}]`, message: m }),
+    );
+  if (viaSsh && 'error' in serverIp && (cfg.defaultRoute || cfg.routes.length > 0)) {
     let addrs: string[] | null = null;
     let why = '';
     try {
-      addrs = await (opts.resolve ?? systemResolver)(cfg.ssh.host);
+      addrs = await (opts.resolve ?? systemResolver)(server);
       if (addrs.length === 0) why = 'no addresses';
     } catch (e) {
       why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
@@ -331,11 +338,11 @@ export async function loadPeerConfig(path: string, opts: LoadOptions = {}): Prom
       if (cfg.defaultRoute) {
         issues.push({
           path: 'default-route',
-          message: `needs ssh.host to resolve (ts-vpn keeps a host route to the SSH server outside the tunnel), but "${cfg.ssh.host}" did not resolve (${why}); fix the name or use its IP address`,
+          message: `needs ssh.host to resolve (ts-vpn keeps a host route to the SSH server outside the tunnel), but "${server}" did not resolve (${why}); fix the name or use its IP address`,
         });
       } else {
         cfg.warnings.push(
-          `ssh.host "${cfg.ssh.host}" did not resolve (${why}); could not check that routes do not contain the SSH server`,
+          `ssh.host "${server}" did not resolve (${why}); could not check that routes do not contain the SSH server`,
         );
       }
     } else {

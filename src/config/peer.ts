@@ -66,6 +66,13 @@ export interface PeerConfig {
     passphrase: Secret | null;
     /** Jump hosts, `[user@]host[:port]`, first hop first (ssh.jump or ProxyJump). */
     jump: string[];
+    /** `ssh2`: the built-in client; `openssh`: run the system `ssh` as a local command. */
+    client: 'ssh2' | 'openssh';
+    /**
+     * The jump hosts to cross, first hop first, each with its own settings (ssh_config
+     * for its name, else the peer-wide ones); null until loadPeerConfig resolved them.
+     */
+    hops: SshHop[] | null;
     /** Read ssh_config (`enabled`); `file`: this one file instead of ~/.ssh/config + /etc/ssh/ssh_config. */
     config: { enabled: boolean; file: string | null };
     /** The ssh keys peer.yaml sets (ssh_config and defaults fill the others). */
@@ -74,6 +81,11 @@ export interface PeerConfig {
     origins: Record<string, string>;
     /** Debug lines from reading ssh_config (ignored keywords, files read). */
     notes: string[];
+    /**
+     * The other gateways when ssh.host is a list, in order, each with its own settings
+     * (this object describes the first); tried in turn on every connect.
+     */
+    alternates: Array<PeerConfig['ssh']>;
   };
   /** `gateway`: the unix socket of a `ts-vpn gateway` (direct-streamlocal channel, no command). */
   remote: {
@@ -108,7 +120,15 @@ export interface PeerConfig {
     maxFailure: number;
   };
   /** `offload`: TCP segmentation offload through the TUN device and GSO frames on the link, when the far end (ts-vpn serve) supports them too. */
-  tunnel: { interface: string; mtu: number | null; metric: number | null; offload: boolean };
+  tunnel: {
+    interface: string;
+    mtu: number | null;
+    metric: number | null;
+    offload: boolean;
+    /** Run as this user / group once the device exists (CAP_NET_ADMIN kept); null = stay root. */
+    user: string | null;
+    group: string | null;
+  };
   routes: string[];
   defaultRoute: boolean;
   dns: { writeTo: string };
@@ -123,6 +143,24 @@ export interface PeerConfig {
   hooks: { up: string | null; down: string | null; timeoutMs: number };
   /** Non-fatal remarks (e.g. pppd without `noauth`), for the log. */
   warnings: string[];
+}
+
+/** One jump host: where to connect and how (see PeerConfig.ssh.hops). */
+export interface SshHop {
+  /** As written in ssh.jump or ProxyJump, e.g. `bob@bastion:2200`. */
+  spec: string;
+  /** Where it was written: `peer.yaml:5` or `~/.ssh/config:7`. */
+  origin: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  agent: string | false;
+  hostKey: PeerConfig['ssh']['hostKey'];
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  connectTimeoutMs: number;
+  ciphers: string[];
 }
 
 // ---------------------------------------------------------------- defaults
@@ -290,7 +328,7 @@ const cidrs4 = () => list(checkCidr(4));
 export const peerSchema = z.strictObject({
   name: field(checkString({ pattern: NAME_RE, patternHelp: NAME_HELP })),
   ssh: section({
-    host: field(checkHost),
+    host: list(checkHost, { single: true, min: 1, max: 8 }),
     port: field(checkInt(1, 65535)),
     user: field(checkString({ what: 'a user name', max: 255 })),
     'identity-files': list(checkString({ what: 'a file path' }), { single: true }),
@@ -302,6 +340,7 @@ export const peerSchema = z.strictObject({
       alias: field(checkString({ what: 'a host name', max: 255 })),
     }),
     jump: list(checkJump, { single: true }),
+    client: field(checkEnum(['ssh2', 'openssh'] as const)),
     config: field(checkBool),
     'config-file': path(),
     'keepalive-interval': field(checkSeconds(0, 3600)),
@@ -343,6 +382,8 @@ export const peerSchema = z.strictObject({
     mtu: field(checkInt(68, 16384)),
     metric: field(checkInt(0, 0xffffffff)),
     offload: field(checkBool),
+    user: field(checkString({ what: 'a user name or uid', max: 255 })),
+    group: field(checkString({ what: 'a group name or gid', max: 255 })),
   }),
   routes: cidrs(),
   'default-route': field(checkBool),
@@ -460,6 +501,10 @@ function buildPeer(
       warnings.push(
         "default-route with remote.transport: command keeps no host route outside the tunnel: make sure the command's own traffic (e.g. its ssh connection) does not go through the tunnel",
       );
+  } else if (ssh.host !== undefined) {
+    ssh.host.forEach((h, i) => {
+      if (ssh.host!.indexOf(h) !== i) at(['ssh', 'host', i], `"${h}" is listed twice`);
+    });
   } else if (ssh.host === undefined)
     at(
       y.ssh ? ['ssh'] : [],
@@ -600,9 +645,12 @@ function buildPeer(
   const routes = y.routes ?? [];
   const defaultRoute = y['default-route'] ?? false;
   checkRouteList(routes, ['routes'], at);
-  const hostIp = ssh.host !== undefined && transport === 'ssh' ? parseIp(ssh.host) : null;
-  if (hostIp && 'value' in hostIp)
-    checkRoutesAgainstHost(routes, defaultRoute, [hostIp.value.text], at);
+  // With jump hosts the TCP connection goes to the first one (loadPeerConfig checks that).
+  const hostIps =
+    transport === 'ssh' && !(ssh.jump ?? []).length
+      ? (ssh.host ?? []).map((h) => parseIp(h)).flatMap((r) => ('value' in r ? [r.value.text] : []))
+      : [];
+  if (hostIps.length > 0) checkRoutesAgainstHost(routes, defaultRoute, hostIps, at);
 
   // reconnect
   const rc = y.reconnect ?? {};
@@ -632,8 +680,8 @@ function buildPeer(
     source: src.name,
     name,
     ssh: {
-      host: ssh.host ?? '',
-      alias: ssh.host ?? '',
+      host: ssh.host?.[0] ?? '',
+      alias: ssh.host?.[0] ?? '',
       port: ssh.port ?? PEER_DEFAULTS.sshPort,
       user: ssh.user ?? env.user,
       identityFiles: (ssh['identity-files'] ?? [...PEER_DEFAULTS.identityFiles]).map((p) =>
@@ -657,6 +705,8 @@ function buildPeer(
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
       jump: ssh.jump ?? [],
+      client: ssh.client ?? 'ssh2',
+      hops: null,
       config: {
         enabled: ssh.config ?? true,
         file: ssh['config-file'] !== undefined ? expandPath(ssh['config-file'], env) : null,
@@ -664,6 +714,7 @@ function buildPeer(
       given,
       origins,
       notes: [],
+      alternates: [],
     },
     remote: {
       transport,
@@ -695,6 +746,8 @@ function buildPeer(
       mtu,
       metric: y.tunnel?.metric ?? null,
       offload: y.tunnel?.offload ?? true,
+      user: y.tunnel?.user ?? null,
+      group: y.tunnel?.group ?? null,
     },
     routes: routes.map((c) => c.text),
     defaultRoute,
@@ -713,6 +766,15 @@ function buildPeer(
     },
     warnings,
   };
+  cfg.ssh.alternates = (ssh.host ?? []).slice(1).map((h) => ({
+    ...cfg.ssh,
+    host: h,
+    alias: h,
+    hostKey: { ...cfg.ssh.hostKey },
+    origins: { ...cfg.ssh.origins },
+    notes: [],
+    alternates: [],
+  }));
   return { cfg, issues };
 }
 

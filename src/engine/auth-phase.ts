@@ -15,7 +15,7 @@ import {
   PapServer,
 } from '../auth/index.js';
 import { Protocol } from '../ppp/protocols.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedSettings } from './settings.js';
 
 /** A machine of either role: the shape shared by the four auth classes. */
 interface AuthMachine {
@@ -44,10 +44,10 @@ export class AuthPhase {
   private reported = false;
   private failed = false;
   private readonly sink: AuthSink;
-  private readonly opts: ResolvedOptions['auth'];
+  private readonly opts: ResolvedSettings['auth'];
   private readonly random32: () => number;
 
-  constructor(sink: AuthSink, opts: ResolvedOptions['auth'], random32: () => number) {
+  constructor(sink: AuthSink, opts: ResolvedSettings['auth'], random32: () => number) {
     this.sink = sink;
     this.opts = opts;
     this.random32 = random32;

@@ -11,32 +11,33 @@
 
 import { type AuthPacket, encodeAuthPacket, formatChap, formatPap } from '../auth/index.js';
 import { HdlcDeframer, HdlcFramer } from '../hdlc/index.js';
-import { IpcpPolicy } from '../ipcp/ipcp-policy.js';
-import { formatLinkLocal, formatLinkLocalPppd } from '../ipcp/ipv6.js';
-import { Ipv6cpPolicy } from '../ipcp/ipv6cp-policy.js';
 import { EchoKeepalive } from '../lcp/echo.js';
 import { LcpPolicy } from '../lcp/policy.js';
+import { IpcpPolicy } from '../ncp/ipcp-policy.js';
+import { formatLinkLocal, formatLinkLocalPppd } from '../ncp/ipv6.js';
+import { Ipv6cpPolicy } from '../ncp/ipv6cp-policy.js';
 import { readU32, u32Bytes, visibleString } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
 import { PppError } from '../ppp/errors.js';
 import { Fsm, type FsmHost } from '../ppp/fsm.js';
 import { FsmState } from '../ppp/fsm-table.js';
 import { formatIpv4 } from '../ppp/ipv4.js';
+import { DEFAULT_MRU } from '../ppp/mru.js';
 import { type ControlPacket, emitControlPacket, parseControlPacket } from '../ppp/packet.js';
 import { Protocol, protocolHex, protocolLongName } from '../ppp/protocols.js';
 import { AuthPhase, type AuthSink } from './auth-phase.js';
 import type { EngineEvent, FinishCause, LinkPhase } from './events.js';
 import { GSO_MAX_PACKET, GsoCounters, gsoInnerVersion, VNET_HDR_LEN } from './gso.js';
 import { type NcpKind, NetworkPhase } from './network-phase.js';
-import { type EngineOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type EngineSettings, type ResolvedSettings, resolveSettings } from './settings.js';
 import { type CountedProtocol, type EngineStats, ProtocolCounters } from './stats.js';
 
 /** Bound on queued events (habit 8): the oldest beyond it are dropped and counted. */
 const MAX_EVENTS = 1024;
 
-/** Deframer limit: the largest information field we take, at least 1500 (RFC 1661 §6.1). */
+/** Deframer limit: the largest information field we take, at least the default MRU (RFC 1661 §6.1). */
 function rxLimit(mru: number): number {
-  return Math.max(1500, mru) + 4;
+  return Math.max(DEFAULT_MRU, mru) + 4;
 }
 
 /** Deframer limit while GSO frames are on: a virtio header and our largest GSO packet, or the MRU limit. */
@@ -49,7 +50,7 @@ export type GsoFrameHandler = (frame: Uint8Array, version: 4 | 6) => void;
 
 /** One PPP link. */
 export class PppEngine implements FsmHost, AuthSink {
-  private readonly opts: ResolvedOptions;
+  private readonly opts: ResolvedSettings;
   private readonly onIp: ((version: 4 | 6, packet: Uint8Array) => void) | null;
   private readonly onGso: GsoFrameHandler | null;
   private readonly framer: HdlcFramer;
@@ -90,11 +91,11 @@ export class PppEngine implements FsmHost, AuthSink {
    * `gso: true`). Both get views valid only during the call.
    */
   constructor(
-    options: EngineOptions,
+    settings: EngineSettings,
     onIpPacket?: (version: 4 | 6, packet: Uint8Array) => void,
     onGsoFrame?: GsoFrameHandler,
   ) {
-    const o = resolveOptions(options);
+    const o = resolveSettings(settings);
     if (o.gso && typeof onGsoFrame !== 'function')
       throw new PppError('ERR_PPP_BAD_OPTION', 'gso: true needs an onGsoFrame handler');
     this.opts = o;
@@ -174,7 +175,7 @@ export class PppEngine implements FsmHost, AuthSink {
     };
     this.protRejSent = 0;
     this.protRejRcvd = 0;
-    this.peerMru = 1500;
+    this.peerMru = DEFAULT_MRU;
     this.gsoOn = false;
     this.peerGsoMax = 0;
     this.plainRxLimit = rxLimit(l.mru);
@@ -744,8 +745,8 @@ export class PppEngine implements FsmHost, AuthSink {
     const p = this.lcpPolicy;
     const his = p.his;
     const got = p.got;
-    this.peerMru = his.negMru ? his.mru : 1500;
-    const mru = got.negMru ? got.mru : 1500;
+    this.peerMru = his.effectiveMru;
+    const mru = got.effectiveMru;
     // GSO frames go both ways: each end asked (and was acked) and acked the other's ask.
     this.gsoOn = got.gso && his.gso;
     this.peerGsoMax = this.gsoOn ? his.gsoMaxPacket : 0;
@@ -891,7 +892,7 @@ export class PppEngine implements FsmHost, AuthSink {
   // ---- helpers -----------------------------------------------------------------------------
 
   private resetFraming(): void {
-    this.peerMru = 1500;
+    this.peerMru = DEFAULT_MRU;
     this.gsoOn = false;
     this.peerGsoMax = 0;
     this.plainRxLimit = rxLimit(this.opts.lcp.mru);

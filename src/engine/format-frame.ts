@@ -5,8 +5,8 @@
  */
 
 import { type AuthPacket, formatChap, formatPap } from '../auth/index.js';
-import { IPCP_PRINTER, IPV6CP_PRINTER } from '../ipcp/printers.js';
 import { LCP_PRINTER } from '../lcp/printer.js';
+import { IPCP_PRINTER, IPV6CP_PRINTER } from '../ncp/printers.js';
 import { CCP_PRINTER } from '../ppp/ccp.js';
 import { dumpTail, formatControlPacket, type PacketPrinter } from '../ppp/format.js';
 import { parseControlPacket } from '../ppp/packet.js';

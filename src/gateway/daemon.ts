@@ -11,9 +11,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway.js';
 import { policyFor } from '../config/gateway.js';
+import { LinkSession } from '../link/index.js';
 import { type ControlRequest, ControlServer } from '../runtime/control.js';
 import type { Logger } from '../runtime/logger.js';
 import { SdNotifier } from '../runtime/sd-notify.js';
+import { gatewayEngineOptions } from './engine-options.js';
 import { GatewaySetupError, LanSide } from './lan.js';
 import { identityOf, peerCred } from './peercred.js';
 import { AddressBook } from './pool.js';
@@ -48,6 +50,25 @@ function groupId(name: string): number | null {
   }
 }
 
+/** One throw-away link (never on any socket): JIT and WebAssembly compile before clients come. */
+function warmUp(cfg: GatewayConfig): void {
+  const link = new LinkSession(
+    { write: () => true, onData: () => undefined, onDrain: () => undefined },
+    {
+      engine: gatewayEngineOptions(
+        cfg,
+        cfg.defaults,
+        () => undefined,
+        '0.0.0.0',
+        () => false,
+      ),
+      onGsoFrame: () => undefined,
+    },
+  );
+  link.start();
+  link.stop();
+}
+
 export class Gateway {
   readonly cfg: GatewayConfig;
   readonly log: Logger;
@@ -75,6 +96,10 @@ export class Gateway {
   /** Sets up the LAN side, listens, tells systemd we are ready. Throws GatewaySetupError. */
   async start(): Promise<void> {
     const cfg = this.cfg;
+    // Load libc's credential functions and compile the PPP engine and its framing
+    // kernels now, not on the first clients' connections (their first frame waits).
+    identityOf(0);
+    warmUp(cfg);
     try {
       await this.lan.start();
       await this.listen();

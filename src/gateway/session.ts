@@ -55,6 +55,8 @@ export interface SessionStatus {
   routes: string[];
   startedAt: number;
   upMs: number | null;
+  /** Accepted connection → our first PPP frame written, ms. */
+  firstFrameMs: number | null;
   echoRttMs: number | null;
   rx: { packets: number; bytes: number };
   tx: { packets: number; bytes: number };
@@ -69,10 +71,17 @@ export interface SessionContext {
   log: Logger;
 }
 
-/** The accepted socket as the LinkDriver's byte stream. */
-function socketStream(sock: Socket): ByteStream {
+/** The accepted socket as the link's byte stream; `onFirstWrite` marks our first frame. */
+function socketStream(sock: Socket, onFirstWrite: () => void): ByteStream {
+  let first = true;
   return {
-    write: (chunk) => sock.write(chunk),
+    write: (chunk) => {
+      if (first) {
+        first = false;
+        onFirstWrite();
+      }
+      return sock.write(chunk);
+    },
     onData: (cb) => sock.on('data', cb),
     onDrain: (cb) => sock.on('drain', cb),
   };
@@ -97,6 +106,8 @@ export class GatewaySession {
   private assigned = '';
   private t0 = performance.now();
   private upMs: number | null = null;
+  /** Accepted connection → our first PPP frame written to it, ms. */
+  private firstFrameMs: number | null = null;
   private ending: Promise<void> | null = null;
   private configChain: Promise<void> = Promise.resolve();
   private deadline: NodeJS.Timeout | null = null;
@@ -131,21 +142,27 @@ export class GatewaySession {
     this.policy = policy;
     this.assigned = address;
     this.held.add(address);
-    const link = new LinkSession(socketStream(this.sock), {
-      engine: {
-        ...gatewayEngineOptions(
-          cfg,
-          policy,
-          (line) => this.engineLog(line),
-          address,
-          (a) => this.acceptPeer(a),
-        ),
-        // The engine ends a negotiation that takes longer (finish cause negotiation-timeout).
-        negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
+    const link = new LinkSession(
+      socketStream(this.sock, () => {
+        this.firstFrameMs = performance.now() - this.t0;
+      }),
+      {
+        engine: {
+          ...gatewayEngineOptions(
+            cfg,
+            policy,
+            (line) => this.engineLog(line),
+            address,
+            (a) => this.acceptPeer(a),
+          ),
+          // The engine finishes the link (cause negotiation-timeout) when no network
+          // protocol is up by then.
+          negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
+        },
+        onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
+        onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
       },
-      onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
-      onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
-    });
+    );
     this.run(link);
     this.data.attach(link);
     link.on('echo-failure', (n) => {
@@ -167,9 +184,14 @@ export class GatewaySession {
     this.log.warn(
       `gateway: refused ${this.who.user} (uid ${this.who.uid}, sshd pid ${this.sshdPid}): ${reason}`,
     );
-    const link = new LinkSession(socketStream(this.sock), {
-      engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
-    });
+    const link = new LinkSession(
+      socketStream(this.sock, () => {
+        this.firstFrameMs = performance.now() - this.t0;
+      }),
+      {
+        engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
+      },
+    );
     this.run(link);
     let closing = false;
     const stop = () => {
@@ -321,6 +343,7 @@ export class GatewaySession {
       routes: this.data.iface?.routes ?? [],
       startedAt: this.startedAt,
       upMs: this.upMs,
+      firstFrameMs: this.firstFrameMs === null ? null : Math.round(this.firstFrameMs * 100) / 100,
       echoRttMs: st?.echo.lastRttMs ?? null,
       rx: {
         packets: (v4?.rxPackets ?? 0) + (v6?.rxPackets ?? 0),

@@ -4,15 +4,22 @@
  * are currently requesting, and what the peer requested (and we acked).
  */
 
+import { DEFAULT_MRU } from '../ppp/mru.js';
+
 /** Authentication protocol in an option set: 0 (none), PAP or CHAP (MD5). */
 export type AuthKind = 0 | 0xc023 | 0xc223;
 
 /** Values of the LCP options this engine negotiates. */
 export class LcpOptionSet {
+  /** The MRU in force: the negotiated one, else the default (RFC 1661 §6.1). */
+  get effectiveMru(): number {
+    return this.negMru ? this.mru : DEFAULT_MRU;
+  }
+
   /** MRU option present. */
   negMru = false;
-  /** §6.1 MRU; 1500 when not negotiated. */
-  mru = 1500;
+  /** §6.1 MRU; the default when not negotiated. */
+  mru = DEFAULT_MRU;
   /** ACCM option present. */
   negAccm = false;
   /** RFC 1662 §7.1 ACCM; 0xffffffff when not negotiated. */
@@ -56,7 +63,7 @@ export class LcpOptionSet {
   /** Back to "nothing negotiated". */
   clear(): void {
     this.negMru = false;
-    this.mru = 1500;
+    this.mru = DEFAULT_MRU;
     this.negAccm = false;
     this.accm = 0xffffffff;
     this.auth = 0;

@@ -8,6 +8,7 @@
 
 import { bytesEqual, readU16 } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
+import { DEFAULT_MRU, MIN_MRU } from '../ppp/mru.js';
 import { isOption, type ParsedOption, type RawOption, rawOption } from '../ppp/options.js';
 import type { ControlPacket } from '../ppp/packet.js';
 import {
@@ -44,11 +45,11 @@ import { LCP_PRINTER } from './printer.js';
  * pppd (MINMRU) we Nak anything below 128 with 128, which still carries a
  * minimal IPv4 packet (68) with room for headers.
  */
-export const MIN_PEER_MRU = 128;
+export const MIN_PEER_MRU = MIN_MRU;
 
 /** LCP policy settings. */
 export interface LcpConfig {
-  /** Our MRU; requested only when not 1500 (as pppd). */
+  /** Our MRU; requested only when not the default 1500 (as pppd). */
   mru: number;
   /** Our receive ACCM; requested unless 0xffffffff (default 0). */
   accm: number;
@@ -80,7 +81,7 @@ export interface LcpConfig {
 
 /** Default LCP settings (pppd's). */
 export const DEFAULT_LCP_CONFIG: Omit<LcpConfig, 'random32'> = {
-  mru: 1500,
+  mru: DEFAULT_MRU,
   accm: 0,
   pfc: true,
   acfc: true,
@@ -122,7 +123,7 @@ export class LcpPolicy implements FsmPolicy, LcpHooks {
     this.config = { ...DEFAULT_LCP_CONFIG, ...config };
     const c = this.config;
     const w = this.want;
-    w.negMru = c.mru !== 1500;
+    w.negMru = c.mru !== DEFAULT_MRU;
     w.mru = c.mru;
     w.negAccm = c.accm !== 0xffffffff;
     w.accm = c.accm >>> 0;
@@ -196,8 +197,8 @@ export class LcpPolicy implements FsmPolicy, LcpHooks {
       if (isOption(o, mruCodec)) {
         // pppd: take a smaller MRU, or anything up to the default.
         const v = o.value;
-        if (v <= this.want.mru || v <= 1500) {
-          g.negMru = v !== 1500 || g.negMru;
+        if (v <= this.want.mru || v <= DEFAULT_MRU) {
+          g.negMru = v !== DEFAULT_MRU || g.negMru;
           g.mru = v;
         }
       } else if (isOption(o, accmCodec)) {
@@ -246,7 +247,7 @@ export class LcpPolicy implements FsmPolicy, LcpHooks {
       switch (o.type) {
         case LcpOpt.MRU:
           g.negMru = false;
-          g.mru = 1500;
+          g.mru = DEFAULT_MRU;
           break;
         case LcpOpt.ACCM:
           g.negAccm = false;

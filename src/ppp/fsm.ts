@@ -30,6 +30,7 @@ import {
   FsmState,
   type FsmStateId,
 } from './fsm-table.js';
+import { DEFAULT_MRU } from './mru.js';
 import { emitOptions, parseOptions, type RawOption } from './options.js';
 import type { ControlPacket } from './packet.js';
 import { applyNak, applyReject, type FsmPolicy, judgePeerOption, type LcpHooks } from './policy.js';
@@ -607,7 +608,7 @@ export class Fsm {
         this.restartCount--;
         this.deadline = nowMs + this.config.restartMs;
         // The reason text is cut to the peer's MRU, as pppd's fsm_sdata does.
-        const room = Math.max(0, (this.host.maxPacketLen?.(this) ?? 1500) - 4);
+        const room = Math.max(0, (this.host.maxPacketLen?.(this) ?? DEFAULT_MRU) - 4);
         const data = this.termData.length > room ? this.termData.subarray(0, room) : this.termData;
         this.host.send(this, Code.TermReq, this.nextId(), data);
         return;
@@ -655,7 +656,7 @@ export class Fsm {
   private sendCodeReject(): void {
     const p = this.ctx.packet;
     if (p === null) return;
-    const max = this.host.maxPacketLen?.(this) ?? 1500;
+    const max = this.host.maxPacketLen?.(this) ?? DEFAULT_MRU;
     const full = 4 + p.data.length;
     const keep = Math.max(0, Math.min(full, max - 4));
     const body = new Uint8Array(keep);

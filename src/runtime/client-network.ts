@@ -8,6 +8,7 @@ import type { PeerConfig } from '../config/index.js';
 import type { LinkSession } from '../link/index.js';
 import { DataPath } from './data-path.js';
 import { PeerDns } from './dns.js';
+import { dropTunnelPrivileges } from './drop-privileges.js';
 import type { TunnelInterface } from './interface.js';
 import type { Logger } from './logger.js';
 
@@ -26,6 +27,8 @@ export class ClientNetwork {
     private readonly log: Logger,
     /** Where the original resolv.conf is kept while ours is in place. */
     private readonly backupDir: string,
+    /** Drop privileges once the device exists (src/runtime/drop-privileges.ts). */
+    private readonly dropPrivileges: boolean,
     onDeviceError: (err: Error) => void,
   ) {
     this.data = new DataPath({ log, onDeviceError });
@@ -61,6 +64,14 @@ export class ClientNetwork {
     const mtu = cfg.tunnel.mtu ?? session.mtu;
     const fresh = this.data.iface === null;
     const iface = await this.data.open(cfg.tunnel.interface, session.gso);
+    // The device exists: from here on CAP_NET_ADMIN is all we need (docs/SECURITY.md).
+    if (fresh && this.dropPrivileges)
+      dropTunnelPrivileges({
+        ...cfg.tunnel,
+        stateDir: this.backupDir,
+        readLater: [...cfg.ssh.identityFiles, ...cfg.ssh.hostKey.knownHostsFiles],
+        log: this.log,
+      });
     if (fresh && cfg.ppp.usePeerDns) {
       this.peerDns = new PeerDns({
         name: cfg.name,

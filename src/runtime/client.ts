@@ -47,6 +47,12 @@ export interface ClientTunnelOptions {
    * rejecting start(). `ts-vpn up` sets this; default false (connect() rejects).
    */
   retryStart?: boolean;
+  /**
+   * Once the TUN device exists, keep only CAP_NET_ADMIN (and become `tunnel.user`)
+   * for the rest of the process's life. `ts-vpn up` sets this; a library caller gets it
+   * only when the config names `tunnel.user`/`tunnel.group` (docs/SECURITY.md).
+   */
+  dropPrivileges?: boolean;
   /** systemd notifications (READY, STATUS, STOPPING); the CLI creates it first thing. */
   notifier?: SdNotifier;
   /** Watch the route to the SSH server and reconnect when it changes; default true. */
@@ -105,7 +111,7 @@ export class ClientTunnel
   private upSince: number | null = null;
   private lastRttMs: number | null = null;
   private readonly remote: string;
-  private sshInfo: { cipher: string | null; hostKey: string | null } = {
+  private sshInfo: { cipher: string | null; hostKey: string | null; remote?: string } = {
     cipher: null,
     hostKey: null,
   };
@@ -130,7 +136,9 @@ export class ClientTunnel
       (opts.watchNetwork ?? true)
         ? new ServerRouteWatch(this.log, (reason, up) => this.onNetworkChange(reason, up))
         : null;
-    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, (err) => {
+    const drop =
+      opts.dropPrivileges ?? (config.tunnel.user !== null || config.tunnel.group !== null);
+    this.net = new ClientNetwork(config, this.log, this.stateDir.dir, drop, (err) => {
       if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
     });
     this.hooks = new TunnelHooks(config, this.log, () => ({
@@ -270,7 +278,11 @@ export class ClientTunnel
         lastRttMs: this.lastRttMs,
         policy: this.reconnect.stats(),
         nextAttempt: this.reconnect.nextAttempt,
-        ssh: { remote: this.remote, cipher: this.sshInfo.cipher, hostKey: this.sshInfo.hostKey },
+        ssh: {
+          remote: this.sshInfo.remote ?? this.remote,
+          cipher: this.sshInfo.cipher,
+          hostKey: this.sshInfo.hostKey,
+        },
       },
       performance.now(),
     );
@@ -305,7 +317,11 @@ export class ClientTunnel
       throw toTunnelError(err);
     });
     const info = c.transport.info;
-    this.sshInfo = { cipher: info.cipher ?? null, hostKey: info.hostKeyFingerprint ?? null };
+    this.sshInfo = {
+      cipher: info.cipher ?? null,
+      hostKey: info.hostKeyFingerprint ?? null,
+      remote: info.remote, // the gateway in use when ssh.host lists several
+    };
     const iface = this.net.iface;
     // GSO frames when configured and the device (if it exists already, after a
     // reconnect) is in vnet mode: a plain device cannot take the far end's super-packets.

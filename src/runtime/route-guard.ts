@@ -21,6 +21,7 @@ import { PRIVATE_IPV4_RANGES } from '../config/index.js';
 import type { EngineOptions } from '../engine/index.js';
 import { cidrContains } from '../tun/addr.js';
 import type { KernelRoute4 } from '../tun/routes-snapshot.js';
+import { parseIpv4 } from '../wire/ip.js';
 
 /** rtnetlink RTN_LOCAL: an address of this host (src/tun/routes-snapshot.ts). */
 const RTN_LOCAL = 2;
@@ -39,14 +40,6 @@ export interface RouteGuardOptions {
 }
 
 type Kind = 'peer address' | 'local address' | 'DNS server';
-
-function ipv4Number(a: string): number | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a);
-  if (!m) return null;
-  const o = m.slice(1).map(Number);
-  if (o.some((x) => x > 255)) return null;
-  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
-}
 
 function prefixOf(cidr: string): number {
   const slash = cidr.indexOf('/');
@@ -75,7 +68,7 @@ export class RouteGuard {
     for (const r of routes) {
       if (r.prefix === 0) continue; // the default route does not count
       if (opts.tunnelIfindex && r.oif === opts.tunnelIfindex) continue;
-      const net = ipv4Number(r.dst);
+      const net = parseIpv4(r.dst);
       if (net === null || r.prefix > 32) continue;
       const mask = r.prefix === 0 ? 0 : (0xffffffff << (32 - r.prefix)) >>> 0;
       this.routes.push({ ...r, net: (net & mask) >>> 0, mask });
@@ -104,7 +97,7 @@ export class RouteGuard {
 
   /** The most specific route (not default, not via this tunnel) that reaches `addr`, or null. */
   conflict(addr: string): KernelRoute4 | null {
-    const a = ipv4Number(addr);
+    const a = parseIpv4(addr);
     if (a === null) return null;
     for (const r of this.routes) if ((a & r.mask) >>> 0 === r.net) return r;
     return null;

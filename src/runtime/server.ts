@@ -23,6 +23,7 @@ import { parsePrefix4, prefix4Within } from '../wire/ip.js';
 import { AddressPool } from './address-pool.js';
 import type { TunnelExit } from './client.js';
 import { DataPath } from './data-path.js';
+import { dropTunnelPrivileges } from './drop-privileges.js';
 import { serverEngineOptions } from './engine-options.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import type { TunnelInterface } from './interface.js';
@@ -362,7 +363,17 @@ export class ServeSession extends EventEmitter<{
     }
     this.assigned = peer;
     const session = this.session!;
+    const fresh = this.data.iface === null;
     const iface = await this.data.open(this.ifName, session.gso);
+    // The session needs no more than CAP_NET_ADMIN from here on (docs/SECURITY.md).
+    if (fresh)
+      dropTunnelPrivileges({
+        user: null,
+        group: null,
+        stateDir: null,
+        readLater: [],
+        log: this.log,
+      });
     if (await this.data.configure4(local, peer, session.mtu, session.gso)) this.routesAdded = false;
     if (!this.routesAdded) {
       this.routesAdded = true;

@@ -42,6 +42,8 @@ export abstract class BaseTransport extends EventEmitter implements Transport {
   private paused = false;
   /** Last stderr lines, kept for close messages ("exited with code 1: <last line>"). */
   protected readonly stderrTail: string[] = [];
+  /** Stderr lines that came before anyone listened (bounded), handed to the first listener. */
+  private earlyStderr: string[] | null = [];
 
   constructor() {
     super();
@@ -75,11 +77,20 @@ export abstract class BaseTransport extends EventEmitter implements Transport {
   onDrain(cb: () => void): this {
     return this.on('drain', cb);
   }
+  /** The first listener also gets the lines that came before it (up to 50). */
   onStderr(cb: (line: string) => void): this {
-    return this.on('stderr', cb);
+    this.on('stderr', cb);
+    const early = this.earlyStderr;
+    this.earlyStderr = null;
+    for (const l of early ?? []) cb(l);
+    return this;
   }
+  /** Also called (on a microtask) when the transport closed before the listener was added. */
   onClose(cb: (reason: CloseReason) => void): this {
-    return this.on('close', cb);
+    const r = this.reason;
+    if (r) queueMicrotask(() => cb(r));
+    else this.on('close', cb);
+    return this;
   }
 
   pause(): void {
@@ -99,6 +110,10 @@ export abstract class BaseTransport extends EventEmitter implements Transport {
   protected emitStderr(line: string): void {
     this.stderrTail.push(line);
     if (this.stderrTail.length > 20) this.stderrTail.shift();
+    if (this.earlyStderr) {
+      this.earlyStderr.push(line);
+      if (this.earlyStderr.length > 50) this.earlyStderr.shift();
+    }
     this.emit('stderr', line);
   }
 

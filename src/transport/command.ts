@@ -19,6 +19,9 @@ export interface CommandOptions {
   closeGraceMs?: number;
   /** ms after SIGTERM before SIGKILL (default 1000). */
   killGraceMs?: number;
+  /** Run the command as this user (root only), e.g. the invoking user under sudo. */
+  uid?: number;
+  gid?: number;
   /** Pipe buffer size for the child's stdin/stdout pipes (default 1 MiB; 0 = leave alone). */
   pipeSize?: number;
 }
@@ -63,6 +66,7 @@ export class CommandTransport extends BaseTransport {
       detached: true, // own process group: close() can kill the whole pipeline
       env: opts.env ?? process.env,
       cwd: opts.cwd,
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
     });
     this.info = { kind: 'command', remote: display, command: display, pid: this.child.pid };
     const size = opts.pipeSize ?? 1 << 20;

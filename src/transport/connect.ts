@@ -6,9 +6,14 @@
  * over its stdin/stdout (like pppd's `pty`). The runtime calls `connectTransport` once
  * per attempt and does not care which it got.
  */
+import { homedir, hostname, userInfo } from 'node:os';
 import type { PeerConfig } from '../config/peer.js';
 import { CommandTransport } from './command.js';
-import { SshConnection } from './ssh.js';
+import { TransportError } from './errors.js';
+import { connectChain, hopLabel } from './hop-chain.js';
+import { startOpenssh } from './openssh.js';
+import { SshConnection, type SshConnectOptions } from './ssh.js';
+import { jumpHostsOf } from './ssh-settings.js';
 import { openGatewayChannel } from './streamlocal.js';
 import type { Transport } from './types.js';
 
@@ -38,7 +43,9 @@ export interface ConnectedTransport {
 /** A short name for the far end, for logs and status: `user@host:port` or `command: …`. */
 export function describeRemote(cfg: PeerConfig): string {
   if (cfg.remote.transport === 'command') return `command ${JSON.stringify(cfg.remote.command)}`;
-  return `${cfg.ssh.user}@${cfg.ssh.host}:${cfg.ssh.port}`;
+  const first = `${cfg.ssh.user}@${cfg.ssh.host}:${cfg.ssh.port}`;
+  const others = cfg.ssh.alternates.map((a) => `${a.user}@${a.host}:${a.port}`);
+  return others.length > 0 ? `${first} (then ${others.join(', ')})` : first;
 }
 
 /** Connects as `cfg` says; rejects with a TransportError (or what beforeStart threw). */
@@ -65,44 +72,111 @@ function ms(v: number): string {
 /** Configs whose ssh_config notes were logged already (once per run, not per attempt). */
 const notesLogged = new WeakSet<PeerConfig>();
 
+/** Errors after which trying the next gateway cannot help the user less than stopping. */
+const FINAL: ReadonlySet<string> = new Set([
+  'HOST_KEY_UNKNOWN',
+  'HOST_KEY_MISMATCH',
+  'HOST_KEY_REVOKED',
+  'AUTH_FAILED',
+  'IDENTITY_INVALID',
+]);
+
+/**
+ * ssh.host may list several gateways: each is tried in order (the whole list on every
+ * connect and reconnect); the first that connects and starts the remote command wins.
+ * When all fail, the error lists each; its code is the first retryable one's (so the
+ * reconnect loop keeps trying while some gateway is merely unreachable), else the first.
+ */
 async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<ConnectedTransport> {
   const { log } = hooks;
   if (!notesLogged.has(cfg)) {
     notesLogged.add(cfg);
     for (const n of cfg.ssh.notes) log.debug(`ssh config: ${n}`);
   }
+  if (cfg.ssh.client === 'openssh') return connectOpenssh(cfg, hooks);
+  const targets = [cfg.ssh, ...cfg.ssh.alternates];
+  if (targets.length === 1) return connectGateway(cfg, cfg.ssh, hooks);
+  const failures: Array<{ label: string; err: TransportError }> = [];
+  for (const [i, ssh] of targets.entries()) {
+    const label = `gateway ${i + 1} of ${targets.length} (${ssh.alias})`;
+    try {
+      const c = await connectGateway(cfg, ssh, hooks);
+      if (i > 0) log.info(`ssh: using ${label}`);
+      return c;
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err; // beforeStart: closing
+      failures.push({ label, err });
+      if (i + 1 < targets.length)
+        log.warn(`ssh: ${label}: ${err.message.split('\n')[0]}; trying ${targets[i + 1].alias}`);
+    }
+  }
+  const pick = failures.find((f) => !FINAL.has(f.err.code)) ?? failures[0];
+  throw new TransportError(
+    pick.err.code,
+    `no gateway could be reached:\n${failures.map((f) => `  ${f.label}: ${f.err.message}`).join('\n')}`,
+    { cause: pick.err },
+  );
+}
+
+/** `ssh.client: openssh`: the system ssh does the connection (no server address known). */
+async function connectOpenssh(cfg: PeerConfig, hooks: ConnectHooks): Promise<ConnectedTransport> {
+  await hooks.beforeStart?.(null);
+  const transport = await startOpenssh(cfg);
+  hooks.log.info(
+    `ssh: started the system ssh: ${transport.info.command} (pid ${transport.info.pid})`,
+  );
+  return { transport, serverAddr: null };
+}
+
+/** One gateway (with its jump hosts): connect, check, authenticate, start the far end. */
+async function connectGateway(
+  cfg: PeerConfig,
+  ssh: PeerConfig['ssh'],
+  hooks: ConnectHooks,
+): Promise<ConnectedTransport> {
+  const { log } = hooks;
   let lastTried = '';
-  const conn = await SshConnection.connect({
-    host: cfg.ssh.host,
-    port: cfg.ssh.port,
-    user: cfg.ssh.user,
-    identities: cfg.ssh.identityFiles.map((path) => ({
-      path,
-      passphrase: cfg.ssh.passphrase?.reveal(),
-    })),
-    agent: cfg.ssh.agent,
-    hostKey: cfg.ssh.hostKey,
-    keepaliveIntervalMs: cfg.ssh.keepaliveIntervalMs,
-    keepaliveCountMax: cfg.ssh.keepaliveCountMax,
-    readyTimeoutMs: cfg.ssh.connectTimeoutMs,
-    ciphers: cfg.ssh.ciphers,
-    log: (m) => {
-      const t = / trying (\S+)/.exec(m);
-      if (t) lastTried = t[1] === 'agent' ? 'publickey, agent' : t[1];
-      if (/accept|added|warning/i.test(m)) log.warn(m);
-      else log.debug(m);
-    },
+  const hops = jumpHostsOf(ssh, {
+    home: homedir(),
+    user: userInfo().username,
+    hostname: hostname(),
+    sshAuthSock: process.env.SSH_AUTH_SOCK,
   });
+  const passphrase = ssh.passphrase?.reveal();
+  const logSsh = (m: string) => {
+    const t = / trying (\S+)/.exec(m);
+    if (t && !m.startsWith('jump host')) lastTried = t[1] === 'agent' ? 'publickey, agent' : t[1];
+    if (/accept|added|warning/i.test(m)) log.warn(m);
+    else log.debug(m);
+  };
+  for (const [i, h] of hops.entries())
+    log.info(`ssh: ${hopLabel(i, hops.length, h)}: ${h.user}@${h.host}:${h.port}`);
+  const target: SshConnectOptions = {
+    host: ssh.host,
+    port: ssh.port,
+    user: ssh.user,
+    identities: ssh.identityFiles.map((path) => ({ path, passphrase })),
+    agent: ssh.agent,
+    hostKey: ssh.hostKey,
+    keepaliveIntervalMs: ssh.keepaliveIntervalMs,
+    keepaliveCountMax: ssh.keepaliveCountMax,
+    readyTimeoutMs: ssh.connectTimeoutMs,
+    ciphers: ssh.ciphers,
+    log: logSsh,
+  };
+  const conn =
+    hops.length > 0
+      ? await connectChain(hops, target, { common: { log: logSsh }, passphrase })
+      : await SshConnection.connect(target);
   const info = conn.info;
   log.info(
     `ssh: connected in ${ms(info.handshakeMs ?? 0)} (${info.cipher}, host key ${info.hostKeyFingerprint} verified by ${info.hostKeyVerifiedBy})`,
   );
   log.info(
-    `ssh: authenticated as ${cfg.ssh.user} (${lastTried || 'publickey'}) in ${ms(info.authMs ?? 0)}`,
+    `ssh: authenticated as ${ssh.user} (${lastTried || 'publickey'}) in ${ms(info.authMs ?? 0)}`,
   );
-  const serverAddr =
-    (conn.client as unknown as { _sock?: { remoteAddress?: string } })._sock?.remoteAddress ??
-    cfg.ssh.host;
+  // With jump hosts, the TCP connection goes to the first one: that is what stays outside.
+  const serverAddr = conn.socketAddress ?? hops[0]?.host ?? ssh.host;
   try {
     await hooks.beforeStart?.(serverAddr);
     if (cfg.remote.kind === 'gateway') {

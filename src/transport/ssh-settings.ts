@@ -5,8 +5,10 @@
  * `default`) for `ts-vpn check`.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PeerConfig } from '../config/peer.js';
+import type { PeerConfig, SshHop } from '../config/peer.js';
+import { type JumpSpec, parseJumpSpec } from './hop-chain.js';
 import { matchPattern } from './known-hosts.js';
 import {
   expandHostName,
@@ -70,18 +72,54 @@ export function sshConfigFiles(
   ];
 }
 
+type PeerSsh = PeerConfig['ssh'];
+
 /**
  * Fills `cfg.ssh` from ssh_config where peer.yaml did not set a key, records origins,
- * adds warnings/notes. Throws SshConfigError (file:line and the fix) on bad values.
+ * adds warnings/notes, then resolves the jump hosts (ssh.jump / ProxyJump, each completed
+ * from ssh_config the same way) into `cfg.ssh.hops`. Throws SshConfigError (file:line
+ * and the fix) on bad values and ProxyJump cycles.
  */
 export function applySshConfig(
   cfg: PeerConfig,
   env: SshEnv,
   opts: ApplySshConfigOptions = {},
 ): SshConfigLookup | null {
-  const ssh = cfg.ssh;
   const files = sshConfigFiles(cfg, env, opts);
-  if (files.length === 0) return null;
+  let look: SshConfigLookup | null = null;
+  for (const ssh of [cfg.ssh, ...cfg.ssh.alternates]) {
+    const base = copySsh(ssh);
+    const l = files.length > 0 ? mergeSshConfig(ssh, cfg.warnings, env, files, opts) : null;
+    look ??= l;
+    ssh.hops = resolveHops(ssh, base, cfg.warnings, env, files, opts);
+  }
+  return look;
+}
+
+/** A copy of the ssh settings (the passphrase Secret is shared, not copied). */
+function copySsh(ssh: PeerSsh): PeerSsh {
+  return {
+    ...ssh,
+    identityFiles: [...ssh.identityFiles],
+    hostKey: { ...ssh.hostKey, knownHostsFiles: [...ssh.hostKey.knownHostsFiles] },
+    ciphers: [...ssh.ciphers],
+    jump: [...ssh.jump],
+    given: [...ssh.given],
+    origins: { ...ssh.origins },
+    notes: [],
+    hops: null,
+    alternates: [],
+  };
+}
+
+/** ssh_config values into `ssh` where `ssh.given` does not name the key. */
+function mergeSshConfig(
+  ssh: PeerSsh,
+  warnings: string[],
+  env: SshEnv,
+  files: SshConfigFile[],
+  opts: ApplySshConfigOptions,
+): SshConfigLookup {
   const given = new Set(ssh.given);
   const look = lookupSshConfig(ssh.alias, {
     files,
@@ -89,7 +127,7 @@ export function applySshConfig(
     localUser: env.user,
     defaultUser: given.has('user') ? ssh.user : undefined,
   });
-  cfg.warnings.push(...look.warnings);
+  warnings.push(...look.warnings);
   ssh.notes.push(...look.notes);
   if (look.files.length > 0) ssh.notes.push(`ssh config files read: ${look.files.join(', ')}`);
   const v = (kw: string) => look.values.get(kw);
@@ -174,7 +212,7 @@ export function applySshConfig(
     else if (s === 'yes' || s === 'ask' || s === 'true') ssh.hostKey.acceptNew = false;
     else if (s === 'no' || s === 'off' || s === 'false') {
       ssh.hostKey.acceptNew = true;
-      cfg.warnings.push(
+      warnings.push(
         `${strict.origin}: StrictHostKeyChecking ${strict.args[0]} is taken as accept-new: ts-vpn records unknown host keys but never connects to a host whose key changed`,
       );
     } else throw bad(strict, 'StrictHostKeyChecking', 'yes, accept-new, no or ask');
@@ -205,7 +243,7 @@ export function applySshConfig(
   const pj = v('proxyjump');
   // OpenSSH: whichever of ProxyCommand / ProxyJump comes first wins.
   if (pc && pc.args[0] !== 'none' && (!pj || before(pc, pj, look))) {
-    cfg.warnings.push(
+    warnings.push(
       `${pc.origin}: ProxyCommand is not run by ts-vpn's SSH client (it connects directly); use ssh.client: openssh, or ProxyJump`,
     );
   } else if (take('jump', pj)) {
@@ -306,4 +344,102 @@ export function expandPath(
       throw new SshConfigError(`${origin}: unknown token %${k} in ${JSON.stringify(s)}`);
     return t;
   });
+}
+
+/** Most jump hosts in one chain (OpenSSH has no limit; a longer chain is a mistake). */
+export const MAX_HOPS = 8;
+
+/**
+ * The jump hosts of `ssh` (its `jump` list), first hop first. Like `ssh -J a,b gw`: the
+ * first hop's own ProxyJump (from ssh_config) is followed, the later ones' are not. Each
+ * hop starts from the peer-wide settings peer.yaml gives (`base`), its spec's user and
+ * port, then ssh_config for its name. A name met twice on the way is a ProxyJump cycle.
+ */
+function resolveHops(
+  ssh: PeerSsh,
+  base: PeerSsh,
+  warnings: string[],
+  env: SshEnv,
+  files: SshConfigFile[],
+  opts: ApplySshConfigOptions,
+): SshHop[] {
+  const out: SshHop[] = [];
+  const expand = (specs: string[], origin: string, path: string[]): void => {
+    specs.forEach((spec, i) => {
+      const parsed = parseJumpSpec(spec);
+      if (!parsed)
+        throw new SshConfigError(`${origin}: jump host "${spec}" is not [user@]host[:port]`);
+      if (path.includes(parsed.host))
+        throw new SshConfigError(
+          `${origin}: ProxyJump cycle: ${[...path, parsed.host].join(' → ')}`,
+        );
+      const hop = hopSettings(base, parsed, spec, origin, env);
+      if (files.length > 0) mergeSshConfig(hop, warnings, env, files, opts);
+      if (i === 0 && hop.jump.length > 0)
+        expand(hop.jump, hop.origins.jump ?? origin, [...path, parsed.host]);
+      if (out.length >= MAX_HOPS)
+        throw new SshConfigError(`${origin}: more than ${MAX_HOPS} jump hosts`);
+      out.push({
+        spec,
+        origin,
+        host: hop.host,
+        port: hop.port,
+        user: hop.user,
+        identityFiles: hop.identityFilesExplicit
+          ? hop.identityFiles
+          : hop.identityFiles.filter((f) => existsSync(f)),
+        agent: hop.agent,
+        hostKey: hop.hostKey,
+        keepaliveIntervalMs: hop.keepaliveIntervalMs,
+        keepaliveCountMax: hop.keepaliveCountMax,
+        connectTimeoutMs: hop.connectTimeoutMs,
+        ciphers: hop.ciphers,
+      });
+    });
+  };
+  expand(ssh.jump, ssh.origins.jump ?? 'ssh.jump', [ssh.alias]);
+  return out;
+}
+
+/** Peer-wide keys a jump host takes from peer.yaml (the others are the target's own). */
+const HOP_INHERITS = [
+  'identity-files',
+  'agent',
+  'host-key.known-hosts',
+  'host-key.accept-new',
+  'keepalive-interval',
+  'keepalive-count-max',
+  'connect-timeout',
+  'ciphers',
+];
+
+function hopSettings(
+  base: PeerSsh,
+  spec: JumpSpec,
+  text: string,
+  origin: string,
+  env: SshEnv,
+): PeerSsh {
+  const hop = copySsh(base);
+  hop.alias = spec.host;
+  hop.host = spec.host;
+  hop.port = spec.port ?? 22;
+  hop.user = spec.user ?? env.user;
+  hop.jump = [];
+  hop.hostKey = { ...hop.hostKey, fingerprints: [] };
+  delete hop.hostKey.alias;
+  hop.given = [
+    ...base.given.filter((k) => HOP_INHERITS.includes(k)),
+    ...(spec.port ? ['port'] : []),
+    ...(spec.user ? ['user'] : []),
+  ];
+  hop.origins = { host: `${origin} (${text})` };
+  return hop;
+}
+
+/** The jump hosts of a config that loadPeerConfig did not resolve (library use): no ssh_config. */
+export function jumpHostsOf(ssh: PeerSsh, env: SshEnv): SshHop[] {
+  if (ssh.hops) return ssh.hops;
+  if (ssh.jump.length === 0) return [];
+  return resolveHops(ssh, copySsh(ssh), [], env, [], {});
 }

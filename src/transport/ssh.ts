@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import type {
   AuthenticationType,
   AuthHandlerMiddleware,
@@ -54,6 +55,13 @@ export interface SshConnectOptions {
   readyTimeoutMs?: number;
   /** Cipher preference, put in front of ssh2's defaults. Default: AES-GCM first. */
   ciphers?: string[];
+  /**
+   * Reach the server through this (authenticated) connection's forwarded channel
+   * (`direct-tcpip`) instead of TCP: a jump host. The new connection ends `via` when it ends.
+   */
+  via?: SshConnection;
+  /** Names this connection in messages (e.g. `jump host 1 of 2 (bastion)`). */
+  label?: string;
   /** Notices for the user's log (accept-new, auth attempts, skipped identities). Never secrets. */
   log?: (msg: string) => void;
   /** ssh2 protocol debug output. */
@@ -110,20 +118,54 @@ function loadIdentities(opts: SshConnectOptions, log: (m: string) => void): Load
   return out;
 }
 
+/** Opens a `direct-tcpip` channel to host:port through `via` (rejects with CONNECT_FAILED). */
+function forwardThrough(via: SshConnection, host: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) =>
+      reject(
+        new TransportError(
+          'CONNECT_FAILED',
+          `ssh: connect to host ${host} port ${port} through ${via.label}: ${err.message}`,
+          { cause: err },
+        ),
+      );
+    try {
+      via.client.forwardOut('127.0.0.1', 0, host, port, (err, channel) =>
+        err ? fail(err) : resolve(channel),
+      );
+    } catch (err) {
+      fail(err as Error);
+    }
+  });
+}
+
 /** An authenticated SSH connection. */
 export class SshConnection {
+  private ending = false;
   private constructor(
     readonly client: Client,
     readonly info: TransportInfo,
     private readonly lastError: { err: Error | null },
+    /** The connection this one runs through (a jump host), or null for plain TCP. */
+    readonly via: SshConnection | null,
+    /** How messages name this connection: `user@host:port` or the jump host label. */
+    readonly label: string,
   ) {}
+
+  /** The TCP peer address of the first connection in the chain (what must stay outside a tunnel). */
+  get socketAddress(): string | undefined {
+    if (this.via) return this.via.socketAddress;
+    return (this.client as unknown as { _sock?: { remoteAddress?: string } })._sock?.remoteAddress;
+  }
 
   /** Connects, verifies the host key, authenticates. Rejects with a TransportError. */
   static async connect(opts: SshConnectOptions): Promise<SshConnection> {
     const log = opts.log ?? (() => {});
     const port = opts.port ?? 22;
     const remote = `${opts.user}@${opts.host}:${port}`;
+    const label = opts.label ?? remote;
     const identities = loadIdentities(opts, log);
+    const sock = opts.via ? await forwardThrough(opts.via, opts.host, port) : undefined;
     const agentSock =
       opts.agent === false ? undefined : (opts.agent ?? process.env.SSH_AUTH_SOCK) || undefined;
     const policy: HostKeyPolicy = {
@@ -177,6 +219,7 @@ export class SshConnection {
     const cfg: ConnectConfig = {
       host: opts.host,
       port,
+      ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
       username: opts.user,
       authHandler,
       readyTimeout: opts.readyTimeoutMs ?? 20_000,
@@ -272,7 +315,18 @@ export class SshConnection {
           info.hostKeyFingerprint = verdict.fingerprint;
           info.hostKeyVerifiedBy = verdict.verifiedBy;
         }
-        resolve(new SshConnection(client, info, lastError));
+        const conn = new SshConnection(client, info, lastError, opts.via ?? null, label);
+        if (opts.via) {
+          const via = opts.via;
+          // The hop below went away: say so when this connection's loss is reported.
+          via.client.once('close', () => {
+            if (!conn.ending)
+              lastError.err ??= new Error(
+                `${via.label} closed${via.lastError.err ? `: ${via.lastError.err.message}` : ''}`,
+              );
+          });
+        }
+        resolve(conn);
       });
       try {
         client.connect(cfg);
@@ -323,8 +377,14 @@ export class SshConnection {
     });
   }
 
-  /** Ends the connection; resolves when the socket is closed. */
-  end(timeoutMs = 2000): Promise<void> {
+  /** Ends the connection (then the jump hosts below it); resolves when all are closed. */
+  async end(timeoutMs = 2000): Promise<void> {
+    this.ending = true;
+    await this.endOwn(timeoutMs);
+    if (this.via) await this.via.end(timeoutMs);
+  }
+
+  private endOwn(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const sock = (this.client as unknown as { _sock?: { destroyed?: boolean } })._sock;
       if (!sock || sock.destroyed) return resolve();
@@ -404,9 +464,17 @@ function mapConnectError(
       ctx.tried.length > 0
         ? ctx.tried.join('; ')
         : 'nothing (no identity files loaded and no ssh-agent)';
+    const wantsPassword =
+      ctx.serverAllows !== null &&
+      !ctx.serverAllows.includes('publickey') &&
+      ctx.serverAllows.some((m) => m === 'password' || m === 'keyboard-interactive');
     return new TransportError(
       'AUTH_FAILED',
-      `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.`,
+      `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.${
+        wantsPassword
+          ? ' The server asks for a password (or keyboard-interactive) only; ts-vpn does not prompt for SSH passwords: authorize a key for this user on the server'
+          : ''
+      }`,
       { cause: err },
     );
   }

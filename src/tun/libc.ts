@@ -122,33 +122,48 @@ function rtnlLink(ifindex: number, type: number, attrs: [number, number][]): Map
     const buf = Buffer.alloc(64 * 1024);
     const n = c.recv(fd, buf, buf.length, MSG_DONTWAIT);
     if (n < 16) throw Object.assign(new Error('recv(rtnetlink)'), { errno: c.errno() });
-    const rtype = buf.readUInt16LE(4);
-    if (rtype === NLMSG_ERROR) {
-      const err = -buf.readInt32LE(16);
-      if (err !== 0) throw Object.assign(new Error('rtnetlink request refused'), { errno: err });
-      return new Map();
-    }
-    const out = new Map<number, Buffer>();
-    const end = Math.min(n, buf.readUInt32LE(0));
-    for (let at = 32; at + 4 <= end; ) {
-      const alen = buf.readUInt16LE(at);
-      if (alen < 4) break;
-      out.set(buf.readUInt16LE(at + 2) & 0x3fff, buf.subarray(at + 4, at + alen));
-      at += (alen + 3) & ~3;
-    }
-    return out;
+    return parseRtnlReply(buf, n);
   } finally {
     c.close(fd);
   }
 }
 
+/**
+ * The reply to one rtnetlink request (`n` octets of `buf`): the attributes (type →
+ * payload) of an RTM_NEWLINK answer, or an empty map for an ACK. Throws only `Error` with
+ * a numeric `errno` (a refusal, or a reply too short to read, EBADMSG = 74); fuzzed
+ * (bench/fuzz `rtnl-link-reply`).
+ */
+export function parseRtnlReply(buf: Uint8Array, n: number): Map<number, Buffer> {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, Math.max(0, Math.min(n, buf.length)));
+  if (b.length < 16) throw Object.assign(new Error('short rtnetlink reply'), { errno: 74 });
+  const rtype = b.readUInt16LE(4);
+  if (rtype === NLMSG_ERROR) {
+    if (b.length < 20) throw Object.assign(new Error('short rtnetlink error'), { errno: 74 });
+    const err = -b.readInt32LE(16);
+    if (err !== 0) throw Object.assign(new Error('rtnetlink request refused'), { errno: err });
+    return new Map();
+  }
+  const out = new Map<number, Buffer>();
+  const end = Math.min(b.length, b.readUInt32LE(0));
+  for (let at = 32; at + 4 <= end; ) {
+    const alen = b.readUInt16LE(at);
+    if (alen < 4) break;
+    out.set(b.readUInt16LE(at + 2) & 0x3fff, b.subarray(at + 4, Math.min(at + alen, end)));
+    at += (alen + 3) & ~3;
+  }
+  return out;
+}
+
 /** MTU and gso_max_size of a link (RTM_GETLINK). */
 export function linkGso(ifindex: number): LinkGso {
-  const a = rtnlLink(ifindex, RTM_GETLINK, []);
-  return {
-    mtu: a.get(IFLA_MTU)?.readUInt32LE(0) ?? 0,
-    gsoMaxSize: a.get(IFLA_GSO_MAX_SIZE)?.readUInt32LE(0) ?? 0,
-  };
+  return linkGsoOf(rtnlLink(ifindex, RTM_GETLINK, []));
+}
+
+/** MTU and gso_max_size from RTM_NEWLINK attributes (0 when missing or short). */
+export function linkGsoOf(a: Map<number, Buffer>): LinkGso {
+  const u32 = (b: Buffer | undefined) => (b && b.length >= 4 ? b.readUInt32LE(0) : 0);
+  return { mtu: u32(a.get(IFLA_MTU)), gsoMaxSize: u32(a.get(IFLA_GSO_MAX_SIZE)) };
 }
 
 /** Sets gso_max_size of a link (RTM_NEWLINK with IFLA_GSO_MAX_SIZE). */

@@ -78,3 +78,26 @@ describe('remote.transport', () => {
     }
   });
 });
+
+describe('ssh.host as a list of gateways', () => {
+  it('keeps the first as ssh.host and the others as alternates, in order', () => {
+    const cfg = parsePeerConfig(
+      'ssh:\n  host: [gw1.example, 10.0.0.2]\n  port: 2222\n',
+      'p.yaml',
+      ENV,
+    );
+    expect(cfg.ssh.host).toBe('gw1.example');
+    expect(cfg.ssh.alternates.map((a) => [a.host, a.port])).toEqual([['10.0.0.2', 2222]]);
+  });
+
+  it('refuses duplicates and more than 8, naming the item', () => {
+    expect(
+      errorOf(() => parsePeerConfig('ssh:\n  host: [a, b, a]\n', 'p.yaml', ENV)).message,
+    ).toMatch(/ssh\.host\[2\].*"a" is listed twice/);
+    expect(
+      errorOf(() =>
+        parsePeerConfig(`ssh:\n  host: [${'abcdefghi'.split('').join(', ')}]\n`, 'p.yaml', ENV),
+      ).message,
+    ).toMatch(/ssh\.host/);
+  });
+});

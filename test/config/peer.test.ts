@@ -79,6 +79,8 @@ describe('peer.yaml', () => {
         passphraseFile: null,
         passphrase: null,
         jump: [],
+        client: 'ssh2',
+        hops: null,
         config: { enabled: true, file: null },
         given: ['host'],
         origins: {
@@ -98,6 +100,7 @@ describe('peer.yaml', () => {
           jump: 'default',
         },
         notes: [],
+        alternates: [],
       },
       remote: {
         transport: 'ssh',
@@ -124,7 +127,14 @@ describe('peer.yaml', () => {
         maxTerminate: 2,
         maxFailure: 5,
       },
-      tunnel: { interface: 'tsvpn%d', mtu: null, metric: null, offload: true },
+      tunnel: {
+        interface: 'tsvpn%d',
+        mtu: null,
+        metric: null,
+        offload: true,
+        user: null,
+        group: null,
+      },
       routes: [],
       defaultRoute: false,
       dns: { writeTo: '/run/ts-vpn/peer/resolv.conf' },
@@ -175,7 +185,7 @@ ppp:
   max-configure: 3
   max-terminate: 1
   max-failure: 2
-tunnel: { interface: lab0, mtu: 1400, metric: 10, offload: false }
+tunnel: { interface: lab0, mtu: 1400, metric: 10, offload: false, user: vpn, group: "65534" }
 routes: [192.168.7.0/24]
 default-route: true
 dns: { write-to: /etc/resolv.conf }
@@ -230,7 +240,14 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       password: null,
       passwordFile: '/etc/ts-vpn/bob.secret',
     });
-    expect(cfg.tunnel).toEqual({ interface: 'lab0', mtu: 1400, metric: 10, offload: false });
+    expect(cfg.tunnel).toEqual({
+      interface: 'lab0',
+      mtu: 1400,
+      metric: 10,
+      offload: false,
+      user: 'vpn',
+      group: '65534',
+    });
     expect(cfg.routes).toEqual(['192.168.7.0/24']);
     expect(cfg.defaultRoute).toBe(true);
     expect(cfg.dns.writeTo).toBe('/etc/resolv.conf');

@@ -57,7 +57,7 @@ reconnect:
       expect(lab.cli.try('ping', ['-c', '2', '-i', '0.2', '-W', '2', LAN_ADDR]).code).toBe(0);
       const st = lab.runCli(['status', '--json']);
       expect(st.code).toBe(0);
-      expect(st.stdout).toContain('command \\"ip netns exec');
+      expect(st.stdout).toMatch(/"remote": "ip netns exec/);
     } finally {
       const r = await up.stop();
       expect(r.code).toBe(0);
@@ -67,11 +67,11 @@ reconnect:
   });
 
   it('says what the command printed when it exits before PPP comes up', async () => {
-    const yaml = peer('cmd-fail.yaml', 'echo "no route to the gateway" >&2; exit 3');
+    const yaml = peer('cmd-fail.yaml', 'printf "no %s\\n" route-to-gw >&2; exit 3');
     const up = await lab.startUp({ peerYaml: yaml, wait: false });
     const r = await up.exited;
     expect(r.code).not.toBe(0);
-    expect(up.log()).toMatch(/no route to the gateway/);
+    expect(up.log()).toMatch(/remote: no route-to-gw/);
     expect(up.log()).toMatch(/command exited with code 3/);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTALL_CACHE } from '../support/installed.js';
 import {
   CLI,
   CLIENT_ADDR,
@@ -147,7 +148,7 @@ describe.skipIf(!enabled)('ts-vpn up ↔ ts-vpn serve over real sshd', () => {
   });
 
   it('both ends run the installed package (npm pack + npm install -g)', () => {
-    expect(CLI).toContain('/ts-vpn-installed/');
+    expect(CLI.startsWith(`${INSTALL_CACHE}/`)).toBe(true);
     expect(CLI).toMatch(/\/bin\/ts-vpn$/);
     const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     expect(cmdline(up.pid)).toContain(CLI);

@@ -6,9 +6,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatFrame, PppEngine } from '../../src/engine/index.js';
 import { HdlcFramer } from '../../src/hdlc/index.js';
-import { IPV6CP_OPTIONS } from '../../src/ipcp/ipv6cp-options.js';
-import { IPCP_OPTIONS } from '../../src/ipcp/options.js';
 import { LCP_OPTIONS } from '../../src/lcp/options.js';
+import { IPCP_OPTIONS } from '../../src/ncp/ipcp-options.js';
+import { IPV6CP_OPTIONS } from '../../src/ncp/ipv6cp-options.js';
 import { CCP_OPTIONS } from '../../src/ppp/ccp.js';
 import { formatOption } from '../../src/ppp/options.js';
 import { Link } from './support/link.js';
@@ -133,10 +133,11 @@ describe('never throws on peer input', () => {
 });
 
 describe('sans-IO rules', () => {
-  it('src/ppp, src/lcp, src/ipcp, src/engine use no node:*, timers, clock or Math.random', () => {
+  it('src/hdlc, src/ppp, src/lcp, src/ncp, src/auth, src/engine use no node:*, timers, clock or Math.random', () => {
     const root = join(import.meta.dirname, '../../src');
-    for (const dir of ['ppp', 'lcp', 'ipcp', 'engine']) {
+    for (const dir of ['hdlc', 'ppp', 'lcp', 'ncp', 'auth', 'engine']) {
       for (const f of readdirSync(join(root, dir))) {
+        if (!f.endsWith('.ts')) continue;
         const text = readFileSync(join(root, dir, f), 'utf8');
         for (const bad of [
           /from 'node:/,

@@ -1,20 +1,16 @@
 /**
- * What `npm pack` ships, and that the tarball installs and runs.
- *
- * Install choice: `npm install <tgz> --offline --ignore-scripts` in a temp project,
- * with dependencies from the local npm cache (filled by the repo's own install), so
- * no network is used. If the cache cannot satisfy it (ENOTCACHED), the test falls
- * back to extracting the tarball and running it with NODE_PATH=<repo>/node_modules,
- * and says so on stderr.
+ * What `npm pack` ships, and that the tarball installs and runs (the install the whole
+ * test run shares: test/support/installed.ts).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../e2e/ensure-built.js';
+import { installedFromEnv } from '../support/installed.js';
 
 const sh = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -95,38 +91,12 @@ describe('npm pack contents', () => {
 });
 
 describe('the packed tarball', () => {
-  it('installs offline and its bin and library run', async () => {
-    const packDir = temp('tsvpn-pack-');
-    const { stdout } = await sh(
-      npm,
-      ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir],
-      { cwd: root, timeout: 60_000 },
-    );
-    const tgz = join(packDir, (JSON.parse(stdout) as Array<{ filename: string }>)[0].filename);
+  // Packed and installed once per run by the globalSetup (test/support/installed.ts):
+  // npm pack, then npm install -g --prefix <dir> <tarball>, as a user installs it.
+  it('installs, and its bin and library run', async () => {
+    const { bin, pkgDir } = installedFromEnv();
     const app = temp('tsvpn-app-');
-    writeFileSync(
-      join(app, 'package.json'),
-      JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }),
-    );
-    let pkgDir = join(app, 'node_modules', 'ts-vpn');
-    let env: NodeJS.ProcessEnv = { ...process.env };
-    try {
-      await sh(npm, ['install', tgz, '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
-        cwd: app,
-        timeout: 120_000,
-      });
-    } catch (err) {
-      const msg = String((err as { stderr?: string }).stderr ?? err);
-      if (!/ENOTCACHED|offline/i.test(msg)) throw err;
-      process.stderr.write(
-        'pack test: dependencies not in the npm cache; checking the extracted tarball with NODE_PATH instead\n',
-      );
-      await sh('tar', ['-xzf', tgz, '-C', app]);
-      pkgDir = join(app, 'package');
-      env = { ...env, NODE_PATH: join(root, 'node_modules') };
-    }
-    const bin = join(pkgDir, 'dist/cli/main.js');
-    const help = await sh(process.execPath, [bin, '--help'], { cwd: app, env, timeout: 20_000 });
+    const help = await sh(process.execPath, [bin, '--help'], { cwd: app, timeout: 20_000 });
     expect(help.stdout).toMatch(/^ts-vpn/);
     expect(help.stdout).toContain('ts-vpn up');
     // The library from the installed files: two PppLinks over a loopback socket pair.
@@ -144,9 +114,8 @@ describe('the packed tarball', () => {
     `;
     const r = await sh(process.execPath, ['--input-type=module', '-e', script], {
       cwd: app,
-      env,
       timeout: 20_000,
     });
     expect(r.stdout.trim()).toBe('10.3.0.2');
-  }, 240_000);
+  }, 60_000);
 });

@@ -6,10 +6,11 @@
  *
  * Once per test run: vitest's globalSetup (test/support/global-setup.ts) calls
  * ensureInstalled() and hands the bin's path to every worker in TS_VPN_TEST_CLI.
- * The install is cached in node_modules/.cache/ts-vpn-installed/<key>, where <key> is a
- * hash of what the tarball is made of (dist/ without source maps, package.json,
- * package-lock.json, examples/): an unchanged build is packed and installed once, not
- * once per run. A lock directory (holding the owner's pid) keeps two processes from
+ * The install is cached in $TMPDIR/ts-vpn-installed-<uid>/<key> (a directory this user
+ * owns, mode 0755, so that tests can run the bin as nobody even when the repository sits
+ * in a private directory), where <key> is a hash of what the tarball is made of (dist/
+ * without source maps, package.json, package-lock.json, examples/): an unchanged build is
+ * packed and installed once, not once per run. A lock directory (holding the owner's pid) keeps two processes from
  * installing at the same time. Dependencies come from the npm cache when it has them
  * (--prefer-offline), from the registry otherwise.
  */
@@ -18,6 +19,7 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -33,8 +35,28 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** Where installs are cached, one directory per key. */
-export const INSTALL_CACHE = join(REPO, 'node_modules', '.cache', 'ts-vpn-installed');
+/** Where installs are cached, one directory per key (TS_VPN_INSTALL_CACHE overrides). */
+export const INSTALL_CACHE =
+  process.env.TS_VPN_INSTALL_CACHE ?? join(tmpdir(), `ts-vpn-installed-${process.getuid?.() ?? 0}`);
+
+/**
+ * Creates INSTALL_CACHE, or accepts an existing one only if it is a real directory of
+ * ours (not a symlink or another user's directory planted in a shared /tmp).
+ */
+function makeCacheDir(): void {
+  try {
+    mkdirSync(INSTALL_CACHE, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = lstatSync(INSTALL_CACHE);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid))
+    throw new Error(
+      `${INSTALL_CACHE} is not a directory owned by uid ${uid}: remove it, or set TS_VPN_INSTALL_CACHE`,
+    );
+  chmodSync(INSTALL_CACHE, 0o755);
+}
 /** The environment variable that carries the installed bin's path to test workers. */
 export const INSTALLED_CLI_ENV = 'TS_VPN_TEST_CLI';
 
@@ -177,13 +199,14 @@ function packAndInstall(prefix: string): void {
   }
 }
 
-/** Removes installs of other keys that nobody used for an hour. */
+/** Removes installs of other keys that nobody used for six hours. */
 function pruneOld(keep: string): void {
   for (const e of readdirSync(INSTALL_CACHE)) {
     if (e === keep || e === '.lock') continue;
     const p = join(INSTALL_CACHE, e);
     try {
-      if (Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+      if (Date.now() - statSync(p).mtimeMs > 6 * 3_600_000)
+        rmSync(p, { recursive: true, force: true });
     } catch {
       /* gone */
     }
@@ -195,7 +218,7 @@ function pruneOld(keep: string): void {
  * The caller builds dist/ first (test/e2e/ensure-built.ts).
  */
 export async function ensureInstalled(): Promise<Installed & { reused: boolean }> {
-  mkdirSync(INSTALL_CACHE, { recursive: true, mode: 0o755 });
+  makeCacheDir();
   const key = installKey();
   const prefix = join(INSTALL_CACHE, key);
   let reused = true;

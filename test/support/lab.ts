@@ -315,6 +315,8 @@ ${opts.serverExtra ?? ''}
         'ip',
         ['netns', 'exec', cli.name, ...user, NODE, CLI, ...args, '--state-dir', stateDir],
         {
+          // A directory every user may enter (the repository may not be one).
+          cwd: '/',
           encoding: 'utf8',
           timeout: o.timeoutMs ?? 20_000,
         },

@@ -158,3 +158,19 @@ describe('StdioTransport (in a child process, stdin/stdout are real pipes)', () 
     });
   }
 });
+
+describe('listeners added after the command already ended', () => {
+  it('still get the close reason and the stderr lines printed before them', async () => {
+    const t = await CommandTransport.start({
+      command: 'printf "no %s\\n" route-to-gw >&2; exit 3',
+    });
+    const reason = await t.closed;
+    expect(reason).toMatchObject({ code: 'EXIT', exitCode: 3 });
+    const lines: string[] = [];
+    t.onStderr((l) => lines.push(l));
+    const late = await new Promise((resolve) => t.onClose(resolve));
+    expect(late).toBe(reason);
+    expect(lines).toEqual(['no route-to-gw']);
+    expect(reason.message).toBe('command exited with code 3: no route-to-gw');
+  });
+});

@@ -2,12 +2,17 @@
  * connectTransport: the client's connect step picks the transport from the peer config:
  * a local command (remote.transport: command) or ssh2 + exec against a real sshd.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePeerConfig } from '../../src/config/peer.js';
 import { connectTransport, describeRemote } from '../../src/transport/connect.js';
+import { TransportError } from '../../src/transport/errors.js';
+import { applySshConfig } from '../../src/transport/ssh-settings.js';
 import type { Transport } from '../../src/transport/types.js';
 import { ENV } from '../config/fixtures.js';
-import { type Sshd, startSshd } from '../support/sshd.js';
+import { freePort, type Sshd, startSshd } from '../support/sshd.js';
 
 function recorder() {
   const lines: string[] = [];
@@ -158,5 +163,111 @@ remote:
     for (let i = 0; i < 50 && sshd.sessionPids().length > 0; i++)
       await new Promise((r) => setTimeout(r, 20));
     expect(sshd.sessionPids()).toEqual([]);
+  });
+});
+
+describe('connectTransport with several gateways (ssh.host list)', () => {
+  let sshd: Sshd;
+  let dir: string;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    dir = mkdtempSync(join(tmpdir(), 'tv-gws-'));
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function cfgFor(hosts: string[]) {
+    const closed = await freePort();
+    const conf = join(dir, 'ssh_config');
+    writeFileSync(
+      conf,
+      `Host gw-down
+  HostName 127.0.0.1
+  Port ${closed}
+Host gw-up
+  HostName ${sshd.listenAddress}
+  Port ${sshd.port}
+Host *
+  User root
+  IdentityFile ${sshd.clientKeyPath}
+  UserKnownHostsFile ${sshd.knownHostsPath}
+`,
+    );
+    const cfg = parsePeerConfig(
+      `ssh:\n  host: [${hosts.join(', ')}]\n  agent: false\n  config-file: ${conf}\nremote:\n  command: cat\n  kind: ts-vpn\n`,
+      'p.yaml',
+      ENV,
+    );
+    applySshConfig(cfg, ENV, { systemConfig: join(dir, 'none') });
+    return { cfg, closed };
+  }
+
+  it('tries the gateways in order: the first refuses, the second is used', async () => {
+    const { cfg, closed } = await cfgFor(['gw-down', 'gw-up']);
+    expect(describeRemote(cfg)).toBe(
+      `root@127.0.0.1:${closed} (then root@${sshd.listenAddress}:${sshd.port})`,
+    );
+    const r = recorder();
+    const { transport } = await connectTransport(cfg, { log: r.log });
+    try {
+      expect(transport.info.remote).toBe(`root@${sshd.listenAddress}:${sshd.port}`);
+      const text = r.lines.join('\n');
+      expect(text).toMatch(
+        new RegExp(
+          `warn ssh: gateway 1 of 2 \\(gw-down\\): ssh: connect to host 127\\.0\\.0\\.1 port ${closed}: Connection refused; trying gw-up`,
+        ),
+      );
+      expect(text).toMatch(/info ssh: using gateway 2 of 2 \(gw-up\)/);
+      expect(await echo(transport, 'second')).toBe('second');
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('lists every gateway when none can be reached, with a retryable code', async () => {
+    const { cfg } = await cfgFor(['gw-down', 'gw-up']);
+    cfg.ssh.alternates[0].hostKey = {
+      ...cfg.ssh.alternates[0].hostKey,
+      fingerprints: ['SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    };
+    const err = await connectTransport(cfg, { log: recorder().log }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).code).toBe('CONNECT_REFUSED');
+    expect((err as TransportError).message).toMatch(
+      /^no gateway could be reached:\n {2}gateway 1 of 2 \(gw-down\): .*Connection refused\n {2}gateway 2 of 2 \(gw-up\): .*REMOTE HOST IDENTIFICATION HAS CHANGED/s,
+    );
+  });
+});
+
+describe('a server that only takes passwords', () => {
+  let sshd: Sshd;
+  beforeAll(async () => {
+    sshd = await startSshd({
+      extraConfig: 'Match all\n  PubkeyAuthentication no\n  PasswordAuthentication yes',
+    });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('fails with AUTH_FAILED saying that ts-vpn does not prompt for passwords', async () => {
+    const cfg = parsePeerConfig(
+      `ssh:\n  host: ${sshd.listenAddress}\n  port: ${sshd.port}\n  user: root\n  identity-files: [${sshd.clientKeyPath}]\n  agent: false\n  config: false\n  host-key:\n    known-hosts: ${sshd.knownHostsPath}\nremote:\n  command: cat\n  kind: ts-vpn\n`,
+      'p.yaml',
+      ENV,
+    );
+    const err = await connectTransport(cfg, { log: recorder().log }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as TransportError).code).toBe('AUTH_FAILED');
+    expect((err as TransportError).message).toMatch(
+      /Permission denied \(password\)\..*asks for a password .* only; ts-vpn does not prompt for SSH passwords/,
+    );
   });
 });

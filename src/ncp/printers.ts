@@ -2,8 +2,8 @@
 
 import { Code } from '../ppp/codes.js';
 import type { PacketPrinter } from '../ppp/format.js';
+import { IPCP_OPTIONS } from './ipcp-options.js';
 import { IPV6CP_OPTIONS } from './ipv6cp-options.js';
-import { IPCP_OPTIONS } from './options.js';
 
 /** `[IPCP ConfReq id=0x1 <addr 10.64.0.1>]`. */
 export const IPCP_PRINTER: PacketPrinter = {

@@ -12,7 +12,7 @@ import { formatIpv4 } from '../ppp/ipv4.js';
 import { isOption, type ParsedOption, type RawOption, rawOption } from '../ppp/options.js';
 import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT } from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
-import { IpcpOpt, ipAddressCodec, primaryDnsCodec, secondaryDnsCodec } from './options.js';
+import { IpcpOpt, ipAddressCodec, primaryDnsCodec, secondaryDnsCodec } from './ipcp-options.js';
 import { IPCP_PRINTER } from './printers.js';
 
 /** IPCP settings with addresses as 32-bit numbers (0 = unknown). */

@@ -1,27 +1,26 @@
 /**
- * {@link EngineOptions} (docs/ARCHITECTURE.md `src/engine` contract) and
- * their validation. Bad values are local misuse and throw a {@link PppError}.
+ * {@link EngineSettings}: the engine's API settings (docs/ARCHITECTURE.md `src/engine`
+ * contract; "options" is kept for RFC Configuration Options) and their validation
+ * against the defaults and ranges of defaults.ts. Bad values are local misuse and throw
+ * a {@link PppError}.
  */
 
 import { PppError } from '../ppp/errors.js';
 import { parseIpv4 } from '../ppp/ipv4.js';
+import {
+  defaultNegotiationTimeoutMs,
+  ENGINE_DEFAULTS,
+  ENGINE_RANGES,
+  type IntRange,
+} from './defaults.js';
 import type { RequiredNetwork } from './network-phase.js';
 
 /** What the far end is known to run, when the owner knows it. */
 export type PeerKind = 'ts-vpn' | 'pppd' | 'unknown';
 
-/**
- * Default negotiation deadline: every Configure-Request of an NCP answered at the last
- * moment (`restartMs * (maxConfigure + 2)`) plus 5 s for LCP and authentication.
- * With pppd's 3000 ms and 10 this is 41 s.
- */
-export function defaultNegotiationTimeoutMs(restartMs: number, maxConfigure: number): number {
-  return restartMs * (maxConfigure + 2) + 5000;
-}
-
 /** LCP settings (pppd names in brackets). */
-export interface LcpOptions {
-  /** Our MRU [mru]; default 1500 (then not requested). */
+export interface LcpSettings {
+  /** Our MRU [mru], 128..65535; default 1500 (then not requested). */
   mru?: number;
   /** Our receive ACCM [asyncmap]; default 0. */
   accm?: number;
@@ -52,7 +51,7 @@ export interface LcpOptions {
 }
 
 /** IPCP settings. */
-export interface IpcpOptions {
+export interface IpcpSettings {
   /** Our address; null/undefined = ask the peer (0.0.0.0). */
   local?: string | null;
   /** Address we assign/insist on for the peer. */
@@ -70,7 +69,7 @@ export interface IpcpOptions {
 }
 
 /** IPv6CP settings. */
-export interface Ipv6cpOptions {
+export interface Ipv6cpSettings {
   /** Our 8-byte interface identifier; random non-zero when absent. */
   interfaceId?: Uint8Array;
   /** The peer's identifier we insist on. */
@@ -78,7 +77,7 @@ export interface Ipv6cpOptions {
 }
 
 /** Authentication settings. */
-export interface AuthOptions {
+export interface AuthSettings {
   /** We authenticate the peer with this protocol. */
   require?: 'pap' | 'chap' | null;
   /** PAP: check the peer's credentials. */
@@ -93,18 +92,18 @@ export interface AuthOptions {
   password?: string;
 }
 
-/** Engine configuration. */
-export interface EngineOptions {
+/** Engine settings (the `PppEngine` constructor's first argument). */
+export interface EngineSettings {
   /** Injected randomness (magic numbers, interface ids, challenges). */
   random32: () => number;
   /** pppd-style debug lines: `sent [LCP ConfReq id=0x1 …]`. */
   log?: (line: string) => void;
-  lcp?: LcpOptions;
+  lcp?: LcpSettings;
   /** false disables IPv4 (IPCP packets are then Protocol-Rejected). */
-  ipcp?: false | IpcpOptions;
+  ipcp?: false | IpcpSettings;
   /** false disables IPv6 (IPv6CP packets are then Protocol-Rejected). */
-  ipv6cp?: false | Ipv6cpOptions;
-  auth?: AuthOptions;
+  ipv6cp?: false | Ipv6cpSettings;
+  auth?: AuthSettings;
   /**
    * Offer and accept GSO frames (src/engine/gso.ts) with a ts-vpn peer, through the LCP
    * Vendor-Specific option (RFC 2153, OUI 02:54:56 kind 1); default false. Used only when
@@ -133,20 +132,25 @@ export interface EngineOptions {
   negotiationTimeoutMs?: number;
 }
 
+/** @deprecated Use {@link EngineSettings} ("options" now means RFC Configuration Options only). */
+export type EngineOptions = EngineSettings;
+/** @deprecated Use {@link LcpSettings}. */
+export type LcpOptions = LcpSettings;
+/** @deprecated Use {@link IpcpSettings}. */
+export type IpcpOptions = IpcpSettings;
+/** @deprecated Use {@link Ipv6cpSettings}. */
+export type Ipv6cpOptions = Ipv6cpSettings;
+/** @deprecated Use {@link AuthSettings}. */
+export type AuthOptions = AuthSettings;
+
 function bad(message: string): never {
   throw new PppError('ERR_PPP_BAD_OPTION', message);
 }
 
-function intIn(
-  v: number | undefined,
-  name: string,
-  min: number,
-  max: number,
-  dflt: number,
-): number {
+function intIn(v: number | undefined, name: string, range: IntRange, dflt: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min || v > max)
-    bad(`${name} must be an integer in ${min}..${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < range.min || v > range.max)
+    bad(`${name} must be an integer in ${range.min}..${range.max}, got ${v}`);
   return v;
 }
 
@@ -164,10 +168,10 @@ function ifaceId(v: Uint8Array | undefined, name: string): Uint8Array | null {
 }
 
 /** Validated, defaulted settings used internally. */
-export interface ResolvedOptions {
+export interface ResolvedSettings {
   random32: () => number;
   log: ((line: string) => void) | null;
-  lcp: Required<Omit<LcpOptions, 'echoIntervalMs'>> & { echoIntervalMs: number };
+  lcp: Required<Omit<LcpSettings, 'echoIntervalMs'>> & { echoIntervalMs: number };
   ipcp: null | {
     local: number;
     peer: number;
@@ -192,28 +196,35 @@ export interface ResolvedOptions {
   };
 }
 
-/** Checks and defaults {@link EngineOptions}; throws {@link PppError} on misuse. */
-export function resolveOptions(o: EngineOptions): ResolvedOptions {
-  if (o === null || typeof o !== 'object') bad('options must be an object');
+/** Checks and defaults {@link EngineSettings}; throws {@link PppError} on misuse. */
+export function resolveSettings(o: EngineSettings): ResolvedSettings {
+  if (o === null || typeof o !== 'object') bad('settings must be an object');
   if (typeof o.random32 !== 'function') bad('random32 must be a function');
   const l = o.lcp ?? {};
+  const d = ENGINE_DEFAULTS.lcp;
+  const r = ENGINE_RANGES;
   const lcp = {
-    mru: intIn(l.mru, 'lcp.mru', 128, 65535, 1500),
-    accm: intIn(l.accm, 'lcp.accm', 0, 0xffffffff, 0),
-    pfc: l.pfc ?? true,
-    acfc: l.acfc ?? true,
-    magic: l.magic ?? true,
-    echoIntervalMs: intIn(l.echoIntervalMs, 'lcp.echoIntervalMs', 0, 2 ** 31, 0),
-    echoFailures: intIn(l.echoFailures, 'lcp.echoFailures', 0, 1000, 3),
-    restartMs: intIn(l.restartMs, 'lcp.restartMs', 1, 2 ** 31, 3000),
-    maxConfigure: intIn(l.maxConfigure, 'lcp.maxConfigure', 1, 1000, 10),
-    maxTerminate: intIn(l.maxTerminate, 'lcp.maxTerminate', 1, 1000, 2),
-    maxFailure: intIn(l.maxFailure, 'lcp.maxFailure', 0, 1000, 5),
-    passive: l.passive ?? false,
-    silent: l.silent ?? false,
-    loopbackFail: intIn(l.loopbackFail, 'lcp.loopbackFail', 1, 1000, 10),
+    mru: intIn(l.mru, 'lcp.mru', r.mru, d.mru),
+    accm: intIn(l.accm, 'lcp.accm', r.accm, d.accm),
+    pfc: l.pfc ?? d.pfc,
+    acfc: l.acfc ?? d.acfc,
+    magic: l.magic ?? d.magic,
+    echoIntervalMs: intIn(
+      l.echoIntervalMs,
+      'lcp.echoIntervalMs',
+      r.echoIntervalMs,
+      d.echoIntervalMs,
+    ),
+    echoFailures: intIn(l.echoFailures, 'lcp.echoFailures', r.echoFailures, d.echoFailures),
+    restartMs: intIn(l.restartMs, 'lcp.restartMs', r.restartMs, d.restartMs),
+    maxConfigure: intIn(l.maxConfigure, 'lcp.maxConfigure', r.maxConfigure, d.maxConfigure),
+    maxTerminate: intIn(l.maxTerminate, 'lcp.maxTerminate', r.maxTerminate, d.maxTerminate),
+    maxFailure: intIn(l.maxFailure, 'lcp.maxFailure', r.maxFailure, d.maxFailure),
+    passive: l.passive ?? d.passive,
+    silent: l.silent ?? d.silent,
+    loopbackFail: intIn(l.loopbackFail, 'lcp.loopbackFail', r.loopbackFail, d.loopbackFail),
   };
-  let ipcp: ResolvedOptions['ipcp'] = null;
+  let ipcp: ResolvedSettings['ipcp'] = null;
   if (o.ipcp !== false) {
     const i = o.ipcp ?? {};
     const local = addr(i.local, 'ipcp.local');
@@ -226,12 +237,12 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
       peer,
       acceptLocal: i.acceptLocal ?? (() => local === 0),
       acceptPeer: i.acceptPeer ?? ((a: string) => peer === 0 || a === peerText),
-      requestDns: i.requestDns ?? false,
+      requestDns: i.requestDns ?? ENGINE_DEFAULTS.ipcp.requestDns,
       dns,
-      maxFailure: intIn(i.maxFailure, 'ipcp.maxFailure', 0, 1000, lcp.maxFailure),
+      maxFailure: intIn(i.maxFailure, 'ipcp.maxFailure', r.maxFailure, lcp.maxFailure),
     };
   }
-  let ipv6cp: ResolvedOptions['ipv6cp'] = null;
+  let ipv6cp: ResolvedSettings['ipv6cp'] = null;
   if (o.ipv6cp !== false) {
     const v = o.ipv6cp ?? {};
     ipv6cp = {
@@ -250,10 +261,10 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   if ((a.user === undefined) !== (a.password === undefined))
     bad('auth.user and auth.password go together');
   if (o.gso !== undefined && typeof o.gso !== 'boolean') bad('gso must be a boolean');
-  const peerKind = o.peerKind ?? 'unknown';
+  const peerKind = o.peerKind ?? ENGINE_DEFAULTS.peerKind;
   if (peerKind !== 'ts-vpn' && peerKind !== 'pppd' && peerKind !== 'unknown')
     bad(`peerKind must be 'ts-vpn', 'pppd' or 'unknown', got ${String(peerKind)}`);
-  const requireNetwork = o.requireNetwork ?? 'any';
+  const requireNetwork = o.requireNetwork ?? ENGINE_DEFAULTS.requireNetwork;
   if (!['any', 'ipv4', 'ipv6', 'all'].includes(requireNetwork))
     bad(`requireNetwork must be 'any', 'ipv4', 'ipv6' or 'all', got ${String(requireNetwork)}`);
   if (requireNetwork === 'ipv4' && ipcp === null)
@@ -264,8 +275,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
   const negotiationTimeoutMs = intIn(
     o.negotiationTimeoutMs,
     'negotiationTimeoutMs',
-    0,
-    2 ** 31,
+    r.negotiationTimeoutMs,
     waits ? 0 : defaultNegotiationTimeoutMs(lcp.restartMs, lcp.maxConfigure),
   );
   return {
@@ -274,7 +284,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
     lcp,
     ipcp,
     ipv6cp,
-    gso: o.gso ?? false,
+    gso: o.gso ?? ENGINE_DEFAULTS.gso,
     peerKind,
     requireNetwork,
     negotiationTimeoutMs,
@@ -282,7 +292,7 @@ export function resolveOptions(o: EngineOptions): ResolvedOptions {
       require,
       verify: a.verify ?? null,
       secretFor: a.secretFor ?? null,
-      name: a.name ?? 'ts-vpn',
+      name: a.name ?? ENGINE_DEFAULTS.auth.name,
       user: a.user ?? null,
       password: a.password ?? null,
     },

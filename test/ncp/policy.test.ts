@@ -1,8 +1,8 @@
 /** IPCP (RFC 1332/1877) and IPv6CP (RFC 5072) policy roles. */
 
 import { describe, expect, it } from 'vitest';
-import { type IpcpConfig, IpcpPolicy } from '../../src/ipcp/ipcp-policy.js';
-import { Ipv6cpPolicy } from '../../src/ipcp/ipv6cp-policy.js';
+import { type IpcpConfig, IpcpPolicy } from '../../src/ncp/ipcp-policy.js';
+import { Ipv6cpPolicy } from '../../src/ncp/ipv6cp-policy.js';
 import { fromHex } from '../../src/ppp/bytes.js';
 import { parseIpv4 } from '../../src/ppp/ipv4.js';
 import { applyNak, applyReject, judgePeerOption } from '../../src/ppp/policy.js';

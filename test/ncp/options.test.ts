@@ -1,9 +1,9 @@
 /** Golden vectors for the IPCP, IPv6CP and CCP option codecs. */
 
 import { describe, expect, it } from 'vitest';
-import { formatLinkLocal } from '../../src/ipcp/ipv6.js';
-import { IPV6CP_OPTIONS } from '../../src/ipcp/ipv6cp-options.js';
-import { IPCP_OPTIONS } from '../../src/ipcp/options.js';
+import { IPCP_OPTIONS } from '../../src/ncp/ipcp-options.js';
+import { formatLinkLocal } from '../../src/ncp/ipv6.js';
+import { IPV6CP_OPTIONS } from '../../src/ncp/ipv6cp-options.js';
 import { fromHex } from '../../src/ppp/bytes.js';
 import { CCP_OPTIONS } from '../../src/ppp/ccp.js';
 import { formatOption, type OptionTable } from '../../src/ppp/options.js';
