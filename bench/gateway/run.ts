@@ -58,7 +58,12 @@ function pidsIn(ns: string, ...words: string[]): number[] {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
       // The node process itself, not the `sh -c` sshd runs it through.
-      if (cmd.startsWith(process.execPath) && words.every((w) => cmd.includes(w)))
+      // (and not the load generator, whose JSON argument names the serve command).
+      if (
+        cmd.startsWith(process.execPath) &&
+        !cmd.includes('load.ts') &&
+        words.every((w) => cmd.includes(w))
+      )
         out.push(Number(p));
     } catch {
       /* gone */
