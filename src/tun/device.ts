@@ -23,18 +23,12 @@
  * nothing queues in this process; `rxStalls` counts wakeups that hit the
  * per-turn budget and left packets in the kernel queue for the next turn.
  *
- * 'worker' (fallback, and used when the pipe binding is missing): Node cannot
- * poll an arbitrary character device through public APIs: `net.Socket({fd})`
- * refuses it (ERR_INVALID_FD_TYPE, libuv sees a FILE) and fs reads on it run
- * in the libuv threadpool, where a blocking read never returns on close and a
- * non-blocking one just fails with EAGAIN. So one worker thread per device
- * does poll() + read() through koffi on the O_NONBLOCK fd, straight into a
- * SharedArrayBuffer ring (ring.ts), and wakes the main thread once per batch
- * with Atomics.notify → Atomics.waitAsync. The main thread hands out views of
- * the ring (no copy) and frees the room after the handler returns.
- * Bounded: the ring has a fixed size; when it is full the worker stops reading
- * and the kernel's own queue (txqueuelen) holds, then drops, packets —
- * visible as TX drops of the interface in `ip -s link` and as `rxStalls` here.
+ * 'worker' (fallback, and used when the pipe binding is missing): one worker
+ * thread per device does poll() + read() into a SharedArrayBuffer ring and
+ * wakes the main thread once per batch; the main thread hands out views of the
+ * ring (no copy). Bounded by the ring's fixed size: when it is full the
+ * kernel's queue holds, then drops, packets, counted in `rxStalls`. See
+ * worker-reader.ts (main thread) and reader-worker.ts (thread).
  *
  * Writing goes straight to the fd from the main thread (one write() per
  * packet through koffi; TUN writes never block). A failed write is dropped
@@ -76,45 +70,22 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { VNET_HDR_LEN } from '../wire/vnet-hdr.js';
 import { errnoName, TunError } from './errors.js';
 import {
-  EFD_CLOEXEC,
-  EFD_NONBLOCK,
-  IFF_NO_PI,
-  IFF_TUN,
-  IFF_VNET_HDR,
-  IFNAMSIZ,
   libc,
   linkGso,
   setLinkGsoMaxSize,
   TUN_F_CSUM,
   TUN_F_TSO4,
   TUN_F_TSO6,
-  TUNSETIFF,
   TUNSETOFFLOAD,
-  TUNSETVNETHDRSZ,
 } from './libc.js';
 import { LoopReader, loopBindings, UV_READ_BUFFER } from './loop-reader.js';
-import { READER_WORKER_SOURCE, type ReaderWorkerData } from './reader-worker.js';
-import {
-  C_EXIT_ERRNO,
-  C_HEAD,
-  C_MAIN_IDLE,
-  C_READ_ERRORS,
-  C_SEQ,
-  C_SLOTS,
-  C_STALLS,
-  C_STATE,
-  C_TAIL,
-  C_TAIL_SEQ,
-  C_TRUNCATED,
-  C_WAKEUPS,
-  C_WORKER_BLOCKED,
-  WRAP,
-} from './ring.js';
+import { openTunFd } from './open.js';
+import { WorkerReader } from './worker-reader.js';
+
+export { validateIfName } from './open.js';
 
 /**
  * gso_max_size set on a vnet-mode device before offload is turned on. The
@@ -196,58 +167,12 @@ const EIO = 5;
 const EAGAIN = 11;
 const EINVAL = 22;
 
-/** Checks an interface name or pattern the way the kernel's dev_valid_name does. */
-export function validateIfName(name: string): void {
-  const bytes = Buffer.byteLength(name);
-  const why =
-    bytes === 0
-      ? 'is empty'
-      : bytes >= IFNAMSIZ
-        ? `is ${bytes} bytes long (at most ${IFNAMSIZ - 1})`
-        : name === '.' || name === '..'
-          ? 'is "." or ".."'
-          : /[/:\s]/.test(name)
-            ? 'contains "/", ":" or whitespace'
-            : (name.match(/%/g)?.length ?? 0) > 1 || (name.includes('%') && !name.includes('%d'))
-              ? 'may contain one "%d" pattern and no other "%"'
-              : null;
-  if (why)
-    throw new TunError(
-      'TUN_INVALID_NAME',
-      `invalid interface name ${JSON.stringify(name)}: ${why}`,
-    );
-}
-
-/** execArgv minus `--input-type=…` / `--input-type …` (see startReader). */
-function withoutInputType(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--input-type=')) continue;
-    if (argv[i] === '--input-type') {
-      i++;
-      continue;
-    }
-    out.push(argv[i]);
-  }
-  return out;
-}
-
-function openError(op: string, name: string, errno: number): TunError {
-  const e = errnoName(errno);
-  switch (errno) {
-    case 1:
-    case 13:
-      return new TunError('TUN_PERMISSION', `${op} ${name}: ${e}: need root or CAP_NET_ADMIN`, e);
-    case 16:
-    case 17:
-      return new TunError(
-        'TUN_NAME_TAKEN',
-        `${op} ${name}: ${e}: interface name already in use`,
-        e,
-      );
-    default:
-      return new TunError('TUN_SYSTEM', `${op} ${name}: ${e}`, e);
-  }
+/** Copies a reader's counters into `s` (read errors add to the device's own errors). */
+function readerCounters(rx: LoopReader | WorkerReader, s: TunStats): void {
+  s.rxStalls = rx.stalls;
+  s.wakeups = rx.wakeups;
+  s.errors += rx.readErrors;
+  s.rxTruncated = rx.truncated;
 }
 
 export class TunDevice extends EventEmitter {
@@ -257,23 +182,18 @@ export class TunDevice extends EventEmitter {
   readonly ifindex: number;
 
   private fd: number;
-  private wakeFd = -1;
-  private worker: Worker | null = null;
-  private loop: LoopReader | null = null;
+  /** The running reader, loop or worker (set when onPackets() starts it). */
+  private rx: LoopReader | WorkerReader | null = null;
   private started = false;
   private paused = false;
   /** The reader this device uses ('loop' may fall back to 'worker' at start). */
   reader: TunReaderKind;
   private readonly readerExplicit: boolean;
   private readonly slabBytes: number;
-  private ctrl: Int32Array | null = null;
-  private data: Uint8Array | null = null;
-  private data32: Int32Array | null = null;
   private handler: PacketsHandler | null = null;
   private closing: Promise<void> | null = null;
   private closed = false;
   private refed = true;
-  private draining = false;
   private readonly ringBytes: number;
   private readonly maxPacket: number;
   private readonly maxBatch: number;
@@ -296,7 +216,6 @@ export class TunDevice extends EventEmitter {
     txGsoPackets: 0,
     rxTruncated: 0,
   };
-  private readonly drainBound = (): void => this.drain();
 
   private constructor(fd: number, name: string, ifindex: number, opts: TunOpenOptions) {
     super();
@@ -325,72 +244,7 @@ export class TunDevice extends EventEmitter {
    * TUN_NO_DEVICE_NODE, TUN_NAME_TAKEN, TUN_SYSTEM.
    */
   static open(opts: TunOpenOptions = {}): TunDevice {
-    const want = opts.name ?? DEFAULT_NAME;
-    validateIfName(want);
-    let fd: number;
-    try {
-      fd = fs.openSync('/dev/net/tun', fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENXIO')
-        throw new TunError(
-          'TUN_NO_DEVICE_NODE',
-          `/dev/net/tun: ${code}: the tun driver is not available (try \`modprobe tun\`)`,
-          code,
-          { cause: err },
-        );
-      if (code === 'EACCES' || code === 'EPERM')
-        throw new TunError(
-          'TUN_PERMISSION',
-          `/dev/net/tun: ${code}: need root or CAP_NET_ADMIN`,
-          code,
-          { cause: err },
-        );
-      throw new TunError('TUN_SYSTEM', `/dev/net/tun: ${(err as Error).message}`, code, {
-        cause: err,
-      });
-    }
-    const c = libc();
-    // struct ifreq { char ifr_name[16]; short ifr_flags; … } (40 bytes on x86-64/arm64)
-    const ifr = new Uint8Array(40);
-    ifr.set(Buffer.from(want), 0);
-    const flags = IFF_TUN | IFF_NO_PI | (opts.vnetHdr ? IFF_VNET_HDR : 0);
-    new DataView(ifr.buffer).setInt16(IFNAMSIZ, flags, true);
-    if (c.ioctlIfreq(fd, TUNSETIFF, ifr) < 0) {
-      const errno = c.errno();
-      fs.closeSync(fd);
-      // TUNSETIFF on a name held by a non-TUN device fails with EINVAL; the name is valid (checked above).
-      if (errno === EINVAL)
-        throw new TunError(
-          'TUN_NAME_TAKEN',
-          `TUNSETIFF ${want}: EINVAL: interface name already in use by another kind of device`,
-          'EINVAL',
-        );
-      throw openError('TUNSETIFF', want, errno);
-    }
-    if (opts.vnetHdr) {
-      // 10 is the kernel's default; set it anyway so nothing else's choice can leak in.
-      const sz = new Int32Array([VNET_HDR_LEN]);
-      if (c.ioctlIfreq(fd, TUNSETVNETHDRSZ, new Uint8Array(sz.buffer)) < 0) {
-        const errno = c.errno();
-        fs.closeSync(fd);
-        throw openError('TUNSETVNETHDRSZ', want, errno);
-      }
-    }
-    const end = ifr.indexOf(0);
-    const name = Buffer.from(
-      ifr.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end),
-    ).toString();
-    const ifindex = c.ifNameToIndex(name);
-    if (ifindex === 0) {
-      const errno = c.errno();
-      fs.closeSync(fd);
-      throw new TunError(
-        'TUN_SYSTEM',
-        `if_nametoindex ${name}: ${errnoName(errno)}`,
-        errnoName(errno),
-      );
-    }
+    const { fd, name, ifindex } = openTunFd(opts.name ?? DEFAULT_NAME, opts.vnetHdr);
     return new TunDevice(fd, name, ifindex, opts);
   }
 
@@ -414,7 +268,7 @@ export class TunDevice extends EventEmitter {
     if (!this.started) {
       this.started = true;
       if (this.reader === 'loop') this.startLoopReader();
-      else this.startReader();
+      else this.startWorkerReader();
     }
   }
 
@@ -424,27 +278,19 @@ export class TunDevice extends EventEmitter {
    */
   pause(): void {
     this.paused = true;
-    this.loop?.pause();
+    this.rx?.pause();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.loop?.resume();
-    if (this.worker) setImmediate(this.drainBound);
+    this.rx?.resume();
   }
 
   private startLoopReader(): void {
     const loop = new LoopReader(this.fd, this.maxPacket, this.maxBatch, this.slabBytes, {
       deliver: (batch, bytes) => this.deliver(batch, bytes),
-      fail: (errno) =>
-        this.fail(
-          new TunError(
-            'TUN_SYSTEM',
-            `${this.name}: reader stopped: ${errnoName(errno || EIO)}`,
-            errnoName(errno || EIO),
-          ),
-        ),
+      fail: (errno) => this.readerStopped(errno),
     });
     if (!this.refed) loop.unref();
     if (this.paused) loop.pause();
@@ -461,10 +307,43 @@ export class TunDevice extends EventEmitter {
           },
         );
       this.reader = 'worker';
-      this.startReader();
+      this.startWorkerReader();
       return;
     }
-    this.loop = loop;
+    this.rx = loop;
+  }
+
+  private startWorkerReader(): void {
+    const worker = new WorkerReader(this.fd, this.maxPacket, this.maxBatch, this.ringBytes, {
+      deliver: (batch, bytes) => this.deliver(batch, bytes),
+      fail: (errno) => this.readerStopped(errno),
+      crashed: (err) => {
+        this.st.errors++;
+        this.fail(
+          new TunError(
+            'TUN_SYSTEM',
+            `${this.name}: reader thread failed: ${err.message}`,
+            undefined,
+            { cause: err },
+          ),
+        );
+      },
+    });
+    if (!this.refed) worker.unref();
+    if (this.paused) worker.pause();
+    // Set before start: close() then releases whatever a failed start left (eventfd).
+    this.rx = worker;
+    worker.start();
+  }
+
+  private readerStopped(errno: number): void {
+    this.fail(
+      new TunError(
+        'TUN_SYSTEM',
+        `${this.name}: reader stopped: ${errnoName(errno || EIO)}`,
+        errnoName(errno || EIO),
+      ),
+    );
   }
 
   private deliver(batch: Uint8Array[], bytes: number): void {
@@ -598,34 +477,21 @@ export class TunDevice extends EventEmitter {
 
   stats(): TunStats {
     const s = { ...this.st };
-    if (this.loop) {
-      s.rxStalls = this.loop.budgetExhausted;
-      s.wakeups = this.loop.wakeups;
-      s.errors += this.loop.readErrors;
-      s.rxTruncated = this.loop.truncated;
-    }
-    if (this.ctrl) {
-      s.rxStalls = Atomics.load(this.ctrl, C_STALLS);
-      s.wakeups = Atomics.load(this.ctrl, C_WAKEUPS);
-      s.errors += Atomics.load(this.ctrl, C_READ_ERRORS);
-      s.rxTruncated = Atomics.load(this.ctrl, C_TRUNCATED);
-    }
+    if (this.rx) readerCounters(this.rx, s);
     return s;
   }
 
   /** Keep the process alive while the reader runs (default). */
   ref(): this {
     this.refed = true;
-    this.worker?.ref();
-    this.loop?.ref();
+    this.rx?.ref();
     return this;
   }
 
   /** Let the process exit even though the reader runs. */
   unref(): this {
     this.refed = false;
-    this.worker?.unref();
-    this.loop?.unref();
+    this.rx?.unref();
     return this;
   }
 
@@ -638,210 +504,24 @@ export class TunDevice extends EventEmitter {
     return this.closing;
   }
 
-  private startReader(): void {
-    const c = libc();
-    const wakeFd = c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wakeFd < 0)
-      throw new TunError('TUN_SYSTEM', `eventfd: ${errnoName(c.errno())}`, errnoName(c.errno()));
-    this.wakeFd = wakeFd;
-    const ctrl = new SharedArrayBuffer(C_SLOTS * 4);
-    const data = new SharedArrayBuffer(this.ringBytes);
-    this.ctrl = new Int32Array(ctrl);
-    this.data = new Uint8Array(data);
-    this.data32 = new Int32Array(data);
-    const workerData: ReaderWorkerData = {
-      koffiPath: createRequire(import.meta.url).resolve('koffi'),
-      tunFd: this.fd,
-      wakeFd,
-      ctrl,
-      data,
-      maxPacket: this.maxPacket,
-      batch: this.maxBatch,
-    };
-    const worker = new Worker(READER_WORKER_SOURCE, {
-      eval: true,
-      // The source is CommonJS: a parent run with `--input-type=module` (node -e) would
-      // make the eval'd worker an ES module, where `require` does not exist.
-      execArgv: withoutInputType(process.execArgv),
-      workerData,
-      stdout: false,
-      stderr: false,
-    });
-    this.worker = worker;
-    if (!this.refed) worker.unref();
-    worker.on('error', (err) => {
-      this.st.errors++;
-      this.fail(
-        new TunError(
-          'TUN_SYSTEM',
-          `${this.name}: reader thread failed: ${err.message}`,
-          undefined,
-          { cause: err },
-        ),
-      );
-    });
-    worker.on('exit', () => {
-      this.worker = null;
-      if (!this.closing) {
-        const errno = this.ctrl ? Atomics.load(this.ctrl, C_EXIT_ERRNO) : 0;
-        this.drain();
-        this.fail(
-          new TunError(
-            'TUN_SYSTEM',
-            `${this.name}: reader stopped: ${errnoName(errno || EIO)}`,
-            errnoName(errno || EIO),
-          ),
-        );
-      }
-    });
-    this.arm();
-  }
-
   private fail(err: TunError): void {
     if (this.closing) return;
     if (this.listenerCount('error') > 0) this.emit('error', err);
     void this.close();
   }
 
-  /** Waits (asynchronously) for the worker to publish records. */
-  private arm(): void {
-    const ctrl = this.ctrl;
-    if (!ctrl || this.closed) return;
-    const seq = Atomics.load(ctrl, C_SEQ);
-    Atomics.store(ctrl, C_MAIN_IDLE, 1);
-    if (Atomics.load(ctrl, C_HEAD) !== Atomics.load(ctrl, C_TAIL) || this.closing) {
-      Atomics.store(ctrl, C_MAIN_IDLE, 0);
-      setImmediate(this.drainBound);
-      return;
-    }
-    // Atomics.waitAsync is in Node 20 (V8) but not in the ES2022 lib typings.
-    const r = (
-      Atomics as unknown as {
-        waitAsync(
-          a: Int32Array,
-          i: number,
-          v: number,
-        ): { async: boolean; value: Promise<string> | string };
-      }
-    ).waitAsync(ctrl, C_SEQ, seq);
-    if (r.async) (r.value as Promise<string>).then(this.drainBound);
-    else setImmediate(this.drainBound);
-  }
-
-  /** Hands published records to the handler, a bounded number per turn of the event loop. */
-  private drain(): void {
-    const ctrl = this.ctrl;
-    const data = this.data;
-    const data32 = this.data32;
-    if (!ctrl || !data || !data32 || this.closed || this.draining || this.paused) return;
-    this.draining = true;
-    const size = data.length;
-    let tail = Atomics.load(ctrl, C_TAIL);
-    let budget = 16 * this.maxBatch;
-    try {
-      while (budget > 0 && !this.paused) {
-        const head = Atomics.load(ctrl, C_HEAD);
-        if (head === tail) break;
-        const batch: Uint8Array[] = [];
-        let bytes = 0;
-        while (tail !== head && batch.length < this.maxBatch) {
-          if (tail === size) {
-            tail = 0;
-            continue;
-          }
-          const len = data32[tail >> 2];
-          if (len === WRAP) {
-            tail = 0;
-            continue;
-          }
-          batch.push(data.subarray(tail + 4, tail + 4 + len));
-          bytes += len;
-          tail += 4 + ((len + 3) & ~3);
-        }
-        budget -= batch.length;
-        this.deliver(batch, bytes);
-        // The views are dead from here on: give the room back to the worker.
-        Atomics.store(ctrl, C_TAIL, tail);
-        if (Atomics.load(ctrl, C_WORKER_BLOCKED) === 1) {
-          Atomics.add(ctrl, C_TAIL_SEQ, 1);
-          Atomics.notify(ctrl, C_TAIL_SEQ);
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
-    if (this.paused) return;
-    if (budget <= 0) setImmediate(this.drainBound);
-    else this.arm();
-  }
-
   private async doClose(): Promise<void> {
-    const loop = this.loop;
-    if (loop) {
-      this.st.rxStalls = loop.budgetExhausted;
-      this.st.wakeups = loop.wakeups;
-      this.st.errors += loop.readErrors;
-      this.st.rxTruncated = loop.truncated;
-      this.loop = null;
-      // Closing the pipe handle closes the TUN fd too (libuv owns it).
-      if (loop.ownsFd) this.fd = -1;
-      await loop.close();
-    }
-    const ctrl = this.ctrl;
-    const worker = this.worker;
-    if (ctrl) {
-      Atomics.store(ctrl, C_STATE, 1);
-      Atomics.add(ctrl, C_TAIL_SEQ, 1);
-      Atomics.notify(ctrl, C_TAIL_SEQ);
-    }
-    if (worker) {
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      if (this.wakeFd >= 0) {
-        const one = new Uint8Array(8);
-        one[0] = 1;
-        try {
-          fs.writeSync(this.wakeFd, one);
-        } catch {
-          /* counter full: a wakeup is pending anyway */
-        }
-      }
-      // The worker wakes at once (eventfd); the 2 s bound only covers a worker stuck in native code.
-      let timer: NodeJS.Timeout | undefined;
-      const stuck = new Promise<'stuck'>((resolve) => {
-        timer = setTimeout(() => resolve('stuck'), 2000);
-      });
-      if ((await Promise.race([exited, stuck])) === 'stuck') await worker.terminate();
-      clearTimeout(timer);
-    }
-    if (ctrl) {
-      // Packets published but not handed out are dropped.
-      const head = Atomics.load(ctrl, C_HEAD);
-      let tail = Atomics.load(ctrl, C_TAIL);
-      const size = this.ringBytes;
-      while (this.data32 && tail !== head) {
-        if (tail === size || this.data32[tail >> 2] === WRAP) {
-          tail = 0;
-          continue;
-        }
-        const len = this.data32[tail >> 2];
-        this.st.rxDrops++;
-        tail += 4 + ((len + 3) & ~3);
-      }
-      this.st.rxStalls = Atomics.load(ctrl, C_STALLS);
-      this.st.wakeups = Atomics.load(ctrl, C_WAKEUPS);
-      this.st.errors += Atomics.load(ctrl, C_READ_ERRORS);
-      this.st.rxTruncated = Atomics.load(ctrl, C_TRUNCATED);
-      // Releases a pending Atomics.waitAsync so no promise outlives the device.
-      Atomics.add(ctrl, C_SEQ, 1);
-      Atomics.notify(ctrl, C_SEQ);
+    const rx = this.rx;
+    if (rx) {
+      // Closing the loop reader's pipe handle closes the TUN fd too (libuv owns it).
+      if (rx.ownsFd) this.fd = -1;
+      await rx.close();
+      readerCounters(rx, this.st);
+      this.st.rxDrops += rx.dropped;
+      this.rx = null;
     }
     this.closed = true;
-    this.ctrl = null;
     this.handler = null;
-    if (this.wakeFd >= 0) {
-      fs.closeSync(this.wakeFd);
-      this.wakeFd = -1;
-    }
     if (this.fd >= 0) {
       fs.closeSync(this.fd);
       this.fd = -1;

@@ -127,6 +127,8 @@ export class LoopReader {
   readErrors = 0;
   /** Reads that filled their buffer (packet longer than maxPacket, or ≥ 64 KiB on libuv's read): dropped. */
   truncated = 0;
+  /** Packets read but never delivered at close: none, nothing queues in this reader. */
+  readonly dropped = 0;
 
   constructor(
     private readonly fd: number,
@@ -188,6 +190,11 @@ export class LoopReader {
     if (this.reading) h.readStop();
     this.reading = false;
     return new Promise((resolve) => h.close(resolve));
+  }
+
+  /** Same as budgetExhausted (the name the worker reader shares). */
+  get stalls(): number {
+    return this.budgetExhausted;
   }
 
   /** True once the handle owns (and will close) the fd. */
