@@ -9,50 +9,42 @@
  * also carry GSO frames (gso.ts), once LCP agreed on them both ways.
  */
 
-import { type AuthPacket, encodeAuthPacket, formatChap, formatPap } from '../auth/index.js';
+import type { AuthPacket } from '../auth/index.js';
 import { HdlcDeframer, HdlcFramer } from '../hdlc/index.js';
 import { EchoKeepalive } from '../lcp/echo.js';
-import { LcpPolicy } from '../lcp/policy.js';
-import { IpcpPolicy } from '../ncp/ipcp-policy.js';
-import { formatLinkLocal, formatLinkLocalPppd } from '../ncp/ipv6.js';
-import { Ipv6cpPolicy } from '../ncp/ipv6cp-policy.js';
-import { readU32, u32Bytes, visibleString } from '../ppp/bytes.js';
+import type { LcpPolicy } from '../lcp/policy.js';
+import type { IpcpPolicy } from '../ncp/ipcp-policy.js';
+import type { Ipv6cpPolicy } from '../ncp/ipv6cp-policy.js';
+import { readU32, u32Bytes } from '../ppp/bytes.js';
 import { Code } from '../ppp/codes.js';
 import { PppError } from '../ppp/errors.js';
-import { Fsm, type FsmHost } from '../ppp/fsm.js';
+import type { Fsm, FsmHost } from '../ppp/fsm.js';
 import { FsmState } from '../ppp/fsm-table.js';
-import { formatIpv4 } from '../ppp/ipv4.js';
-import { DEFAULT_MRU } from '../ppp/mru.js';
-import { type ControlPacket, emitControlPacket, parseControlPacket } from '../ppp/packet.js';
+import type { ControlPacket } from '../ppp/packet.js';
 import { Protocol, protocolHex, protocolLongName } from '../ppp/protocols.js';
 import { AuthPhase, type AuthSink } from './auth-phase.js';
+import { buildAutomata } from './automata.js';
+import { ControlIo } from './control-io.js';
+import { DataPath, type GsoFrameHandler, rxLimit } from './data-path.js';
+import { Demux } from './demux.js';
+import { EventQueue } from './event-queue.js';
 import type { EngineEvent, FinishCause, LinkPhase } from './events.js';
-import { GSO_MAX_PACKET, GsoCounters, gsoInnerVersion, VNET_HDR_LEN } from './gso.js';
+import { ipcpUpReport, ipv6cpUpReport, ncpFailureText } from './ncp-report.js';
 import { type NcpKind, NetworkPhase } from './network-phase.js';
 import { type EngineSettings, type ResolvedSettings, resolveSettings } from './settings.js';
-import { type CountedProtocol, type EngineStats, ProtocolCounters } from './stats.js';
+import {
+  type CountedProtocol,
+  type EngineStats,
+  newProtocolCounters,
+  type ProtocolCounters,
+} from './stats.js';
+import { statsSnapshot } from './stats-snapshot.js';
 
-/** Bound on queued events (habit 8): the oldest beyond it are dropped and counted. */
-const MAX_EVENTS = 1024;
-
-/** Deframer limit: the largest information field we take, at least the default MRU (RFC 1661 §6.1). */
-function rxLimit(mru: number): number {
-  return Math.max(DEFAULT_MRU, mru) + 4;
-}
-
-/** Deframer limit while GSO frames are on: a virtio header and our largest GSO packet, or the MRU limit. */
-function gsoRxLimit(mru: number): number {
-  return Math.max(rxLimit(mru), VNET_HDR_LEN + GSO_MAX_PACKET + 4);
-}
-
-/** Receives a GSO frame (view valid only during the call); `version` is the inner IP version. */
-export type GsoFrameHandler = (frame: Uint8Array, version: 4 | 6) => void;
+export type { GsoFrameHandler } from './data-path.js';
 
 /** One PPP link. */
 export class PppEngine implements FsmHost, AuthSink {
   private readonly opts: ResolvedSettings;
-  private readonly onIp: ((version: 4 | 6, packet: Uint8Array) => void) | null;
-  private readonly onGso: GsoFrameHandler | null;
   private readonly framer: HdlcFramer;
   private readonly deframer: HdlcDeframer;
   private readonly lcpPolicy: LcpPolicy;
@@ -64,8 +56,7 @@ export class PppEngine implements FsmHost, AuthSink {
   private readonly echo: EchoKeepalive;
   private readonly auth: AuthPhase;
   private phaseValue: LinkPhase;
-  private events: EngineEvent[];
-  private eventsDropped: number;
+  private readonly events: EventQueue;
   /** NCPs of this network phase: up, finished, the negotiation deadline. */
   private readonly net: NetworkPhase;
   /** Why the link is ending (first cause wins), reported with `finished`. */
@@ -74,17 +65,12 @@ export class PppEngine implements FsmHost, AuthSink {
   private finishReason: string;
   private now: number;
   private readonly counters: Record<CountedProtocol, ProtocolCounters>;
-  private protRejSent: number;
-  private protRejRcvd: number;
-  /** Peer's MRU once LCP is up (limits what we send). */
-  private peerMru: number;
-  /** GSO frames agreed both ways for the current LCP session. */
-  private gsoOn: boolean;
-  /** Largest IP packet the peer accepts in a GSO frame (its option value); 0 when off. */
-  private peerGsoMax: number;
-  /** Largest information field of a non-GSO frame (the deframer may be wider for GSO). */
-  private plainRxLimit: number;
-  private readonly gsoCounters: GsoCounters;
+  /** IP packets and GSO frames, the peer's MRU, the receive limits. */
+  private readonly data: DataPath;
+  /** Control packets in and out, Protocol-Rejects. */
+  private readonly control: ControlIo;
+  /** Received frames by protocol. */
+  private readonly demux: Demux;
 
   /**
    * `onIpPacket` receives IPv4/IPv6 packets; `onGsoFrame` GSO frames (required with
@@ -99,63 +85,25 @@ export class PppEngine implements FsmHost, AuthSink {
     if (o.gso && typeof onGsoFrame !== 'function')
       throw new PppError('ERR_PPP_BAD_OPTION', 'gso: true needs an onGsoFrame handler');
     this.opts = o;
-    this.onIp = onIpPacket ?? null;
-    this.onGso = onGsoFrame ?? null;
     this.framer = new HdlcFramer({});
     // Receive ACCM 0 until LCP says otherwise: our transports are 8-bit clean, and
     // pppd may send frames with raw control characters as soon as *it* is Opened.
-    this.deframer = new HdlcDeframer((p, i) => this.onFrame(p, i), {
+    this.deframer = new HdlcDeframer((p, i) => this.demux.frame(p, i, this.now), {
       accm: 0,
       maxInfo: rxLimit(o.lcp.mru),
     });
     const l = o.lcp;
-    const a = o.auth;
-    this.lcpPolicy = new LcpPolicy({
-      mru: l.mru,
-      accm: l.accm,
-      pfc: l.pfc,
-      acfc: l.acfc,
-      magic: l.magic,
-      requireAuth: a.require,
-      canPap: a.user !== null,
-      canChap: a.user !== null,
-      loopbackFail: l.loopbackFail,
-      // A far end known to be stock pppd rejects the private option: do not ask.
-      gso: o.gso && o.peerKind !== 'pppd',
-      gsoMaxPacket: GSO_MAX_PACKET,
-      random32: o.random32,
-    });
-    const fsmConfig = {
-      restartMs: l.restartMs,
-      maxConfigure: l.maxConfigure,
-      maxTerminate: l.maxTerminate,
-      maxFailure: l.maxFailure,
-    };
-    this.lcp = new Fsm(
-      this.lcpPolicy,
-      this,
-      { ...fsmConfig, passive: l.passive, silent: l.silent },
-      this.lcpPolicy,
-    );
-    if (o.ipcp !== null) {
-      this.ipcpPolicy = new IpcpPolicy(o.ipcp);
-      this.ipcp = new Fsm(this.ipcpPolicy, this, { ...fsmConfig, maxFailure: o.ipcp.maxFailure });
-    } else {
-      this.ipcpPolicy = null;
-      this.ipcp = null;
-    }
-    if (o.ipv6cp !== null) {
-      this.ipv6cpPolicy = new Ipv6cpPolicy({ ...o.ipv6cp, random32: o.random32 });
-      this.ipv6cp = new Fsm(this.ipv6cpPolicy, this, fsmConfig);
-    } else {
-      this.ipv6cpPolicy = null;
-      this.ipv6cp = null;
-    }
+    const m = buildAutomata(o, this);
+    this.lcpPolicy = m.lcpPolicy;
+    this.lcp = m.lcp;
+    this.ipcpPolicy = m.ipcpPolicy;
+    this.ipcp = m.ipcp;
+    this.ipv6cpPolicy = m.ipv6cpPolicy;
+    this.ipv6cp = m.ipv6cp;
     this.echo = new EchoKeepalive(l.echoIntervalMs, l.echoFailures);
-    this.auth = new AuthPhase(this, a, o.random32);
+    this.auth = new AuthPhase(this, o.auth, o.random32);
     this.phaseValue = 'dead';
-    this.events = [];
-    this.eventsDropped = 0;
+    this.events = new EventQueue();
     const ncps: NcpKind[] = [];
     if (this.ipcp !== null) ncps.push('ipv4');
     if (this.ipv6cp !== null) ncps.push('ipv6');
@@ -163,23 +111,26 @@ export class PppEngine implements FsmHost, AuthSink {
     this.finishCause = null;
     this.finishReason = '';
     this.now = 0;
-    this.counters = {
-      lcp: new ProtocolCounters(),
-      pap: new ProtocolCounters(),
-      chap: new ProtocolCounters(),
-      ipcp: new ProtocolCounters(),
-      ipv6cp: new ProtocolCounters(),
-      ipv4: new ProtocolCounters(),
-      ipv6: new ProtocolCounters(),
-      other: new ProtocolCounters(),
-    };
-    this.protRejSent = 0;
-    this.protRejRcvd = 0;
-    this.peerMru = DEFAULT_MRU;
-    this.gsoOn = false;
-    this.peerGsoMax = 0;
-    this.plainRxLimit = rxLimit(l.mru);
-    this.gsoCounters = new GsoCounters();
+    this.counters = newProtocolCounters();
+    this.data = new DataPath(
+      l.mru,
+      this.framer,
+      this.counters,
+      (v) => (v === 4 ? this.ipcp : this.ipv6cp),
+      onIpPacket ?? null,
+      onGsoFrame ?? null,
+    );
+    this.control = new ControlIo(this.framer, this.counters, (line) => this.log(line));
+    this.demux = new Demux({
+      lcp: this.lcp,
+      ipcp: this.ipcp,
+      ipv6cp: this.ipv6cp,
+      auth: this.auth,
+      counters: this.counters,
+      control: this.control,
+      data: this.data,
+      phase: () => this.phaseValue,
+    });
     this.lcpPolicy.onEchoReply = (pkt, now) => this.onEchoReply(pkt, now);
     this.lcpPolicy.onPeerProtocolReject = (proto) => this.onPeerProtocolReject(proto);
     this.lcpPolicy.onPeerCodeReject = (code) => {
@@ -281,29 +232,7 @@ export class PppEngine implements FsmHost, AuthSink {
   /** Frames an IPv4 or IPv6 packet (version from the first nibble). False = dropped and counted. */
   sendIp(packet: Uint8Array, nowMs: number): boolean {
     this.now = nowMs;
-    const version = packet.length > 0 ? packet[0] >>> 4 : 0;
-    let c: ProtocolCounters;
-    let proto: number;
-    let open: boolean;
-    if (version === 4) {
-      c = this.counters.ipv4;
-      proto = Protocol.IPv4;
-      open = this.ipcp?.isOpened === true;
-    } else if (version === 6) {
-      c = this.counters.ipv6;
-      proto = Protocol.IPv6;
-      open = this.ipv6cp?.isOpened === true;
-    } else {
-      this.counters.other.drops++;
-      return false;
-    }
-    if (!open || packet.length > this.peerMru || !this.framer.writeFrame(proto, packet, false)) {
-      c.drops++;
-      return false;
-    }
-    c.txPackets++;
-    c.txBytes += packet.length;
-    return true;
+    return this.data.sendIp(packet);
   }
 
   /**
@@ -314,33 +243,12 @@ export class PppEngine implements FsmHost, AuthSink {
    */
   sendGso(frame: Uint8Array, nowMs: number): boolean {
     this.now = nowMs;
-    const g = this.gsoCounters;
-    const version = gsoInnerVersion(frame);
-    const c =
-      version === 4 ? this.counters.ipv4 : version === 6 ? this.counters.ipv6 : this.counters.other;
-    const open =
-      version === 4
-        ? this.ipcp?.isOpened === true
-        : version === 6 && this.ipv6cp?.isOpened === true;
-    if (
-      !this.gsoOn ||
-      !open ||
-      frame.length - VNET_HDR_LEN > this.peerGsoMax ||
-      !this.framer.writeFrame(Protocol.GsoFrame, frame, false)
-    ) {
-      g.txDrops++;
-      c.drops++;
-      return false;
-    }
-    g.txFrames++;
-    c.txPackets++;
-    c.txBytes += frame.length;
-    return true;
+    return this.data.sendGso(frame);
   }
 
   /** True while GSO frames are agreed both ways (between lcp-up and LCP leaving Opened). */
   get gsoEnabled(): boolean {
-    return this.gsoOn;
+    return this.data.gsoOn;
   }
 
   /** Coalesced HDLC bytes to write to the transport, or null. */
@@ -350,9 +258,7 @@ export class PppEngine implements FsmHost, AuthSink {
 
   /** Events since the last call. */
   takeEvents(): EngineEvent[] {
-    const e = this.events;
-    this.events = [];
-    return e;
+    return this.events.take();
   }
 
   /** Runs every timer whose deadline has passed. */
@@ -404,174 +310,22 @@ export class PppEngine implements FsmHost, AuthSink {
 
   /** Counter snapshot. */
   stats(): EngineStats {
-    return {
+    return statsSnapshot({
       phase: this.phaseValue,
-      states: {
-        lcp: this.lcp.stateName,
-        ipcp: this.ipcp?.stateName ?? null,
-        ipv6cp: this.ipv6cp?.stateName ?? null,
-      },
-      protocols: this.counters,
-      fsm: {
-        lcp: this.lcp.stats,
-        ipcp: this.ipcp?.stats ?? null,
-        ipv6cp: this.ipv6cp?.stats ?? null,
-      },
-      framing: { tx: this.framer.stats, rx: this.deframer.stats },
-      protocolRejectsSent: this.protRejSent,
-      protocolRejectsReceived: this.protRejRcvd,
-      echo: {
-        sent: this.echo.sent,
-        answered: this.echo.answered,
-        lastRttMs: Number.isNaN(this.echo.lastRttMs) ? null : this.echo.lastRttMs,
-      },
-      eventsDropped: this.eventsDropped,
-      gso: {
-        enabled: this.gsoOn,
-        peerMaxPacket: this.peerGsoMax,
-        txFrames: this.gsoCounters.txFrames,
-        rxFrames: this.gsoCounters.rxFrames,
-        txDrops: this.gsoCounters.txDrops,
-        rxDrops: this.gsoCounters.rxDrops,
-        rxOversize: this.gsoCounters.rxOversize,
-      },
-    };
+      lcp: this.lcp,
+      ipcp: this.ipcp,
+      ipv6cp: this.ipv6cp,
+      counters: this.counters,
+      framer: this.framer,
+      deframer: this.deframer,
+      control: this.control,
+      echo: this.echo,
+      eventsDropped: this.events.dropped,
+      data: this.data,
+    });
   }
 
   // ---- receive path ------------------------------------------------------------------------
-
-  private onFrame(protocol: number, info: Uint8Array): void {
-    const now = this.now;
-    if (info.length > this.plainRxLimit && protocol !== Protocol.GsoFrame) {
-      // Only possible while the deframer is widened for GSO frames: keep the MRU bound.
-      this.gsoCounters.rxOversize++;
-      return;
-    }
-    if (protocol === Protocol.GsoFrame && this.gsoOn) {
-      this.receiveGso(info);
-      return;
-    }
-    switch (protocol) {
-      case Protocol.LCP:
-        this.receiveControl(this.lcp, this.counters.lcp, info, now);
-        return;
-      case Protocol.IPv4:
-        this.receiveIp(4, this.ipcp, this.counters.ipv4, info);
-        return;
-      case Protocol.IPv6:
-        this.receiveIp(6, this.ipv6cp, this.counters.ipv6, info);
-        return;
-    }
-    // RFC 1661 §3.4/§3.5: only LCP (and authentication) before the Network phase.
-    if (!this.lcp.isOpened) {
-      this.counters.other.drops++;
-      return;
-    }
-    if (protocol === Protocol.PAP || protocol === Protocol.CHAP) {
-      this.receiveAuth(protocol, info, now);
-      return;
-    }
-    if (this.phaseValue !== 'network') {
-      this.counters.other.drops++;
-      return;
-    }
-    if (protocol === Protocol.IPCP && this.ipcp !== null) {
-      this.receiveControl(this.ipcp, this.counters.ipcp, info, now);
-      return;
-    }
-    if (protocol === Protocol.IPV6CP && this.ipv6cp !== null) {
-      this.receiveControl(this.ipv6cp, this.counters.ipv6cp, info, now);
-      return;
-    }
-    // Everything else (CCP, disabled NCPs, VJ, unknown): §5.7 Protocol-Reject.
-    this.sendProtocolReject(protocol, info);
-  }
-
-  private receiveControl(fsm: Fsm, c: ProtocolCounters, info: Uint8Array, now: number): void {
-    const r = parseControlPacket(info);
-    if (!r.ok) {
-      c.bad++;
-      return;
-    }
-    c.rxPackets++;
-    c.rxBytes += info.length;
-    this.log(`rcvd [${fsm.describe(r.packet)}]`);
-    if (fsm === this.lcp && r.packet.code === Code.TermReq && this.lcp.isOpened) {
-      this.log(
-        `LCP terminated by peer${r.packet.data.length > 0 ? ` (${this.lcpReasonText(r.packet)})` : ''}`,
-      );
-    }
-    fsm.receive(r.packet, now);
-  }
-
-  private lcpReasonText(pkt: ControlPacket): string {
-    return visibleString(pkt.data);
-  }
-
-  private receiveIp(version: 4 | 6, ncp: Fsm | null, c: ProtocolCounters, info: Uint8Array): void {
-    if (ncp === null) {
-      // Not doing this protocol at all: tell the peer (if LCP is up).
-      if (this.lcp.isOpened)
-        this.sendProtocolReject(version === 4 ? Protocol.IPv4 : Protocol.IPv6, info);
-      else c.drops++;
-      return;
-    }
-    if (!ncp.isOpened) {
-      c.drops++;
-      return;
-    }
-    c.rxPackets++;
-    c.rxBytes += info.length;
-    this.onIp?.(version, info);
-  }
-
-  /** A GSO frame while the capability is on (otherwise it is an unknown protocol). */
-  private receiveGso(info: Uint8Array): void {
-    const g = this.gsoCounters;
-    if (info.length - VNET_HDR_LEN > GSO_MAX_PACKET) {
-      // The deframer's limit has slack for framing octets; the agreement does not.
-      g.rxOversize++;
-      return;
-    }
-    const version = gsoInnerVersion(info);
-    if (version === 0) {
-      g.rxDrops++;
-      this.counters.other.bad++;
-      return;
-    }
-    const ncp = version === 4 ? this.ipcp : this.ipv6cp;
-    const c = version === 4 ? this.counters.ipv4 : this.counters.ipv6;
-    if (ncp === null || !ncp.isOpened || this.onGso === null) {
-      g.rxDrops++;
-      c.drops++;
-      return;
-    }
-    g.rxFrames++;
-    c.rxPackets++;
-    c.rxBytes += info.length;
-    this.onGso(info, version);
-  }
-
-  private receiveAuth(protocol: number, info: Uint8Array, now: number): void {
-    const c = protocol === Protocol.PAP ? this.counters.pap : this.counters.chap;
-    const r = parseControlPacket(info);
-    if (!r.ok) {
-      c.bad++;
-      return;
-    }
-    const pkt: AuthPacket = { code: r.packet.code, id: r.packet.id, data: r.packet.data };
-    this.log(`rcvd [${this.describeAuth(protocol, pkt)}]`);
-    if (!this.auth.receive(protocol, pkt, now)) {
-      c.drops++;
-      return;
-    }
-    c.rxPackets++;
-    c.rxBytes += info.length;
-  }
-
-  private describeAuth(protocol: number, pkt: AuthPacket): string {
-    return protocol === Protocol.PAP ? `PAP ${formatPap(pkt)}` : `CHAP ${formatChap(pkt)}`;
-  }
 
   private onEchoReply(pkt: ControlPacket, now: number): void {
     if (pkt.data.length < 4) return;
@@ -586,17 +340,16 @@ export class PppEngine implements FsmHost, AuthSink {
   }
 
   private onPeerProtocolReject(proto: number): void {
-    this.protRejRcvd++;
+    this.control.protRejRcvd++;
     this.log(`Protocol-Reject for '${protocolLongName(proto)}' (${protocolHex(proto)}) received`);
     const now = this.now;
     if ((proto === Protocol.IPCP || proto === Protocol.IPv4) && this.ipcp !== null) {
       this.ipcp.protocolRejected(now);
     } else if ((proto === Protocol.IPV6CP || proto === Protocol.IPv6) && this.ipv6cp !== null) {
       this.ipv6cp.protocolRejected(now);
-    } else if (proto === Protocol.GsoFrame && this.gsoOn) {
+    } else if (proto === Protocol.GsoFrame && this.data.gsoOn) {
       // Should not happen after the LCP agreement; stop sending them (receiving goes on).
-      this.gsoOn = false;
-      this.peerGsoMax = 0;
+      this.data.stopSendingGso();
     } else if (
       (proto === Protocol.PAP || proto === Protocol.CHAP) &&
       this.phaseValue === 'authenticate'
@@ -609,71 +362,24 @@ export class PppEngine implements FsmHost, AuthSink {
 
   /** FsmHost: frame and log one control packet. LCP codes 1-7 use the link defaults (RFC 1661 §6). */
   send(fsm: Fsm, code: number, id: number, data: Uint8Array): void {
-    const pkt = emitControlPacket(code, id, data);
-    this.log(`sent [${fsm.describe({ code, id, data })}]`);
-    const linkDefaults = fsm.protocol === Protocol.LCP && code <= Code.CodeRej;
-    const c = this.countersFor(fsm.protocol);
-    if (this.framer.writeFrame(fsm.protocol, pkt, linkDefaults)) {
-      c.txPackets++;
-      c.txBytes += pkt.length;
-    } else {
-      c.drops++;
-    }
+    this.control.send(fsm, code, id, data);
   }
 
   /** LCP codes 8-11 (Protocol-Reject, Echo, Discard) go out with the negotiated framing. */
   private sendLcpExtra(code: number, id: number, data: Uint8Array): void {
-    this.send(this.lcp, code, id, data);
-  }
-
-  private sendProtocolReject(protocol: number, info: Uint8Array): void {
-    if (!this.lcp.isOpened) return;
-    this.counters.other.drops++;
-    this.log(
-      `Unsupported protocol '${protocolLongName(protocol)}' (${protocolHex(protocol)}) received`,
-    );
-    // §5.7: rejected protocol, then as much of the packet as fits the peer's MRU.
-    const room = Math.max(0, this.peerMru - 6);
-    const n = Math.min(info.length, room);
-    const data = new Uint8Array(2 + n);
-    data[0] = protocol >>> 8;
-    data[1] = protocol & 0xff;
-    data.set(info.subarray(0, n), 2);
-    this.protRejSent++;
-    this.sendLcpExtra(Code.ProtRej, this.lcp.nextId(), data);
+    this.control.send(this.lcp, code, id, data);
   }
 
   /** AuthSink: frame and log a PAP/CHAP packet. */
   sendAuth(protocol: number, pkt: AuthPacket): void {
-    this.log(`sent [${this.describeAuth(protocol, pkt)}]`);
-    const bytes = encodeAuthPacket(pkt);
-    const c = protocol === Protocol.PAP ? this.counters.pap : this.counters.chap;
-    if (this.framer.writeFrame(protocol, bytes, false)) {
-      c.txPackets++;
-      c.txBytes += bytes.length;
-    } else {
-      c.drops++;
-    }
-  }
-
-  private countersFor(protocol: number): ProtocolCounters {
-    switch (protocol) {
-      case Protocol.LCP:
-        return this.counters.lcp;
-      case Protocol.IPCP:
-        return this.counters.ipcp;
-      case Protocol.IPV6CP:
-        return this.counters.ipv6cp;
-      default:
-        return this.counters.other;
-    }
+    this.control.sendAuth(protocol, pkt);
   }
 
   // ---- FsmHost: layer events ---------------------------------------------------------------
 
   maxPacketLen(fsm: Fsm): number {
     void fsm;
-    return this.peerMru;
+    return this.data.peerMru;
   }
 
   thisLayerUp(fsm: Fsm, nowMs: number): void {
@@ -731,26 +437,18 @@ export class PppEngine implements FsmHost, AuthSink {
 
   /** "IPCP failed: …", naming the option and address the policy found at fault. */
   private ncpFailure(fsm: Fsm, reason: string): string {
-    const name = fsm.name;
     const problem = fsm === this.ipcp ? (this.ipcpPolicy?.problem ?? null) : null;
-    let text = problem ?? reason;
-    if (problem === null) {
-      if (text.startsWith(`${name}: `)) text = text.slice(name.length + 2);
-      else if (text.startsWith(`${name} `)) text = text.slice(name.length + 1);
-    }
-    return `${name} failed: ${text}`;
+    return ncpFailureText(fsm.name, reason, problem);
   }
 
   private lcpUp(nowMs: number): void {
     const p = this.lcpPolicy;
     const his = p.his;
     const got = p.got;
-    this.peerMru = his.effectiveMru;
     const mru = got.effectiveMru;
     // GSO frames go both ways: each end asked (and was acked) and acked the other's ask.
-    this.gsoOn = got.gso && his.gso;
-    this.peerGsoMax = this.gsoOn ? his.gsoMaxPacket : 0;
-    this.plainRxLimit = rxLimit(mru);
+    const maxInfo = this.data.lcpUp(his.effectiveMru, mru, got.gso && his.gso, his.gsoMaxPacket);
+    const d = this.data;
     // Our sending side follows what the peer asked for and we acked (RFC 1661 §6.5/§6.6, RFC 1662 §7.1).
     this.framer.configure({
       accm: his.negAccm ? his.accm : 0xffffffff,
@@ -759,15 +457,15 @@ export class PppEngine implements FsmHost, AuthSink {
     });
     this.deframer.configure({
       accm: got.negAccm ? got.accm : 0xffffffff,
-      maxInfo: this.gsoOn ? gsoRxLimit(mru) : rxLimit(mru),
+      maxInfo,
     });
-    if (this.gsoOn) this.log(`GSO frames on (peer takes IP packets up to ${this.peerGsoMax})`);
+    if (d.gsoOn) this.log(`GSO frames on (peer takes IP packets up to ${d.peerGsoMax})`);
     this.emit({
       type: 'lcp-up',
-      mtu: this.peerMru,
+      mtu: d.peerMru,
       mru,
       peerMagic: his.negMagic ? his.magic : 0,
-      gso: this.gsoOn,
+      gso: d.gsoOn,
     });
     this.echo.start(nowMs);
     if (this.echo.enabled) this.handleEchoNow(nowMs);
@@ -853,51 +551,29 @@ export class PppEngine implements FsmHost, AuthSink {
 
   /** IPCP opened: `ipv4-up`, or closes IPCP (pppd's texts) when an address is missing. */
   private ipcpUp(nowMs: number): boolean {
-    const p = this.ipcpPolicy as IpcpPolicy;
-    const local = p.localAddress;
-    const peer = p.peerAddress;
-    const why = p.problem !== null ? ` (${p.problem})` : '';
-    if (local === 0) {
-      this.ipcp?.close(nowMs, `Could not determine local IP address${why}`);
+    const r = ipcpUpReport(this.ipcpPolicy as IpcpPolicy);
+    if (!r.ok) {
+      this.ipcp?.close(nowMs, r.closeReason);
       return false;
     }
-    if (peer === 0) {
-      this.ipcp?.close(nowMs, `Could not determine remote IP address${why}`);
-      return false;
-    }
-    const dns = p.dnsServers;
-    this.log(`local  IP address ${formatIpv4(local)}`);
-    this.log(`remote IP address ${formatIpv4(peer)}`);
-    if (dns.length > 0) this.log(`primary   DNS address ${dns[0]}`);
-    if (dns.length > 1) this.log(`secondary DNS address ${dns[1]}`);
-    this.emit({ type: 'ipv4-up', local: formatIpv4(local), peer: formatIpv4(peer), dns });
+    for (const line of r.lines) this.log(line);
+    this.emit(r.event);
     return true;
   }
 
   private ipv6cpUp(): void {
-    const p = this.ipv6cpPolicy as Ipv6cpPolicy;
-    const localId = Uint8Array.from(p.localId);
-    const peerId = Uint8Array.from(p.peerId);
-    this.log(`local  LL address ${formatLinkLocalPppd(localId)}`);
-    this.log(`remote LL address ${formatLinkLocalPppd(peerId)}`);
-    this.emit({
-      type: 'ipv6-up',
-      localId,
-      peerId,
-      local: formatLinkLocal(localId),
-      peer: formatLinkLocal(peerId),
-    });
+    const r = ipv6cpUpReport(this.ipv6cpPolicy as Ipv6cpPolicy);
+    if (!r.ok) return;
+    for (const line of r.lines) this.log(line);
+    this.emit(r.event);
   }
 
   // ---- helpers -----------------------------------------------------------------------------
 
   private resetFraming(): void {
-    this.peerMru = DEFAULT_MRU;
-    this.gsoOn = false;
-    this.peerGsoMax = 0;
-    this.plainRxLimit = rxLimit(this.opts.lcp.mru);
+    this.data.reset();
     this.framer.configure({ accm: 0xffffffff, pfc: false, acfc: false });
-    this.deframer.configure({ accm: 0, maxInfo: this.plainRxLimit });
+    this.deframer.configure({ accm: 0, maxInfo: this.data.plainRxLimit });
   }
 
   private setPhase(phase: LinkPhase): void {
@@ -907,10 +583,6 @@ export class PppEngine implements FsmHost, AuthSink {
   }
 
   private emit(e: EngineEvent): void {
-    if (this.events.length >= MAX_EVENTS) {
-      this.events.shift();
-      this.eventsDropped++;
-    }
     this.events.push(e);
   }
 

@@ -54,3 +54,17 @@ export interface EngineStats {
    */
   gso: GsoCounters & { enabled: boolean; peerMaxPacket: number };
 }
+
+/** A fresh set of per-protocol counters. */
+export function newProtocolCounters(): Record<CountedProtocol, ProtocolCounters> {
+  return {
+    lcp: new ProtocolCounters(),
+    pap: new ProtocolCounters(),
+    chap: new ProtocolCounters(),
+    ipcp: new ProtocolCounters(),
+    ipv6cp: new ProtocolCounters(),
+    ipv4: new ProtocolCounters(),
+    ipv6: new ProtocolCounters(),
+    other: new ProtocolCounters(),
+  };
+}

@@ -19,9 +19,11 @@
  *    keeps refusing ours, the layer is closed with a reason.
  */
 
-import { bytesEqual, latin1Bytes, visibleString } from './bytes.js';
+import { latin1Bytes, visibleString } from './bytes.js';
 import { Code } from './codes.js';
 import { formatControlBody } from './format.js';
+import { DEFAULT_FSM_CONFIG, type FsmConfig, type FsmStats } from './fsm-config.js';
+import { ConfigureExchange, codeRejectBody, cutToPeer } from './fsm-configure.js';
 import {
   FSM_STATE_NAMES,
   FSM_TABLE,
@@ -31,35 +33,9 @@ import {
   type FsmStateId,
 } from './fsm-table.js';
 import { DEFAULT_MRU } from './mru.js';
-import { emitOptions, parseOptions, type RawOption } from './options.js';
+import { parseOptions } from './options.js';
 import type { ControlPacket } from './packet.js';
-import { applyNak, applyReject, type FsmPolicy, judgePeerOption, type LcpHooks } from './policy.js';
-
-/** Timing and retry limits (RFC 1661 §4.6). */
-export interface FsmConfig {
-  /** Restart timer in ms; pppd uses 3000. */
-  restartMs: number;
-  /** Configure-Requests sent before giving up; default 10. */
-  maxConfigure: number;
-  /** Terminate-Requests sent before giving up; default 2. */
-  maxTerminate: number;
-  /** Naks sent without an Ack before they turn into Rejects; default 5. */
-  maxFailure: number;
-  /** Footnote p: after TO- stay in Stopped and keep waiting. */
-  passive: boolean;
-  /** Do not send a Configure-Request until the peer's first one arrives. */
-  silent: boolean;
-}
-
-/** Defaults of {@link FsmConfig}, matching pppd. */
-export const DEFAULT_FSM_CONFIG: Readonly<FsmConfig> = Object.freeze({
-  restartMs: 3000,
-  maxConfigure: 10,
-  maxTerminate: 2,
-  maxFailure: 5,
-  passive: false,
-  silent: false,
-});
+import type { FsmPolicy, LcpHooks } from './policy.js';
 
 /** What the automaton needs from its owner (the engine). */
 export interface FsmHost {
@@ -77,20 +53,6 @@ export interface FsmHost {
   maxPacketLen?(fsm: Fsm): number;
 }
 
-/** Per-automaton counters. */
-export interface FsmStats {
-  /** Replies with the wrong id, duplicates, or Acks that do not match our request. */
-  staleReplies: number;
-  /** Malformed packets or options, invalid Naks/Rejects. */
-  badPackets: number;
-  /** Events the table marks illegal ("-"), ignored. */
-  illegalEvents: number;
-  /** Code-Rejects sent. */
-  codeRejectsSent: number;
-  /** Configure-Requests sent (including retransmissions). */
-  confReqsSent: number;
-}
-
 /** Context of the event being processed (the packet that caused it). */
 interface EventContext {
   packet: ControlPacket | null;
@@ -98,6 +60,8 @@ interface EventContext {
   replyCode: number;
   replyData: Uint8Array;
 }
+
+export { DEFAULT_FSM_CONFIG, type FsmConfig, type FsmStats };
 
 const EMPTY = new Uint8Array(0);
 
@@ -122,17 +86,8 @@ export class Fsm {
   private deadline: number | null;
   /** Last identifier used by this automaton's own requests. */
   private lastId: number;
-  /** Identifier and options of our outstanding Configure-Request. */
-  private reqId: number;
-  private reqData: Uint8Array;
-  /** True once a reply to reqId has been processed. */
-  private replySeen: boolean;
-  /** Naks sent since the last Ack sent (Max-Failure, §4.6). */
-  private nakLoops: number;
-  /** Requests of the peer we refused in a row (bounded loop). */
-  private refusedInRow: number;
-  /** Naks/Rejects of our requests in a row (bounded loop). */
-  private refusalsInRow: number;
+  /** Our Configure-Request, its replies and the negotiation's loop counters. */
+  private readonly cx: ConfigureExchange;
   /** Why the layer is terminating / finished. */
   private reason: string;
   /** Reason text for our Terminate-Requests. */
@@ -170,12 +125,7 @@ export class Fsm {
     this.restartCount = 0;
     this.deadline = null;
     this.lastId = 0;
-    this.reqId = -1;
-    this.reqData = EMPTY;
-    this.replySeen = true;
-    this.nakLoops = 0;
-    this.refusedInRow = 0;
-    this.refusalsInRow = 0;
+    this.cx = new ConfigureExchange(policy, this.config, lcpHooks, this.stats);
     this.reason = '';
     this.termData = EMPTY;
     this.pendingClose = null;
@@ -303,15 +253,7 @@ export class Fsm {
         this.receiveConfReq(pkt, nowMs);
         break;
       case Code.ConfAck:
-        if (!this.acceptReply(pkt)) return;
-        if (!bytesEqual(pkt.data, this.reqData)) {
-          // §5.2: the options must be exactly those we sent.
-          this.stats.staleReplies++;
-          return;
-        }
-        this.replySeen = true;
-        this.refusalsInRow = 0;
-        if (this.isNegotiating()) this.policy.onAck();
+        if (!this.cx.takeAck(pkt, this.isNegotiating())) return;
         this.signal('RCA', nowMs, pkt);
         break;
       case Code.ConfNak:
@@ -355,107 +297,28 @@ export class Fsm {
       this.stats.badPackets++;
       return;
     }
-    const good = this.evaluateRequest(options);
-    if (good) {
-      this.nakLoops = 0;
-      this.refusedInRow = 0;
+    const reply = this.cx.judgePeer(options);
+    if (reply === null) {
       this.signal('RCR+', nowMs, pkt);
     } else {
-      if (this.ctx.replyCode === Code.ConfNak) this.nakLoops++;
-      this.refusedInRow++;
+      this.ctx.replyCode = reply.code;
+      this.ctx.replyData = reply.data;
       this.signal('RCR-', nowMs, pkt);
-      const limit = this.config.maxConfigure + this.config.maxFailure;
-      if (this.refusedInRow > limit && this.pendingClose === null) {
+      if (this.cx.refusingTooLong && this.pendingClose === null) {
         this.pendingClose = `${this.name}: peer keeps requesting options we refuse`;
       }
     }
     this.afterNegotiationEvent(nowMs);
   }
 
-  /**
-   * Judges the peer's options; prepares the Nak/Reject in ctx. The most severe
-   * verdict wins and the reply carries only the options of that verdict (§5.3, §5.4).
-   */
-  private evaluateRequest(options: RawOption[]): boolean {
-    const p = this.policy;
-    const nakAllowed = this.nakLoops < this.config.maxFailure;
-    p.beginPeerRequest();
-    const naks: RawOption[] = [];
-    const rejects: RawOption[] = [];
-    for (const o of options) {
-      // Parsed through the codec table; a malformed option is Rejected (§5.4).
-      const v = judgePeerOption(p, o);
-      const forceReject =
-        v.kind === 'nak' && !nakAllowed && !(this.lcpHooks?.nakExempt(o.type) ?? false);
-      if (v.kind === 'reject' || forceReject) rejects.push(o);
-      else if (v.kind === 'nak') naks.push({ type: o.type, data: v.data });
-    }
-    if (rejects.length === 0 && p.missingOptions !== undefined) {
-      for (const o of p.missingOptions(nakAllowed)) naks.push(o);
-    }
-    if (rejects.length > 0) {
-      this.ctx.replyCode = Code.ConfRej;
-      this.ctx.replyData = emitOptions(rejects);
-      return false;
-    }
-    if (naks.length > 0) {
-      this.ctx.replyCode = Code.ConfNak;
-      this.ctx.replyData = emitOptions(naks);
-      return false;
-    }
-    return true;
-  }
-
   private receiveNakRej(pkt: ControlPacket, nowMs: number): void {
-    if (!this.acceptReply(pkt)) return;
-    const options = parseOptions(pkt.data);
-    if (options === null) {
-      this.stats.badPackets++;
-      return;
-    }
-    let ok: boolean;
-    if (pkt.code === Code.ConfRej) {
-      ok =
-        this.isSubsetOfRequest(options) &&
-        (!this.isNegotiating() || applyReject(this.policy, options));
-    } else {
-      // A Nak with a malformed option is invalid as a whole.
-      ok = !this.isNegotiating() || applyNak(this.policy, options);
-    }
-    if (!ok) {
-      this.stats.badPackets++;
-      return;
-    }
-    this.replySeen = true;
-    this.refusalsInRow++;
+    if (!this.cx.takeNakRej(pkt, this.isNegotiating())) return;
     this.signal('RCN', nowMs, pkt);
-    if (this.refusalsInRow > this.config.maxConfigure && this.pendingClose === null) {
+    if (this.cx.refusedTooLong && this.pendingClose === null) {
       const hint = this.policy.failureHint?.() ?? null;
       this.pendingClose = `${this.name}: peer keeps refusing our options${hint !== null ? ` (${hint})` : ''}`;
     }
     this.afterNegotiationEvent(nowMs);
-  }
-
-  /** §5.4: rejected options must appear in our request, unchanged and in order. */
-  private isSubsetOfRequest(rejected: RawOption[]): boolean {
-    const ours = parseOptions(this.reqData);
-    if (ours === null) return false;
-    let j = 0;
-    for (const r of rejected) {
-      while (j < ours.length && !(ours[j].type === r.type && bytesEqual(ours[j].data, r.data))) j++;
-      if (j === ours.length) return false;
-      j++;
-    }
-    return true;
-  }
-
-  /** Common id checks for Configure-Ack/Nak/Reject: stale replies are dropped and counted. */
-  private acceptReply(pkt: ControlPacket): boolean {
-    if (pkt.id !== this.reqId || this.replySeen) {
-      this.stats.staleReplies++;
-      return false;
-    }
-    return true;
   }
 
   private receiveCodeReject(pkt: ControlPacket, nowMs: number): void {
@@ -608,9 +471,8 @@ export class Fsm {
         this.restartCount--;
         this.deadline = nowMs + this.config.restartMs;
         // The reason text is cut to the peer's MRU, as pppd's fsm_sdata does.
-        const room = Math.max(0, (this.host.maxPacketLen?.(this) ?? DEFAULT_MRU) - 4);
-        const data = this.termData.length > room ? this.termData.subarray(0, room) : this.termData;
-        this.host.send(this, Code.TermReq, this.nextId(), data);
+        const max = this.host.maxPacketLen?.(this) ?? DEFAULT_MRU;
+        this.host.send(this, Code.TermReq, this.nextId(), cutToPeer(this.termData, max));
         return;
       }
       case 'sta': {
@@ -634,35 +496,19 @@ export class Fsm {
   private sendConfigureRequest(retransmit: boolean, from: FsmStateId, nowMs: number): void {
     const wasNegotiating =
       from === FsmState.ReqSent || from === FsmState.AckRcvd || from === FsmState.AckSent;
-    if (!wasNegotiating) {
-      // A fresh negotiation (pppd fsm_sconfreq): reset our options and the loop counters.
-      this.policy.resetNegotiation();
-      this.nakLoops = 0;
-      this.refusedInRow = 0;
-      this.refusalsInRow = 0;
-      if (from === FsmState.Opened) this.restartCount = this.config.maxConfigure;
-    }
-    if (!retransmit || this.reqId < 0) {
-      this.reqId = this.nextId();
-      this.reqData = emitOptions(this.policy.ownOptions());
-    }
-    this.replySeen = false;
+    // A fresh negotiation (pppd fsm_sconfreq): reset our options and the loop counters.
+    if (!wasNegotiating && from === FsmState.Opened) this.restartCount = this.config.maxConfigure;
+    this.cx.startRequest(!wasNegotiating, retransmit, () => this.nextId());
     this.restartCount--;
     this.deadline = nowMs + this.config.restartMs;
     this.stats.confReqsSent++;
-    this.host.send(this, Code.ConfReq, this.reqId, this.reqData);
+    this.host.send(this, Code.ConfReq, this.cx.reqId, this.cx.reqData);
   }
 
   private sendCodeReject(): void {
     const p = this.ctx.packet;
     if (p === null) return;
-    const max = this.host.maxPacketLen?.(this) ?? DEFAULT_MRU;
-    const full = 4 + p.data.length;
-    const keep = Math.max(0, Math.min(full, max - 4));
-    const body = new Uint8Array(keep);
-    const hdr = [p.code, p.id, (full >>> 8) & 0xff, full & 0xff];
-    for (let i = 0; i < keep && i < 4; i++) body[i] = hdr[i];
-    if (keep > 4) body.set(p.data.subarray(0, keep - 4), 4);
+    const body = codeRejectBody(p, this.host.maxPacketLen?.(this) ?? DEFAULT_MRU);
     this.stats.codeRejectsSent++;
     this.host.send(this, Code.CodeRej, this.nextId(), body);
   }
