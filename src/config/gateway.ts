@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { ENGINE_DEFAULTS } from '../engine/defaults.js';
 import { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import {
@@ -24,6 +25,7 @@ import {
   list,
   section,
 } from './fields.js';
+import { CONFIG_MRU_RANGE } from './limits.js';
 import { type Cidr, parseCidr, parseIpv4 } from './net.js';
 import { checkRouteList } from './routes.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
@@ -100,9 +102,9 @@ export const GATEWAY_DEFAULTS = {
   maxSessions: 1024,
   userMaxSessions: 4,
   interfaceName: 'tsvg%d',
-  mru: 1500,
+  mru: ENGINE_DEFAULTS.lcp.mru,
   echoInterval: 10,
-  echoFailures: 3,
+  echoFailures: ENGINE_DEFAULTS.lcp.echoFailures,
   stateDir: '/run/ts-vpn',
 } as const;
 
@@ -214,7 +216,7 @@ export const gatewaySchema = z.strictObject({
       patternHelp: 'must contain %d (one interface per session)',
     }),
   ),
-  mru: field(checkInt(128, 16384)),
+  mru: field(checkInt(CONFIG_MRU_RANGE.min, CONFIG_MRU_RANGE.max)),
   'echo-interval': field(checkSeconds(0, 3600)),
   'echo-failures': field(checkInt(1, 100)),
   ipv6: field(checkBool),

@@ -4,6 +4,7 @@
  * 10.77.0.2-10.77.0.254 from the pool 10.77.0.0/24 and uses 10.77.0.1 itself.
  */
 import { z } from 'zod';
+import { ENGINE_DEFAULTS } from '../engine/defaults.js';
 import { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import {
@@ -19,6 +20,7 @@ import {
   list,
   section,
 } from './fields.js';
+import { CONFIG_MRU_RANGE } from './limits.js';
 import { bigToText, type Cidr, cidrContainsAddress, parseIp } from './net.js';
 import { checkRouteList, SERVER_ROUTE_HINTS } from './routes.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
@@ -65,9 +67,9 @@ export interface ServerConfig {
 export const SERVER_DEFAULTS = {
   pool: '10.77.0.0/24',
   maxSessions: 16,
-  mru: 1500,
+  mru: ENGINE_DEFAULTS.lcp.mru,
   echoInterval: 10,
-  echoFailures: 3,
+  echoFailures: ENGINE_DEFAULTS.lcp.echoFailures,
   stateDir: '/run/ts-vpn',
 } as const;
 
@@ -79,7 +81,7 @@ export const serverSchema = z.strictObject({
   'allow-client-routes': list(checkCidr()),
   routes: list(checkCidr()),
   'max-sessions': field(checkInt(1, 4096)),
-  mru: field(checkInt(128, 16384)),
+  mru: field(checkInt(CONFIG_MRU_RANGE.min, CONFIG_MRU_RANGE.max)),
   'echo-interval': field(checkSeconds(0, 3600)),
   'echo-failures': field(checkInt(1, 100)),
   ipv6: field(checkBool),

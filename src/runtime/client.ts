@@ -298,6 +298,15 @@ export class ClientTunnel
     );
     this.log.info(`connecting to ${this.remote} …`);
     this.sd?.status(`connecting to ${this.remote}`);
+    // Routes as they are before this negotiation: far-end addresses inside them are refused.
+    // Taken before connecting: nothing may await between the transport starting and the
+    // link listening to it (a command that exits at once would go unheard).
+    const routeGuard = await RouteGuard.snapshot({
+      acceptLocal: cfg.ppp.acceptLocal,
+      acceptPeer: cfg.ppp.acceptPeer,
+      tunnelIfindex: this.net.iface?.tun.ifindex,
+      warn: (m) => this.log.warn(m),
+    });
     const c = await connectTransport(cfg, {
       log: this.log,
       beforeStart: async (addr) => {
@@ -314,13 +323,6 @@ export class ClientTunnel
       remote: info.remote, // the gateway in use when ssh.host lists several
     };
     const iface = this.net.iface;
-    // Routes as they are before this negotiation: far-end addresses inside them are refused.
-    const routeGuard = await RouteGuard.snapshot({
-      acceptLocal: cfg.ppp.acceptLocal,
-      acceptPeer: cfg.ppp.acceptPeer,
-      tunnelIfindex: iface?.tun.ifindex,
-      warn: (m) => this.log.warn(m),
-    });
     // GSO frames when configured and the device (if it exists already, after a
     // reconnect) is in vnet mode: a plain device cannot take the far end's super-packets.
     const link = new ClientLink(this, ++this.linkSeq, c.transport, c.serverAddr, {

@@ -61,6 +61,9 @@ export function clientEngineOptions(
     // The tunnel is IPv4 (IPv6 link-local rides along): IPCP failing ends the link
     // with its reason even when IPv6CP opened (no half-up link).
     requireNetwork: 'ipv4',
+    // A stock pppd far end does not know our private GSO option: not offering it saves
+    // one LCP round trip (a Configure-Reject) per bring-up.
+    peerKind: cfg.remote.kind === 'pppd' ? 'pppd' : 'ts-vpn',
     auth: p.auth?.password ? { user: p.auth.user, password: p.auth.password.reveal() } : {},
   };
 }

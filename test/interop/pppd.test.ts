@@ -2,16 +2,27 @@
  * Interop with a REAL, stock pppd 2.4.9 (Debian 12) running in a tiny qemu VM whose
  * /dev/ttyS0 is a byte stream in this process (test/interop/pppd-vm.ts, assets from
  * scripts/pppd-vm/build.sh). The VM has no network device: the only traffic is the
- * PPP line and, in the `ts-vpn serve` case, a TUN device inside a namespace this
- * test creates.
+ * PPP line and, in the `ts-vpn serve` and `ts-vpn up` cases, a TUN device inside a
+ * namespace this test creates. Case (e) runs the installed `ts-vpn up` with
+ * `remote.transport: command`: its command is stdio-unix-relay.mjs, connected through a
+ * socket this process bridges to the VM's line.
  *
  * Runs when the assets are built (or builds them: in CI, or when /dev/kvm exists).
  * Skips, saying why, on a machine without /dev/kvm and without prebuilt assets.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { PppLink, type PppLinkOptions } from '../../src/lib/index.js';
 import { ensureBuilt } from '../e2e/ensure-built.js';
@@ -176,6 +187,23 @@ function run(cmd: string, args: string[]): Promise<string> {
     c.on('close', () => res(out));
   });
 }
+
+/** Like {@link run}, with the exit code. */
+function runCode(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((res) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
+    let out = '';
+    const add = (d: Buffer) => {
+      out += d.toString('utf8');
+    };
+    c.stdout.on('data', add);
+    c.stderr.on('data', add);
+    c.on('close', (code) => res({ code, out }));
+  });
+}
+
+/** Pipes stdin/stdout to a unix socket: the local command of test (e)'s `transport: command`. */
+const STDIO_UNIX_RELAY = join(dirname(fileURLToPath(import.meta.url)), 'stdio-unix-relay.mjs');
 
 /** Polls `cond` every 50 ms (test.concurrent has no global expect.poll). */
 async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -595,6 +623,175 @@ describe.skipIf(skipReason !== null)('stock pppd 2.4.9 in a VM', () => {
           await new Promise((r) => setTimeout(r, 500));
           if (serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
         }
+        await vm?.stop();
+        release();
+        deleteNetns(ns);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    VM_TEST_TIMEOUT,
+  );
+  (canUseNetns() ? test.concurrent : test.skip)(
+    '(e) `ts-vpn up` (installed CLI, TUN in a namespace) ↔ pppd server through `remote.transport: command`: address, ping, down, LCP Terminate',
+    async () => {
+      await ensureBuilt();
+      const id = uniqueId();
+      const ns = `tv-pu-${id}`;
+      const name = `vm-${id}`;
+      // mkdtemp makes it 0700 and root's: peer.yaml and the relay copy pass StrictModes.
+      const dir = mkdtempSync(join(tmpdir(), 'tv-pppd-up-'));
+      const stateDir = join(dir, 'state');
+      const resolvConf = join(dir, 'resolv.conf');
+      let vm: PppdVm | null = null;
+      let up: ChildProcess | null = null;
+      let upLog = '';
+      let relayServer: Server | null = null;
+      const release = await vmSlot();
+      try {
+        sh('ip', ['netns', 'add', ns]);
+        sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+        vm = await startPppdVm({
+          args: [
+            'noauth',
+            'debug',
+            'lcp-echo-interval',
+            '1',
+            'ms-dns',
+            '10.68.0.53',
+            '10.68.0.1:10.68.0.2',
+          ],
+        });
+        const line = vm.line;
+        // The VM's PPP line is a socket qemu connected to us; `ts-vpn up`'s command
+        // (the relay) connects to a second socket, bridged here to that line. One
+        // connection only: the line is a single serial port.
+        const relaySock = join(dir, 'line.sock');
+        const server = createServer();
+        relayServer = server;
+        server.once('connection', (c) => {
+          server.close();
+          c.pipe(line);
+          line.pipe(c);
+          c.on('error', () => undefined);
+        });
+        await new Promise<void>((res, rej) => {
+          server.once('error', rej);
+          server.listen(relaySock, () => res());
+        });
+        // A copy inside the private directory (root's, not group/other-writable), whatever
+        // the checkout's owner and modes: StrictModes checks what the command runs.
+        const relay = join(dir, 'stdio-unix-relay.mjs');
+        copyFileSync(STDIO_UNIX_RELAY, relay);
+        const yaml = join(dir, 'peer.yaml');
+        writeFileSync(
+          yaml,
+          `name: ${name}
+remote:
+  transport: command
+  command: ${JSON.stringify(`${NODE} ${relay} UNIX-CONNECT:${relaySock}`)}
+  kind: pppd
+ppp:
+  accept-local: [10.68.0.0/24]
+  accept-peer: [10.68.0.0/24]
+  use-peer-dns: true
+  echo-interval: 1
+  debug: true
+dns:
+  write-to: ${resolvConf}
+reconnect:
+  enabled: false
+`,
+          { mode: 0o600 },
+        );
+        up = spawn('ip', ['netns', 'exec', ns, NODE, CLI, 'up', yaml, '--state-dir', stateDir], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cwd: '/',
+        });
+        const child = up;
+        const onLog = (d: Buffer) => {
+          upLog += d.toString('utf8');
+        };
+        child.stdout!.on('data', onLog);
+        child.stderr!.on('data', onLog);
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+          child.once('exit', (code, signal) => res({ code, signal })),
+        );
+
+        await until('ts-vpn up: tunnel up', () => /tunnel up:/.test(upLog), 60_000);
+        expect(upLog).toMatch(/command: started ".*stdio-unix-relay\.mjs .*" \(pid \d+\)/);
+        const m = /tunnel up: (\S+) 10\.68\.0\.2 → 10\.68\.0\.1/.exec(upLog);
+        expect(m, 'tunnel up line with the address pppd assigned').not.toBeNull();
+        const ifName = m![1]!;
+        await vm.waitFor(/^TV-IP-UP ppp0 \/dev\/ttyS0 115200 10\.68\.0\.1 10\.68\.0\.2$/m, 30_000);
+        // The TUN device in the namespace carries the address pppd assigned.
+        const addr = await run('ip', ['-n', ns, '-4', 'addr', 'show', 'dev', ifName]);
+        expect(addr).toMatch(/inet 10\.68\.0\.2 peer 10\.68\.0\.1\/32 /);
+        expect(readFileSync(resolvConf, 'utf8')).toMatch(/^nameserver 10\.68\.0\.53$/m);
+        // The namespace pings pppd's address: TUN → ts-vpn up → relay → pppd → VM kernel.
+        const p = await run('ip', [
+          'netns',
+          'exec',
+          ns,
+          'ping',
+          '-c',
+          '3',
+          '-i',
+          '0.3',
+          '-w',
+          '10',
+          '10.68.0.1',
+        ]);
+        expect(p).toMatch(/3 packets transmitted, 3 received, 0% packet loss/);
+
+        // `ts-vpn down` (asynchronous: this process relays the line).
+        const down = await runCode('ip', [
+          'netns',
+          'exec',
+          ns,
+          NODE,
+          CLI,
+          'down',
+          name,
+          '--state-dir',
+          stateDir,
+        ]);
+        expect(down.code, down.out).toBe(0);
+        const r = await Promise.race([
+          exited,
+          new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 15_000)),
+        ]);
+        expect(r).toEqual({ code: 0, signal: null });
+        expect(nsTry(ns, 'ip', ['link', 'show', ifName]).code).not.toBe(0);
+        // pppd saw our LCP Terminate-Request, acknowledged it and ended.
+        const exit = await vm.exited;
+        const lines = pppdLines(vm.log());
+        expect(lines).toContainEqual(expect.stringMatching(/^rcvd \[LCP TermReq id=0x\w+/));
+        expect(lines).toContainEqual(expect.stringMatching(/^sent \[LCP TermAck id=0x\w+/));
+        expect(lines).toContainEqual(expect.stringMatching(/^LCP terminated by peer/));
+        expect(upLog).toMatch(/rcvd \[LCP TermAck id=0x\w+\]/);
+        expect(upLog).toContain(`removed ${ifName}`);
+        expect(lines).toContainEqual(
+          expect.stringMatching(
+            /^sent \[IPCP ConfNak id=0x\w+ <addr 10\.68\.0\.2>.*<ms-dns1 10\.68\.0\.53>/,
+          ),
+        );
+        expect(exit.pppdStatus).not.toBeNull();
+      } catch (err) {
+        (err as Error).message +=
+          `\n--- pppd VM console (e) ---\n${vm?.log() ?? ''}\n--- ts-vpn up ---\n${upLog}`;
+        throw err;
+      } finally {
+        if (verbose)
+          console.log(
+            `--- e: pppd VM console ---\n${vm?.log() ?? ''}\n--- e: ts-vpn up ---\n${upLog}`,
+          );
+        if (up?.pid !== undefined && up.exitCode === null && up.signalCode === null) {
+          // `ip netns exec` execs node: this pid is ts-vpn up itself.
+          up.kill('SIGTERM');
+          await new Promise((r) => setTimeout(r, 1500));
+          if (up.exitCode === null && up.signalCode === null) up.kill('SIGKILL');
+        }
+        relayServer?.close();
         await vm?.stop();
         release();
         deleteNetns(ns);

@@ -1,0 +1,108 @@
+/** The `peer.yaml` schema: every key, its check and its range (cross-field rules are in peer-build.ts). */
+import { z } from 'zod';
+import {
+  checkBool,
+  checkEnum,
+  checkInt,
+  checkIpv4OrAsk,
+  checkSeconds,
+  checkSecret,
+  checkString,
+  field,
+  list,
+  section,
+} from './fields.js';
+import { CONFIG_MRU_RANGE } from './limits.js';
+import {
+  checkAgent,
+  checkCipher,
+  checkFingerprint,
+  checkHost,
+  checkInterface,
+  checkJump,
+  cidrs,
+  cidrs4,
+  NAME_HELP,
+  NAME_RE,
+  path,
+  str,
+} from './peer-checks.js';
+
+export const peerSchema = z.strictObject({
+  name: field(checkString({ pattern: NAME_RE, patternHelp: NAME_HELP })),
+  ssh: section({
+    host: list(checkHost, { single: true, min: 1, max: 8 }),
+    port: field(checkInt(1, 65535)),
+    user: field(checkString({ what: 'a user name', max: 255 })),
+    'identity-files': list(checkString({ what: 'a file path' }), { single: true }),
+    agent: field(checkAgent),
+    'host-key': section({
+      'known-hosts': list(checkString({ what: 'a file path' }), { single: true }),
+      fingerprint: list(checkFingerprint, { single: true, min: 1 }),
+      'accept-new': field(checkBool),
+      alias: field(checkString({ what: 'a host name', max: 255 })),
+    }),
+    jump: list(checkJump, { single: true }),
+    client: field(checkEnum(['ssh2', 'openssh'] as const)),
+    config: field(checkBool),
+    'config-file': path(),
+    'keepalive-interval': field(checkSeconds(0, 3600)),
+    'keepalive-count-max': field(checkInt(1, 100)),
+    'connect-timeout': field(checkSeconds(1, 600)),
+    ciphers: list(checkCipher, { min: 1 }),
+    'passphrase-file': path(),
+  }),
+  remote: section({
+    transport: field(checkEnum(['ssh', 'command'] as const)),
+    command: str('a command line'),
+    kind: field(checkEnum(['ts-vpn', 'pppd', 'gateway'] as const)),
+    gateway: str('a socket path like /run/ts-vpn/gateway.sock'),
+  }),
+  ppp: section({
+    'local-address': field(checkIpv4OrAsk),
+    'peer-address': field(checkIpv4OrAsk),
+    'accept-local': cidrs4(),
+    'accept-peer': cidrs4(),
+    mru: field(checkInt(CONFIG_MRU_RANGE.min, CONFIG_MRU_RANGE.max)),
+    accm: field(checkInt(0, 0xffffffff, 'a 32-bit value (e.g. 0x000a0000),')),
+    'echo-interval': field(checkSeconds(0, 3600)),
+    'echo-failures': field(checkInt(1, 100)),
+    ipv6: field(checkBool),
+    'use-peer-dns': field(checkBool),
+    auth: section({
+      user: field(checkString({ what: 'a user name', max: 255 })),
+      password: field(checkSecret(255)),
+      'password-file': path(),
+    }),
+    debug: field(checkBool),
+    restart: field(checkSeconds(0.1, 60)),
+    'max-configure': field(checkInt(1, 255)),
+    'max-terminate': field(checkInt(1, 255)),
+    'max-failure': field(checkInt(1, 255)),
+  }),
+  tunnel: section({
+    interface: field(checkInterface),
+    mtu: field(checkInt(68, 16384)),
+    metric: field(checkInt(0, 0xffffffff)),
+    offload: field(checkBool),
+    user: field(checkString({ what: 'a user name or uid', max: 255 })),
+    group: field(checkString({ what: 'a group name or gid', max: 255 })),
+  }),
+  routes: cidrs(),
+  'default-route': field(checkBool),
+  dns: section({ 'write-to': path() }),
+  reconnect: section({
+    enabled: field(checkBool),
+    holdoff: field(checkSeconds(0, 3600)),
+    'max-backoff': field(checkSeconds(1, 86400)),
+    'max-fail': field(checkInt(0, 1_000_000)),
+    'on-refusal': field(checkEnum(['stop', 'retry'] as const)),
+  }),
+  hooks: section({
+    up: str('a command line'),
+    down: str('a command line'),
+    timeout: field(checkSeconds(1, 3600)),
+  }),
+});
+
+export type PeerYaml = z.output<typeof peerSchema>;
