@@ -28,6 +28,8 @@ export interface GatewayStatus {
   sessions: SessionStatus[];
   /** How sessions ended (and refusals), since start. */
   ended: Partial<Record<SessionEndCause, number>>;
+  /** Bad frames (bad FCS, too long, aborted, bad header) of ended sessions, since start. */
+  endedBadFrames: number;
   addressesHeld: number;
   proxyArp: string[];
   rssMb: number;
@@ -78,6 +80,7 @@ export class Gateway {
   private control: ControlServer | null = null;
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly ended: Partial<Record<SessionEndCause, number>> = {};
+  private endedBadFrames = 0;
   private seq = 0;
   private readonly startedAt = Date.now();
   private readonly notifier: SdNotifier;
@@ -177,6 +180,7 @@ export class Gateway {
     void session.done.then((cause) => {
       this.sessions.delete(id);
       this.ended[cause] = (this.ended[cause] ?? 0) + 1;
+      this.endedBadFrames += session.status().badFrames;
       this.notifier.status(this.statusLine());
     });
     sock.resume();
@@ -232,6 +236,7 @@ export class Gateway {
       startedAt: this.startedAt,
       sessions: [...this.sessions.values()].map((s) => s.status()),
       ended: { ...this.ended },
+      endedBadFrames: this.endedBadFrames,
       addressesHeld: this.book.size,
       proxyArp: this.lan.proxyArpEntries,
       rssMb: Math.round((process.memoryUsage.rss() / 1048576) * 10) / 10,

@@ -1,0 +1,186 @@
+/**
+ * Client side of gateway-abuse.test.ts, run inside the test's client namespace:
+ * one ssh2 connection, one well-behaved PPP session (PppLink over a streamlocal
+ * channel, no TUN), and on command (one word a line on stdin) one kind of bad
+ * client on further channels. Answers one JSON line per command on stdout.
+ *
+ * argv: JSON { host, port, user, key, socket }.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Client, type ClientChannel } from 'ssh2';
+import { PppLink } from '../../src/lib/index.js';
+
+interface Args {
+  host: string;
+  port: number;
+  user: string;
+  key: string;
+  socket: string;
+}
+const a = JSON.parse(process.argv[2] ?? '{}') as Args;
+
+const ssh = await new Promise<Client>((resolve, reject) => {
+  const c = new Client();
+  c.on('ready', () => resolve(c));
+  c.on('error', reject);
+  c.connect({
+    host: a.host,
+    port: a.port,
+    username: a.user,
+    privateKey: readFileSync(a.key),
+    readyTimeout: 30_000,
+    hostVerifier: () => true, // the test's own sshd in its own namespace
+  });
+});
+
+const open = (): Promise<ClientChannel> =>
+  new Promise((resolve, reject) =>
+    ssh.openssh_forwardOutStreamLocal(a.socket, (err, ch) => (err ? reject(err) : resolve(ch))),
+  );
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sum16(b: Uint8Array, start: number, end: number): number {
+  let s = 0;
+  for (let i = start; i < end; i += 2) s += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return ~s & 0xffff;
+}
+
+function echoRequest(src: string, dst: string, seq: number): Uint8Array {
+  const p = new Uint8Array(20 + 8 + 16);
+  const v = new DataView(p.buffer);
+  p[0] = 0x45;
+  v.setUint16(2, p.length);
+  p[8] = 64;
+  p[9] = 1;
+  p.set(src.split('.').map(Number), 12);
+  p.set(dst.split('.').map(Number), 16);
+  v.setUint16(10, sum16(p, 0, 20));
+  p[20] = 8;
+  v.setUint16(24, 0x4242);
+  v.setUint16(26, seq);
+  v.setUint16(22, sum16(p, 20, p.length));
+  return p;
+}
+
+const good = new PppLink(await open(), { role: 'client', ipv6: false, dns: false });
+await good.ready;
+const info = good.info!.ipv4!;
+let seq = 0;
+
+/**
+ * Up to 5 echo requests to the gateway's PPP address through the good link; true
+ * on a reply to any of them (a reply was seen to arrive only with the next request).
+ */
+async function ping(): Promise<boolean> {
+  const first = (seq + 1) & 0xffff;
+  for (let tries = 0; tries < 5; tries++) {
+    const s = ++seq & 0xffff;
+    const ok = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => done(false), 2000);
+      const onPacket = (version: 4 | 6, d: Uint8Array) => {
+        if (version === 4 && d[9] === 1 && d[20] === 0 && d[24] === 0x42 && d[25] === 0x42) {
+          const got = (d[26]! << 8) | d[27]!;
+          if (((got - first) & 0xffff) <= ((s - first) & 0xffff)) done(true);
+        }
+      };
+      const done = (r: boolean) => {
+        clearTimeout(t);
+        good.off('packet', onPacket);
+        resolve(r);
+      };
+      good.on('packet', onPacket);
+    });
+    good.send(echoRequest(info.local, info.peer, s));
+    if (await ok) return true;
+  }
+  return false;
+}
+
+/** Writes as fast as the channel takes, for at most `ms` and `maxBytes`; closes `linger` ms later. */
+async function flood(
+  ch: ClientChannel,
+  chunk: () => Uint8Array,
+  ms: number,
+  maxBytes: number,
+  linger = 0,
+) {
+  const until = Date.now() + ms;
+  let sent = 0;
+  ch.on('data', () => undefined);
+  ch.on('error', () => undefined);
+  while (Date.now() < until && sent < maxBytes) {
+    const b = chunk();
+    sent += b.length;
+    if (!ch.write(b)) await new Promise((r) => setTimeout(r, 1));
+    if (sent % (256 * 1024) < b.length) await sleep(0);
+  }
+  await sleep(linger);
+  ch.close();
+  return sent;
+}
+
+/** Garbage PPP frames: flag-delimited random bytes (bad FCS, mostly). */
+const frames = () => {
+  const out = Buffer.alloc(16 * 1024);
+  for (let i = 0; i < out.length; i += 64) {
+    out[i] = 0x7e;
+    randomBytes(63).copy(out, i + 1);
+  }
+  return out;
+};
+
+const held: ClientChannel[] = [];
+const commands: Record<string, () => Promise<unknown>> = {
+  ping: async () => {
+    const ok = await ping();
+    return ok ? { ok } : { ok, stats: good.stats() };
+  },
+  flood: async () => ({ sent: await flood(await open(), frames, 2000, 50 * 1024 * 1024) }),
+  garbage: async () => ({
+    sent: await flood(await open(), () => randomBytes(4096), 500, 64 * 1024, 1000),
+  }),
+  'no-lcp': async () => {
+    const ch = await open();
+    ch.on('data', () => undefined);
+    ch.on('error', () => undefined);
+    // Opens the channel and never sends anything: LCP never finishes.
+    held.push(ch);
+    return { held: held.length };
+  },
+  release: async () => {
+    for (const ch of held.splice(0)) ch.close();
+    return { ok: true };
+  },
+  vanish: async () => {
+    let n = 0;
+    for (let i = 0; i < 100; i++) {
+      const ch = await open();
+      ch.on('error', () => undefined);
+      if (i % 2) ch.write(randomBytes(8));
+      ch.close();
+      n++;
+    }
+    return { vanished: n };
+  },
+  quit: async () => {
+    await good.close().catch(() => undefined);
+    ssh.end();
+    setTimeout(() => process.exit(0), 100);
+    return { ok: true };
+  },
+};
+
+process.stdout.write(`${JSON.stringify({ ready: true, local: info.local, peer: info.peer })}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const cmd = commands[line.trim()];
+  try {
+    const r = cmd ? await cmd() : { error: `unknown command ${line}` };
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+  } catch (e) {
+    process.stdout.write(`${JSON.stringify({ error: (e as Error).message })}\n`);
+  }
+}
