@@ -26,17 +26,8 @@ export const PEER_DEFAULTS = {
   stateRoot: '/run/ts-vpn',
 } as const;
 
-/** Ciphers ssh2 implements that we allow (no CBC, arcfour, 3DES or Blowfish). */
-export const SUPPORTED_CIPHERS = [
-  'aes128-gcm@openssh.com',
-  'aes256-gcm@openssh.com',
-  'chacha20-poly1305@openssh.com',
-  'aes128-gcm',
-  'aes256-gcm',
-  'aes128-ctr',
-  'aes192-ctr',
-  'aes256-ctr',
-] as const;
+/** Ciphers we allow: defined once, beside the ssh_config reader that also applies them. */
+export { SUPPORTED_CIPHERS } from '../transport/ssh-settings.js';
 
 /** The ssh settings whose origin `ts-vpn check` shows (peer.yaml key names under ssh). */
 export const SSH_SETTING_KEYS = [

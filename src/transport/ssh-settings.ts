@@ -19,8 +19,11 @@ import {
   type SshConfigValue,
 } from './ssh-config.js';
 
-/** Ciphers ts-vpn allows (ssh2 implements them; no CBC, arcfour, 3DES, Blowfish). */
-const ALLOWED_CIPHERS = [
+/**
+ * Ciphers ts-vpn allows: ssh2 implements them; no CBC, arcfour, 3DES or Blowfish. The one
+ * list: peer.yaml `ssh.ciphers` (src/config) and ssh_config `Ciphers` are both held to it.
+ */
+export const SUPPORTED_CIPHERS = [
   'aes128-gcm@openssh.com',
   'aes256-gcm@openssh.com',
   'chacha20-poly1305@openssh.com',
@@ -29,7 +32,8 @@ const ALLOWED_CIPHERS = [
   'aes128-ctr',
   'aes192-ctr',
   'aes256-ctr',
-];
+] as const;
+const ALLOWED_CIPHERS: readonly string[] = SUPPORTED_CIPHERS;
 
 /** OpenSSH's default cipher list, the base of `Ciphers +x`, `-x`, `^x`. */
 export const OPENSSH_DEFAULT_CIPHERS = [
