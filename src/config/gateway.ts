@@ -28,8 +28,8 @@ import {
 import { CONFIG_MRU_RANGE } from './limits.js';
 import { type Cidr, parseCidr, parseIpv4 } from './net.js';
 import { checkRouteList } from './routes.js';
-import { type PathSegment, readYaml, type YamlSource } from './source.js';
-import { validate } from './validate.js';
+import type { PathSegment, YamlSource } from './source.js';
+import { parseConfigText } from './validate.js';
 
 /** What one user (or group, or everyone else) gets. */
 export interface GatewayPolicy {
@@ -457,12 +457,7 @@ export function parseGatewayConfig(
   sourceName: string,
   env: ConfigEnv = defaultConfigEnv(),
 ): GatewayConfig {
-  const src = readYaml(text, sourceName);
-  const { data, issues } = validate(gatewaySchema, src);
-  if (data === null) throw new ConfigError(sourceName, issues);
-  const built = buildGateway(data, src, env);
-  if (built.issues.length > 0) throw new ConfigError(sourceName, built.issues);
-  return built.cfg;
+  return parseConfigText(text, sourceName, gatewaySchema, (y, src) => buildGateway(y, src, env));
 }
 
 /**

@@ -9,13 +9,11 @@
  * (cross-field checks and defaults). This module parses and re-exports them.
  */
 import { type ConfigEnv, defaultConfigEnv } from './env.js';
-import { ConfigError } from './errors.js';
 import { type Cidr, parseCidr } from './net.js';
 import { buildPeer } from './peer-build.js';
 import { peerSchema } from './peer-schema.js';
 import type { PeerConfig } from './peer-types.js';
-import { readYaml } from './source.js';
-import { validate } from './validate.js';
+import { parseConfigText } from './validate.js';
 
 export { nameFromSource, SYSTEM_RESOLV_CONF, systemResolverWarning } from './peer-build.js';
 export { PEER_DEFAULTS, SSH_SETTING_KEYS, SUPPORTED_CIPHERS } from './peer-defaults.js';
@@ -32,12 +30,7 @@ export function parsePeerConfig(
   sourceName: string,
   env: ConfigEnv = defaultConfigEnv(),
 ): PeerConfig {
-  const src = readYaml(text, sourceName);
-  const { data, issues } = validate(peerSchema, src);
-  if (data === null) throw new ConfigError(sourceName, issues);
-  const built = buildPeer(data, src, env);
-  if (built.issues.length > 0) throw new ConfigError(sourceName, built.issues);
-  return built.cfg;
+  return parseConfigText(text, sourceName, peerSchema, (y, src) => buildPeer(y, src, env));
 }
 
 /** Re-parses a route list for the loader's host checks. */

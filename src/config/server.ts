@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ENGINE_DEFAULTS } from '../engine/defaults.js';
 import { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
-import { ConfigError, type ConfigIssue, Secret } from './errors.js';
+import { type ConfigIssue, Secret } from './errors.js';
 import {
   checkBool,
   checkCidr,
@@ -23,8 +23,8 @@ import {
 import { CONFIG_MRU_RANGE } from './limits.js';
 import { bigToText, type Cidr, cidrContainsAddress, parseIp } from './net.js';
 import { checkRouteList, SERVER_ROUTE_HINTS } from './routes.js';
-import { type PathSegment, readYaml, type YamlSource } from './source.js';
-import { validate } from './validate.js';
+import type { PathSegment, YamlSource } from './source.js';
+import { parseConfigText } from './validate.js';
 
 export interface ServerUser {
   user: string;
@@ -262,12 +262,7 @@ export function parseServerConfig(
   sourceName: string,
   env: ConfigEnv = defaultConfigEnv(),
 ): ServerConfig {
-  const src = readYaml(text, sourceName);
-  const { data, issues } = validate(serverSchema, src);
-  if (data === null) throw new ConfigError(sourceName, issues);
-  const built = buildServer(data, src, env);
-  if (built.issues.length > 0) throw new ConfigError(sourceName, built.issues);
-  return built.cfg;
+  return parseConfigText(text, sourceName, serverSchema, (y, src) => buildServer(y, src, env));
 }
 
 /** The configuration `ts-vpn serve` uses when no file is given. */

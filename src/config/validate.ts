@@ -1,8 +1,8 @@
 /** Runs a zod schema over YAML data and turns its issues into ConfigIssues with lines and hints. */
 import type { z } from 'zod';
-import type { ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { describeValue } from './fields.js';
-import type { PathSegment, YamlSource } from './source.js';
+import { type PathSegment, readYaml, type YamlSource } from './source.js';
 import { didYouMean } from './suggest.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definition tree
@@ -75,4 +75,22 @@ export function validate<T>(
   }
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { data: null, issues };
+}
+
+/**
+ * One file kind's text → its typed config: YAML, then the schema, then the kind's
+ * builder (cross-field checks, defaults). Throws ConfigError naming file, line and field.
+ */
+export function parseConfigText<Y, C>(
+  text: string,
+  sourceName: string,
+  schema: z.ZodType<Y>,
+  build: (y: Y, src: YamlSource) => { cfg: C; issues: ConfigIssue[] },
+): C {
+  const src = readYaml(text, sourceName);
+  const { data, issues } = validate(schema, src);
+  if (data === null) throw new ConfigError(sourceName, issues);
+  const built = build(data, src);
+  if (built.issues.length > 0) throw new ConfigError(sourceName, built.issues);
+  return built.cfg;
 }
