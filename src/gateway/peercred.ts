@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import koffi from 'koffi';
+import { koffi } from '../native-modules.js';
 
 export interface PeerCred {
   pid: number;
@@ -44,11 +44,11 @@ let cached: CredLibc | null | undefined;
 function credLibc(): CredLibc | null {
   if (cached !== undefined) return cached;
   try {
-    const lib = koffi.load('libc.so.6');
+    const lib = koffi().load('libc.so.6');
     const getsockopt = lib.func(
       'int getsockopt(int fd, int level, int optname, void *optval, void *optlen)',
     );
-    koffi.struct('ts_vpn_passwd', {
+    koffi().struct('ts_vpn_passwd', {
       pw_name: 'char *',
       pw_passwd: 'char *',
       pw_uid: 'uint32_t',
@@ -57,7 +57,7 @@ function credLibc(): CredLibc | null {
       pw_dir: 'char *',
       pw_shell: 'char *',
     });
-    koffi.struct('ts_vpn_group', {
+    koffi().struct('ts_vpn_group', {
       gr_name: 'char *',
       gr_passwd: 'char *',
       gr_gid: 'uint32_t',
@@ -116,7 +116,7 @@ function credLibc(): CredLibc | null {
         }
         return [gid];
       },
-      errno: () => koffi.errno(),
+      errno: () => koffi().errno(),
     };
   } catch {
     cached = null;

@@ -11,7 +11,7 @@
  * Never throws: a notification that cannot be sent is logged once and dropped.
  */
 import { spawn } from 'node:child_process';
-import koffi from 'koffi';
+import { koffi } from '../native-modules.js';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -40,7 +40,7 @@ let libcCache: SdLibc | null | undefined;
 function sdLibc(): SdLibc | null {
   if (libcCache !== undefined) return libcCache;
   try {
-    const lib = koffi.load('libc.so.6');
+    const lib = koffi().load('libc.so.6');
     const socket = lib.func('int socket(int domain, int type, int protocol)');
     const sendto = lib.func(
       'long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
@@ -51,7 +51,7 @@ function sdLibc(): SdLibc | null {
       sendto: (fd, buf, len, flags, addr, addrLen) =>
         Number(sendto(fd, buf, len, flags, addr, addrLen)),
       close: (fd) => close(fd) as number,
-      errno: () => koffi.errno(),
+      errno: () => koffi().errno(),
     };
   } catch {
     libcCache = null;

@@ -20,7 +20,7 @@
  * on them; `user:` closes that too (docs/SECURITY.md).
  */
 import { readFileSync } from 'node:fs';
-import koffi from 'koffi';
+import { koffi } from '../native-modules.js';
 
 export const CAP_NET_ADMIN = 12;
 const PR_CAPBSET_DROP = 24;
@@ -42,7 +42,7 @@ interface PrivLibc {
 let bound: PrivLibc | null = null;
 function lib(): PrivLibc {
   if (bound) return bound;
-  const l = koffi.load('libc.so.6');
+  const l = koffi().load('libc.so.6');
   const prctl = l.func(
     'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
   );
@@ -56,7 +56,7 @@ function lib(): PrivLibc {
     setresuid: (r, e, s) => setresuid(r, e, s) as number,
     setresgid: (r, e, s) => setresgid(r, e, s) as number,
     setgroups: (n, list) => setgroups(n, list) as number,
-    errno: () => koffi.errno(),
+    errno: () => koffi().errno(),
   };
   return bound;
 }

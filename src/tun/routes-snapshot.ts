@@ -7,7 +7,7 @@
  * it and never throws: a malformed message ends the parse, an odd attribute is skipped.
  * It is fuzzed (bench/fuzz `rtnl-route-dump`, test/fuzz/netlink.test.ts).
  */
-import koffi from 'koffi';
+import { koffi } from '../native-modules.js';
 import { libc } from './libc.js';
 
 /** One route from the dump, IPv4 only. */
@@ -191,7 +191,7 @@ let indexToName: ((index: number, out: Buffer) => unknown) | null = null;
 /** The name of interface `index` (if_indextoname), or `if<index>` when it has none. */
 export function interfaceName(index: number): string {
   try {
-    indexToName ??= koffi
+    indexToName ??= koffi()
       .load('libc.so.6')
       .func('void *if_indextoname(unsigned int ifindex, _Out_ uint8_t *ifname)') as (
       index: number,
