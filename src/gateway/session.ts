@@ -19,6 +19,7 @@ import { type ByteStream, LinkSession } from '../link/index.js';
 import { DataPath } from '../runtime/data-path.js';
 import { loadInterfaceModule } from '../runtime/interface-loader.js';
 import type { Logger } from '../runtime/logger.js';
+import { SerialQueue } from '../runtime/serial.js';
 import { gatewayEngineOptions, refusalEngineOptions } from './engine-options.js';
 import type { LanSide } from './lan.js';
 import type { UserIdentity } from './peercred.js';
@@ -109,7 +110,7 @@ export class GatewaySession {
   /** Accepted connection → our first PPP frame written to it, ms. */
   private firstFrameMs: number | null = null;
   private ending: Promise<void> | null = null;
-  private configChain: Promise<void> = Promise.resolve();
+  private readonly changes = new SerialQueue();
   private deadline: NodeJS.Timeout | null = null;
 
   constructor(id: string, sock: Socket, who: UserIdentity, sshdPid: number, ctx: SessionContext) {
@@ -282,9 +283,7 @@ export class GatewaySession {
   }
 
   private serialize(fn: () => Promise<void>): Promise<void> {
-    const p = this.configChain.then(fn);
-    this.configChain = p.catch(() => undefined);
-    return p;
+    return this.changes.run(fn);
   }
 
   private async onIpv4Up(local: string, peer: string): Promise<void> {
@@ -368,7 +367,7 @@ export class GatewaySession {
       this.link?.stop();
       this.data.stop();
       if (this.link) this.data.detach(this.link);
-      await this.configChain;
+      await this.changes.idle();
       const iface = this.data.iface;
       const name = iface?.name;
       if (iface)

@@ -11,6 +11,7 @@ import { PeerDns } from './dns.js';
 import { dropTunnelPrivileges } from './drop-privileges.js';
 import type { TunnelInterface } from './interface.js';
 import type { Logger } from './logger.js';
+import { SerialQueue } from './serial.js';
 
 export class ClientNetwork {
   readonly data: DataPath;
@@ -20,7 +21,7 @@ export class ClientNetwork {
   routesAdded = false;
   private peerDns: PeerDns | null = null;
   private readonly dnsExitHandler = () => this.peerDns?.restoreSync();
-  private chain: Promise<void> = Promise.resolve();
+  private readonly changes = new SerialQueue();
 
   constructor(
     private readonly config: PeerConfig,
@@ -45,9 +46,7 @@ export class ClientNetwork {
 
   /** Runs `fn` after every earlier interface change. */
   serialize(fn: () => Promise<void>): Promise<void> {
-    const p = this.chain.then(fn);
-    this.chain = p.catch(() => undefined);
-    return p;
+    return this.changes.run(fn);
   }
 
   /**

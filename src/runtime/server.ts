@@ -30,6 +30,7 @@ import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import { Logger } from './logger.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
+import { SerialQueue } from './serial.js';
 
 export interface ServeOptions {
   logger?: Logger;
@@ -102,7 +103,7 @@ export class ServeSession extends EventEmitter<{
   private routesAdded = false;
   private up = false;
   private ending: Promise<void> | null = null;
-  private configChain: Promise<void> = Promise.resolve();
+  private readonly changes = new SerialQueue();
   private t0 = 0;
   private finishedSeen!: () => void;
   private readonly finished = new Promise<void>((r) => {
@@ -346,9 +347,7 @@ export class ServeSession extends EventEmitter<{
   }
 
   private serialize(fn: () => Promise<void>): Promise<void> {
-    const p = this.configChain.then(fn);
-    this.configChain = p.catch(() => undefined);
-    return p;
+    return this.changes.run(fn);
   }
 
   private async onIpv4Up(local: string, peer: string): Promise<void> {
@@ -418,7 +417,7 @@ export class ServeSession extends EventEmitter<{
       this.session?.stop();
       this.data.stop();
       if (this.session) this.data.detach(this.session);
-      await this.configChain;
+      await this.changes.idle();
       const iface = this.data.iface;
       const name = iface?.name;
       if (iface)
