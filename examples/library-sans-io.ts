@@ -5,7 +5,7 @@
  * retransmission — runs in microseconds and is exactly reproducible.
  * Run: npx tsx examples/library-sans-io.ts
  */
-import { type EngineEvent, PppEngine } from '../src/lib/index.js';
+import { type EngineEvent, PppEngine } from '../src/api/index.js';
 
 let seed = 7;
 const random32 = () => {

@@ -1,10 +1,10 @@
 /**
  * Two PppLinks over a TCP connection on 127.0.0.1: negotiate, exchange an IP
  * packet, close. Run: npx tsx examples/library-socketpair.ts
- * (In your own project, import from 'ts-vpn' instead of '../src/lib/index.js'.)
+ * (In your own project, import from 'ts-vpn' instead of '../src/api/index.js'.)
  */
 import net from 'node:net';
-import { PppLink } from '../src/lib/index.js';
+import { PppLink } from '../src/api/index.js';
 
 // The far end: a PppLink in server role per connection; it assigns the addresses.
 const server = net.createServer((socket) => {

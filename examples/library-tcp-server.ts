@@ -7,7 +7,7 @@
  * Run: npx tsx examples/library-tcp-server.ts
  */
 import net from 'node:net';
-import { PppLink } from '../src/lib/index.js';
+import { PppLink } from '../src/api/index.js';
 
 let nextHost = 2;
 const server = net.createServer((socket) => {

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childStream, joinStreams, PppLink } from '../src/lib/index.js';
+import { childStream, joinStreams, PppLink } from '../src/api/index.js';
 
 if (process.argv[2] === '--far-end') {
   // Child: PPP on stdin/stdout; diagnostics go to stderr only.

@@ -1,5 +1,5 @@
 /**
- * ts-vpn as a library: everything of `src/lib` (PppLink, connect(), the sans-IO
+ * ts-vpn as a library: everything of `src/api` (PppLink, connect(), the sans-IO
  * engine and framing; see docs/LIBRARY.md), plus the runtime pieces `ts-vpn` itself
  * is built from, for programs that drive a tunnel more closely.
  *
@@ -12,13 +12,13 @@
  * The PPP engine alone is at `ts-vpn/engine`, the HDLC framing at `ts-vpn/hdlc`.
  */
 
+export * from './api/index.js';
 export {
   describeConfig,
   loadServerConfig,
   parseServerConfig,
   type ServerConfig,
 } from './config/index.js';
-export * from './lib/index.js';
 export {
   type ByteStream,
   ClientTunnel,

@@ -1,7 +1,7 @@
 /**
  * The native packages (ssh2 with its optional cpu-features, netlink, koffi), loaded on
  * first use, never at import: `import 'ts-vpn'` for a PppLink over a socket loads none
- * of them (docs/LIBRARY.md; test/lib/lazy-load.test.ts checks the installed package).
+ * of them (docs/LIBRARY.md; test/api/lazy-load.test.ts checks the installed package).
  * All three are CommonJS, so a synchronous require() keeps their callers synchronous.
  */
 import { createRequire } from 'node:module';

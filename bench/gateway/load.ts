@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Client, type ClientChannel } from 'ssh2';
-import { PppLink } from '../../src/lib/index.js';
+import { PppLink } from '../../src/api/index.js';
 
 interface Args {
   host: string;

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Client, type ClientChannel } from 'ssh2';
-import { PppLink } from '../../src/lib/index.js';
+import { PppLink } from '../../src/api/index.js';
 
 interface Args {
   host: string;

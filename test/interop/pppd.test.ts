@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { PppLink, type PppLinkOptions } from '../../src/lib/index.js';
+import { PppLink, type PppLinkOptions } from '../../src/api/index.js';
 import { ensureBuilt } from '../e2e/ensure-built.js';
 import { CLI, NODE } from '../support/lab.js';
 import { canUseNetns, deleteNetns, nsTry, sh, uniqueId } from '../support/netns.js';

@@ -4,7 +4,7 @@ import {
   PppLink,
   type PppLinkDownReason,
   PppLinkError,
-} from '../../src/lib/index.js';
+} from '../../src/api/index.js';
 import { ipv4Packet, ipv6Packet, seededRandom, socketPair } from './support.js';
 
 async function linkPair(serverExtra = {}, clientExtra = {}, onClient?: (l: PppLink) => void) {

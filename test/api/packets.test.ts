@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PppLink, type PppPacket } from '../../src/lib/index.js';
+import { PppLink, type PppPacket } from '../../src/api/index.js';
 import { ipv4Packet, socketPair } from './support.js';
 
 async function upPair() {

@@ -54,9 +54,9 @@ describe('npm pack contents', () => {
       'dist/index.js',
       'dist/index.d.ts',
       'dist/cli/main.js',
-      'dist/lib/index.js',
-      'dist/lib/index.d.ts',
-      'dist/lib/link.d.ts',
+      'dist/api/index.js',
+      'dist/api/index.d.ts',
+      'dist/api/link.d.ts',
       'dist/engine/index.d.ts',
       'dist/hdlc/index.d.ts',
     ]) {
@@ -100,7 +100,7 @@ describe('the packed tarball', () => {
     expect(help.stdout).toMatch(/^ts-vpn/);
     expect(help.stdout).toContain('ts-vpn up');
     // The library from the installed files: two PppLinks over a loopback socket pair.
-    const lib = pathToFileURL(join(pkgDir, 'dist/lib/index.js')).href;
+    const lib = pathToFileURL(join(pkgDir, 'dist/api/index.js')).href;
     const script = `
       import net from 'node:net';
       const { PppLink } = await import(${JSON.stringify(lib)});

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, isPppLinkError, parsePeerConfig } from '../../src/lib/index.js';
+import { connect, isPppLinkError, parsePeerConfig } from '../../src/api/index.js';
 import { REPO, SERVER_PPP_ADDR } from '../support/lab.js';
 import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
@@ -35,7 +35,7 @@ describe.skipIf(!enabled)('connect() end to end (real sshd, ts-vpn serve, namesp
   const lab = useLab();
 
   it('brings the tunnel up, reports status() and closes cleanly', async () => {
-    const script = join(REPO, 'test/lib/fixtures/connect-status.ts');
+    const script = join(REPO, 'test/api/fixtures/connect-status.ts');
     const child = lab.cli.spawn(
       process.execPath,
       ['--import', 'tsx', script, lab.peerYaml, lab.stateDir],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PppLink } from '../../src/lib/index.js';
+import { PppLink } from '../../src/api/index.js';
 import { ipv4Packet, socketPair } from './support.js';
 
 describe('PppLink backpressure', () => {

@@ -70,7 +70,7 @@ describe('docs/LIBRARY.md', () => {
     const file = await readFile(`${root}examples/library-socketpair.ts`, 'utf8');
     const expected = file
       .replace(/^\/\*\*[\s\S]*?\*\/\n/, '')
-      .replace("'../src/lib/index.js'", "'ts-vpn'");
+      .replace("'../src/api/index.js'", "'ts-vpn'");
     expect(block).toBe(expected);
   });
 
