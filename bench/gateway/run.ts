@@ -79,6 +79,7 @@ interface LoadResult {
   bringup: number[];
   firstFrame: number[];
   quietFirstFrame: number[];
+  quietOwnFirstWrite: number[];
   allUpMs: number;
   errors: string[];
   generatorRssMb: number;
@@ -222,6 +223,9 @@ state-dir: ${join(dir, 'gw-state')}
     );
     console.log(
       `gateway: first frame after channel open, one channel at a time with all sessions up: p50 ${r1(pct(g.quietFirstFrame, 50))} ms p99 ${r1(pct(g.quietFirstFrame, 99))} ms (${g.quietFirstFrame.length} samples)`,
+    );
+    console.log(
+      `gateway: (the generator's own first frame after channel open, same samples: p50 ${r1(pct(g.quietOwnFirstWrite, 50))} ms p99 ${r1(pct(g.quietOwnFirstWrite, 99))} ms)`,
     );
     if (g.errors.length) console.log(`gateway: errors: ${g.errors.join(' | ')}`);
     gw.kill('SIGTERM');

@@ -105,7 +105,8 @@ export class GatewaySession {
   /** Addresses held in the book (the assigned one, and a client's wish while negotiating). */
   private readonly held = new Set<string>();
   private assigned = '';
-  private t0 = performance.now();
+  /** When the connection was accepted (performance.now()). */
+  private readonly t0: number;
   private upMs: number | null = null;
   /** Accepted connection → our first PPP frame written to it, ms. */
   private firstFrameMs: number | null = null;
@@ -113,8 +114,16 @@ export class GatewaySession {
   private readonly changes = new SerialQueue();
   private deadline: NodeJS.Timeout | null = null;
 
-  constructor(id: string, sock: Socket, who: UserIdentity, sshdPid: number, ctx: SessionContext) {
+  constructor(
+    id: string,
+    sock: Socket,
+    who: UserIdentity,
+    sshdPid: number,
+    ctx: SessionContext,
+    acceptedAt = performance.now(),
+  ) {
     this.id = id;
+    this.t0 = acceptedAt;
     this.sock = sock;
     this.who = who;
     this.sshdPid = sshdPid;
@@ -171,8 +180,9 @@ export class GatewaySession {
       this.log.info(`gateway: ${this.tag}: no answer to ${n} LCP echo-requests`);
       setImmediate(() => void this.end('echo-failure', 'client not responding to LCP echo'));
     });
-    this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
+    // The first frame goes out before anything else (the log line is a synchronous write).
     link.start();
+    this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
     loadInterfaceModule().catch(() => undefined);
   }
 
