@@ -80,7 +80,7 @@ export class LanSide {
     this.forwarding(IPV4_FORWARD);
     if (needV6) this.forwarding(IPV6_FORWARD);
     if (cfg.lanInterface !== null) {
-      const { libc } = await import('../tun/libc.js');
+      const { libc } = await import('../sys/libc.js');
       this.lanIndex = libc().ifNameToIndex(cfg.lanInterface);
       if (this.lanIndex === 0)
         throw new GatewaySetupError(
