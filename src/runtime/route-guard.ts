@@ -19,12 +19,11 @@
  */
 import { PRIVATE_IPV4_RANGES } from '../config/index.js';
 import type { EngineOptions } from '../engine/index.js';
+/** rtnetlink RTN_LOCAL: an address of this host. */
+import { RTN_LOCAL } from '../sys/rtnetlink.js';
 import { cidrContains } from '../tun/addr.js';
 import type { KernelRoute4 } from '../tun/routes-snapshot.js';
 import { parseIpv4 } from '../wire/ip.js';
-
-/** rtnetlink RTN_LOCAL: an address of this host (src/tun/routes-snapshot.ts). */
-const RTN_LOCAL = 2;
 
 export interface RouteGuardOptions {
   /** `ppp.accept-local` as configured (or its default). */

@@ -3,16 +3,16 @@
  * (RTM_GETLINK / RTM_NEWLINK on one link) on a socket of our own (src/sys/rtnetlink.ts).
  */
 import { errnoError, MSG_DONTWAIT } from '../sys/libc.js';
-import { sendRouteRequest } from '../sys/rtnetlink.js';
-
-const NLMSG_ERROR = 2;
-const RTM_NEWLINK = 16;
-const RTM_GETLINK = 18;
-const NLM_F_REQUEST = 1;
-const NLM_F_ACK = 4;
-const IFLA_MTU = 4;
-/** `<linux/if_link.h>` IFLA_GSO_MAX_SIZE: u32, settable on an existing link since Linux 5.19. */
-export const IFLA_GSO_MAX_SIZE = 41;
+import {
+  IFLA_GSO_MAX_SIZE,
+  IFLA_MTU,
+  NLM_F_ACK,
+  NLM_F_REQUEST,
+  NLMSG_ERROR,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  sendRouteRequest,
+} from '../sys/rtnetlink.js';
 
 export interface LinkGso {
   mtu: number;

@@ -8,7 +8,21 @@
  * It is fuzzed (bench/fuzz `rtnl-route-dump`, test/fuzz/netlink.test.ts).
  */
 import { EAGAIN, EINTR, errnoError, libc, MSG_DONTWAIT } from '../sys/libc.js';
-import { sendRouteRequest } from '../sys/rtnetlink.js';
+import {
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  RTA_DST,
+  RTA_GATEWAY,
+  RTA_OIF,
+  RTA_TABLE,
+  RTM_GETROUTE,
+  RTM_NEWROUTE,
+  RTN_LOCAL,
+  RTN_UNICAST,
+  sendRouteRequest,
+} from '../sys/rtnetlink.js';
 
 /** One route from the dump, IPv4 only. */
 export interface KernelRoute4 {
@@ -33,19 +47,9 @@ export interface RouteDumpParse {
   malformed: number;
 }
 
-export const RTM_NEWROUTE = 24;
-export const RTM_GETROUTE = 26;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
-const NLM_F_REQUEST = 1;
-const NLM_F_DUMP = 0x300;
+export { RTM_NEWROUTE, RTN_LOCAL, RTN_UNICAST } from '../sys/rtnetlink.js';
+
 const AF_INET = 2;
-const RTA_DST = 1;
-const RTA_OIF = 4;
-const RTA_GATEWAY = 5;
-const RTA_TABLE = 15;
-export const RTN_UNICAST = 1;
-export const RTN_LOCAL = 2;
 /** Bounds: a dump larger than this is cut (the guard then knows less, never crashes). */
 const MAX_ROUTES = 100_000;
 
