@@ -18,6 +18,7 @@
  */
 import type { RtNetlinkSocket, rt } from 'netlink';
 import { netlink } from '../native-modules.js';
+import { AF_INET, AF_INET6 } from '../sys/libc.js';
 import {
   IFLA_INET6_ADDR_GEN_MODE,
   IN6_ADDR_GEN_MODE_NONE,
@@ -28,7 +29,7 @@ import {
   RTN_UNICAST,
   RTPROT_STATIC,
 } from '../sys/rtnetlink.js';
-import { AF_INET, AF_INET6, type Cidr, formatCidr, formatIp, parseCidr, parseIp } from './addr.js';
+import { type Cidr, formatCidr, formatIp, parseCidr, parseIp } from './addr.js';
 import { TunError, type TunErrorCode } from './errors.js';
 
 /** What the caller asks for; `dev` and/or `gateway` must be given. */

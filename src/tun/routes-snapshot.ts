@@ -7,7 +7,7 @@
  * it and never throws: a malformed message ends the parse, an odd attribute is skipped.
  * It is fuzzed (bench/fuzz `rtnl-route-dump`, test/fuzz/netlink.test.ts).
  */
-import { EAGAIN, EINTR, errnoError, libc, MSG_DONTWAIT } from '../sys/libc.js';
+import { AF_INET, EAGAIN, EINTR, errnoError, libc, MSG_DONTWAIT } from '../sys/libc.js';
 import {
   NLM_F_DUMP,
   NLM_F_REQUEST,
@@ -23,6 +23,7 @@ import {
   RTN_UNICAST,
   sendRouteRequest,
 } from '../sys/rtnetlink.js';
+import { formatIpv4, ipv4FromBytes } from '../wire/ip.js';
 
 /** One route from the dump, IPv4 only. */
 export interface KernelRoute4 {
@@ -49,12 +50,11 @@ export interface RouteDumpParse {
 
 export { RTM_NEWROUTE, RTN_LOCAL, RTN_UNICAST } from '../sys/rtnetlink.js';
 
-const AF_INET = 2;
 /** Bounds: a dump larger than this is cut (the guard then knows less, never crashes). */
 const MAX_ROUTES = 100_000;
 
 function ipv4At(b: Uint8Array, at: number): string {
-  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  return formatIpv4(ipv4FromBytes(b, at));
 }
 
 function u16(b: Uint8Array, at: number): number {
