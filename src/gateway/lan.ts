@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import type { GatewayConfig } from '../config/gateway.js';
+import { ipv4Bytes as ipv4BytesOf, parseIpv4 } from '../wire/ip.js';
 
 const AF_INET = 2;
 const NUD_PERMANENT = 0x80;
@@ -37,7 +38,7 @@ function sysctlName(path: string): string {
 }
 
 function ipv4Bytes(addr: string): Buffer {
-  return Buffer.from(addr.split('.').map((p) => Number(p)));
+  return Buffer.from(ipv4BytesOf(parseIpv4(addr) ?? 0));
 }
 
 function which(cmd: string): boolean {
@@ -80,7 +81,7 @@ export class LanSide {
     this.forwarding(IPV4_FORWARD);
     if (needV6) this.forwarding(IPV6_FORWARD);
     if (cfg.lanInterface !== null) {
-      const { libc } = await import('../tun/libc.js');
+      const { libc } = await import('../sys/libc.js');
       this.lanIndex = libc().ifNameToIndex(cfg.lanInterface);
       if (this.lanIndex === 0)
         throw new GatewaySetupError(
