@@ -30,7 +30,7 @@ import { CONFIG_MRU_RANGE } from './limits.js';
 import { type Cidr, parseCidr, parseIpv4 } from './net.js';
 import { checkRouteList } from './routes.js';
 import type { PathSegment, YamlSource } from './source.js';
-import { parseConfigText } from './validate.js';
+import { configParser, issueCollector } from './validate.js';
 
 /** What one user (or group, or everyone else) gets. */
 export interface GatewayPolicy {
@@ -246,9 +246,7 @@ function buildGateway(
   src: YamlSource,
   env: ConfigEnv,
 ): { cfg: GatewayConfig; issues: ConfigIssue[] } {
-  const issues: ConfigIssue[] = [];
-  const warnings: string[] = [];
-  const at = (p: PathSegment[], m: string) => issues.push(src.issue(p, m));
+  const { issues, warnings, at } = issueCollector(src);
 
   // pools
   const pools: GatewayPool[] = [];
@@ -452,13 +450,11 @@ function buildGateway(
 }
 
 /** Parses and validates gateway.yaml text (no file access). Empty text gives the defaults. */
-export function parseGatewayConfig(
+export const parseGatewayConfig: (
   text: string,
   sourceName: string,
-  env: ConfigEnv = defaultConfigEnv(),
-): GatewayConfig {
-  return parseConfigText(text, sourceName, gatewaySchema, (y, src) => buildGateway(y, src, env));
-}
+  env?: ConfigEnv,
+) => GatewayConfig = configParser(gatewaySchema, buildGateway);
 
 /**
  * Reads gateway.yaml (or the defaults when `path` is null) and the PPP password
