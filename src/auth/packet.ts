@@ -5,6 +5,7 @@
  * is that header split out, with `data` holding the bytes after the 4-byte
  * header (trimmed to the length field by whoever parsed the frame).
  */
+import { CodedError } from '../coded-error.js';
 
 /** PPP protocol number of PAP (RFC 1334 §2). */
 export const PAP_PROTOCOL = 0xc023;
@@ -67,12 +68,10 @@ export function newStats(): AuthStats {
 }
 
 /** Local misuse of the auth API (bad options); never thrown for peer input. */
-export class AuthError extends Error {
-  readonly code: 'AUTH_INVALID_OPTION';
+export class AuthError extends CodedError<'AUTH_INVALID_OPTION'> {
+  override readonly name = 'AuthError';
   constructor(message: string) {
-    super(message);
-    this.name = 'AuthError';
-    this.code = 'AUTH_INVALID_OPTION';
+    super('AUTH_INVALID_OPTION', message);
   }
 }
 

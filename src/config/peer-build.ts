@@ -9,7 +9,7 @@ import type { PeerYaml } from './peer-schema.js';
 import type { PeerConfig } from './peer-types.js';
 import { detectRemoteKind, detectWrappedKind } from './remote-kind.js';
 import { checkRouteList, checkRoutesAgainstHost } from './routes.js';
-import type { PathSegment, YamlSource } from './source.js';
+import type { YamlSource } from './source.js';
 import { issueCollector } from './validate.js';
 
 /** The system resolver file: `dns.write-to` naming it (or a link to it) gets a warning. */

@@ -8,7 +8,7 @@
  * peer-checks.ts (leaf checks), peer-schema.ts, remote-kind.ts, peer-build.ts
  * (cross-field checks and defaults). This module parses and re-exports them.
  */
-import { type ConfigEnv, defaultConfigEnv } from './env.js';
+import type { ConfigEnv } from './env.js';
 import { type Cidr, parseCidr } from './net.js';
 import { buildPeer } from './peer-build.js';
 import { peerSchema } from './peer-schema.js';
