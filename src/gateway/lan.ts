@@ -92,7 +92,10 @@ export class LanSide {
           `lan-interface ${cfg.lanInterface} does not exist here (see ip link); fix lan-interface in ${cfg.source}`,
         );
     }
-    if (cfg.proxyArp) this.nl = createRtNetlink();
+    if (cfg.proxyArp) {
+      this.nl = createRtNetlink();
+      this.noProxyDelay(cfg.lanInterface!);
+    }
     if (cfg.masquerade) this.startMasquerade();
   }
 
@@ -113,6 +116,23 @@ export class LanSide {
     }
     if (v !== null) this.restoreSysctls.push({ path, value: v });
     this.log.info(`gateway: set ${name}=1 (was ${v}; put back on stop)`);
+  }
+
+  /**
+   * The kernel answers a broadcast ARP request for a proxied address after a random
+   * delay of up to `proxy_delay` (default 0.8 s); the gateway is the only one
+   * answering for its clients, so it answers at once (put back on stop).
+   */
+  private noProxyDelay(lan: string): void {
+    const path = `/proc/sys/net/ipv4/neigh/${lan}/proxy_delay`;
+    const v = readSysctl(path);
+    if (v === null || v === '0') return;
+    try {
+      writeFileSync(path, '0');
+      this.restoreSysctls.push({ path, value: v });
+    } catch (e) {
+      this.log.warn(`gateway: cannot set ${sysctlName(path)}=0: ${(e as Error).message}`);
+    }
   }
 
   private startMasquerade(): void {

@@ -33,7 +33,7 @@ import {
 import { isAbsolute, join } from 'node:path';
 import SSHConfig, { type Line, LineType } from 'ssh-config';
 import { CodedError } from '../coded-error.js';
-import { matchPattern } from './known-hosts.js';
+import { matchPattern } from './ssh-patterns.js';
 
 export const SSH_CONFIG_LIMITS = { maxFileBytes: 256 * 1024, maxDepth: 16, maxFiles: 64 } as const;
 
