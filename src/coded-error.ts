@@ -21,3 +21,13 @@ export class CodedError<C extends string = string> extends Error {
     this.code = code;
   }
 }
+
+/** True when `err` is an instance of `cls`, with `code` when one is given. */
+export function hasCode<E extends CodedError>(
+  err: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: any constructor of an error class
+  cls: abstract new (...args: any[]) => E,
+  code?: E['code'],
+): err is E {
+  return err instanceof cls && (code === undefined || err.code === code);
+}

@@ -2,7 +2,7 @@
  * Typed errors of the library API. Every error carries a stable `code` that
  * programs may switch on; messages are for people and may change.
  */
-import { CodedError } from '../coded-error.js';
+import { CodedError, hasCode } from '../coded-error.js';
 
 /** Stable codes of {@link PppLinkError}. */
 export type PppLinkErrorCode =
@@ -42,7 +42,7 @@ export class PppLinkError extends CodedError<PppLinkErrorCode> {
 
 /** True when `err` is a {@link PppLinkError} (optionally with the given code). */
 export function isPppLinkError(err: unknown, code?: PppLinkErrorCode): err is PppLinkError {
-  return err instanceof PppLinkError && (code === undefined || err.code === code);
+  return hasCode(err, PppLinkError, code);
 }
 
 /** Shorthand for an INVALID_OPTIONS error. */

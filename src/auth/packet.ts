@@ -67,6 +67,20 @@ export function newStats(): AuthStats {
   return { received: 0, malformed: 0, ignored: 0, retransmits: 0 };
 }
 
+/** Nothing to send for this input. */
+export function noReply(): AuthStep {
+  return { send: [] };
+}
+
+/**
+ * A received packet dropped and counted, never thrown on: `ignored` (well-formed but
+ * not expected now) or `malformed` (its payload cannot be parsed). Nothing is sent.
+ */
+export function dropPacket(stats: AuthStats, why: 'ignored' | 'malformed'): AuthStep {
+  stats[why]++;
+  return noReply();
+}
+
 /** Local misuse of the auth API (bad options); never thrown for peer input. */
 export class AuthError extends CodedError<'AUTH_INVALID_OPTION'> {
   override readonly name = 'AuthError';

@@ -13,7 +13,9 @@ import {
   decodeMessage,
   decodeUtf8,
   displayText,
+  dropPacket,
   newStats,
+  noReply,
   PapCode,
   utf8,
 } from './packet.js';
@@ -21,10 +23,6 @@ import {
 export const PAP_DEFAULT_RESTART_MS = 3000;
 export const PAP_DEFAULT_MAX_REQUESTS = 10;
 export const PAP_DEFAULT_SERVER_TIMEOUT_MS = 30_000;
-
-function none(): AuthStep {
-  return { send: [] };
-}
 
 /** Message-carrying payload `len msg…` of Ack/Nak (RFC 1334 §2.2.2). */
 function messageData(msg: string): Uint8Array {
@@ -92,20 +90,17 @@ export class PapClient {
     void nowMs;
     this.stats.received++;
     if (pkt.code !== PapCode.AuthAck && pkt.code !== PapCode.AuthNak) {
-      this.stats.ignored++;
-      return none();
+      return dropPacket(this.stats, 'ignored');
     }
     if (this.state !== 'pending' || pkt.id !== this.id) {
-      this.stats.ignored++; // stale or duplicate reply (RFC 1334 §2.2.2: id must match)
-      return none();
+      return dropPacket(this.stats, 'ignored'); // stale or duplicate reply (RFC 1334 §2.2.2: id must match)
     }
     // pppd accepts a reply without Msg-Length as an empty message, drops a short one.
     let message = '';
     const d = pkt.data;
     if (d.length >= 1) {
       if (d.length < 1 + d[0]) {
-        this.stats.malformed++;
-        return none();
+        return dropPacket(this.stats, 'malformed');
       }
       message = decodeMessage(d.subarray(1, 1 + d[0]));
     }
@@ -122,7 +117,8 @@ export class PapClient {
   }
 
   handleTimeout(nowMs: number): AuthStep {
-    if (this.state !== 'pending' || this.deadline === null || nowMs < this.deadline) return none();
+    if (this.state !== 'pending' || this.deadline === null || nowMs < this.deadline)
+      return noReply();
     if (this.transmits >= this.maxRequests) {
       this.state = 'done';
       this.deadline = null;
@@ -178,20 +174,18 @@ export class PapServer {
     this.state = 'listen';
     this.verdict = null;
     this.deadline = this.timeoutMs > 0 ? nowMs + this.timeoutMs : null;
-    return none();
+    return noReply();
   }
 
   receive(pkt: AuthPacket, nowMs: number): AuthStep {
     void nowMs;
     this.stats.received++;
     if (pkt.code !== PapCode.AuthReq || this.state === 'initial') {
-      this.stats.ignored++;
-      return none();
+      return dropPacket(this.stats, 'ignored');
     }
     const req = parsePapRequest(pkt.data);
     if (req === null) {
-      this.stats.malformed++;
-      return none();
+      return dropPacket(this.stats, 'malformed');
     }
     if (this.state !== 'listen') {
       // Our reply was lost and the peer retried: repeat the verdict (pppd does the same).
@@ -239,7 +233,8 @@ export class PapServer {
   }
 
   handleTimeout(nowMs: number): AuthStep {
-    if (this.state !== 'listen' || this.deadline === null || nowMs < this.deadline) return none();
+    if (this.state !== 'listen' || this.deadline === null || nowMs < this.deadline)
+      return noReply();
     this.state = 'bad';
     this.deadline = null;
     this.verdict = messageData(this.opts.failMessage ?? 'Login incorrect');

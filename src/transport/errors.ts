@@ -1,5 +1,5 @@
 /** Stable error codes of the transport layer (safe to switch on, print and test). */
-import { CodedError } from '../coded-error.js';
+import { CodedError, hasCode } from '../coded-error.js';
 export type TransportErrorCode =
   /** No known_hosts entry and no accept-new / pinned fingerprint. */
   | 'HOST_KEY_UNKNOWN'
@@ -31,5 +31,5 @@ export class TransportError extends CodedError<TransportErrorCode> {
 }
 
 export function isTransportError(err: unknown, code?: TransportErrorCode): err is TransportError {
-  return err instanceof TransportError && (code === undefined || err.code === code);
+  return hasCode(err, TransportError, code);
 }
