@@ -9,16 +9,14 @@
 import { md5 } from './md5.js';
 import {
   AuthError,
+  AuthMachine,
   type AuthPacket,
-  type AuthStats,
   type AuthStep,
   ChapCode,
   constantTimeEqual,
   decodeMessage,
   decodeUtf8,
   displayText,
-  dropPacket,
-  newStats,
   noReply,
   utf8,
 } from './packet.js';
@@ -66,8 +64,7 @@ export interface ChapClientOptions {
 }
 
 /** The authenticatee: answers every Challenge, including re-challenges after Success. */
-export class ChapClient {
-  readonly stats: AuthStats = newStats();
+export class ChapClient extends AuthMachine {
   private readonly name: Uint8Array;
   private readonly secret: Uint8Array;
   private readonly timeoutMs: number;
@@ -76,6 +73,7 @@ export class ChapClient {
   private deadline: number | null = null;
 
   constructor(opts: ChapClientOptions) {
+    super();
     this.name = utf8(opts.name);
     this.secret = utf8(opts.secret);
     this.timeoutMs = opts.timeoutMs ?? CHAP_DEFAULT_CLIENT_TIMEOUT_MS;
@@ -95,16 +93,16 @@ export class ChapClient {
     void nowMs;
     this.stats.received++;
     if (this.state === 'initial') {
-      return dropPacket(this.stats, 'ignored');
+      return this.drop('ignored');
     }
     switch (pkt.code) {
       case ChapCode.Challenge: {
         if (this.state === 'bad') {
-          return dropPacket(this.stats, 'ignored');
+          return this.drop('ignored');
         }
         const ch = parseChapValue(pkt.data);
         if (ch === null) {
-          return dropPacket(this.stats, 'malformed');
+          return this.drop('malformed');
         }
         this.lastId = pkt.id;
         const value = chapMd5Response(pkt.id, this.secret, ch.value);
@@ -115,7 +113,7 @@ export class ChapClient {
       case ChapCode.Success:
       case ChapCode.Failure: {
         if (pkt.id !== this.lastId || this.state === 'bad') {
-          return dropPacket(this.stats, 'ignored');
+          return this.drop('ignored');
         }
         const ok = pkt.code === ChapCode.Success;
         const message = decodeMessage(pkt.data);
@@ -133,7 +131,7 @@ export class ChapClient {
         };
       }
       default:
-        return dropPacket(this.stats, 'ignored');
+        return this.drop('ignored');
     }
   }
 
@@ -175,8 +173,7 @@ export interface ChapServerOptions {
 }
 
 /** The authenticator: Challenge, check the Response, Success or Failure. */
-export class ChapServer {
-  readonly stats: AuthStats = newStats();
+export class ChapServer extends AuthMachine {
   private readonly opts: ChapServerOptions;
   private readonly restartMs: number;
   private readonly maxChallenges: number;
@@ -192,6 +189,7 @@ export class ChapServer {
   private deadline: number | null = null;
 
   constructor(opts: ChapServerOptions) {
+    super();
     this.opts = opts;
     this.restartMs = opts.restartMs ?? CHAP_DEFAULT_RESTART_MS;
     this.maxChallenges = opts.maxChallenges ?? CHAP_DEFAULT_MAX_CHALLENGES;
@@ -221,11 +219,11 @@ export class ChapServer {
       this.challengePkt === null ||
       pkt.id !== this.id
     ) {
-      return dropPacket(this.stats, 'ignored');
+      return this.drop('ignored');
     }
     const rsp = parseChapValue(pkt.data);
     if (rsp === null) {
-      return dropPacket(this.stats, 'malformed');
+      return this.drop('malformed');
     }
     if (this.state !== 'pending') {
       // Our Success/Failure was lost and the peer answered the same challenge again.

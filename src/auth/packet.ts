@@ -72,13 +72,18 @@ export function noReply(): AuthStep {
   return { send: [] };
 }
 
-/**
- * A received packet dropped and counted, never thrown on: `ignored` (well-formed but
- * not expected now) or `malformed` (its payload cannot be parsed). Nothing is sent.
- */
-export function dropPacket(stats: AuthStats, why: 'ignored' | 'malformed'): AuthStep {
-  stats[why]++;
-  return noReply();
+/** What the PAP and CHAP state machines (both roles) share: their counters, and dropping. */
+export abstract class AuthMachine {
+  readonly stats: AuthStats = newStats();
+
+  /**
+   * A received packet dropped and counted, never thrown on: `ignored` (well-formed but
+   * not expected now) or `malformed` (its payload cannot be parsed). Nothing is sent.
+   */
+  protected drop(why: 'ignored' | 'malformed'): AuthStep {
+    this.stats[why]++;
+    return noReply();
+  }
 }
 
 /** Local misuse of the auth API (bad options); never thrown for peer input. */

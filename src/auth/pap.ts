@@ -7,14 +7,12 @@
  */
 import {
   AuthError,
+  AuthMachine,
   type AuthPacket,
-  type AuthStats,
   type AuthStep,
   decodeMessage,
   decodeUtf8,
   displayText,
-  dropPacket,
-  newStats,
   noReply,
   PapCode,
   utf8,
@@ -53,8 +51,7 @@ export interface PapClientOptions {
 }
 
 /** The authenticatee: sends Authenticate-Request until Ack, Nak or too many tries. */
-export class PapClient {
-  readonly stats: AuthStats = newStats();
+export class PapClient extends AuthMachine {
   private readonly request: Uint8Array;
   private readonly restartMs: number;
   private readonly maxRequests: number;
@@ -64,6 +61,7 @@ export class PapClient {
   private deadline: number | null = null;
 
   constructor(opts: PapClientOptions) {
+    super();
     const u = utf8(opts.user);
     const p = utf8(opts.password);
     if (u.length > 255) throw new AuthError('PAP user is longer than 255 bytes');
@@ -90,17 +88,17 @@ export class PapClient {
     void nowMs;
     this.stats.received++;
     if (pkt.code !== PapCode.AuthAck && pkt.code !== PapCode.AuthNak) {
-      return dropPacket(this.stats, 'ignored');
+      return this.drop('ignored');
     }
     if (this.state !== 'pending' || pkt.id !== this.id) {
-      return dropPacket(this.stats, 'ignored'); // stale or duplicate reply (RFC 1334 §2.2.2: id must match)
+      return this.drop('ignored'); // stale or duplicate reply (RFC 1334 §2.2.2: id must match)
     }
     // pppd accepts a reply without Msg-Length as an empty message, drops a short one.
     let message = '';
     const d = pkt.data;
     if (d.length >= 1) {
       if (d.length < 1 + d[0]) {
-        return dropPacket(this.stats, 'malformed');
+        return this.drop('malformed');
       }
       message = decodeMessage(d.subarray(1, 1 + d[0]));
     }
@@ -156,8 +154,7 @@ export interface PapServerOptions {
 }
 
 /** The authenticator: waits for Authenticate-Request, answers Ack or Nak. */
-export class PapServer {
-  readonly stats: AuthStats = newStats();
+export class PapServer extends AuthMachine {
   private readonly opts: PapServerOptions;
   private readonly timeoutMs: number;
   private state: 'initial' | 'listen' | 'ok' | 'bad' = 'initial';
@@ -165,6 +162,7 @@ export class PapServer {
   private verdict: Uint8Array | null = null;
 
   constructor(opts: PapServerOptions) {
+    super();
     this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? PAP_DEFAULT_SERVER_TIMEOUT_MS;
     if (!(this.timeoutMs >= 0)) throw new AuthError('PAP timeoutMs must not be negative');
@@ -181,11 +179,11 @@ export class PapServer {
     void nowMs;
     this.stats.received++;
     if (pkt.code !== PapCode.AuthReq || this.state === 'initial') {
-      return dropPacket(this.stats, 'ignored');
+      return this.drop('ignored');
     }
     const req = parsePapRequest(pkt.data);
     if (req === null) {
-      return dropPacket(this.stats, 'malformed');
+      return this.drop('malformed');
     }
     if (this.state !== 'listen') {
       // Our reply was lost and the peer retried: repeat the verdict (pppd does the same).
