@@ -69,31 +69,32 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   private readonly opts: ResolvedLinkOptions;
   private readonly adapter: DuplexByteStream;
   private readonly session: LinkSession;
-  private stateValue: PppLinkState;
-  private started: boolean;
-  private terminal: boolean;
-  private isUp: boolean;
-  private readySettled: boolean;
+  private stateValue: PppLinkState = 'negotiating';
+  private started = false;
+  private terminal = false;
+  private isUp = false;
+  private readySettled = false;
   private resolveReady!: (info: PppLinkInfo) => void;
   private rejectReady!: (err: PppLinkError) => void;
   private resolveClosed!: (r: PppLinkDownReason) => void;
   /** Why we are closing (close(), abort, timeout), if we are. */
-  private closeCause: PppLinkDownReason | null;
-  private closeReasonValue: PppLinkDownReason | null;
-  private authFailure: string | null;
-  private streamGone: PppLinkDownReason | null;
-  private mtu: number;
-  private ipv4: PppLinkInfo['ipv4'];
-  private ipv6: PppLinkInfo['ipv6'];
-  private settleTimer: NodeJS.Timeout | null;
-  private closeTimer: NodeJS.Timeout | null;
-  private readonly iterators: Set<PacketIterator>;
-  private queueDropsDone: number;
-  private sendDrops: number;
-  private unclaimed: number;
-  private readonly onAbort: () => void;
-  private readonly onStreamEnd: () => void;
-  private readonly onStreamError: (err: Error) => void;
+  private closeCause: PppLinkDownReason | null = null;
+  private closeReasonValue: PppLinkDownReason | null = null;
+  private authFailure: string | null = null;
+  private streamGone: PppLinkDownReason | null = null;
+  private mtu = 1500;
+  private ipv4: PppLinkInfo['ipv4'] = null;
+  private ipv6: PppLinkInfo['ipv6'] = null;
+  private settleTimer: NodeJS.Timeout | null = null;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private readonly iterators = new Set<PacketIterator>();
+  private queueDropsDone = 0;
+  private sendDrops = 0;
+  private unclaimed = 0;
+  private readonly onAbort = (): void => this.abort();
+  private readonly onStreamEnd = (): void =>
+    this.lowerDown({ code: 'PPP_LINK_DOWN', message: 'the stream ended' });
+  private readonly onStreamError = (err: Error): void => this.onError(err);
 
   /**
    * Starts negotiating on the next microtask (attach listeners first).
@@ -119,24 +120,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
         throw new PppLinkError('INVALID_OPTIONS', err.message, { cause: err });
       throw err;
     }
-    this.stateValue = 'negotiating';
-    this.started = false;
-    this.terminal = false;
-    this.isUp = false;
-    this.readySettled = false;
-    this.closeCause = null;
-    this.closeReasonValue = null;
-    this.authFailure = null;
-    this.streamGone = null;
-    this.mtu = 1500;
-    this.ipv4 = null;
-    this.ipv6 = null;
-    this.settleTimer = null;
-    this.closeTimer = null;
-    this.iterators = new Set();
-    this.queueDropsDone = 0;
-    this.sendDrops = 0;
-    this.unclaimed = 0;
     this.ready = new Promise<PppLinkInfo>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -145,9 +128,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.closed = new Promise<PppLinkDownReason>((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.onAbort = () => this.abort();
-    this.onStreamEnd = () => this.lowerDown({ code: 'PPP_LINK_DOWN', message: 'the stream ended' });
-    this.onStreamError = (err) => this.onError(err);
     this.session.on('event', (ev) => this.onEngineEvent(ev));
     this.adapter.onDrain(() => {
       if (!this.terminal) this.emit('drain');
