@@ -4,7 +4,7 @@
  *
  * Env: BENCH_RUNS (default 3), BENCH_SECONDS (default 5), BENCH_PINGS (default 50),
  * BENCH_QUICK=1 (1 run × 1 s, 10 pings: the smoke mode the test suite uses),
- * BENCH_SOAK_SECONDS (optional: one long ts-vpn upload sampling its RSS),
+ * BENCH_SOAK_SECONDS (default 300, 0 = none: one long ts-vpn upload sampling both ends' RSS),
  * BENCH_ONLY (comma list of raw,sshw,tsvpn to run a subset),
  * BENCH_PROFILE=DIR (run ts-vpn's processes with --cpu-prof into DIR),
  * BENCH_DIST=DIR (benchmark the ts-vpn build in DIR instead of dist/),
@@ -13,7 +13,9 @@
  * BENCH_OFFLOAD=0 (ts-vpn with `tunnel.offload: false`: per-packet forwarding, for A/B).
  *
  * Progress goes to stderr; the results (tables, ratios) go to stdout, whose last line is
- * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=…`.
+ * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=… rtt_med_ms=… rtt_p90_ms=…
+ * first_byte_ms=… up_ms=… rss_srv_mb=… soak_end_mb=…/…` (the figures of issue 17's table,
+ * which is printed above it).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpus, getPriority, loadavg, setPriority } from 'node:os';
@@ -37,7 +39,7 @@ import {
   type ProcGroup,
   snapshot,
 } from './procstat.js';
-import { fmt, median, percentile, ratio, spread, table } from './stats.js';
+import { fmt, median, percentile, ratio, spread, table, trend } from './stats.js';
 import { startTsVpn, type TsVpnHandle, tsVpnAvailable } from './tsvpn.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,7 +47,7 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const SECONDS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_SECONDS ?? 5));
 const PINGS = QUICK ? 10 : Math.max(3, Number(process.env.BENCH_PINGS ?? 50));
-const SOAK = QUICK ? 0 : Math.max(0, Number(process.env.BENCH_SOAK_SECONDS ?? 0));
+const SOAK = QUICK ? 0 : Math.max(0, Number(process.env.BENCH_SOAK_SECONDS ?? 300));
 const NICE = Number(process.env.BENCH_NICE ?? -10);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'raw,sshw,tsvpn').split(',').map((s) => s.trim()));
 export const CIPHER = 'aes128-gcm@openssh.com';
@@ -196,6 +198,12 @@ interface PathResult {
   bringUp?: string;
   handshakeMs?: number;
   totalUpMs?: number;
+  /** Spawn → tunnel up as the benchmark saw it (ms). */
+  spawnUpMs?: number;
+  /** ts-vpn only: spawn → first SSH byte written (ms). */
+  firstByteMs?: number;
+  /** ts-vpn only: RSS samples (bytes) of both ends during the soak. */
+  soak?: { cli: number[]; srv: number[]; mbit: number; everyS: number };
 }
 
 function emptyResult(name: string, status: PathResult['status'], note?: string): PathResult {
@@ -471,6 +479,7 @@ async function startSshW(lab: Lab): Promise<Path> {
       }
       await waitPing(lab, SSHW.srv, 10_000);
       res.totalUpMs = tunMs;
+      res.spawnUpMs = tunMs;
       res.bringUp = `${fmt(tunMs)} ms from spawn to both tun devices (addresses set by hand)`;
       progress(`  ssh -w up: ${cliTun} ↔ ${srvTun} after ${fmt(tunMs)} ms`);
     });
@@ -509,7 +518,11 @@ async function startTsVpnPath(lab: Lab): Promise<Path> {
     const t = h as unknown as TsVpnHandle;
     res.handshakeMs = t.handshakeMs;
     res.totalUpMs = t.totalUpMs;
-    res.bringUp = t.bringUpText;
+    res.spawnUpMs = t.startup.upMs;
+    res.firstByteMs = t.startup.firstSshByteMs;
+    const st = t.startup;
+    const at = (x: number | undefined) => (x === undefined ? '?' : fmt(x));
+    res.bringUp = `${t.bringUpText}; from spawn: main module ${at(st.mainMs)} ms, TCP connect ${at(st.tcpConnectMs)} ms, first SSH byte ${at(st.firstSshByteMs)} ms, tunnel up ${at(st.upMs)} ms`;
     progress(`  ts-vpn up: ${t.bringUpText}`);
     await waitPing(lab, t.peerAddress, 10_000);
     return {
@@ -528,11 +541,14 @@ async function startTsVpnPath(lab: Lab): Promise<Path> {
   }
 }
 
-async function soak(lab: Lab, path: Path, upPid: number): Promise<void> {
+async function soak(lab: Lab, path: Path): Promise<void> {
   const addr = path.addr!;
   const every = SOAK >= 60 ? 5000 : 2000;
-  progress(`  soak: ${SOAK} s upload through ts-vpn, RSS sampled every ${every / 1000} s`);
-  const samples: number[] = [];
+  progress(
+    `  soak: ${SOAK} s upload through ts-vpn, both ends' RSS sampled every ${every / 1000} s`,
+  );
+  const cli: number[] = [];
+  const srv: number[] = [];
   const done = iperfOnce(lab, addr, false, SOAK);
   let finished = false;
   void done.then(
@@ -544,14 +560,16 @@ async function soak(lab: Lab, path: Path, upPid: number): Promise<void> {
     },
   );
   const stopAt = Date.now() + (SOAK + 30) * 1000;
+  const rssOf = (g: ProcGroup) => Math.max(0, ...g.pids().map(currentRss));
   while (!finished && Date.now() < stopAt) {
-    samples.push(currentRss(upPid) / 2 ** 20);
+    cli.push(rssOf(path.groups.cli));
+    srv.push(rssOf(path.groups.srv));
     await sleep(every);
   }
   const mbit = await done;
-  const line = `soak ${SOAK} s at ${fmt(mbit)} Mbit/s: ts-vpn up RSS MB every ${every / 1000} s: ${samples.map((x) => fmt(x, 1)).join(' ')}`;
-  path.res.note = `${path.res.note ? `${path.res.note}; ` : ''}${line}`;
-  progress(`  ${line}`);
+  path.res.soak = { cli, srv, mbit, everyS: every / 1000 };
+  const mbs = (xs: number[]) => xs.map((x) => fmt(x / 2 ** 20, 1)).join(' ');
+  progress(`  soak ${SOAK} s at ${fmt(mbit)} Mbit/s: RSS MB up ${mbs(cli)} | serve ${mbs(srv)}`);
 }
 
 async function measureAll(lab: Lab, paths: Path[]): Promise<void> {
@@ -587,8 +605,9 @@ async function measureAll(lab: Lab, paths: Path[]): Promise<void> {
     }
     const ts = paths.find((p) => p.res.name === 'ts-vpn');
     if (SOAK > 0 && ts && ts.res.status === 'ok') {
-      await soak(lab, ts, ts.groups.cli.pids()[0]!);
+      await soak(lab, ts);
       ts.res.rssCli = groupPeakRss(ts.groups.cli);
+      ts.res.rssSrv = groupPeakRss(ts.groups.srv);
     }
   } finally {
     for (const s of servers) await stopChild(s);
@@ -596,6 +615,82 @@ async function measureAll(lab: Lab, paths: Path[]): Promise<void> {
 }
 
 // ------------------------------------------------------------------ report
+
+/** Issue 17's table (idle RTT, start-up, RSS, share of the raw channel), filled from this run. */
+function issueTable(
+  ts: PathResult | undefined,
+  sshw: PathResult | undefined,
+  r: { ceilUp: number; ceilDown: number },
+): string[] {
+  const ok = (x: PathResult | undefined): x is PathResult => x?.status === 'ok';
+  const ms = (x: number | undefined, d = 0) =>
+    x !== undefined && Number.isFinite(x) ? `${fmt(x, d)} ms` : '-';
+  const mb = (b: number | undefined) => (b ? `${fmt(b / 2 ** 20, 1)} MB` : '-');
+  const verdict = (met: boolean | undefined) =>
+    met === undefined ? 'pending' : met ? 'met' : 'not met';
+  const rtts = (x: PathResult | undefined) =>
+    ok(x) && x.rtt.length ? { med: median(x.rtt), p90: percentile(x.rtt, 90) } : undefined;
+  const a = rtts(ts);
+  const b = rtts(sshw);
+  const t = ok(ts) ? ts : undefined;
+  const soak = t?.soak;
+  const soakText = soak
+    ? `; soak ${SOAK} s at ${fmt(soak.mbit)} Mbit/s, at the end ${mb(soak.cli[soak.cli.length - 1])} / ${mb(soak.srv[soak.srv.length - 1])}: up ${trend(soak.cli)}, serve ${trend(soak.srv)}`
+    : '; no soak (BENCH_SOAK_SECONDS=0)';
+  const rows = [
+    [
+      'idle RTT median / p90',
+      a ? `${fmt(a.med, 3)} / ${fmt(a.p90, 3)} ms` : '-',
+      b ? `${fmt(b.med, 3)} / ${fmt(b.p90, 3)} ms` : '-',
+      'median ≤ 1.5x ssh -w, p90 < 1 ms',
+      verdict(a && b ? a.med <= 1.5 * b.med && a.p90 < 1 : undefined),
+    ],
+    [
+      'spawn → first SSH byte',
+      ms(t?.firstByteMs),
+      '-',
+      '≤ 60 ms',
+      verdict(t?.firstByteMs !== undefined ? t.firstByteMs <= 60 : undefined),
+    ],
+    [
+      'spawn → tunnel up',
+      ms(t?.spawnUpMs),
+      ms(ok(sshw) ? sshw.spawnUpMs : undefined),
+      '≤ ssh -w (gateway far end)',
+      verdict(
+        t?.spawnUpMs !== undefined && ok(sshw) && sshw.spawnUpMs !== undefined
+          ? t.spawnUpMs <= sshw.spawnUpMs
+          : undefined,
+      ),
+    ],
+    [
+      'peak RSS, full load (client / far end)',
+      t ? `${mb(t.rssCli)} / ${mb(t.rssSrv)}` : '-',
+      ok(sshw) ? `${mb(sshw.rssCli)} / ${mb(sshw.rssSrv)}` : '-',
+      '< 60 MB each, flat over 5 min',
+      verdict(
+        t
+          ? t.rssCli < 60 * 2 ** 20 &&
+              t.rssSrv < 60 * 2 ** 20 &&
+              (soak
+                ? trend(soak.cli).startsWith('flat') && trend(soak.srv).startsWith('flat')
+                : true)
+          : undefined,
+      ),
+    ],
+    [
+      'share of the raw ssh2 channel',
+      Number.isFinite(r.ceilUp) ? `${fmt(r.ceilUp, 2)} up / ${fmt(r.ceilDown, 2)} down` : '-',
+      ok(sshw) ? '(see ratios)' : '-',
+      '≥ 0.5 each way',
+      verdict(Number.isFinite(r.ceilUp) ? r.ceilUp >= 0.5 && r.ceilDown >= 0.5 : undefined),
+    ],
+  ];
+  return [
+    `issue 17 figures (one run)${soakText}`,
+    table(['figure', 'ts-vpn', 'ssh -w', 'target', 'status'], rows),
+  ];
+}
 
 let loadLine = '';
 
@@ -709,10 +804,21 @@ function report(results: PathResult[]): string[] {
       `  ts-vpn bring-up: PPP + netlink add ${fmt(ts.totalUpMs - ts.handshakeMs)} ms over the SSH handshake (${fmt(ts.handshakeMs)} ms)`,
     );
   }
-  const rss = ts?.status === 'ok' && ts.rssCli > 0 ? (ts.rssCli / 2 ** 20).toFixed(1) : 'pending';
+  out.push('');
+  out.push(...issueTable(ts, sshw, ratios));
+  const ok = ts?.status === 'ok';
+  const mbOr = (b: number | undefined) =>
+    ok && b !== undefined && b > 0 ? (b / 2 ** 20).toFixed(1) : 'pending';
+  const msOr = (x: number | undefined) =>
+    ok && x !== undefined && Number.isFinite(x) ? x.toFixed(0) : 'pending';
+  const last = (xs: number[] | undefined) => (xs?.length ? xs[xs.length - 1] : undefined);
+  const p90 = ok && ts.rtt.length ? percentile(ts.rtt, 90).toFixed(3) : 'pending';
   out.push('');
   out.push(
-    `summary: up=${q(ratios.up)} down=${q(ratios.down)} ceil_up=${q(ratios.ceilUp)} ceil_down=${q(ratios.ceilDown)} rtt=${q(ratios.rtt)} rss_mb=${rss}`,
+    `summary: up=${q(ratios.up)} down=${q(ratios.down)} ceil_up=${q(ratios.ceilUp)} ceil_down=${q(ratios.ceilDown)} rtt=${q(ratios.rtt)} rss_mb=${mbOr(ts?.rssCli)}` +
+      ` rtt_med_ms=${ok && ts.rtt.length ? median(ts.rtt).toFixed(3) : 'pending'} rtt_p90_ms=${p90}` +
+      ` first_byte_ms=${msOr(ts?.firstByteMs)} up_ms=${msOr(ts?.spawnUpMs)} rss_srv_mb=${mbOr(ts?.rssSrv)}` +
+      ` soak_end_mb=${mbOr(last(ts?.soak?.cli))}/${mbOr(last(ts?.soak?.srv))}`,
   );
   return out;
 }

@@ -44,3 +44,13 @@ export function table(header: string[], rows: string[][]): string {
     r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** "flat" or "growing" over a soak: the last quarter's median against the second quarter's. */
+export function trend(xs: number[]): string {
+  if (xs.length < 8) return 'too short';
+  const q = Math.floor(xs.length / 4);
+  const early = median(xs.slice(q, 2 * q));
+  const late = median(xs.slice(3 * q));
+  const d = (late - early) / early;
+  return `${Math.abs(d) < 0.05 ? 'flat' : d > 0 ? 'growing' : 'falling'} (${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} % from the 2nd to the 4th quarter)`;
+}

@@ -44,6 +44,8 @@ export interface TsVpnHandle {
   handshakeMs?: number;
   /** ts-vpn's own "tunnel up … in N ms total". */
   totalUpMs?: number;
+  /** From the benchmark's spawn of `ts-vpn up` (ms): its entry module evaluated, TCP connect started, first SSH byte written, tunnel up seen. */
+  startup: { mainMs?: number; tcpConnectMs?: number; firstSshByteMs?: number; upMs: number };
   bringUpText: string;
   log(): string;
   stop(): Promise<void>;
@@ -121,6 +123,8 @@ reconnect:
   // Start `up` the way the installed bin does: with the node flags of its shebang
   // (`#!/usr/bin/env -S node <flags>`), read from the file so they cannot drift.
   const nodeArgs = [...shebangNodeFlags(cliJs), ...prof('up')];
+  // TSVPN_STARTUP_TRACE=1: `up` writes wall-clock stamps of its start-up (src/cli/startup-trace.ts).
+  const wall0 = performance.timeOrigin + performance.now();
   const t0 = performance.now();
   const child = o.track(
     o.cli.spawn(
@@ -128,12 +132,16 @@ reconnect:
       [...nodeArgs, cliJs, 'up', peerYaml, '--state-dir', join(dir, 'cli-state')],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TSVPN_STARTUP_TRACE: '1' },
       },
     ),
   );
   let text = '';
+  const upRe = /tunnel up: (\S+) (\S+) → (\S+),.* in (\d+(?:\.\d+)?) ms total/;
+  let upAt: number | undefined; // stamped when the line arrives, not at the next poll
   const onText = (d: Buffer) => {
     text += d.toString('utf8');
+    if (upAt === undefined && upRe.test(text)) upAt = performance.now();
   };
   child.stdout!.on('data', onText);
   child.stderr!.on('data', onText);
@@ -162,15 +170,14 @@ reconnect:
   };
   try {
     const deadline = Date.now() + 30_000;
-    const upRe = /tunnel up: (\S+) (\S+) → (\S+),.* in (\d+(?:\.\d+)?) ms total/;
     for (;;) {
-      if (upRe.test(text)) break;
+      if (upAt !== undefined) break;
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`ts-vpn up exited (${child.exitCode ?? child.signalCode}):\n${text}`);
       if (Date.now() > deadline) throw new Error(`ts-vpn up: no "tunnel up" within 30 s:\n${text}`);
       await new Promise((r) => setTimeout(r, 10));
     }
-    const spawnMs = performance.now() - t0;
+    const spawnMs = upAt - t0;
     const m = upRe.exec(text)!;
     const [, ifname, local, peer, total] = m;
     const conn = /ssh: connected in (\d+(?:\.\d+)?) ms/.exec(text);
@@ -191,12 +198,23 @@ reconnect:
         ? `; PPP negotiation itself ${negotiation[1]} ms (far end's first frame → IPCP up)`
         : '') +
       `; ${Math.round(spawnMs)} ms from spawn incl. node start-up`;
+    const traced = (event: string) => {
+      const t = new RegExp(`^startup-trace: ${event} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+      return t ? Number(t[1]) - wall0 : undefined;
+    };
+    const startup = {
+      mainMs: traced('main'),
+      tcpConnectMs: traced('tcp-connect'),
+      firstSshByteMs: traced('first-ssh-byte'),
+      upMs: spawnMs,
+    };
     return {
       pid: child.pid!,
       peerAddress: peer!,
       localAddress: local!,
       handshakeMs,
       totalUpMs,
+      startup,
       bringUpText,
       log: () => text,
       stop,

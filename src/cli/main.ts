@@ -18,6 +18,7 @@ import { DEFAULT_STATE_ROOT } from '../runtime/state-dir.js';
 import { COMMANDS, closest, parseCommandLine } from './args.js';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { HELP } from './help.js';
+import { startStartupTrace } from './startup-trace.js';
 import { cmdDown, cmdStatus } from './tunnels.js';
 
 interface Globals {
@@ -332,6 +333,7 @@ function invokedDirectly(): boolean {
 
 const isMain = invokedDirectly();
 if (isMain) {
+  startStartupTrace();
   main(process.argv.slice(2)).then(exit, (err) => {
     errLine(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     exit(ExitCode.INTERNAL);
