@@ -34,6 +34,7 @@
  */
 import { createRequire } from 'node:module';
 import { libc } from './libc.js';
+import { ReaderRefs } from './reader-refs.js';
 
 interface PipeHandle {
   open(fd: number): number;
@@ -112,11 +113,10 @@ function koffiRead(): ReadFn {
   return readFn;
 }
 
-export class LoopReader {
+export class LoopReader extends ReaderRefs {
   private handle: PipeHandle | null = null;
   private reading = false;
   private paused = false;
-  private refed = true;
   private readonly slab: Uint8Array;
   private readonly read: ReadFn;
   private readonly errno: () => number;
@@ -137,6 +137,7 @@ export class LoopReader {
     slabBytes: number,
     private readonly sink: LoopReaderSink,
   ) {
+    super();
     this.slab = new Uint8Array(Math.max(slabBytes, 2 * (maxPacket + 8)));
     this.read = koffiRead();
     this.errno = libc().errno;
@@ -171,14 +172,8 @@ export class LoopReader {
     if (this.handle && !this.reading) this.readStart();
   }
 
-  ref(): void {
-    this.refed = true;
-    this.handle?.ref();
-  }
-
-  unref(): void {
-    this.refed = false;
-    this.handle?.unref();
+  protected loopHolder(): { ref(): void; unref(): void } | null {
+    return this.handle;
   }
 
   /** Stops reading and closes the handle, which closes the fd. Resolves in the loop's close phase. */
