@@ -111,6 +111,11 @@ export function buildPeer(
       ['remote', 'command'],
       'is not used with a gateway (the SSH channel connects to its socket); remove it',
     );
+  if (y.remote?.['client-routes'] !== undefined && remoteKind !== 'gateway')
+    at(
+      ['remote', 'client-routes'],
+      'is only for a gateway; for ts-vpn serve put --client-route PREFIX in remote.command',
+    );
   if (remoteKind === 'gateway' && transport === 'command')
     at(['remote', 'transport'], 'must be ssh with a gateway (the socket is reached over SSH)');
   if (y.remote?.kind === undefined && gatewayPath === null && detected === null) {
@@ -291,6 +296,7 @@ export function buildPeer(
       kind: remoteKind,
       kindDetected: y.remote?.kind === undefined,
       gateway: remoteKind === 'gateway' ? (gatewayPath ?? '/run/ts-vpn/gateway.sock') : null,
+      clientRoutes: cidrTexts(y.remote?.['client-routes']) ?? [],
     },
     ppp: {
       localAddress,

@@ -20,6 +20,8 @@ import { DataPath } from '../runtime/data-path.js';
 import { loadInterfaceModule } from '../runtime/interface-loader.js';
 import type { Logger } from '../runtime/logger.js';
 import { SerialQueue } from '../runtime/serial.js';
+import { prefixWithin } from '../runtime/server.js';
+import { ClaimReader } from './claims.js';
 import { gatewayEngineOptions, refusalEngineOptions } from './engine-options.js';
 import type { LanSide } from './lan.js';
 import type { UserIdentity } from './peercred.js';
@@ -36,6 +38,7 @@ export type SessionState = 'negotiating' | 'up' | 'refused' | 'closed';
 export type SessionEndCause =
   | 'client-closed'
   | 'vanished'
+  | 'garbage'
   | 'echo-failure'
   | 'negotiation-timeout'
   | 'refused'
@@ -54,6 +57,8 @@ export interface SessionStatus {
   local: string | null;
   peer: string | null;
   routes: string[];
+  /** Claimed networks behind the client routed to this session (also in `routes`). */
+  clientRoutes: string[];
   startedAt: number;
   upMs: number | null;
   /** Accepted connection → our first PPP frame written, ms. */
@@ -62,7 +67,10 @@ export interface SessionStatus {
   rx: { packets: number; bytes: number };
   tx: { packets: number; bytes: number };
   drops: number;
+  /** Frames with a bad FCS, too long, too short, aborted or with a bad header. */
   badFrames: number;
+  /** Bytes read from the client's channel (PPP framing included, valid or not). */
+  rxBytes: number;
 }
 
 export interface SessionContext {
@@ -72,8 +80,11 @@ export interface SessionContext {
   log: Logger;
 }
 
-/** The accepted socket as the link's byte stream; `onFirstWrite` marks our first frame. */
-function socketStream(sock: Socket, onFirstWrite: () => void): ByteStream {
+/**
+ * The accepted socket as the link's byte stream; `onFirstWrite` marks our first frame,
+ * `claims` takes a claim line off the front of what the client sends.
+ */
+function socketStream(sock: Socket, onFirstWrite: () => void, claims: ClaimReader): ByteStream {
   let first = true;
   return {
     write: (chunk) => {
@@ -83,7 +94,11 @@ function socketStream(sock: Socket, onFirstWrite: () => void): ByteStream {
       }
       return sock.write(chunk);
     },
-    onData: (cb) => sock.on('data', cb),
+    onData: (cb) =>
+      sock.on('data', (chunk: Buffer) => {
+        const ppp = claims.feed(chunk);
+        if (ppp.length > 0) cb(ppp);
+      }),
     onDrain: (cb) => sock.on('drain', cb),
   };
 }
@@ -105,16 +120,29 @@ export class GatewaySession {
   /** Addresses held in the book (the assigned one, and a client's wish while negotiating). */
   private readonly held = new Set<string>();
   private assigned = '';
-  private t0 = performance.now();
+  /** When the connection was accepted (performance.now()). */
+  private readonly t0: number;
   private upMs: number | null = null;
   /** Accepted connection → our first PPP frame written to it, ms. */
   private firstFrameMs: number | null = null;
   private ending: Promise<void> | null = null;
   private readonly changes = new SerialQueue();
+  /** The client's claim line (networks behind it), read before PPP. */
+  private readonly claims = new ClaimReader();
+  /** Claimed networks routed to this session (inside the user's allow-client-routes). */
+  private clientRoutes: string[] = [];
   private deadline: NodeJS.Timeout | null = null;
 
-  constructor(id: string, sock: Socket, who: UserIdentity, sshdPid: number, ctx: SessionContext) {
+  constructor(
+    id: string,
+    sock: Socket,
+    who: UserIdentity,
+    sshdPid: number,
+    ctx: SessionContext,
+    acceptedAt = performance.now(),
+  ) {
     this.id = id;
+    this.t0 = acceptedAt;
     this.sock = sock;
     this.who = who;
     this.sshdPid = sshdPid;
@@ -144,9 +172,13 @@ export class GatewaySession {
     this.assigned = address;
     this.held.add(address);
     const link = new LinkSession(
-      socketStream(this.sock, () => {
-        this.firstFrameMs = performance.now() - this.t0;
-      }),
+      socketStream(
+        this.sock,
+        () => {
+          this.firstFrameMs = performance.now() - this.t0;
+        },
+        this.claims,
+      ),
       {
         engine: {
           ...gatewayEngineOptions(
@@ -171,8 +203,9 @@ export class GatewaySession {
       this.log.info(`gateway: ${this.tag}: no answer to ${n} LCP echo-requests`);
       setImmediate(() => void this.end('echo-failure', 'client not responding to LCP echo'));
     });
-    this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
+    // The first frame goes out before anything else (the log line is a synchronous write).
     link.start();
+    this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
     loadInterfaceModule().catch(() => undefined);
   }
 
@@ -186,9 +219,13 @@ export class GatewaySession {
       `gateway: refused ${this.who.user} (uid ${this.who.uid}, sshd pid ${this.sshdPid}): ${reason}`,
     );
     const link = new LinkSession(
-      socketStream(this.sock, () => {
-        this.firstFrameMs = performance.now() - this.t0;
-      }),
+      socketStream(
+        this.sock,
+        () => {
+          this.firstFrameMs = performance.now() - this.t0;
+        },
+        this.claims,
+      ),
       {
         engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
       },
@@ -268,7 +305,7 @@ export class GatewaySession {
           void this.end('negotiation-timeout', `PPP not up after ${NEGOTIATION_LIMIT_MS / 1000} s`);
         else if (this.link?.authFailure) void this.end('auth-failed', ev.reason);
         else if (this.link?.peerTerminated !== null) void this.end('client-closed', ev.reason);
-        else void this.end(this.state === 'up' ? 'client-closed' : 'vanished', ev.reason);
+        else void this.end(this.state === 'up' ? 'client-closed' : this.goneCause(), ev.reason);
         return;
       default:
         return;
@@ -277,9 +314,24 @@ export class GatewaySession {
 
   private onSocketClose(): void {
     const cause: SessionEndCause =
-      this.state === 'refused' ? 'refused' : this.state === 'up' ? 'client-closed' : 'vanished';
+      this.state === 'refused'
+        ? 'refused'
+        : this.state === 'up'
+          ? 'client-closed'
+          : this.goneCause();
     void this.end(cause, 'the client closed the channel');
     this.link?.lowerDown();
+  }
+
+  /**
+   * A client that went away before the link was up: `garbage` when it sent bytes but
+   * not one valid PPP frame (random bytes, another protocol, a write-and-close), else
+   * `vanished`.
+   */
+  private goneCause(): SessionEndCause {
+    const st = this.link?.stats().framing.rx;
+    const read = this.link?.driver.counters.bytesRead ?? 0;
+    return read > 0 && (st?.framesOk ?? 0) === 0 ? 'garbage' : 'vanished';
   }
 
   private serialize(fn: () => Promise<void>): Promise<void> {
@@ -315,6 +367,7 @@ export class GatewaySession {
         this.log.warn(`gateway: ${this.tag}: route ${dst}: ${(err as Error).message}`);
       }
     }
+    await this.addClientRoutes();
     if (this.ending) return;
     const wasUp = this.state === 'up';
     this.state = 'up';
@@ -326,6 +379,32 @@ export class GatewaySession {
       this.log.info(
         `gateway: ${this.tag}: up: ${iface.name} ${local} → ${peer} in ${this.upMs} ms${iface.routes.length ? `, routes ${iface.routes.join(', ')}` : ''}`,
       );
+  }
+
+  /** Routes to the networks the client claimed, within the user's `allow-client-routes` only. */
+  private async addClientRoutes(): Promise<void> {
+    const claim = this.claims.result;
+    const iface = this.data.iface;
+    if (!claim || !iface || !this.policy) return;
+    if (claim.error !== null)
+      this.log.warn(`gateway: ${this.tag}: claim line ignored: ${claim.error}`);
+    const allowed = this.policy.allowClientRoutes;
+    for (const dst of claim.routes) {
+      if (this.clientRoutes.includes(dst)) continue;
+      if (!allowed.some((a) => prefixWithin(a, dst))) {
+        this.log.warn(
+          `gateway: ${this.tag}: client route ${dst} refused: not inside allow-client-routes of ${this.who.user} (${allowed.length ? allowed.join(', ') : 'none'})`,
+        );
+        continue;
+      }
+      try {
+        await iface.addRoutes({ routes: [dst] });
+        this.clientRoutes.push(dst);
+        this.log.info(`gateway: ${this.tag}: client route ${dst} → ${iface.name}`);
+      } catch (err) {
+        this.log.warn(`gateway: ${this.tag}: client route ${dst}: ${(err as Error).message}`);
+      }
+    }
   }
 
   status(): SessionStatus {
@@ -343,6 +422,7 @@ export class GatewaySession {
       local: this.state === 'up' ? this.ctx.cfg.localAddress : null,
       peer: this.state === 'up' ? this.assigned : null,
       routes: this.data.iface?.routes ?? [],
+      clientRoutes: [...this.clientRoutes],
       startedAt: this.startedAt,
       upMs: this.upMs,
       firstFrameMs: this.firstFrameMs === null ? null : Math.round(this.firstFrameMs * 100) / 100,
@@ -357,8 +437,13 @@ export class GatewaySession {
       },
       drops: this.data.drops + (v4?.drops ?? 0) + (v6?.drops ?? 0),
       badFrames: rx
-        ? (rx.badFcs ?? 0) + (rx.tooLong ?? 0) + (rx.aborted ?? 0) + (rx.badHeader ?? 0)
+        ? (rx.badFcs ?? 0) +
+          (rx.tooLong ?? 0) +
+          (rx.tooShort ?? 0) +
+          (rx.aborted ?? 0) +
+          (rx.badHeader ?? 0)
         : 0,
+      rxBytes: this.link?.driver.counters.bytesRead ?? 0,
     };
   }
 

@@ -13,7 +13,7 @@ import { CommandTransport } from './command.js';
 import { TransportError } from './errors.js';
 import { connectChain, hopLabel } from './hop-chain.js';
 import { startOpenssh } from './openssh.js';
-import { SshConnection, type SshConnectOptions } from './ssh.js';
+import { SshConnection, type SshConnectOptions, type SshPrompter } from './ssh.js';
 import { openGatewayChannel } from './streamlocal.js';
 import type { Transport } from './types.js';
 
@@ -32,6 +32,12 @@ export interface ConnectHooks {
    * throw to abort the attempt (the connection is then closed).
    */
   beforeStart?: (serverAddr: string | null) => Promise<void>;
+  /**
+   * Asks for SSH passwords / keyboard-interactive answers (on every hop) when keys do not
+   * do; `ts-vpn up` passes a terminal prompter when stdin is a TTY. Without it, a server
+   * that wants a password refuses with a message saying so.
+   */
+  prompter?: SshPrompter;
 }
 
 export interface ConnectedTransport {
@@ -162,11 +168,15 @@ async function connectGateway(
     keepaliveCountMax: ssh.keepaliveCountMax,
     readyTimeoutMs: ssh.connectTimeoutMs,
     ciphers: ssh.ciphers,
+    prompter: hooks.prompter,
     log: logSsh,
   };
   const conn =
     hops.length > 0
-      ? await connectChain(hops, target, { common: { log: logSsh }, passphrase })
+      ? await connectChain(hops, target, {
+          common: { log: logSsh, prompter: hooks.prompter },
+          passphrase,
+        })
       : await SshConnection.connect(target);
   const info = conn.info;
   log.info(
@@ -181,7 +191,9 @@ async function connectGateway(
     await hooks.beforeStart?.(serverAddr);
     if (cfg.remote.kind === 'gateway') {
       const path = cfg.remote.gateway ?? '/run/ts-vpn/gateway.sock';
-      const transport = await openGatewayChannel(conn, path);
+      const transport = await openGatewayChannel(conn, path, {
+        clientRoutes: cfg.remote.clientRoutes,
+      });
       log.debug(`ssh: channel to gateway ${path}`);
       return { transport, serverAddr };
     }

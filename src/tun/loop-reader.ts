@@ -33,6 +33,7 @@
  * worker reader. Closing the handle closes the fd (libuv owns it once opened).
  */
 import { EAGAIN, EINTR, libc, type ReadFn } from '../sys/libc.js';
+import { ReaderRefs } from './reader-refs.js';
 
 interface PipeHandle {
   open(fd: number): number;
@@ -97,11 +98,10 @@ const UV_EOF = -4095;
 /** Size of the buffer Node gives libuv for a stream read (libuv suggests 64 KiB). */
 export const UV_READ_BUFFER = 64 * 1024;
 
-export class LoopReader {
+export class LoopReader extends ReaderRefs {
   private handle: PipeHandle | null = null;
   private reading = false;
   private paused = false;
-  private refed = true;
   private readonly slab: Uint8Array;
   private readonly read: ReadFn;
   private readonly errno: () => number;
@@ -122,6 +122,7 @@ export class LoopReader {
     slabBytes: number,
     private readonly sink: LoopReaderSink,
   ) {
+    super();
     this.slab = new Uint8Array(Math.max(slabBytes, 2 * (maxPacket + 8)));
     this.read = libc().read;
     this.errno = libc().errno;
@@ -156,14 +157,8 @@ export class LoopReader {
     if (this.handle && !this.reading) this.readStart();
   }
 
-  ref(): void {
-    this.refed = true;
-    this.handle?.ref();
-  }
-
-  unref(): void {
-    this.refed = false;
-    this.handle?.unref();
+  protected loopHolder(): { ref(): void; unref(): void } | null {
+    return this.handle;
   }
 
   /** Stops reading and closes the handle, which closes the fd. Resolves in the loop's close phase. */

@@ -94,7 +94,7 @@ describe.skipIf(!enabled)('ts-vpn gateway end to end', () => {
   let gwState = '';
   const procs: Proc[] = [];
 
-  const peerFile = (user: string, extra = ''): string => {
+  const peerFile = (user: string, extra = '', remoteExtra = ''): string => {
     const p = join(dir, `${user}.yaml`);
     writeFileSync(
       p,
@@ -109,7 +109,7 @@ ssh:
   connect-timeout: 10
 remote:
   gateway: ${socketPath}
-ppp:
+${remoteExtra}ppp:
   accept-local: [198.18.16.0/24]
   accept-peer: [198.18.16.0/24]
   echo-interval: 2
@@ -134,11 +134,18 @@ ${extra || 'reconnect:\n  enabled: false'}
     return p;
   };
 
-  const up = (user: string, extra = '', ns: Netns = user === users.bob ? cli2 : cli): Proc => {
+  const up = (
+    user: string,
+    extra = '',
+    ns: Netns = user === users.bob ? cli2 : cli,
+    remoteExtra = '',
+  ): Proc => {
     const p = track(
-      ns.spawn(NODE, [CLI, 'up', peerFile(user, extra), '--state-dir', join(dir, `st-${user}`)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
+      ns.spawn(
+        NODE,
+        [CLI, 'up', peerFile(user, extra, remoteExtra), '--state-dir', join(dir, `st-${user}`)],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
       `up ${user}`,
     );
     procs.push(p);
@@ -192,7 +199,7 @@ local-address: ${GW_LAN}
 pool: ${POOL}
 unknown-users: refuse
 users:
-  ${users.alice}: { address: ${ALICE_ADDR} }
+  ${users.alice}: { address: ${ALICE_ADDR}, allow-client-routes: [10.200.0.0/16] }
   ${users.bob}: {}
 lan-interface: tvgl${id}a
 proxy-arp: true
@@ -311,6 +318,41 @@ state-dir: ${gwState}
     expect(r1.inTime).toEqual([true, true, true, true, true]);
     expect(r2.inTime).toEqual([true, true, true, true, true]);
     expect(await gw.stop()).toBe(0);
+  });
+
+  it('routes the networks a client claims to its session only inside its allow-client-routes', async () => {
+    const gw = startGateway();
+    await gw.waitFor(/gateway: listening on/);
+    const a = up(users.alice, '', cli, '  client-routes: [10.200.1.0/24, 10.201.0.0/24]\n');
+    const b = up(users.bob, '', cli2, '  client-routes: [10.200.2.0/24]\n');
+    await a.waitFor(/tunnel up:/);
+    await b.waitFor(/tunnel up:/);
+    await gw.waitFor(
+      new RegExp(`${users.alice}, uid \\d+\\): client route 10\\.200\\.1\\.0/24 → tsvg`),
+    );
+    await gw.waitFor(
+      new RegExp(`${users.bob}, uid \\d+\\): client route 10\\.200\\.2\\.0/24 refused`),
+    );
+    expect(gw.log()).toMatch(
+      new RegExp(
+        `${users.alice}, uid \\d+\\): client route 10\\.201\\.0\\.0/24 refused: not inside allow-client-routes`,
+      ),
+    );
+    const st = JSON.parse(srv.exec(NODE, [CLI, 'status', '--json', '--state-dir', gwState])) as {
+      sessions: { user: string; interface: string; clientRoutes: string[] }[];
+    };
+    const alice = st.sessions.find((s) => s.user === users.alice)!;
+    const bob = st.sessions.find((s) => s.user === users.bob)!;
+    expect(alice.clientRoutes).toEqual(['10.200.1.0/24']);
+    expect(bob.clientRoutes).toEqual([]);
+    // The kernel routes the granted network to alice's device, and nothing else claimed.
+    expect(srv.exec('ip', ['route', 'show', '10.200.1.0/24'])).toMatch(`dev ${alice.interface}`);
+    expect(srv.exec('ip', ['route', 'show', '10.201.0.0/24']).trim()).toBe('');
+    expect(srv.exec('ip', ['route', 'show', '10.200.2.0/24']).trim()).toBe('');
+    expect(await gw.stop()).toBe(0);
+    expect(srv.exec('ip', ['route', 'show', '10.200.1.0/24']).trim()).toBe('');
+    await a.exited;
+    await b.exited;
   });
 
   it('refuses a user the policy does not allow, with the reason on the client (exit 6)', async () => {

@@ -255,7 +255,7 @@ describe('a server that only takes passwords', () => {
     await sshd?.stop();
   });
 
-  it('fails with AUTH_FAILED saying that ts-vpn does not prompt for passwords', async () => {
+  it('without a terminal, fails with AUTH_FAILED saying there is nothing to ask a password on and what to do', async () => {
     const cfg = parsePeerConfig(
       `ssh:\n  host: ${sshd.listenAddress}\n  port: ${sshd.port}\n  user: root\n  identity-files: [${sshd.clientKeyPath}]\n  agent: false\n  config: false\n  host-key:\n    known-hosts: ${sshd.knownHostsPath}\nremote:\n  command: cat\n  kind: ts-vpn\n`,
       'p.yaml',
@@ -267,7 +267,7 @@ describe('a server that only takes passwords', () => {
     );
     expect((err as TransportError).code).toBe('AUTH_FAILED');
     expect((err as TransportError).message).toMatch(
-      /Permission denied \(password\)\..*asks for a password .* only; ts-vpn does not prompt for SSH passwords/,
+      /Permission denied \(password\)\..*takes a password .*no terminal to ask on \(stdin is not a TTY\): run `ts-vpn up` from a terminal.*or authorize a key/,
     );
   });
 });
