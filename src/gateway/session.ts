@@ -16,11 +16,13 @@ import { performance } from 'node:perf_hooks';
 import type { GatewayConfig, GatewayPolicy } from '../config/gateway.js';
 import type { EngineEvent } from '../engine/index.js';
 import { type ByteStream, LinkSession } from '../link/index.js';
+import { linkCounters } from '../runtime/client-status.js';
 import { DataPath } from '../runtime/data-path.js';
 import { loadInterfaceModule } from '../runtime/interface-loader.js';
 import type { Logger } from '../runtime/logger.js';
 import { SerialQueue } from '../runtime/serial.js';
 import { prefixWithin } from '../runtime/server.js';
+import { closeSessionDevice, trafficSummary } from '../runtime/session-end.js';
 import { ClaimReader } from './claims.js';
 import { gatewayEngineOptions, refusalEngineOptions } from './engine-options.js';
 import type { LanSide } from './lan.js';
@@ -171,31 +173,22 @@ export class GatewaySession {
     this.policy = policy;
     this.assigned = address;
     this.held.add(address);
-    const link = new LinkSession(
-      socketStream(
-        this.sock,
-        () => {
-          this.firstFrameMs = performance.now() - this.t0;
-        },
-        this.claims,
-      ),
-      {
-        engine: {
-          ...gatewayEngineOptions(
-            cfg,
-            policy,
-            (line) => this.engineLog(line),
-            address,
-            (a) => this.acceptPeer(a),
-          ),
-          // The engine finishes the link (cause negotiation-timeout) when no network
-          // protocol is up by then.
-          negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
-        },
-        onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
-        onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
+    const link = new LinkSession(this.stream(), {
+      engine: {
+        ...gatewayEngineOptions(
+          cfg,
+          policy,
+          (line) => this.engineLog(line),
+          address,
+          (a) => this.acceptPeer(a),
+        ),
+        // The engine finishes the link (cause negotiation-timeout) when no network
+        // protocol is up by then.
+        negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
       },
-    );
+      onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
+      onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
+    });
     this.run(link);
     this.data.attach(link);
     link.on('echo-failure', (n) => {
@@ -218,18 +211,9 @@ export class GatewaySession {
     this.log.warn(
       `gateway: refused ${this.who.user} (uid ${this.who.uid}, sshd pid ${this.sshdPid}): ${reason}`,
     );
-    const link = new LinkSession(
-      socketStream(
-        this.sock,
-        () => {
-          this.firstFrameMs = performance.now() - this.t0;
-        },
-        this.claims,
-      ),
-      {
-        engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
-      },
-    );
+    const link = new LinkSession(this.stream(), {
+      engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
+    });
     this.run(link);
     let closing = false;
     const stop = () => {
@@ -246,6 +230,17 @@ export class GatewaySession {
     }, REFUSAL_LIMIT_MS);
     this.deadline.unref();
     link.start();
+  }
+
+  /** The socket as this session's link stream (first frame timed, claim line taken off). */
+  private stream(): ByteStream {
+    return socketStream(
+      this.sock,
+      () => {
+        this.firstFrameMs = performance.now() - this.t0;
+      },
+      this.claims,
+    );
   }
 
   private run(link: LinkSession): void {
@@ -412,6 +407,7 @@ export class GatewaySession {
     const v4 = st?.protocols.ipv4;
     const v6 = st?.protocols.ipv6;
     const rx = st?.framing.rx as Record<string, number> | undefined;
+    const counters = linkCounters(st ?? null);
     return {
       id: this.id,
       user: this.who.user,
@@ -427,14 +423,8 @@ export class GatewaySession {
       upMs: this.upMs,
       firstFrameMs: this.firstFrameMs === null ? null : Math.round(this.firstFrameMs * 100) / 100,
       echoRttMs: st?.echo.lastRttMs ?? null,
-      rx: {
-        packets: (v4?.rxPackets ?? 0) + (v6?.rxPackets ?? 0),
-        bytes: (v4?.rxBytes ?? 0) + (v6?.rxBytes ?? 0),
-      },
-      tx: {
-        packets: (v4?.txPackets ?? 0) + (v6?.txPackets ?? 0),
-        bytes: (v4?.txBytes ?? 0) + (v6?.txBytes ?? 0),
-      },
+      rx: counters.rx,
+      tx: counters.tx,
       drops: this.data.drops + (v4?.drops ?? 0) + (v6?.drops ?? 0),
       badFrames: rx
         ? (rx.badFcs ?? 0) +
@@ -452,18 +442,9 @@ export class GatewaySession {
     this.ending = (async () => {
       if (this.deadline) clearTimeout(this.deadline);
       this.deadline = null;
-      this.link?.stop();
-      this.data.stop();
-      if (this.link) this.data.detach(this.link);
-      await this.changes.idle();
-      const iface = this.data.iface;
-      const name = iface?.name;
-      if (iface)
-        await iface
-          .close()
-          .catch((err) =>
-            this.log.warn(`gateway: ${this.tag}: closing ${name}: ${(err as Error).message}`),
-          );
+      const name = await closeSessionDevice(this.link, this.data, this.changes, (m) =>
+        this.log.warn(`gateway: ${this.tag}: ${m}`),
+      );
       if (this.state === 'up') await this.ctx.lan.removeProxyArp(this.assigned);
       else if (this.ctx.lan.proxyArpEntries.includes(this.assigned))
         await this.ctx.lan.removeProxyArp(this.assigned);
@@ -475,7 +456,7 @@ export class GatewaySession {
       this.state = 'closed';
       if (!wasRefused)
         this.log.info(
-          `gateway: ${this.tag}: ended (${cause}): ${message}${name ? `; removed ${name}` : ''} (rx ${s.rx.packets} pkts / ${s.rx.bytes} B, tx ${s.tx.packets} pkts / ${s.tx.bytes} B, drops ${s.drops})`,
+          `gateway: ${this.tag}: ended (${cause}): ${message}${name ? `; removed ${name}` : ''} ${trafficSummary(s.rx, s.tx)}, drops ${s.drops}`,
         );
       this.resolveDone(cause);
     })();
