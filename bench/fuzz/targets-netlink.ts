@@ -5,7 +5,7 @@
  * - rtnl-route-dump: parseRouteDump (src/tun/routes-snapshot.ts, the route guard's
  *   snapshot) and the RouteGuard built from its result: no exception; every route kept
  *   is IPv4 unicast/local with prefix ≤ 32 and a dotted-quad destination.
- * - rtnl-link-reply: parseRtnlReply + linkGsoOf (src/tun/libc.ts, the GSO size of the
+ * - rtnl-link-reply: parseRtnlReply + linkGsoOf (src/tun/link-gso.ts, the GSO size of the
  *   TUN link): only the documented Error with a numeric errno.
  * - netlink-route-msg: the `netlink` package's parser (parseMessages, rt parseMessage)
  *   then our routeInfoOf (src/tun/netconfig.ts) on what it accepts: the package may
@@ -17,7 +17,7 @@
 import { parseMessage as parseRtMessage } from 'netlink/dist/rt/structs.js';
 import { parseMessages } from 'netlink/dist/structs.js';
 import { RouteGuard } from '../../src/runtime/route-guard.js';
-import { linkGsoOf, parseRtnlReply } from '../../src/tun/libc.js';
+import { linkGsoOf, parseRtnlReply } from '../../src/tun/link-gso.js';
 import { routeInfoOf } from '../../src/tun/netconfig.js';
 import { parseRouteDump, RTM_NEWROUTE } from '../../src/tun/routes-snapshot.js';
 import { mutate } from './mutate.js';

@@ -7,8 +7,6 @@
 import { lookup } from 'node:dns/promises';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { SshConfigError } from '../transport/ssh-config.js';
-import { applySshConfig } from '../transport/ssh-settings.js';
 import { type ConfigEnv, defaultConfigEnv } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import { parseIp } from './net.js';
@@ -22,6 +20,8 @@ import {
 import { checkRoutesAgainstHost } from './routes.js';
 import { defaultServerConfig, parseServerConfig, type ServerConfig } from './server.js';
 import { readYaml } from './source.js';
+import { SshConfigError } from './ssh-config.js';
+import { applySshConfig } from './ssh-settings.js';
 import { checkHookCommand, checkTrustedFile, type StrictModesOptions } from './strict-modes.js';
 import { decodeConfigBytes } from './yaml-diagnostics.js';
 

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ENGINE_DEFAULTS } from '../engine/defaults.js';
+import { formatIpv4, parseIpv4 as parseIpv4Number } from '../wire/ip.js';
 import { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
 import { ConfigError, type ConfigIssue, Secret } from './errors.js';
 import {
@@ -143,12 +144,11 @@ function checkPool(
 }
 
 function ip4(s: string): bigint {
-  return s.split('.').reduce((acc, p) => acc * 256n + BigInt(Number.parseInt(p, 10)), 0n);
+  return BigInt(parseIpv4Number(s) ?? 0);
 }
 
 function ip4Text(n: bigint): string {
-  const v = Number(n);
-  return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+  return formatIpv4(Number(n));
 }
 
 const policyShape = {

@@ -1,5 +1,8 @@
-/** Address and prefix parsing for the config (IPv4 and IPv6, via ip-address). */
-import { Address4, Address6 } from 'ip-address';
+/**
+ * Address and prefix checks for the config (IPv4 and IPv6), with the messages a
+ * peer.yaml / server.yaml author reads; the parsing itself is src/wire/ip.ts.
+ */
+import { formatIpv4, formatIpv6, parseIpv4 as parseIpv4Number, parseIpv6 } from '../wire/ip.js';
 
 /** A validated prefix: canonical text, family and the network as a big integer. */
 export interface Cidr {
@@ -11,24 +14,35 @@ export interface Cidr {
 
 export type Parsed<T> = { value: T } | { error: string };
 
-const V4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
-
 /** Strict dotted-quad IPv4 (no leading zeros, no prefix). */
 export function parseIpv4(s: string): Parsed<string> {
-  if (!V4_RE.test(s) || !Address4.isValid(s))
-    return { error: `expected an IPv4 address like 10.0.0.1, got "${s}"` };
-  return { value: new Address4(s).correctForm() };
+  const v = exactIpv4(s);
+  if (v === null) return { error: `expected an IPv4 address like 10.0.0.1, got "${s}"` };
+  return { value: formatIpv4(v) };
+}
+
+/** The one IPv4 parser, without its tolerance for spaces around the text (a YAML value is exact). */
+function exactIpv4(s: string): number | null {
+  return s.trim() === s ? parseIpv4Number(s) : null;
+}
+
+function bytesToBig(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+function bigToBytes(v: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
 }
 
 export function parseIp(s: string): Parsed<{ text: string; family: 4 | 6; value: bigint }> {
-  if (V4_RE.test(s) && Address4.isValid(s)) {
-    const a = new Address4(s);
-    return { value: { text: a.correctForm(), family: 4, value: a.bigInt() } };
-  }
-  if (s.includes(':') && !s.includes('/') && !s.includes('%') && Address6.isValid(s)) {
-    const a = new Address6(s);
-    return { value: { text: a.correctForm(), family: 6, value: a.bigInt() } };
-  }
+  const v4 = exactIpv4(s);
+  if (v4 !== null) return { value: { text: formatIpv4(v4), family: 4, value: BigInt(v4) } };
+  const v6 = s.includes(':') ? parseIpv6(s) : null;
+  if (v6 !== null) return { value: { text: formatIpv6(v6), family: 6, value: bytesToBig(v6) } };
   return { error: `expected an IP address, got "${s}"` };
 }
 
@@ -74,7 +88,7 @@ export function parseCidr(s: string, family?: 4 | 6): Parsed<Cidr> {
 }
 
 export function bigToText(v: bigint, family: 4 | 6): string {
-  return family === 4 ? Address4.fromBigInt(v).correctForm() : Address6.fromBigInt(v).correctForm();
+  return family === 4 ? formatIpv4(Number(v)) : formatIpv6(bigToBytes(v, 16));
 }
 
 function bitsOf(c: Cidr): number {

@@ -26,8 +26,21 @@ export const PEER_DEFAULTS = {
   stateRoot: '/run/ts-vpn',
 } as const;
 
-/** Ciphers we allow: defined once, beside the ssh_config reader that also applies them. */
-export { SUPPORTED_CIPHERS } from '../transport/ssh-settings.js';
+/**
+ * Ciphers ts-vpn allows: ssh2 implements them; no CBC, arcfour, 3DES or Blowfish. The one
+ * list: peer.yaml `ssh.ciphers` (peer-checks.ts) and ssh_config `Ciphers` (ssh-host.ts)
+ * are both held to it.
+ */
+export const SUPPORTED_CIPHERS = [
+  'aes128-gcm@openssh.com',
+  'aes256-gcm@openssh.com',
+  'chacha20-poly1305@openssh.com',
+  'aes128-gcm',
+  'aes256-gcm',
+  'aes128-ctr',
+  'aes192-ctr',
+  'aes256-ctr',
+] as const;
 
 /** The ssh settings whose origin `ts-vpn check` shows (peer.yaml key names under ssh). */
 export const SSH_SETTING_KEYS = [

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import type { GatewayConfig } from '../config/gateway.js';
+import { ipv4Bytes as ipv4BytesOf, parseIpv4 } from '../wire/ip.js';
 
 const AF_INET = 2;
 const NUD_PERMANENT = 0x80;
@@ -37,7 +38,7 @@ function sysctlName(path: string): string {
 }
 
 function ipv4Bytes(addr: string): Buffer {
-  return Buffer.from(addr.split('.').map((p) => Number(p)));
+  return Buffer.from(ipv4BytesOf(parseIpv4(addr) ?? 0));
 }
 
 function which(cmd: string): boolean {
@@ -80,14 +81,17 @@ export class LanSide {
     this.forwarding(IPV4_FORWARD);
     if (needV6) this.forwarding(IPV6_FORWARD);
     if (cfg.lanInterface !== null) {
-      const { libc } = await import('../tun/libc.js');
+      const { libc } = await import('../sys/libc.js');
       this.lanIndex = libc().ifNameToIndex(cfg.lanInterface);
       if (this.lanIndex === 0)
         throw new GatewaySetupError(
           `lan-interface ${cfg.lanInterface} does not exist here (see ip link); fix lan-interface in ${cfg.source}`,
         );
     }
-    if (cfg.proxyArp) this.nl = createRtNetlink();
+    if (cfg.proxyArp) {
+      this.nl = createRtNetlink();
+      this.noProxyDelay(cfg.lanInterface!);
+    }
     if (cfg.masquerade) this.startMasquerade();
   }
 
@@ -108,6 +112,23 @@ export class LanSide {
     }
     if (v !== null) this.restoreSysctls.push({ path, value: v });
     this.log.info(`gateway: set ${name}=1 (was ${v}; put back on stop)`);
+  }
+
+  /**
+   * The kernel answers a broadcast ARP request for a proxied address after a random
+   * delay of up to `proxy_delay` (default 0.8 s); the gateway is the only one
+   * answering for its clients, so it answers at once (put back on stop).
+   */
+  private noProxyDelay(lan: string): void {
+    const path = `/proc/sys/net/ipv4/neigh/${lan}/proxy_delay`;
+    const v = readSysctl(path);
+    if (v === null || v === '0') return;
+    try {
+      writeFileSync(path, '0');
+      this.restoreSysctls.push({ path, value: v });
+    } catch (e) {
+      this.log.warn(`gateway: cannot set ${sysctlName(path)}=0: ${(e as Error).message}`);
+    }
   }
 
   private startMasquerade(): void {

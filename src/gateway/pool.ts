@@ -6,14 +6,10 @@
  * through the same object, so two sessions never share an address.
  */
 import type { GatewayPool } from '../config/gateway.js';
+import { parseIpv4, formatIpv4 as toText } from '../wire/ip.js';
 
 function toInt(addr: string): number {
-  const p = addr.split('.');
-  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
-}
-
-function toText(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return parseIpv4(addr) ?? 0;
 }
 
 interface Range {

@@ -299,6 +299,14 @@ export class GatewaySession {
     const link = this.link!;
     const iface = await this.data.open(cfg.interfaceName, link.gso);
     if (this.ending) return;
+    // Proxy ARP before configure4 sends the packets the client sent early: a LAN
+    // host answering one of them must find the client's address already answered
+    // for, or its ARP retries (1 s apart) hold the reply back.
+    try {
+      await lan.addProxyArp(peer);
+    } catch (err) {
+      this.log.warn(`gateway: ${this.tag}: proxy ARP for ${peer}: ${(err as Error).message}`);
+    }
     await this.data.configure4(local, peer, link.mtu, link.gso);
     for (const dst of this.policy.routes) {
       try {
@@ -306,11 +314,6 @@ export class GatewaySession {
       } catch (err) {
         this.log.warn(`gateway: ${this.tag}: route ${dst}: ${(err as Error).message}`);
       }
-    }
-    try {
-      await lan.addProxyArp(peer);
-    } catch (err) {
-      this.log.warn(`gateway: ${this.tag}: proxy ARP for ${peer}: ${(err as Error).message}`);
     }
     if (this.ending) return;
     const wasUp = this.state === 'up';

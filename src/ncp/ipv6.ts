@@ -1,4 +1,5 @@
 /** Interface identifiers and link-local addresses (RFC 5072 §5, RFC 4291 §2.5.6). */
+import { formatIpv6, linkLocalBytes } from '../wire/ip.js';
 
 /** True if all 8 octets are zero. */
 export function isZeroId(id: Uint8Array): boolean {
@@ -30,29 +31,7 @@ export function formatLinkLocalPppd(id: Uint8Array): string {
   return `fe80::${h(0)}${h(1)}:${h(2)}${h(3)}:${h(4)}${h(5)}:${h(6)}${h(7)}`;
 }
 
-/** RFC 5952 text of fe80::/64 + id, e.g. `fe80::1` or `fe80::704e:ddcc:e296:1078`. */
+/** RFC 5952 text of fe80::/64 + id (8 octets), e.g. `fe80::1` or `fe80::704e:ddcc:e296:1078`. */
 export function formatLinkLocal(id: Uint8Array): string {
-  const groups = [0xfe80, 0, 0, 0];
-  for (let i = 0; i < 4; i++) groups.push((id[2 * i] << 8) | id[2 * i + 1]);
-  // Longest run of zero groups (length >= 2) becomes "::".
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestLen < 2) return hex.join(':');
-  const head = hex.slice(0, bestStart).join(':');
-  const tail = hex.slice(bestStart + bestLen).join(':');
-  return `${head}::${tail}`;
+  return formatIpv6(linkLocalBytes(id) ?? new Uint8Array(16));
 }

@@ -37,8 +37,8 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { isIP } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import { parseIp } from '../wire/ip.js';
 import {
   BACKUP_FILE,
   describeOriginal,
@@ -84,7 +84,7 @@ export function cleanServers(servers: readonly string[]): { ok: string[]; reject
   const ok: string[] = [];
   const rejected: string[] = [];
   for (const s of servers) {
-    if (typeof s !== 'string' || isIP(s) === 0 || s === '0.0.0.0' || s === '::')
+    if (typeof s !== 'string' || parseIp(s) === null || s === '0.0.0.0' || s === '::')
       rejected.push(String(s));
     else if (!ok.includes(s) && ok.length < MAX_NAMESERVERS) ok.push(s);
   }

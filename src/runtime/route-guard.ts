@@ -19,12 +19,10 @@
  */
 import { PRIVATE_IPV4_RANGES } from '../config/index.js';
 import type { EngineOptions } from '../engine/index.js';
-import { cidrContains } from '../tun/addr.js';
+/** rtnetlink RTN_LOCAL: an address of this host. */
+import { RTN_LOCAL } from '../sys/rtnetlink.js';
 import type { KernelRoute4 } from '../tun/routes-snapshot.js';
-import { parseIpv4 } from '../wire/ip.js';
-
-/** rtnetlink RTN_LOCAL: an address of this host (src/tun/routes-snapshot.ts). */
-const RTN_LOCAL = 2;
+import { type Prefix4, parseIpv4, parsePrefix4, prefix4Contains } from '../wire/ip.js';
 
 export interface RouteGuardOptions {
   /** `ppp.accept-local` as configured (or its default). */
@@ -41,11 +39,6 @@ export interface RouteGuardOptions {
 
 type Kind = 'peer address' | 'local address' | 'DNS server';
 
-function prefixOf(cidr: string): number {
-  const slash = cidr.indexOf('/');
-  return slash < 0 ? 32 : Number(cidr.slice(slash + 1));
-}
-
 function isDefaultList(list: readonly string[]): boolean {
   return (
     list.length === PRIVATE_IPV4_RANGES.length && list.every((c, i) => c === PRIVATE_IPV4_RANGES[i])
@@ -58,7 +51,7 @@ function isPeerHostRoute(r: KernelRoute4, addr: string): boolean {
 }
 
 export class RouteGuard {
-  private readonly routes: Array<KernelRoute4 & { net: number; mask: number }>;
+  private readonly routes: Array<KernelRoute4 & Prefix4>;
   private readonly opts: RouteGuardOptions;
   private readonly said = new Set<string>();
 
@@ -68,10 +61,9 @@ export class RouteGuard {
     for (const r of routes) {
       if (r.prefix === 0) continue; // the default route does not count
       if (opts.tunnelIfindex && r.oif === opts.tunnelIfindex) continue;
-      const net = parseIpv4(r.dst);
-      if (net === null || r.prefix > 32) continue;
-      const mask = r.prefix === 0 ? 0 : (0xffffffff << (32 - r.prefix)) >>> 0;
-      this.routes.push({ ...r, net: (net & mask) >>> 0, mask });
+      const p = parsePrefix4(`${r.dst}/${r.prefix}`);
+      if (p === null) continue;
+      this.routes.push({ ...r, ...p });
     }
     // Most specific first: the route the kernel would pick for the address.
     this.routes.sort((a, b) => b.prefix - a.prefix || (a.type === RTN_LOCAL ? -1 : 1));
@@ -99,7 +91,7 @@ export class RouteGuard {
   conflict(addr: string): KernelRoute4 | null {
     const a = parseIpv4(addr);
     if (a === null) return null;
-    for (const r of this.routes) if ((a & r.mask) >>> 0 === r.net) return r;
+    for (const r of this.routes) if (prefix4Contains(r, a)) return r;
     return null;
   }
 
@@ -125,7 +117,11 @@ export class RouteGuard {
     const list = kind === 'local address' ? this.opts.acceptLocal : this.opts.acceptPeer;
     if (
       !isDefaultList(list) &&
-      list.some((c) => !c.includes(':') && prefixOf(c) >= r.prefix && cidrContains(c, addr))
+      list.some((c) => {
+        const p = parsePrefix4(c);
+        const a = parseIpv4(addr);
+        return p !== null && a !== null && p.bits >= r.prefix && prefix4Contains(p, a);
+      })
     )
       return true;
     const id = `${kind} ${addr}`;

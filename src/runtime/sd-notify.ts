@@ -4,60 +4,18 @@
  * When `NOTIFY_SOCKET` is set, each state ("READY=1", "STATUS=…", "RELOADING=1",
  * "STOPPING=1", "WATCHDOG=1") is one datagram to that AF_UNIX socket; a name
  * starting with `@` is in the abstract namespace. Node has no unix datagram
- * sockets, so the socket is made with koffi (socket/sendto from libc); if koffi
+ * sockets, so the socket is made with koffi (socket/sendto from libc, src/sys/libc.ts); if koffi
  * cannot load, `systemd-notify --pid=<our pid>` is spawned instead (needs
  * `NotifyAccess=all` in the unit, since the message comes from a child).
  * Without `NOTIFY_SOCKET` every call is a no-op that returns false.
  * Never throws: a notification that cannot be sent is logged once and dropped.
  */
 import { spawn } from 'node:child_process';
-import { koffi } from '../native-modules.js';
+import { AF_UNIX, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM, tryLibc } from '../sys/libc.js';
 
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const MSG_NOSIGNAL = 0x4000;
 /** sizeof(struct sockaddr_un): sa_family_t (2) + sun_path[108]. */
 const SOCKADDR_UN_SIZE = 110;
 const SUN_PATH_MAX = 108;
-
-interface SdLibc {
-  socket(domain: number, type: number, protocol: number): number;
-  sendto(
-    fd: number,
-    buf: Uint8Array,
-    len: number,
-    flags: number,
-    addr: Uint8Array,
-    addrLen: number,
-  ): number;
-  close(fd: number): number;
-  errno(): number;
-}
-
-let libcCache: SdLibc | null | undefined;
-
-function sdLibc(): SdLibc | null {
-  if (libcCache !== undefined) return libcCache;
-  try {
-    const lib = koffi().load('libc.so.6');
-    const socket = lib.func('int socket(int domain, int type, int protocol)');
-    const sendto = lib.func(
-      'long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
-    );
-    const close = lib.func('int close(int fd)');
-    libcCache = {
-      socket: (d, t, p) => socket(d, t, p) as number,
-      sendto: (fd, buf, len, flags, addr, addrLen) =>
-        Number(sendto(fd, buf, len, flags, addr, addrLen)),
-      close: (fd) => close(fd) as number,
-      errno: () => koffi().errno(),
-    };
-  } catch {
-    libcCache = null;
-  }
-  return libcCache;
-}
 
 /**
  * struct sockaddr_un for `path` and the address length to pass: a filesystem
@@ -119,7 +77,7 @@ export class SdNotifier {
       (!wpid || Number(wpid) === process.pid)
         ? usec
         : null;
-    this.transport = opts.transport ?? (sdLibc() ? 'koffi' : 'systemd-notify');
+    this.transport = opts.transport ?? (tryLibc() ? 'koffi' : 'systemd-notify');
     if (p && !this.socketPath)
       this.warnOnce(`NOTIFY_SOCKET=${JSON.stringify(p)} is not a path or @name; ignored`);
     if (opts.unsetEnvironment ?? true) {
@@ -182,13 +140,13 @@ export class SdNotifier {
 
   close(): void {
     if (this.fd >= 0) {
-      sdLibc()?.close(this.fd);
+      tryLibc()?.close(this.fd);
       this.fd = -1;
     }
   }
 
   private sendKoffi(text: string): boolean {
-    const c = sdLibc();
+    const c = tryLibc();
     const sa = sockaddrUn(this.socketPath as string);
     if (!c || !sa) {
       this.warnOnce(

@@ -18,8 +18,7 @@ import { type LinkEndFacts, LinkSession } from '../link/index.js';
 // stdio.js directly, not the transport index: serve must not load ssh2.
 import { StdioTransport } from '../transport/stdio.js';
 import type { CloseReason, Transport } from '../transport/types.js';
-import { cidrContains, parseCidr } from '../tun/addr.js';
-import { parsePrefix4, prefix4Within } from '../wire/ip.js';
+import { parseIpPrefix, prefixContains } from '../wire/ip.js';
 import { AddressPool } from './address-pool.js';
 import type { TunnelExit } from './client.js';
 import { DataPath } from './data-path.js';
@@ -69,18 +68,9 @@ function releaseSlot(path: string, pid: number = process.pid): void {
 
 /** True when prefix `inner` lies entirely inside prefix `outer` (same family). */
 export function prefixWithin(outer: string, inner: string): boolean {
-  const o4 = parsePrefix4(outer);
-  const i4 = parsePrefix4(inner);
-  if (o4 !== null || i4 !== null) return o4 !== null && i4 !== null && prefix4Within(o4, i4);
-  // IPv6 (the tun module's parser, which throws on bad text).
-  try {
-    const o = parseCidr(outer);
-    const i = parseCidr(inner);
-    if (o.family !== i.family || i.prefixLen < o.prefixLen) return false;
-    return cidrContains(outer, inner.split('/')[0]!);
-  } catch {
-    return false;
-  }
+  const o = parseIpPrefix(outer);
+  const i = parseIpPrefix(inner);
+  return o !== null && i !== null && i.prefixLen >= o.prefixLen && prefixContains(o, i);
 }
 
 export class ServeSession extends EventEmitter<{

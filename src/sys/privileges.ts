@@ -20,7 +20,7 @@
  * on them; `user:` closes that too (docs/SECURITY.md).
  */
 import { readFileSync } from 'node:fs';
-import { koffi } from '../native-modules.js';
+import { cfunc, errno } from './libc.js';
 
 export const CAP_NET_ADMIN = 12;
 const PR_CAPBSET_DROP = 24;
@@ -42,22 +42,15 @@ interface PrivLibc {
 let bound: PrivLibc | null = null;
 function lib(): PrivLibc {
   if (bound) return bound;
-  const l = koffi().load('libc.so.6');
-  const prctl = l.func(
+  const f = cfunc;
+  const prctl = f(
     'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
   );
-  const capset = l.func('int capset(void *hdr, void *data)');
-  const setresuid = l.func('int setresuid(uint32_t r, uint32_t e, uint32_t s)');
-  const setresgid = l.func('int setresgid(uint32_t r, uint32_t e, uint32_t s)');
-  const setgroups = l.func('int setgroups(size_t n, void *list)');
-  bound = {
-    prctl: (o, a, b, c, d) => prctl(o, a, b, c, d) as number,
-    capset: (h, d) => capset(h, d) as number,
-    setresuid: (r, e, s) => setresuid(r, e, s) as number,
-    setresgid: (r, e, s) => setresgid(r, e, s) as number,
-    setgroups: (n, list) => setgroups(n, list) as number,
-    errno: () => koffi().errno(),
-  };
+  const capset = f('int capset(void *hdr, void *data)');
+  const setresuid = f('int setresuid(uint32_t r, uint32_t e, uint32_t s)');
+  const setresgid = f('int setresgid(uint32_t r, uint32_t e, uint32_t s)');
+  const setgroups = f('int setgroups(size_t n, void *list)');
+  bound = { prctl, capset, setresuid, setresgid, setgroups, errno };
   return bound;
 }
 

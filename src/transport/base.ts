@@ -125,6 +125,19 @@ export abstract class BaseTransport extends EventEmitter implements Transport {
     this.emit('close', reason);
   }
 
+  /**
+   * Counts and queues `chunk` on `out` (nothing after close). False when the caller should
+   * wait for 'drain' (the chunk is still queued), and after close (the chunk is dropped).
+   */
+  protected writeCounted(out: { write(b: Buffer): boolean }, chunk: Uint8Array): boolean {
+    if (this.reason) return false;
+    this.stats.writes++;
+    this.stats.bytesOut += chunk.length;
+    const ok = out.write(asBuffer(chunk));
+    if (!ok) this.stats.backpressured++;
+    return ok;
+  }
+
   /** `: <last stderr line>` or empty, for close messages. */
   protected lastStderr(): string {
     for (let i = this.stderrTail.length - 1; i >= 0; i--) {

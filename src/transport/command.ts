@@ -5,7 +5,7 @@
  * group (and only it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { asBuffer, BaseTransport, LineSplitter } from './base.js';
+import { BaseTransport, LineSplitter } from './base.js';
 import { TransportError } from './errors.js';
 import { setPipeSize } from './pipe-size.js';
 import type { CloseReason, TransportInfo } from './types.js';
@@ -126,12 +126,8 @@ export class CommandTransport extends BaseTransport {
 
   write(chunk: Uint8Array): boolean {
     const stdin = this.child.stdin!;
-    if (this.closeReason || this.closing || !stdin.writable) return false;
-    this.stats.writes++;
-    this.stats.bytesOut += chunk.length;
-    const ok = stdin.write(asBuffer(chunk));
-    if (!ok) this.stats.backpressured++;
-    return ok;
+    if (this.closing || !stdin.writable) return false;
+    return this.writeCounted(stdin, chunk);
   }
 
   protected startFlow(): void {

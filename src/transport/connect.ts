@@ -8,12 +8,12 @@
  */
 import { homedir, hostname, userInfo } from 'node:os';
 import type { PeerConfig } from '../config/peer.js';
+import { jumpHostsOf } from '../config/ssh-settings.js';
 import { CommandTransport } from './command.js';
 import { TransportError } from './errors.js';
 import { connectChain, hopLabel } from './hop-chain.js';
 import { startOpenssh } from './openssh.js';
 import { SshConnection, type SshConnectOptions } from './ssh.js';
-import { jumpHostsOf } from './ssh-settings.js';
 import { openGatewayChannel } from './streamlocal.js';
 import type { Transport } from './types.js';
 

@@ -4,26 +4,9 @@
  * check against known_hosts and its own keepalive. A failure names the hop:
  * `jump host 2 of 2 (bastion): host key mismatch`.
  */
-import type { SshHop } from '../config/peer.js';
+import type { SshHop } from '../config/peer-types.js';
 import { TransportError } from './errors.js';
 import { SshConnection, type SshConnectOptions } from './ssh.js';
-
-export interface JumpSpec {
-  user?: string;
-  host: string;
-  port?: number;
-}
-
-/** `[user@]host[:port]`, `[user@][v6]:port` or `ssh://[user@]host[:port]`; null if malformed. */
-export function parseJumpSpec(spec: string): JumpSpec | null {
-  const s = spec.startsWith('ssh://') ? spec.slice(6).replace(/\/$/, '') : spec;
-  const m = /^(?:([^@\s:/]+)@)?(\[[0-9A-Fa-f:.]+\]|[^@\s:[\]/]+)(?::(\d{1,5}))?$/.exec(s);
-  if (!m) return null;
-  const port = m[3] !== undefined ? Number(m[3]) : undefined;
-  if (port !== undefined && (port < 1 || port > 65535)) return null;
-  const host = m[2].startsWith('[') ? m[2].slice(1, -1) : m[2];
-  return { ...(m[1] ? { user: m[1] } : {}), host, ...(port ? { port } : {}) };
-}
 
 /** Short reasons for the hop error's first line. */
 const SHORT: Partial<Record<TransportError['code'], string>> = {

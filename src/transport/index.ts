@@ -31,6 +31,7 @@ export {
 export { getPipeSize, setBlocking, setPipeSize } from './pipe-size.js';
 export {
   DEFAULT_CIPHERS,
+  openSshTransport,
   SshConnection,
   type SshConnectOptions,
   type SshExecOptions,

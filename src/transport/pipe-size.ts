@@ -3,27 +3,17 @@
  * reader makes sshd write in tiny pieces and collapses throughput (docs: DESIGN.md
  * "Performance facts"); 1 MiB fixes it. Best effort: any failure is ignored.
  */
-import { createRequire } from 'node:module';
+import { tryLibc } from '../sys/libc.js';
 
 const F_SETPIPE_SZ = 1031;
 const F_GETPIPE_SZ = 1032;
 
-type Fcntl = (fd: number, cmd: number, ...args: unknown[]) => number;
-let fcntl: Fcntl | null | undefined;
+type Fcntl = (fd: number, cmd: number, arg: number) => number;
 
+/** fcntl(fd, cmd, int) from src/sys/libc.ts, or null off Linux or when koffi cannot load. */
 function loadFcntl(): Fcntl | null {
-  if (fcntl !== undefined) return fcntl;
-  fcntl = null;
   if (process.platform !== 'linux') return null;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as {
-      load(name: string): { func(sig: string): Fcntl };
-    };
-    fcntl = koffi.load('libc.so.6').func('int fcntl(int fd, int cmd, ...)');
-  } catch {
-    fcntl = null;
-  }
-  return fcntl;
+  return tryLibc()?.fcntlInt ?? null;
 }
 
 /** Sets the pipe behind `fd` to `bytes` (default 1 MiB). Returns the new size, or null. */
@@ -31,7 +21,7 @@ export function setPipeSize(fd: number, bytes = 1 << 20): number | null {
   const f = loadFcntl();
   if (!f) return null;
   try {
-    const r = f(fd, F_SETPIPE_SZ, 'int', bytes);
+    const r = f(fd, F_SETPIPE_SZ, bytes);
     return r >= 0 ? r : null;
   } catch {
     return null;
@@ -43,7 +33,7 @@ export function getPipeSize(fd: number): number | null {
   const f = loadFcntl();
   if (!f) return null;
   try {
-    const r = f(fd, F_GETPIPE_SZ, 'int', 0);
+    const r = f(fd, F_GETPIPE_SZ, 0);
     return r >= 0 ? r : null;
   } catch {
     return null;
@@ -59,10 +49,10 @@ export function setBlocking(fd: number): boolean {
   const f = loadFcntl();
   if (!f) return false;
   try {
-    const flags = f(fd, F_GETFL, 'int', 0);
+    const flags = f(fd, F_GETFL, 0);
     if (flags < 0) return false;
     if ((flags & O_NONBLOCK) === 0) return true;
-    return f(fd, F_SETFL, 'int', flags & ~O_NONBLOCK) >= 0;
+    return f(fd, F_SETFL, flags & ~O_NONBLOCK) >= 0;
   } catch {
     return false;
   }

@@ -1,39 +1,29 @@
 /**
- * SSH transport: one ssh2 connection, host key checked like OpenSSH before
- * authentication, one `exec` channel without a pty (8-bit clean) carrying PPP.
+ * SSH transport: one ssh2 connection (directly or through a jump host's forwarded
+ * channel), host key checked like OpenSSH before authentication (host-key.ts), the
+ * client authenticated (ssh-auth.ts), then one `exec` channel without a pty (8-bit
+ * clean) carrying PPP (ssh-channel.ts). Connect errors are worded in ssh-errors.ts.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type {
-  AuthenticationType,
-  AuthHandlerMiddleware,
-  Client,
-  ClientChannel,
-  ConnectConfig,
-  NegotiatedAlgorithms,
-  ParsedKey,
-} from 'ssh2';
+import type { Client, ConnectConfig, NegotiatedAlgorithms } from 'ssh2';
 import { ssh2 } from '../native-modules.js';
-import { asBuffer, BaseTransport, LineSplitter } from './base.js';
 import { TransportError } from './errors.js';
 import {
-  fingerprintSha256,
   type HostKeyPolicy,
   type HostKeyVerdict,
   hostKeyAlgorithmsFor,
-  keyTypeLabel,
   verifyHostKey,
 } from './host-key.js';
-import type { CloseReason, TransportInfo } from './types.js';
+import { planAuth, type SshIdentity } from './ssh-auth.js';
+import { SshTransport } from './ssh-channel.js';
+import { mapConnectError } from './ssh-errors.js';
+import type { TransportInfo } from './types.js';
 
-export interface SshIdentity {
-  path: string;
-  /** Never logged. */
-  passphrase?: string;
-}
+export type { SshIdentity } from './ssh-auth.js';
+export { type SshChannelOwner, SshTransport } from './ssh-channel.js';
 
 export interface SshConnectOptions {
   host: string;
@@ -78,45 +68,6 @@ export const DEFAULT_CIPHERS = [
   'aes256-gcm@openssh.com',
   'chacha20-poly1305@openssh.com',
 ];
-
-interface LoadedIdentity {
-  label: string;
-  key: ParsedKey;
-}
-
-function loadIdentities(opts: SshConnectOptions, log: (m: string) => void): LoadedIdentity[] {
-  const out: LoadedIdentity[] = [];
-  const explicit = opts.identities !== undefined;
-  const list: SshIdentity[] = explicit
-    ? opts.identities!.map((i) => (typeof i === 'string' ? { path: i } : i))
-    : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => ({ path: join(homedir(), '.ssh', n) }));
-  for (const id of list) {
-    let data: Buffer;
-    try {
-      data = readFileSync(id.path);
-    } catch (err) {
-      if (!explicit) continue;
-      throw new TransportError(
-        'IDENTITY_INVALID',
-        `Cannot read identity file ${id.path}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    const parsed = ssh2().utils.parseKey(data, id.passphrase);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (key instanceof Error || !key || !key.isPrivateKey()) {
-      const why = key instanceof Error ? key.message : 'not a private key';
-      if (!explicit) {
-        log(`skipping identity ${id.path}: ${why}`);
-        continue;
-      }
-      throw new TransportError('IDENTITY_INVALID', `Cannot load identity file ${id.path}: ${why}`);
-    }
-    const fp = fingerprintSha256(key.getPublicSSH());
-    out.push({ label: `publickey ${id.path} (${keyTypeLabel(key.type)} ${fp})`, key });
-  }
-  return out;
-}
 
 /** Opens a `direct-tcpip` channel to host:port through `via` (rejects with CONNECT_FAILED). */
 function forwardThrough(via: SshConnection, host: string, port: number): Promise<Duplex> {
@@ -164,7 +115,6 @@ export class SshConnection {
     const port = opts.port ?? 22;
     const remote = `${opts.user}@${opts.host}:${port}`;
     const label = opts.label ?? remote;
-    const identities = loadIdentities(opts, log);
     const sock = opts.via ? await forwardThrough(opts.via, opts.host, port) : undefined;
     const agentSock =
       opts.agent === false ? undefined : (opts.agent ?? process.env.SSH_AUTH_SOCK) || undefined;
@@ -176,22 +126,13 @@ export class SshConnection {
       fingerprints: opts.hostKey?.fingerprints ?? [],
     };
 
-    // Auth plan: every identity, then the agent, each tried once in order.
-    type Method = { label: string; method: 'publickey' | 'agent'; make: () => object };
-    const plan: Method[] = identities.map((id) => ({
-      label: id.label,
-      method: 'publickey' as const,
-      make: () => ({ type: 'publickey', username: opts.user, key: id.key }),
-    }));
-    if (agentSock) {
-      plan.push({
-        label: `agent ${agentSock}`,
-        method: 'agent',
-        make: () => ({ type: 'agent', username: opts.user, agent: agentSock }),
-      });
-    }
-    const tried: string[] = [];
-    let serverAllows: AuthenticationType[] | null = null;
+    const auth = planAuth({
+      user: opts.user,
+      remote,
+      identities: opts.identities,
+      agentSock,
+      log,
+    });
 
     const client = new (ssh2().Client)();
     const t0 = performance.now();
@@ -203,25 +144,12 @@ export class SshConnection {
     let stage: 'tcp connect' | 'key exchange' | 'authentication' = 'tcp connect';
     const lastError = { err: null as Error | null };
 
-    const authHandler: AuthHandlerMiddleware = (authsLeft, _partial, next) => {
-      if (authsLeft) serverAllows = authsLeft;
-      while (plan.length > 0) {
-        const m = plan.shift()!;
-        if (authsLeft && !authsLeft.includes('publickey')) continue;
-        tried.push(m.label);
-        log(`ssh ${remote}: trying ${m.label}`);
-        next(m.make() as Parameters<typeof next>[0]);
-        return;
-      }
-      next(false as unknown as Parameters<typeof next>[0]);
-    };
-
     const cfg: ConnectConfig = {
       host: opts.host,
       port,
       ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
       username: opts.user,
-      authHandler,
+      authHandler: auth.handler,
       readyTimeout: opts.readyTimeoutMs ?? 20_000,
       keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
@@ -285,13 +213,14 @@ export class SshConnection {
         }
         fail(
           mapConnectError(err, {
-            opts,
+            host: opts.host,
+            readyTimeoutMs: opts.readyTimeoutMs,
             port,
             remote,
             stage,
             hostKeyError,
-            tried,
-            serverAllows,
+            tried: auth.tried,
+            serverAllows: auth.serverAllows(),
             agentSock,
           }),
         );
@@ -405,235 +334,15 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-function mapConnectError(
-  err: Error & { level?: string; code?: string },
-  ctx: {
-    opts: SshConnectOptions;
-    port: number;
-    remote: string;
-    stage: string;
-    hostKeyError: TransportError | null;
-    tried: string[];
-    serverAllows: AuthenticationType[] | null;
-    agentSock: string | undefined;
-  },
-): TransportError {
-  if (ctx.hostKeyError) return ctx.hostKeyError;
-  const where = `connect to host ${ctx.opts.host} port ${ctx.port}`;
-  if (err.level === 'client-socket' || err.level === 'client-dns') {
-    switch (err.code) {
-      case 'ECONNREFUSED':
-        return new TransportError('CONNECT_REFUSED', `ssh: ${where}: Connection refused`, {
-          cause: err,
-        });
-      case 'ENOTFOUND':
-      case 'EAI_AGAIN':
-      case 'EAI_NONAME':
-      case 'EAI_NODATA':
-        return new TransportError(
-          'DNS',
-          `ssh: Could not resolve hostname ${ctx.opts.host}: ${err.message}`,
-          { cause: err },
-        );
-      case 'ETIMEDOUT':
-        return new TransportError('CONNECT_TIMEOUT', `ssh: ${where}: Connection timed out`, {
-          cause: err,
-        });
-      default:
-        if (err.level === 'client-dns')
-          return new TransportError(
-            'DNS',
-            `ssh: Could not resolve hostname ${ctx.opts.host}: ${err.message}`,
-            { cause: err },
-          );
-        return new TransportError('CONNECT_FAILED', `ssh: ${where}: ${err.message}`, {
-          cause: err,
-        });
-    }
-  }
-  if (err.level === 'client-timeout') {
-    return new TransportError(
-      'CONNECT_TIMEOUT',
-      `ssh: ${where}: timed out after ${ctx.opts.readyTimeoutMs ?? 20_000} ms during ${ctx.stage}`,
-      { cause: err },
-    );
-  }
-  if (err.level === 'client-authentication') {
-    const allows = ctx.serverAllows ? ctx.serverAllows.join(',') : 'unknown';
-    const tried =
-      ctx.tried.length > 0
-        ? ctx.tried.join('; ')
-        : 'nothing (no identity files loaded and no ssh-agent)';
-    const wantsPassword =
-      ctx.serverAllows !== null &&
-      !ctx.serverAllows.includes('publickey') &&
-      ctx.serverAllows.some((m) => m === 'password' || m === 'keyboard-interactive');
-    return new TransportError(
-      'AUTH_FAILED',
-      `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.${
-        wantsPassword
-          ? ' The server asks for a password (or keyboard-interactive) only; ts-vpn does not prompt for SSH passwords: authorize a key for this user on the server'
-          : ''
-      }`,
-      { cause: err },
-    );
-  }
-  return new TransportError('SSH_ERROR', `ssh ${ctx.remote}: ${err.message}`, { cause: err });
-}
-
-/** The exec channel as a Transport. Create with `SshTransport.open` or `SshConnection.exec`. */
-export class SshTransport extends BaseTransport {
-  readonly info: TransportInfo;
-  private flowAttached = false;
-  private localClose = false;
-  private closing: Promise<void> | null = null;
-  private exit: { code?: number; signal?: string } | null = null;
-  private channelClosed = false;
-  private connClosed = false;
-  private readonly stderrLines: LineSplitter;
-
-  /** Connect + exec in one step; the transport owns the connection. */
-  static async open(
-    opts: SshConnectOptions & SshExecOptions & { command: string },
-  ): Promise<SshTransport> {
-    const conn = await SshConnection.connect(opts);
-    try {
-      return await conn.exec(opts.command, { closeGraceMs: opts.closeGraceMs });
-    } catch (err) {
-      await conn.end();
-      throw err;
-    }
-  }
-
-  constructor(
-    readonly connection: SshConnection,
-    private readonly channel: ClientChannel,
-    command: string,
-    private readonly ownsConnection: boolean,
-    private readonly closeGraceMs: number,
-    private readonly connError: { err: Error | null },
-  ) {
-    super();
-    this.info = { ...connection.info, command };
-    this.stderrLines = new LineSplitter((l) => this.emitStderr(l));
-    channel.stderr.on('data', (d: Buffer) => this.stderrLines.push(d));
-    channel.on('drain', () => this.emit('drain'));
-    channel.on('exit', (code: number | null, signal?: string) => {
-      this.exit =
-        code !== null && code !== undefined
-          ? { code }
-          : { signal: signal ? (signal.startsWith('SIG') ? signal : `SIG${signal}`) : 'unknown' };
-      // The channel only closes once its readable side is consumed: drain what is left
-      // (to the data listeners if any, else nowhere).
-      this.channel.resume();
-    });
-    channel.on('error', (err: Error) => {
-      this.connError.err ??= err;
-    });
-    channel.on('close', () => {
-      this.channelClosed = true;
-      this.stderrLines.flush();
-      this.onChannelClose();
-    });
-    const client = connection.client;
-    client.on('close', () => {
-      this.connClosed = true;
-      if (!this.channelClosed) this.stderrLines.flush();
-      this.finish(this.reasonNow(true));
-    });
-  }
-
-  private onChannelClose(): void {
-    if (this.ownsConnection && !this.connClosed) {
-      // Finish once the connection is gone too, so a caller that reconnects never overlaps.
-      void this.connection.end().then(() => this.finish(this.reasonNow(false)));
-    } else {
-      this.finish(this.reasonNow(false));
-    }
-  }
-
-  private reasonNow(connectionLost: boolean): CloseReason {
-    const exitPart = this.exit
-      ? this.exit.code !== undefined
-        ? { exitCode: this.exit.code }
-        : { signal: this.exit.signal }
-      : {};
-    if (this.localClose) return { code: 'LOCAL', message: 'closed locally', ...exitPart };
-    if (this.exit && this.channelClosed) {
-      const how =
-        this.exit.code !== undefined
-          ? `with code ${this.exit.code}`
-          : `on signal ${this.exit.signal}`;
-      return {
-        code: 'EXIT',
-        message: `remote command exited ${how}${this.lastStderr()}`,
-        ...exitPart,
-      };
-    }
-    if (connectionLost && !this.channelClosed) {
-      const e = this.connError.err;
-      const msg = e
-        ? /keepalive/i.test(e.message)
-          ? `SSH connection lost: no reply to keepalive (${this.info.remote})`
-          : `SSH connection lost: ${e.message}`
-        : `SSH connection closed by ${this.info.remote}`;
-      return { code: 'SSH_CLOSED', message: msg, ...(e ? { error: e } : {}) };
-    }
-    return { code: 'EOF', message: `remote closed the channel${this.lastStderr()}` };
-  }
-
-  write(chunk: Uint8Array): boolean {
-    if (this.closeReason || this.closing || !this.channel.writable) return false;
-    this.stats.writes++;
-    this.stats.bytesOut += chunk.length;
-    const ok = this.channel.write(asBuffer(chunk));
-    if (!ok) this.stats.backpressured++;
-    return ok;
-  }
-
-  protected startFlow(): void {
-    if (!this.flowAttached) {
-      this.flowAttached = true;
-      this.channel.on('data', (d: Buffer) => this.emitData(d));
-    }
-    this.channel.resume();
-  }
-
-  protected stopFlow(): void {
-    this.channel.pause();
-  }
-
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    if (!this.closeReason) this.localClose = true;
-    this.closing = (async () => {
-      if (!this.channelClosed && !this.connClosed) {
-        // EOF (after queued data), give the remote command a moment to exit, then close.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, this.closeGraceMs);
-          this.channel.once('close', done);
-          function done() {
-            clearTimeout(timer);
-            resolve();
-          }
-          try {
-            this.channel.resume(); // see 'exit': unread data would hold the close back
-            this.channel.end();
-          } catch {
-            done();
-          }
-        });
-        if (!this.channelClosed) {
-          try {
-            this.channel.close();
-          } catch {
-            /* connection already gone */
-          }
-        }
-      }
-      if (this.ownsConnection) await this.connection.end();
-      this.finish(this.reasonNow(false));
-    })();
-    return this.closing;
+/** Connect + exec in one step; the transport owns the connection. */
+export async function openSshTransport(
+  opts: SshConnectOptions & SshExecOptions & { command: string },
+): Promise<SshTransport> {
+  const conn = await SshConnection.connect(opts);
+  try {
+    return await conn.exec(opts.command, { closeGraceMs: opts.closeGraceMs });
+  } catch (err) {
+    await conn.end();
+    throw err;
   }
 }

@@ -20,7 +20,7 @@
 import { createWriteStream, fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { asBuffer, BaseTransport } from './base.js';
+import { BaseTransport } from './base.js';
 import { FdReader } from './fd-reader.js';
 import { getPipeSize, setBlocking, setPipeSize } from './pipe-size.js';
 import type { TransportInfo } from './types.js';
@@ -116,12 +116,8 @@ export class StdioTransport extends BaseTransport {
   }
 
   write(chunk: Uint8Array): boolean {
-    if (this.closeReason || this.closing) return false;
-    this.stats.writes++;
-    this.stats.bytesOut += chunk.length;
-    const ok = this.output.write(asBuffer(chunk));
-    if (!ok) this.stats.backpressured++;
-    return ok;
+    if (this.closing) return false;
+    return this.writeCounted(this.output, chunk);
   }
 
   protected startFlow(): void {

@@ -6,7 +6,8 @@
  */
 import type { ClientChannel } from 'ssh2';
 import { TransportError } from './errors.js';
-import { type SshConnection, SshTransport } from './ssh.js';
+import type { SshConnection } from './ssh.js';
+import { SshTransport } from './ssh-channel.js';
 
 /** RFC 4254 §5.1 reason codes. */
 const SSH_OPEN_ADMINISTRATIVELY_PROHIBITED = 1;

@@ -70,17 +70,11 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import { libc } from '../sys/libc.js';
 import { VNET_HDR_LEN } from '../wire/vnet-hdr.js';
 import { errnoName, TunError } from './errors.js';
-import {
-  libc,
-  linkGso,
-  setLinkGsoMaxSize,
-  TUN_F_CSUM,
-  TUN_F_TSO4,
-  TUN_F_TSO6,
-  TUNSETOFFLOAD,
-} from './libc.js';
+import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUNSETOFFLOAD } from './if-tun.js';
+import { linkGso, setLinkGsoMaxSize } from './link-gso.js';
 import { LoopReader, loopBindings, UV_READ_BUFFER } from './loop-reader.js';
 import { openTunFd } from './open.js';
 import { WorkerReader } from './worker-reader.js';

@@ -32,8 +32,7 @@
  * `--pending-deprecation`; when it is missing the device falls back to the
  * worker reader. Closing the handle closes the fd (libuv owns it once opened).
  */
-import { createRequire } from 'node:module';
-import { libc } from './libc.js';
+import { EAGAIN, EINTR, libc, type ReadFn } from '../sys/libc.js';
 import { ReaderRefs } from './reader-refs.js';
 
 interface PipeHandle {
@@ -95,23 +94,9 @@ export interface LoopReaderSink {
   fail(errno: number): void;
 }
 
-const EAGAIN = 11;
-const EINTR = 4;
 const UV_EOF = -4095;
 /** Size of the buffer Node gives libuv for a stream read (libuv suggests 64 KiB). */
 export const UV_READ_BUFFER = 64 * 1024;
-
-type ReadFn = (fd: number, buf: Uint8Array, n: number) => number | bigint;
-let readFn: ReadFn | null = null;
-
-function koffiRead(): ReadFn {
-  if (readFn) return readFn;
-  const koffi = createRequire(import.meta.url)('koffi') as {
-    load(p: string): { func(sig: string): ReadFn };
-  };
-  readFn = koffi.load('libc.so.6').func('long read(int fd, void *buf, size_t n)');
-  return readFn;
-}
 
 export class LoopReader extends ReaderRefs {
   private handle: PipeHandle | null = null;
@@ -139,7 +124,7 @@ export class LoopReader extends ReaderRefs {
   ) {
     super();
     this.slab = new Uint8Array(Math.max(slabBytes, 2 * (maxPacket + 8)));
-    this.read = koffiRead();
+    this.read = libc().read;
     this.errno = libc().errno;
   }
 

@@ -18,17 +18,19 @@
  */
 import type { RtNetlinkSocket, rt } from 'netlink';
 import { netlink } from '../native-modules.js';
-import { AF_INET, AF_INET6, type Cidr, formatCidr, formatIp, parseCidr, parseIp } from './addr.js';
+import { AF_INET, AF_INET6 } from '../sys/libc.js';
+import {
+  IFLA_INET6_ADDR_GEN_MODE,
+  IN6_ADDR_GEN_MODE_NONE,
+  RT_SCOPE_LINK,
+  RT_SCOPE_NOWHERE,
+  RT_SCOPE_UNIVERSE,
+  RT_TABLE_MAIN,
+  RTN_UNICAST,
+  RTPROT_STATIC,
+} from '../sys/rtnetlink.js';
+import { type Cidr, formatCidr, formatIp, parseCidr, parseIp } from './addr.js';
 import { TunError, type TunErrorCode } from './errors.js';
-
-const RT_TABLE_MAIN = 254;
-const RTPROT_STATIC = 4;
-const RT_SCOPE_UNIVERSE = 0;
-const RT_SCOPE_LINK = 253;
-const RTN_UNICAST = 1;
-/** IFLA_INET6_ADDR_GEN_MODE (nested in IFLA_AF_SPEC / AF_INET6) and IN6_ADDR_GEN_MODE_NONE. */
-const IFLA_INET6_ADDR_GEN_MODE = 8;
-const IN6_ADDR_GEN_MODE_NONE = 1;
 
 /** What the caller asks for; `dev` and/or `gateway` must be given. */
 export interface RouteSpec {
@@ -432,7 +434,7 @@ export class NetConfig {
     let removed = true;
     try {
       await this.sock.delRoute(
-        { ...data, protocol: undefined, scope: RT_SCOPE_NOWHERE_FOR_DELETE },
+        { ...data, protocol: undefined, scope: RT_SCOPE_NOWHERE },
         attrs,
         this.opts(),
       );
@@ -512,6 +514,3 @@ export class NetConfig {
     return () => s.socket.close();
   }
 }
-
-/** rtm_scope in a delete request: RT_SCOPE_NOWHERE matches any scope (what `ip route del` sends). */
-const RT_SCOPE_NOWHERE_FOR_DELETE = 255;

@@ -4,6 +4,7 @@
  * and its ifindex; TunDevice.open() (device.ts) wraps the result.
  */
 import fs from 'node:fs';
+import { libc } from '../sys/libc.js';
 import { VNET_HDR_LEN } from '../wire/vnet-hdr.js';
 import { errnoName, TunError } from './errors.js';
 import {
@@ -11,10 +12,9 @@ import {
   IFF_TUN,
   IFF_VNET_HDR,
   IFNAMSIZ,
-  libc,
   TUNSETIFF,
   TUNSETVNETHDRSZ,
-} from './libc.js';
+} from './if-tun.js';
 
 const EINVAL = 22;
 

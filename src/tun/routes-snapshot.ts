@@ -1,14 +1,29 @@
 /**
  * The IPv4 routes this host has right now (every table), read with one rtnetlink
- * RTM_GETROUTE dump on a socket of our own (koffi libc calls, src/tun/libc.ts), for the
+ * RTM_GETROUTE dump on a socket of our own (src/sys/rtnetlink.ts), for the
  * route guard (src/runtime/route-guard.ts) to check far-end addresses against.
  *
  * The reply parser {@link parseRouteDump} takes whatever the kernel (or a fuzzer) hands
  * it and never throws: a malformed message ends the parse, an odd attribute is skipped.
  * It is fuzzed (bench/fuzz `rtnl-route-dump`, test/fuzz/netlink.test.ts).
  */
-import { koffi } from '../native-modules.js';
-import { libc } from './libc.js';
+import { AF_INET, EAGAIN, EINTR, errnoError, libc, MSG_DONTWAIT } from '../sys/libc.js';
+import {
+  NLM_F_DUMP,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  RTA_DST,
+  RTA_GATEWAY,
+  RTA_OIF,
+  RTA_TABLE,
+  RTM_GETROUTE,
+  RTM_NEWROUTE,
+  RTN_LOCAL,
+  RTN_UNICAST,
+  sendRouteRequest,
+} from '../sys/rtnetlink.js';
+import { formatIpv4, ipv4FromBytes } from '../wire/ip.js';
 
 /** One route from the dump, IPv4 only. */
 export interface KernelRoute4 {
@@ -33,24 +48,13 @@ export interface RouteDumpParse {
   malformed: number;
 }
 
-export const RTM_NEWROUTE = 24;
-export const RTM_GETROUTE = 26;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
-const NLM_F_REQUEST = 1;
-const NLM_F_DUMP = 0x300;
-const AF_INET = 2;
-const RTA_DST = 1;
-const RTA_OIF = 4;
-const RTA_GATEWAY = 5;
-const RTA_TABLE = 15;
-export const RTN_UNICAST = 1;
-export const RTN_LOCAL = 2;
+export { RTM_NEWROUTE, RTN_LOCAL, RTN_UNICAST } from '../sys/rtnetlink.js';
+
 /** Bounds: a dump larger than this is cut (the guard then knows less, never crashes). */
 const MAX_ROUTES = 100_000;
 
 function ipv4At(b: Uint8Array, at: number): string {
-  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  return formatIpv4(ipv4FromBytes(b, at));
 }
 
 function u16(b: Uint8Array, at: number): number {
@@ -140,14 +144,6 @@ export function routeDumpRequest(seq: number): Buffer {
   return msg;
 }
 
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_ROUTE = 0;
-const MSG_DONTWAIT = 0x40;
-const EAGAIN = 11;
-const EINTR = 4;
-
 /**
  * Dumps the IPv4 routes of the current network namespace. The kernel fills the reply
  * while we read (netlink dumps run in recvmsg), so a non-blocking read loop gets it all;
@@ -155,13 +151,8 @@ const EINTR = 4;
  * (bounded: 2 s). Throws `Error` with `errno` on a socket failure or a refused dump.
  */
 export async function readRoutes4(): Promise<KernelRoute4[]> {
-  const c = libc();
-  const fd = c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) throw Object.assign(new Error('socket(AF_NETLINK)'), { errno: c.errno() });
+  const { c, fd } = sendRouteRequest(routeDumpRequest(1), 'RTM_GETROUTE');
   try {
-    const req = routeDumpRequest(1);
-    if (c.send(fd, req, req.length, 0) !== req.length)
-      throw Object.assign(new Error('send(RTM_GETROUTE)'), { errno: c.errno() });
     const buf = Buffer.alloc(64 * 1024);
     const routes: KernelRoute4[] = [];
     const deadline = Date.now() + 2000;
@@ -173,11 +164,10 @@ export async function readRoutes4(): Promise<KernelRoute4[]> {
           await new Promise((r) => setTimeout(r, 5));
           continue;
         }
-        throw Object.assign(new Error('recv(RTM_GETROUTE)'), { errno });
+        throw errnoError('recv(RTM_GETROUTE)', errno);
       }
       const p = parseRouteDump(buf, n, routes);
-      if (p.error !== 0)
-        throw Object.assign(new Error('RTM_GETROUTE refused'), { errno: -p.error });
+      if (p.error !== 0) throw errnoError('RTM_GETROUTE refused', -p.error);
       if (p.done || n === 0) return routes;
     }
     return routes;
@@ -186,21 +176,10 @@ export async function readRoutes4(): Promise<KernelRoute4[]> {
   }
 }
 
-let indexToName: ((index: number, out: Buffer) => unknown) | null = null;
-
 /** The name of interface `index` (if_indextoname), or `if<index>` when it has none. */
 export function interfaceName(index: number): string {
   try {
-    indexToName ??= koffi()
-      .load('libc.so.6')
-      .func('void *if_indextoname(unsigned int ifindex, _Out_ uint8_t *ifname)') as (
-      index: number,
-      out: Buffer,
-    ) => unknown;
-    const out = Buffer.alloc(16);
-    if (indexToName(index, out) === null) return `if${index}`;
-    const nul = out.indexOf(0);
-    return out.subarray(0, nul < 0 ? 16 : nul).toString('latin1');
+    return libc().ifIndexToName(index) ?? `if${index}`;
   } catch {
     return `if${index}`;
   }

@@ -24,8 +24,8 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { EFD_CLOEXEC, EFD_NONBLOCK, libc } from '../sys/libc.js';
 import { errnoName, TunError } from './errors.js';
-import { EFD_CLOEXEC, EFD_NONBLOCK, libc } from './libc.js';
 import type { LoopReaderSink } from './loop-reader.js';
 import { ReaderRefs } from './reader-refs.js';
 import { READER_WORKER_SOURCE, type ReaderWorkerData } from './reader-worker.js';

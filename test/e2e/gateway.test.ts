@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, NODE } from '../support/lab.js';
+import { CLI, NODE, REPO } from '../support/lab.js';
 import { createNetns, linkNetns, type Netns, requireNetns, uniqueId } from '../support/netns.js';
 import { type Sshd, startSshd } from '../support/sshd.js';
 
@@ -223,8 +223,12 @@ state-dir: ${gwState}
   });
 
   it('serves two users with their own addresses, reachable from the LAN by proxy ARP; refuses others; cleans up on stop', async () => {
+    const proxyDelay = `/proc/sys/net/ipv4/neigh/tvgl${id}a/proxy_delay`;
+    const delayBefore = srv.exec('cat', [proxyDelay]).trim();
     const gw = startGateway();
     await gw.waitFor(/gateway: listening on/);
+    // Proxy ARP answers at once while the gateway runs (the kernel's default delays up to 0.8 s).
+    expect(srv.exec('cat', [proxyDelay]).trim()).toBe('0');
     const a = up(users.alice);
     const b = up(users.bob);
     await a.waitFor(/tunnel up:/);
@@ -263,8 +267,50 @@ state-dir: ${gwState}
     expect(srv.exec('ip', ['-o', 'link']).match(/tsvg\d+/g)).toBeNull();
     expect(srv.exec('ip', ['neigh', 'show', 'proxy']).trim()).toBe('');
     expect(srv.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
+    expect(srv.exec('cat', [proxyDelay]).trim()).toBe(delayBefore);
     await a.exited;
     await b.exited;
+  });
+
+  // A library client (no TUN) sends its first echo request the moment IPCP opens, before
+  // the gateway has its side configured. The reply from the LAN host once came a second
+  // late: the LAN host's ARP for the client went unanswered until the session's proxy
+  // entry existed, which was added only after the held packets had been passed on.
+  it('delivers each ICMP echo reply before the next request goes out, also the first one sent as IPCP opens', async () => {
+    const gw = startGateway();
+    await gw.waitFor(/gateway: listening on/);
+    const probe = async (target: string) => {
+      const p = track(
+        cli.spawn(
+          NODE,
+          [
+            '--import',
+            'tsx',
+            join(REPO, 'test', 'e2e', 'gateway-ping-client.ts'),
+            JSON.stringify({
+              host: SERVER,
+              port: sshd.port,
+              user: users.bob,
+              key: sshd.clientKeyPath,
+              socket: socketPath,
+              target,
+              count: 5,
+              gapMs: 1000,
+            }),
+          ],
+          { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+        'ping client',
+      );
+      procs.push(p);
+      expect(await p.exited).toBe(0);
+      return JSON.parse(p.log()) as { inTime: boolean[]; replied: number[] };
+    };
+    const r1 = await probe(GW_LAN);
+    const r2 = await probe(LAN_HOST);
+    expect(r1.inTime).toEqual([true, true, true, true, true]);
+    expect(r2.inTime).toEqual([true, true, true, true, true]);
+    expect(await gw.stop()).toBe(0);
   });
 
   it('refuses a user the policy does not allow, with the reason on the client (exit 6)', async () => {

@@ -14,7 +14,7 @@ import {
   checkRouteDump,
   routeDump,
 } from '../../bench/fuzz/targets-netlink.js';
-import { parseRtnlReply } from '../../src/tun/libc.js';
+import { parseRtnlReply } from '../../src/tun/link-gso.js';
 import { parseRouteDump } from '../../src/tun/routes-snapshot.js';
 
 const bytes = fc.uint8Array({ maxLength: 2048 });

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePeerConfig, type SshHop } from '../../src/config/peer.js';
+import { SshConfigError } from '../../src/config/ssh-config.js';
+import { applySshConfig, parseJumpSpec } from '../../src/config/ssh-settings.js';
 import { TransportError } from '../../src/transport/errors.js';
-import { connectChain, parseJumpSpec } from '../../src/transport/hop-chain.js';
+import { connectChain } from '../../src/transport/hop-chain.js';
 import type { SshConnectOptions } from '../../src/transport/ssh.js';
-import { SshConfigError } from '../../src/transport/ssh-config.js';
-import { applySshConfig } from '../../src/transport/ssh-settings.js';
 import { type Sshd, startSshd } from '../support/sshd.js';
 
 let bastion: Sshd;

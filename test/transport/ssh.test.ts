@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/transport/errors.js';
-import { SshConnection, type SshConnectOptions, SshTransport } from '../../src/transport/ssh.js';
+import {
+  openSshTransport,
+  SshConnection,
+  type SshConnectOptions,
+} from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/types.js';
 import { freePort, type Sshd, startSshd } from '../support/sshd.js';
 
@@ -72,7 +76,7 @@ async function connectError(opts: SshConnectOptions): Promise<TransportError> {
 
 describe('SshTransport with a real sshd', () => {
   it('echoes all 256 byte values unchanged through `cat` (no pty, 8-bit clean)', async () => {
-    const t = await SshTransport.open({ ...baseOpts(), command: 'cat' });
+    const t = await openSshTransport({ ...baseOpts(), command: 'cat' });
     try {
       expect(t.info.kind).toBe('ssh');
       expect(t.info.hostKeyVerifiedBy).toMatch(/^known_hosts .*known_hosts:1$/);
@@ -92,7 +96,7 @@ describe('SshTransport with a real sshd', () => {
   });
 
   it('round-trips 5 MB of random bytes with the same sha256', async () => {
-    const t = await SshTransport.open({ ...baseOpts(), command: 'cat' });
+    const t = await openSshTransport({ ...baseOpts(), command: 'cat' });
     try {
       const blob = randomBytes(5_000_000);
       const back = await roundTrip(t, blob);
@@ -106,7 +110,7 @@ describe('SshTransport with a real sshd', () => {
   });
 
   it('surfaces remote stderr line by line and the exit code', async () => {
-    const t = await SshTransport.open({
+    const t = await openSshTransport({
       ...baseOpts(),
       command: "sh -c 'echo err >&2; echo second line >&2; exit 3'",
     });
@@ -121,7 +125,7 @@ describe('SshTransport with a real sshd', () => {
   });
 
   it('reports a remote command killed by a signal', async () => {
-    const t = await SshTransport.open({ ...baseOpts(), command: "sh -c 'kill -TERM $$'" });
+    const t = await openSshTransport({ ...baseOpts(), command: "sh -c 'kill -TERM $$'" });
     const reason = await t.closed;
     expect(reason.code).toBe('EXIT');
     expect(reason.signal).toBe('SIGTERM');
@@ -129,7 +133,7 @@ describe('SshTransport with a real sshd', () => {
   });
 
   it('ends with EXIT code 0 when the remote command finishes after our EOF', async () => {
-    const t = await SshTransport.open({ ...baseOpts(), command: 'cat >/dev/null' });
+    const t = await openSshTransport({ ...baseOpts(), command: 'cat >/dev/null' });
     t.write(new Uint8Array([1, 2, 3]));
     // A remote-side close: the command ends on EOF, which close() sends first.
     const conn = t.connection;
@@ -142,7 +146,7 @@ describe('SshTransport with a real sshd', () => {
   });
 
   it('closes with SSH_CLOSED when the server side of the session dies', async () => {
-    const t = await SshTransport.open({ ...baseOpts(), command: 'cat' });
+    const t = await openSshTransport({ ...baseOpts(), command: 'cat' });
     // Wait until sshd has forked the session process, then kill it.
     for (let i = 0; i < 50 && sshd.sessionPids().length === 0; i++)
       await new Promise((r) => setTimeout(r, 20));
@@ -313,7 +317,7 @@ describe('SshTransport with a real sshd', () => {
   });
 
   it('detects a dead connection with keepalives and closes with SSH_CLOSED', async () => {
-    const t = await SshTransport.open({
+    const t = await openSshTransport({
       ...baseOpts(),
       command: 'cat',
       keepaliveIntervalMs: 100,

@@ -5,7 +5,7 @@
  * down: exec `head -c N /dev/zero`, timed until all bytes arrived
  */
 import { performance } from 'node:perf_hooks';
-import { SshTransport } from '../../src/transport/ssh.js';
+import { openSshTransport } from '../../src/transport/ssh.js';
 import { startSshd } from '../support/sshd.js';
 
 const mib = Number(process.argv[2] ?? 64);
@@ -23,7 +23,7 @@ const opts = {
 };
 try {
   for (let round = 0; round < 3; round++) {
-    const up = await SshTransport.open({
+    const up = await openSshTransport({
       ...opts,
       command: process.env.UP_CMD ?? 'cat > /dev/null',
     });
@@ -40,7 +40,7 @@ try {
     const reason = await up.closed;
     const upMs = performance.now() - t0;
 
-    const down = await SshTransport.open({ ...opts, command: `head -c ${total} /dev/zero` });
+    const down = await openSshTransport({ ...opts, command: `head -c ${total} /dev/zero` });
     let got = 0;
     const t1 = performance.now();
     down.onData((d) => {

@@ -51,7 +51,7 @@ await nc.disableIpv6AutoAddress(tun.ifindex);
 await nc.setMtu(tun.ifindex, MTU);
 await nc.setAddress4(tun.ifindex, local, peer);
 await nc.setUp(tun.ifindex);
-const gsoMaxSize = (await import(root + '/src/tun/libc.ts')).linkGso(tun.ifindex).gsoMaxSize;
+const gsoMaxSize = (await import(root + '/src/tun/link-gso.ts')).linkGso(tun.ifindex).gsoMaxSize;
 
 const r = { frames: 0, bytes: 0, super4: 0, super6: 0, superOther: 0, maxFrame: 0, needsCsum: 0,
   fromPeer: 0, invalid: 0, firstInvalid: null, writeFails: 0, echoReplies: 0 };

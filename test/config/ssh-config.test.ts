@@ -14,7 +14,7 @@ import {
   lookupSshConfig,
   SshConfigError,
   type SshConfigLookup,
-} from '../../src/transport/ssh-config.js';
+} from '../../src/config/ssh-config.js';
 import {
   expandPath,
   OPENSSH_DEFAULT_CIPHERS,
@@ -22,7 +22,7 @@ import {
   OPENSSH_USER_KNOWN_HOSTS,
   opensshCipherList,
   parseTime,
-} from '../../src/transport/ssh-settings.js';
+} from '../../src/config/ssh-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tv-sshcfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

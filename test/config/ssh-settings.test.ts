@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, describeConfig, loadPeerConfig } from '../../src/config/index.js';
 import { parsePeerConfig } from '../../src/config/peer.js';
-import { SshConfigError } from '../../src/transport/ssh-config.js';
-import { applySshConfig } from '../../src/transport/ssh-settings.js';
+import { SshConfigError } from '../../src/config/ssh-config.js';
+import { applySshConfig } from '../../src/config/ssh-settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tv-sshset-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -31,7 +31,7 @@ import {
 } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import SSHConfig, { type Line, LineType } from 'ssh-config';
-import { matchPattern } from './known-hosts.js';
+import { matchPattern } from './ssh-patterns.js';
 
 export const SSH_CONFIG_LIMITS = { maxFileBytes: 256 * 1024, maxDepth: 16, maxFiles: 64 } as const;
 

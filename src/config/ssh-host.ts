@@ -1,15 +1,12 @@
 /**
- * The effective SSH settings of a peer: peer.yaml keys win, then the first value
- * ssh_config gives for `ssh.host` (see ssh-config.ts), then ts-vpn's defaults. Each
- * setting remembers where it came from (`peer.yaml:12`, `/home/a/.ssh/config:3`,
- * `default`) for `ts-vpn check`.
+ * One host's SSH settings from ssh_config: the first value ssh_config gives for a name
+ * fills each key peer.yaml did not set (`ssh.given`), remembering its file:line; OpenSSH's
+ * value syntax (times, yes/no, Ciphers `+-^` lists, `~` and `%` tokens) is read here.
+ * ssh-settings.ts applies it to the gateways and their jump hosts.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { PeerConfig, SshHop } from '../config/peer.js';
-import { type JumpSpec, parseJumpSpec } from './hop-chain.js';
-import { matchPattern } from './known-hosts.js';
+import { SUPPORTED_CIPHERS } from './peer-defaults.js';
+import type { PeerConfig } from './peer-types.js';
 import {
   expandHostName,
   lookupSshConfig,
@@ -18,21 +15,8 @@ import {
   type SshConfigLookup,
   type SshConfigValue,
 } from './ssh-config.js';
+import { matchPattern } from './ssh-patterns.js';
 
-/**
- * Ciphers ts-vpn allows: ssh2 implements them; no CBC, arcfour, 3DES or Blowfish. The one
- * list: peer.yaml `ssh.ciphers` (src/config) and ssh_config `Ciphers` are both held to it.
- */
-export const SUPPORTED_CIPHERS = [
-  'aes128-gcm@openssh.com',
-  'aes256-gcm@openssh.com',
-  'chacha20-poly1305@openssh.com',
-  'aes128-gcm',
-  'aes256-gcm',
-  'aes128-ctr',
-  'aes192-ctr',
-  'aes256-ctr',
-] as const;
 const ALLOWED_CIPHERS: readonly string[] = SUPPORTED_CIPHERS;
 
 /** OpenSSH's default cipher list, the base of `Ciphers +x`, `-x`, `^x`. */
@@ -62,46 +46,10 @@ export interface ApplySshConfigOptions {
   uid?: number;
 }
 
-/** The ssh_config files to read for `cfg` (none with `ssh.config: false`). */
-export function sshConfigFiles(
-  cfg: PeerConfig,
-  env: SshEnv,
-  opts: ApplySshConfigOptions = {},
-): SshConfigFile[] {
-  if (!cfg.ssh.config.enabled) return [];
-  if (cfg.ssh.config.file) return [{ path: cfg.ssh.config.file, kind: 'user' }];
-  return [
-    { path: join(env.home, '.ssh', 'config'), kind: 'user' },
-    { path: opts.systemConfig ?? '/etc/ssh/ssh_config', kind: 'system' },
-  ];
-}
-
-type PeerSsh = PeerConfig['ssh'];
-
-/**
- * Fills `cfg.ssh` from ssh_config where peer.yaml did not set a key, records origins,
- * adds warnings/notes, then resolves the jump hosts (ssh.jump / ProxyJump, each completed
- * from ssh_config the same way) into `cfg.ssh.hops`. Throws SshConfigError (file:line
- * and the fix) on bad values and ProxyJump cycles.
- */
-export function applySshConfig(
-  cfg: PeerConfig,
-  env: SshEnv,
-  opts: ApplySshConfigOptions = {},
-): SshConfigLookup | null {
-  const files = sshConfigFiles(cfg, env, opts);
-  let look: SshConfigLookup | null = null;
-  for (const ssh of [cfg.ssh, ...cfg.ssh.alternates]) {
-    const base = copySsh(ssh);
-    const l = files.length > 0 ? mergeSshConfig(ssh, cfg.warnings, env, files, opts) : null;
-    look ??= l;
-    ssh.hops = resolveHops(ssh, base, cfg.warnings, env, files, opts);
-  }
-  return look;
-}
+export type PeerSsh = PeerConfig['ssh'];
 
 /** A copy of the ssh settings (the passphrase Secret is shared, not copied). */
-function copySsh(ssh: PeerSsh): PeerSsh {
+export function copySsh(ssh: PeerSsh): PeerSsh {
   return {
     ...ssh,
     identityFiles: [...ssh.identityFiles],
@@ -117,7 +65,7 @@ function copySsh(ssh: PeerSsh): PeerSsh {
 }
 
 /** ssh_config values into `ssh` where `ssh.given` does not name the key. */
-function mergeSshConfig(
+export function mergeSshConfig(
   ssh: PeerSsh,
   warnings: string[],
   env: SshEnv,
@@ -348,102 +296,4 @@ export function expandPath(
       throw new SshConfigError(`${origin}: unknown token %${k} in ${JSON.stringify(s)}`);
     return t;
   });
-}
-
-/** Most jump hosts in one chain (OpenSSH has no limit; a longer chain is a mistake). */
-export const MAX_HOPS = 8;
-
-/**
- * The jump hosts of `ssh` (its `jump` list), first hop first. Like `ssh -J a,b gw`: the
- * first hop's own ProxyJump (from ssh_config) is followed, the later ones' are not. Each
- * hop starts from the peer-wide settings peer.yaml gives (`base`), its spec's user and
- * port, then ssh_config for its name. A name met twice on the way is a ProxyJump cycle.
- */
-function resolveHops(
-  ssh: PeerSsh,
-  base: PeerSsh,
-  warnings: string[],
-  env: SshEnv,
-  files: SshConfigFile[],
-  opts: ApplySshConfigOptions,
-): SshHop[] {
-  const out: SshHop[] = [];
-  const expand = (specs: string[], origin: string, path: string[]): void => {
-    specs.forEach((spec, i) => {
-      const parsed = parseJumpSpec(spec);
-      if (!parsed)
-        throw new SshConfigError(`${origin}: jump host "${spec}" is not [user@]host[:port]`);
-      if (path.includes(parsed.host))
-        throw new SshConfigError(
-          `${origin}: ProxyJump cycle: ${[...path, parsed.host].join(' → ')}`,
-        );
-      const hop = hopSettings(base, parsed, spec, origin, env);
-      if (files.length > 0) mergeSshConfig(hop, warnings, env, files, opts);
-      if (i === 0 && hop.jump.length > 0)
-        expand(hop.jump, hop.origins.jump ?? origin, [...path, parsed.host]);
-      if (out.length >= MAX_HOPS)
-        throw new SshConfigError(`${origin}: more than ${MAX_HOPS} jump hosts`);
-      out.push({
-        spec,
-        origin,
-        host: hop.host,
-        port: hop.port,
-        user: hop.user,
-        identityFiles: hop.identityFilesExplicit
-          ? hop.identityFiles
-          : hop.identityFiles.filter((f) => existsSync(f)),
-        agent: hop.agent,
-        hostKey: hop.hostKey,
-        keepaliveIntervalMs: hop.keepaliveIntervalMs,
-        keepaliveCountMax: hop.keepaliveCountMax,
-        connectTimeoutMs: hop.connectTimeoutMs,
-        ciphers: hop.ciphers,
-      });
-    });
-  };
-  expand(ssh.jump, ssh.origins.jump ?? 'ssh.jump', [ssh.alias]);
-  return out;
-}
-
-/** Peer-wide keys a jump host takes from peer.yaml (the others are the target's own). */
-const HOP_INHERITS = [
-  'identity-files',
-  'agent',
-  'host-key.known-hosts',
-  'host-key.accept-new',
-  'keepalive-interval',
-  'keepalive-count-max',
-  'connect-timeout',
-  'ciphers',
-];
-
-function hopSettings(
-  base: PeerSsh,
-  spec: JumpSpec,
-  text: string,
-  origin: string,
-  env: SshEnv,
-): PeerSsh {
-  const hop = copySsh(base);
-  hop.alias = spec.host;
-  hop.host = spec.host;
-  hop.port = spec.port ?? 22;
-  hop.user = spec.user ?? env.user;
-  hop.jump = [];
-  hop.hostKey = { ...hop.hostKey, fingerprints: [] };
-  delete hop.hostKey.alias;
-  hop.given = [
-    ...base.given.filter((k) => HOP_INHERITS.includes(k)),
-    ...(spec.port ? ['port'] : []),
-    ...(spec.user ? ['user'] : []),
-  ];
-  hop.origins = { host: `${origin} (${text})` };
-  return hop;
-}
-
-/** The jump hosts of a config that loadPeerConfig did not resolve (library use): no ssh_config. */
-export function jumpHostsOf(ssh: PeerSsh, env: SshEnv): SshHop[] {
-  if (ssh.hops) return ssh.hops;
-  if (ssh.jump.length === 0) return [];
-  return resolveHops(ssh, copySsh(ssh), [], env, [], {});
 }
