@@ -24,7 +24,7 @@ import {
 import { CONFIG_MRU_RANGE } from './limits.js';
 import { bigToText, type Cidr, cidrContainsAddress, parseIp } from './net.js';
 import { checkRouteList, SERVER_ROUTE_HINTS } from './routes.js';
-import type { PathSegment, YamlSource } from './source.js';
+import type { YamlSource } from './source.js';
 import { configParser, issueCollector } from './validate.js';
 
 export type ServerUser = FarEndUser;
