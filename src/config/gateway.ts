@@ -25,7 +25,7 @@ import {
 import type { Cidr } from './net.js';
 import { checkRouteList } from './routes.js';
 import type { PathSegment, YamlSource } from './source.js';
-import { parseConfigText } from './validate.js';
+import { configParser, issueCollector } from './validate.js';
 
 export * from './gateway-schema.js';
 
@@ -34,9 +34,7 @@ function buildGateway(
   src: YamlSource,
   env: ConfigEnv,
 ): { cfg: GatewayConfig; issues: ConfigIssue[] } {
-  const issues: ConfigIssue[] = [];
-  const warnings: string[] = [];
-  const at = (p: PathSegment[], m: string) => issues.push(src.issue(p, m));
+  const { issues, warnings, at } = issueCollector(src);
 
   // pools
   const pools: GatewayPool[] = [];
@@ -217,13 +215,11 @@ function buildGateway(
 }
 
 /** Parses and validates gateway.yaml text (no file access). Empty text gives the defaults. */
-export function parseGatewayConfig(
+export const parseGatewayConfig: (
   text: string,
   sourceName: string,
-  env: ConfigEnv = defaultConfigEnv(),
-): GatewayConfig {
-  return parseConfigText(text, sourceName, gatewaySchema, (y, src) => buildGateway(y, src, env));
-}
+  env?: ConfigEnv,
+) => GatewayConfig = configParser(gatewaySchema, buildGateway);
 
 /**
  * Reads gateway.yaml (or the defaults when `path` is null) and the PPP password

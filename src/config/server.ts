@@ -24,8 +24,8 @@ import {
 import { CONFIG_MRU_RANGE } from './limits.js';
 import { bigToText, type Cidr, cidrContainsAddress, parseIp } from './net.js';
 import { checkRouteList, SERVER_ROUTE_HINTS } from './routes.js';
-import type { PathSegment, YamlSource } from './source.js';
-import { parseConfigText } from './validate.js';
+import type { YamlSource } from './source.js';
+import { configParser, issueCollector } from './validate.js';
 
 export type ServerUser = FarEndUser;
 
@@ -124,9 +124,7 @@ function buildServer(
   src: YamlSource,
   env: ConfigEnv,
 ): { cfg: ServerConfig; issues: ConfigIssue[] } {
-  const issues: ConfigIssue[] = [];
-  const warnings: string[] = [];
-  const at = (p: PathSegment[], m: string) => issues.push(src.issue(p, m));
+  const { issues, warnings, at } = issueCollector(src);
 
   const fixedPeer = y['peer-address'] ?? null;
   let pool: Cidr | null = y.pool ?? null;
@@ -223,13 +221,11 @@ function buildServer(
 }
 
 /** Parses and validates server.yaml text (no file access). Empty text gives the defaults. */
-export function parseServerConfig(
+export const parseServerConfig: (
   text: string,
   sourceName: string,
-  env: ConfigEnv = defaultConfigEnv(),
-): ServerConfig {
-  return parseConfigText(text, sourceName, serverSchema, (y, src) => buildServer(y, src, env));
-}
+  env?: ConfigEnv,
+) => ServerConfig = configParser(serverSchema, buildServer);
 
 /** The configuration `ts-vpn serve` uses when no file is given. */
 export function defaultServerConfig(env: ConfigEnv = defaultConfigEnv()): ServerConfig {

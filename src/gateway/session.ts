@@ -16,18 +16,18 @@ import { performance } from 'node:perf_hooks';
 import type { GatewayConfig, GatewayPolicy } from '../config/gateway.js';
 import type { EngineEvent } from '../engine/index.js';
 import { type ByteStream, LinkSession } from '../link/index.js';
+import { linkCounters } from '../runtime/client-status.js';
 import { DataPath } from '../runtime/data-path.js';
-import { prefixWithin } from '../runtime/server.js';
 import { loadInterfaceModule } from '../runtime/interface-loader.js';
 import type { Logger } from '../runtime/logger.js';
-import { linkCounters } from '../runtime/client-status.js';
 import { SerialQueue } from '../runtime/serial.js';
+import { prefixWithin } from '../runtime/server.js';
 import { closeSessionDevice, trafficSummary } from '../runtime/session-end.js';
+import { ClaimReader } from './claims.js';
 import { gatewayEngineOptions, refusalEngineOptions } from './engine-options.js';
 import type { LanSide } from './lan.js';
 import type { UserIdentity } from './peercred.js';
 import type { AddressBook } from './pool.js';
-import { ClaimReader } from './claims.js';
 
 /** Bound on LCP/IPCP negotiation: a client that never finishes is dropped. */
 export const NEGOTIATION_LIMIT_MS = 30_000;

@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
-import { connectTransport, describeRemote } from '../transport/index.js';
+import { connectTransport, describeRemote, type SshPrompter } from '../transport/index.js';
 import { TunnelHooks } from './client-hooks.js';
 import { ClientLink, type ClientLinkHost } from './client-link.js';
 import { ClientNetwork } from './client-network.js';
@@ -57,6 +57,11 @@ export interface ClientTunnelOptions {
   notifier?: SdNotifier;
   /** Watch the route to the SSH server and reconnect when it changes; default true. */
   watchNetwork?: boolean;
+  /**
+   * Asks for SSH passwords / keyboard-interactive answers on each attempt when keys do not
+   * do (`ts-vpn up` passes a terminal prompter when stdin is a TTY); default none.
+   */
+  sshPrompter?: SshPrompter;
 }
 
 /** How a tunnel ended. */
@@ -88,6 +93,7 @@ export class ClientTunnel
   private readonly stateDir: TunnelStateDir;
   private readonly useControl: boolean;
   private readonly retryStart: boolean;
+  private readonly sshPrompter: SshPrompter | undefined;
   private readonly sd: SdNotifier | null;
   private readonly reconnect: ReconnectLoop;
   private readonly routeWatch: ServerRouteWatch | null;
@@ -123,6 +129,7 @@ export class ClientTunnel
     this.stateDir = new TunnelStateDir(config.name, opts.stateRoot ?? DEFAULT_STATE_ROOT);
     this.useControl = opts.controlSocket ?? true;
     this.retryStart = opts.retryStart ?? false;
+    this.sshPrompter = opts.sshPrompter;
     this.sd = opts.notifier ?? null;
     const rc = config.reconnect;
     this.reconnect = new ReconnectLoop(this, {
@@ -184,8 +191,6 @@ export class ClientTunnel
    */
   async start(): Promise<void> {
     if (this.phaseValue !== 'idle') throw new TunnelError('internal', 'start() called twice');
-    // The TUN/netlink code loads while SSH connects (awaited when IPCP opens).
-    loadInterfaceModule().catch(() => undefined);
     this.startedAt = performance.now();
     this.startedWall = new Date();
     try {
@@ -298,24 +303,36 @@ export class ClientTunnel
     );
     this.log.info(`connecting to ${this.remote} …`);
     this.sd?.status(`connecting to ${this.remote}`);
-    // Routes as they are before this negotiation: far-end addresses inside them are refused.
-    // Taken before connecting: nothing may await between the transport starting and the
-    // link listening to it (a command that exits at once would go unheard).
-    const routeGuard = await RouteGuard.snapshot({
+    let guard: Promise<RouteGuard> | undefined;
+    const connecting = connectTransport(cfg, {
+      log: this.log,
+      prompter: this.sshPrompter,
+      beforeStart: async (addr) => {
+        await guard; // the snapshot predates any route of ours
+        if (this.closing) throw new TunnelError('internal', 'closed');
+        if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
+      },
+    });
+    // Start-up order: the TCP connect has started above (ssh2 connects synchronously for
+    // an address); what the first SSH byte need not wait for loads while SSH negotiates.
+    // Routes as they are before this negotiation: far-end addresses inside them are refused
+    // (the snapshot loads koffi and reads rtnetlink). The TUN/netlink code is awaited when
+    // IPCP opens.
+    guard = RouteGuard.snapshot({
       acceptLocal: cfg.ppp.acceptLocal,
       acceptPeer: cfg.ppp.acceptPeer,
       tunnelIfindex: this.net.iface?.tun.ifindex,
       warn: (m) => this.log.warn(m),
     });
-    const c = await connectTransport(cfg, {
-      log: this.log,
-      beforeStart: async (addr) => {
-        if (this.closing) throw new TunnelError('internal', 'closed');
-        if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
-      },
-    }).catch((err) => {
-      throw toTunnelError(err);
-    });
+    loadInterfaceModule().catch(() => undefined);
+    // Both settle before the link listens: the transport delivers no data until a 'data'
+    // listener exists (BaseTransport), and the snapshot never rejects.
+    const [c, routeGuard] = await Promise.all([
+      connecting.catch((err) => {
+        throw toTunnelError(err);
+      }),
+      guard,
+    ]);
     const info = c.transport.info;
     this.sshInfo = {
       cipher: info.cipher ?? null,
