@@ -76,6 +76,7 @@ describe('peer.yaml', () => {
           'aes256-gcm@openssh.com',
           'chacha20-poly1305@openssh.com',
         ],
+        typedAuth: { password: true, keyboardInteractive: true, prompts: 3 },
         passphraseFile: null,
         passphrase: null,
         jump: [],
