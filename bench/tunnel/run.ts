@@ -522,7 +522,7 @@ async function startTsVpnPath(lab: Lab): Promise<Path> {
     res.firstByteMs = t.startup.firstSshByteMs;
     const st = t.startup;
     const at = (x: number | undefined) => (x === undefined ? '?' : fmt(x));
-    res.bringUp = `${t.bringUpText}; from spawn: main module ${at(st.mainMs)} ms, TCP connect ${at(st.tcpConnectMs)} ms, first SSH byte ${at(st.firstSshByteMs)} ms, tunnel up ${at(st.upMs)} ms`;
+    res.bringUp = `${t.bringUpText}; from spawn: main module ${at(st.mainMs)} ms, TCP connect ${at(st.tcpConnectMs)} ms, first SSH byte ${at(st.firstSshByteMs)} ms (${at(st.firstSshByteCpuMs)} ms CPU), tunnel up ${at(st.upMs)} ms`;
     progress(`  ts-vpn up: ${t.bringUpText}`);
     await waitPing(lab, t.peerAddress, 10_000);
     return {

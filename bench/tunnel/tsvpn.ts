@@ -45,7 +45,14 @@ export interface TsVpnHandle {
   /** ts-vpn's own "tunnel up … in N ms total". */
   totalUpMs?: number;
   /** From the benchmark's spawn of `ts-vpn up` (ms): its entry module evaluated, TCP connect started, first SSH byte written, tunnel up seen. */
-  startup: { mainMs?: number; tcpConnectMs?: number; firstSshByteMs?: number; upMs: number };
+  startup: {
+    mainMs?: number;
+    tcpConnectMs?: number;
+    firstSshByteMs?: number;
+    /** CPU time of `up` (all threads) when it wrote the first SSH byte. */
+    firstSshByteCpuMs?: number;
+    upMs: number;
+  };
   bringUpText: string;
   log(): string;
   stop(): Promise<void>;
@@ -199,13 +206,21 @@ reconnect:
         : '') +
       `; ${Math.round(spawnMs)} ms from spawn incl. node start-up`;
     const traced = (event: string) => {
-      const t = new RegExp(`^startup-trace: ${event} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+      const t = new RegExp(
+        `^startup-trace: ${event} (\\d+(?:\\.\\d+)?) cpu (\\d+(?:\\.\\d+)?)$`,
+        'm',
+      ).exec(text);
       return t ? Number(t[1]) - wall0 : undefined;
+    };
+    const cpuAt = (event: string) => {
+      const t = new RegExp(`^startup-trace: ${event} \\S+ cpu (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+      return t ? Number(t[1]) : undefined;
     };
     const startup = {
       mainMs: traced('main'),
       tcpConnectMs: traced('tcp-connect'),
       firstSshByteMs: traced('first-ssh-byte'),
+      firstSshByteCpuMs: cpuAt('first-ssh-byte'),
       upMs: spawnMs,
     };
     return {

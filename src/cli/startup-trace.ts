@@ -2,7 +2,8 @@
  * Start-up stamps for the tunnel benchmark (bench/tunnel): with `TSVPN_STARTUP_TRACE=1`
  * in the environment, the CLI writes `startup-trace: <event> <wall ms>` lines to stderr,
  * wall ms = `performance.timeOrigin + performance.now()` (the clock of the benchmark's
- * spawn stamp). Events: `main` (the entry module is evaluated), `tcp-connect` (the first
+ * spawn stamp), followed by `cpu <ms>`: the process's CPU time so far (all threads), which
+ * a loaded machine skews far less than the wall clock. Events: `main` (the entry module is evaluated), `tcp-connect` (the first
  * TCP connect is started: the SYN) and `first-ssh-byte` (the first write on that socket:
  * ssh2 sends its identification line as soon as TCP is up). Off by default: nothing is
  * patched and nothing is written.
@@ -11,7 +12,9 @@ import { Socket } from 'node:net';
 
 function stamp(event: string): void {
   const wall = performance.timeOrigin + performance.now();
-  process.stderr.write(`startup-trace: ${event} ${wall.toFixed(3)}\n`);
+  const cpu = process.cpuUsage();
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stderr.write(`startup-trace: ${event} ${wall.toFixed(3)} cpu ${cpuMs.toFixed(1)}\n`);
 }
 
 /** Starts the trace when the environment asks for it (once, in the entry module). */

@@ -271,17 +271,7 @@ export class HdlcDeframer {
     let pe = 0;
     let i = 0;
     while (i < n) {
-      if (this.hunting) {
-        // Over-long frame: skip to the next flag without copying (RFC 1662 §4.3).
-        const f = chunk.indexOf(FLAG, i);
-        if (f < 0) break;
-        this.hunting = false;
-        i = f + 1;
-        w = 0;
-        escaped = false;
-        continue;
-      }
-      if (n - i >= 16 && w + 16 <= limit) {
+      if (!this.hunting && n - i >= 16 && w + 16 <= limit) {
         if (i < ps || i + 16 > pe) {
           ps = i;
           pe = Math.min(n, i + RxLayout.IN_CAP);
@@ -299,9 +289,7 @@ export class HdlcDeframer {
         w = result[0] - RxLayout.FRAME;
       }
       // Up to one block octet by octet (an escape and its octet in one step), or to a flag.
-      this.len = w;
-      this.escaped = escaped;
-      i = this.octets(chunk, i, Math.min(i + 16, n), true);
+      i = this.step(chunk, i, Math.min(i + 16, n), true, w, escaped);
       if (i < 0) return;
       w = this.len;
       escaped = this.escaped;
@@ -309,8 +297,7 @@ export class HdlcDeframer {
       ctl = this.ctl;
       limit = this.maxFrame;
     }
-    this.len = this.hunting ? 0 : w;
-    this.escaped = this.hunting ? false : escaped;
+    if (this.hunting) this.huntReset();
   }
 
   private runJs(chunk: Uint8Array): void {
@@ -330,19 +317,9 @@ export class HdlcDeframer {
     const lastBlock = n - 8;
     let i = 0;
     while (i < n) {
-      if (this.hunting) {
-        // Over-long frame: skip to the next flag without copying (RFC 1662 §4.3).
-        const f = chunk.indexOf(FLAG, i);
-        if (f < 0) break;
-        this.hunting = false;
-        i = f + 1;
-        w = 0;
-        escaped = false;
-        continue;
-      }
       // Blocks of 8 octets without a flag or a mapped control character (RFC 1662 §4.2).
       let esc = escaped ? 1 : 0;
-      while (i <= lastBlock && w + 8 <= limit) {
+      while (!this.hunting && i <= lastBlock && w + 8 <= limit) {
         const x0 = view.getInt32(base + i, true);
         const x1 = view.getInt32(base + i + 4, true);
         const a0 = x0 ^ 0x7e7e7e7e;
@@ -388,9 +365,7 @@ export class HdlcDeframer {
       escaped = esc === 1;
       // About one block octet by octet (an escape and its octet in one step); it ends on a
       // token boundary, so the word loop resumes in step with escape pairs.
-      this.len = w;
-      this.escaped = escaped;
-      i = this.octets(chunk, i, Math.min(i + 8, n), false);
+      i = this.step(chunk, i, Math.min(i + 8, n), false, w, escaped);
       if (i < 0) return;
       w = this.len;
       escaped = this.escaped;
@@ -400,8 +375,40 @@ export class HdlcDeframer {
       ctl = this.ctl;
       limit = this.maxFrame;
     }
-    this.len = this.hunting ? 0 : w;
-    this.escaped = this.hunting ? false : escaped;
+    if (this.hunting) this.huntReset();
+  }
+
+  /** While hunting there is no frame: length 0, no pending escape. */
+  private huntReset(): void {
+    this.len = 0;
+    this.escaped = false;
+  }
+
+  /**
+   * What follows the block loop of both runs: while hunting (after an over-long frame),
+   * a skip to the next flag without copying (RFC 1662 §4.3), else {@link octets} from the
+   * run's frame length `w` and escape state. Leaves both in `this.len` / `this.escaped`
+   * (0 / false while hunting); returns the next index, or -1 when the frame handler asked
+   * for a reset.
+   */
+  private step(
+    chunk: Uint8Array,
+    i: number,
+    stop: number,
+    toFlag: boolean,
+    w: number,
+    escaped: boolean,
+  ): number {
+    if (this.hunting) {
+      this.huntReset();
+      const f = chunk.indexOf(FLAG, i);
+      if (f < 0) return chunk.length;
+      this.hunting = false;
+      return f + 1;
+    }
+    this.len = w;
+    this.escaped = escaped;
+    return this.octets(chunk, i, stop, toFlag);
   }
 
   /**

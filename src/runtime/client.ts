@@ -191,8 +191,6 @@ export class ClientTunnel
    */
   async start(): Promise<void> {
     if (this.phaseValue !== 'idle') throw new TunnelError('internal', 'start() called twice');
-    // The TUN/netlink code loads while SSH connects (awaited when IPCP opens).
-    loadInterfaceModule().catch(() => undefined);
     this.startedAt = performance.now();
     this.startedWall = new Date();
     try {
@@ -305,25 +303,36 @@ export class ClientTunnel
     );
     this.log.info(`connecting to ${this.remote} …`);
     this.sd?.status(`connecting to ${this.remote}`);
-    // Routes as they are before this negotiation: far-end addresses inside them are refused.
-    // Taken before connecting: nothing may await between the transport starting and the
-    // link listening to it (a command that exits at once would go unheard).
-    const routeGuard = await RouteGuard.snapshot({
+    let guard: Promise<RouteGuard> | undefined;
+    const connecting = connectTransport(cfg, {
+      log: this.log,
+      prompter: this.sshPrompter,
+      beforeStart: async (addr) => {
+        await guard; // the snapshot predates any route of ours
+        if (this.closing) throw new TunnelError('internal', 'closed');
+        if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
+      },
+    });
+    // Start-up order: the TCP connect has started above (ssh2 connects synchronously for
+    // an address); what the first SSH byte need not wait for loads while SSH negotiates.
+    // Routes as they are before this negotiation: far-end addresses inside them are refused
+    // (the snapshot loads koffi and reads rtnetlink). The TUN/netlink code is awaited when
+    // IPCP opens.
+    guard = RouteGuard.snapshot({
       acceptLocal: cfg.ppp.acceptLocal,
       acceptPeer: cfg.ppp.acceptPeer,
       tunnelIfindex: this.net.iface?.tun.ifindex,
       warn: (m) => this.log.warn(m),
     });
-    const c = await connectTransport(cfg, {
-      log: this.log,
-      prompter: this.sshPrompter,
-      beforeStart: async (addr) => {
-        if (this.closing) throw new TunnelError('internal', 'closed');
-        if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
-      },
-    }).catch((err) => {
-      throw toTunnelError(err);
-    });
+    loadInterfaceModule().catch(() => undefined);
+    // Both settle before the link listens: the transport delivers no data until a 'data'
+    // listener exists (BaseTransport), and the snapshot never rejects.
+    const [c, routeGuard] = await Promise.all([
+      connecting.catch((err) => {
+        throw toTunnelError(err);
+      }),
+      guard,
+    ]);
     const info = c.transport.info;
     this.sshInfo = {
       cipher: info.cipher ?? null,

@@ -2,7 +2,7 @@
  * DataPath: the TUN device ↔ PPP link forwarding of one tunnel end, shared by
  * `ts-vpn up` and `ts-vpn serve` (and the gateway).
  *
- *   TUN reader ──► onTunPackets / onTunFrames ──► LinkSession ──► stream
+ *   TUN reader ──► onTun (packets or vnet frames) ──► LinkSession ──► stream
  *   stream ──► LinkSession ──► onLinkPacket / onLinkGsoFrame ──► TUN writer
  *
  * It opens the device in the right mode (vnet header when the link carries GSO
@@ -80,8 +80,8 @@ export class DataPath {
     const iface = await TunnelInterface.open(name, this.opts.log, { vnetHdr });
     this.iface = iface;
     const tun = iface.tun;
-    if (tun.vnetHdr) tun.onPackets((batch) => this.onTunFrames(batch));
-    else tun.onPackets((batch) => this.onTunPackets(batch));
+    const vnet = tun.vnetHdr;
+    tun.onPackets((batch) => this.onTun(batch, vnet));
     tun.on('error', (err: Error) => this.opts.onDeviceError(err));
     return iface;
   }
@@ -131,27 +131,18 @@ export class DataPath {
 
   // ---- packets -----------------------------------------------------------------------------
 
-  /** TUN → link. The ring views are valid only during this call; the engine frames them synchronously. */
-  private onTunPackets(batch: Uint8Array[]): void {
+  /**
+   * TUN → link: plain IP packets, or in vnet mode frames with a virtio_net_hdr in front.
+   * The reader's views are valid only during this call; the engine frames them synchronously.
+   */
+  private onTun(batch: Uint8Array[], vnet: boolean): void {
     const s = this.session;
     // Sent as soon as the interface is configured, not only once the whole bring-up
     // (routes, DNS, hooks) is done: an answer to a packet the far end sent early must
     // not be lost. The engine drops (and counts) whatever comes before IPCP is open.
-    if (s === null || !this.ready) {
-      this.drops += batch.length;
-      return;
-    }
-    s.sendPackets(batch);
-  }
-
-  /** TUN (vnet mode: a virtio_net_hdr in front of each packet) → link. */
-  private onTunFrames(batch: Uint8Array[]): void {
-    const s = this.session;
-    if (s === null || !this.ready) {
-      this.drops += batch.length;
-      return;
-    }
-    s.sendTunFrames(batch);
+    if (s === null || !this.ready) this.drops += batch.length;
+    else if (vnet) s.sendTunFrames(batch);
+    else s.sendPackets(batch);
   }
 
   /** Link → TUN: a GSO frame (virtio_net_hdr + IP packet), checked before the kernel sees it. */

@@ -248,7 +248,9 @@ async function connectGateway(
     await hooks.beforeStart?.(serverAddr);
     if (cfg.remote.kind === 'gateway') {
       const path = cfg.remote.gateway ?? '/run/ts-vpn/gateway.sock';
-      const transport = await openGatewayChannel(conn, path);
+      const transport = await openGatewayChannel(conn, path, {
+        clientRoutes: cfg.remote.clientRoutes,
+      });
       log.debug(`ssh: channel to gateway ${path}`);
       return { transport, serverAddr };
     }

@@ -5,8 +5,10 @@
  * refuses it: libuv guesses FILE). But libuv's pipe handle accepts any
  * non-blocking fd (`uv_pipe_open`), so a `pipe_wrap.Pipe` opened on the TUN fd
  * puts it in the main loop's epoll set. libuv then read()s it; a TUN read()
- * returns exactly one packet, and Node hands each read to `onread` as its own
- * ArrayBuffer, so packet boundaries hold (test/tun/boundary.test.ts).
+ * returns exactly one packet, so packet boundaries hold (test/tun/boundary.test.ts).
+ * libuv reads into a fixed buffer of ours (`useUserBuffer`, what net.Socket's
+ * `onread: { buffer }` uses), not into a fresh 64 KiB ArrayBuffer per read: no
+ * allocation per wakeup (without that binding method, Node's buffer is used).
  *
  * libuv stops after a short read (always, for a packet in a 64 KiB buffer):
  * one packet per loop turn. So on that wakeup we drain the fd ourselves with
@@ -22,17 +24,19 @@
  * Truncation. A TUN read() into a buffer smaller than the packet copies what
  * fits and returns that length: the rest is lost, silently. So every read
  * offers one byte more than `maxPacket` and a read that fills its buffer is
- * dropped and counted (`truncated`), never delivered. libuv's own read (the
- * first packet of a wakeup) uses Node's 64 KiB stream buffer, which we cannot
- * enlarge: a packet of 65536 bytes or more is dropped there the same way. In
- * vnet mode the device keeps GSO super-packets below that (gso_max_size, see
- * device.ts), so only an MTU above VNET_MAX_MTU could make such drops.
+ * dropped and counted (`truncated`), never delivered; libuv's own read (the
+ * first packet of a wakeup) goes to a buffer of the same size. Should Node's
+ * 64 KiB stream buffer be used instead (no `useUserBuffer`), a packet of 65536
+ * bytes or more is dropped there the same way. In vnet mode the device keeps GSO
+ * super-packets below that (gso_max_size, see device.ts), so only an MTU above
+ * VNET_MAX_MTU could make such drops.
  *
  * `process.binding()` is deprecated (DEP0111) but only warns under
  * `--pending-deprecation`; when it is missing the device falls back to the
  * worker reader. Closing the handle closes the fd (libuv owns it once opened).
  */
 import { EAGAIN, EINTR, libc, type ReadFn } from '../sys/libc.js';
+import { ReaderRefs } from './reader-refs.js';
 
 interface PipeHandle {
   open(fd: number): number;
@@ -43,6 +47,11 @@ interface PipeHandle {
   unref(): void;
   /** Must always be a function (Node asserts on anything else). */
   onread: (ab: ArrayBuffer | undefined) => void;
+  /**
+   * libuv reads into this buffer (at offset 0) instead of a fresh 64 KiB ArrayBuffer per
+   * read (what net.Socket's `onread: { buffer }` option uses); onread then gets no ArrayBuffer.
+   */
+  useUserBuffer?(buf: Uint8Array): void;
 }
 
 interface Bindings {
@@ -97,12 +106,15 @@ const UV_EOF = -4095;
 /** Size of the buffer Node gives libuv for a stream read (libuv suggests 64 KiB). */
 export const UV_READ_BUFFER = 64 * 1024;
 
-export class LoopReader {
+export class LoopReader extends ReaderRefs {
   private handle: PipeHandle | null = null;
   private reading = false;
   private paused = false;
-  private refed = true;
   private readonly slab: Uint8Array;
+  /** Where libuv puts the first packet of a wakeup (maxPacket + 1: a full read was truncated). */
+  private readonly first: Uint8Array;
+  /** libuv reads into `first` (else into an ArrayBuffer of its own per read, 64 KiB). */
+  private userBuffer = false;
   private readonly read: ReadFn;
   private readonly errno: () => number;
   /** onread calls with data (= epoll wakeups that found packets). */
@@ -122,7 +134,9 @@ export class LoopReader {
     slabBytes: number,
     private readonly sink: LoopReaderSink,
   ) {
+    super();
     this.slab = new Uint8Array(Math.max(slabBytes, 2 * (maxPacket + 8)));
+    this.first = new Uint8Array(maxPacket + 1);
     this.read = libc().read;
     this.errno = libc().errno;
   }
@@ -138,6 +152,11 @@ export class LoopReader {
       throw new Error(`uv_pipe_open: ${r}`);
     }
     h.onread = (ab) => this.onread(ab, b);
+    // No allocation per wakeup: the first packet goes to a buffer of ours too.
+    if (typeof h.useUserBuffer === 'function') {
+      h.useUserBuffer(this.first);
+      this.userBuffer = true;
+    }
     this.handle = h;
     if (!this.refed) h.unref();
     if (!this.paused) this.readStart();
@@ -156,14 +175,8 @@ export class LoopReader {
     if (this.handle && !this.reading) this.readStart();
   }
 
-  ref(): void {
-    this.refed = true;
-    this.handle?.ref();
-  }
-
-  unref(): void {
-    this.refed = false;
-    this.handle?.unref();
+  protected loopHolder(): { ref(): void; unref(): void } | null {
+    return this.handle;
   }
 
   /** Stops reading and closes the handle, which closes the fd. Resolves in the loop's close phase. */
@@ -208,12 +221,13 @@ export class LoopReader {
       this.stop(nread === UV_EOF ? 5 : -nread);
       return;
     }
-    if (nread === 0 || !ab) return;
+    if (nread === 0 || (!ab && !this.userBuffer)) return;
     this.wakeups++;
-    if (nread >= UV_READ_BUFFER || nread > this.maxPacket) {
+    if (nread > this.maxPacket || (!this.userBuffer && nread >= UV_READ_BUFFER)) {
       this.truncated++;
       this.drain(null);
-    } else this.drain(new Uint8Array(ab, b.state[b.kOffset], nread));
+    } else if (this.userBuffer) this.drain(this.first.subarray(0, nread));
+    else this.drain(new Uint8Array(ab!, b.state[b.kOffset], nread));
   }
 
   /** Delivers `first` plus whatever the fd holds now, in batches of up to maxBatch. */

@@ -18,21 +18,8 @@
  * any size the device asks for (vnet mode passes maxPacket = 65535 + 10), so
  * it serves vnet mode with no other change.
  */
-import {
-  C_EXIT_ERRNO,
-  C_HEAD,
-  C_MAIN_IDLE,
-  C_READ_ERRORS,
-  C_SEQ,
-  C_STALLS,
-  C_STATE,
-  C_TAIL,
-  C_TAIL_SEQ,
-  C_TRUNCATED,
-  C_WAKEUPS,
-  C_WORKER_BLOCKED,
-  WRAP,
-} from './ring.js';
+// One namespace: the worker's source is a template over the ring's slot numbers.
+import * as ring from './ring.js';
 
 export interface ReaderWorkerData {
   koffiPath: string;
@@ -68,15 +55,15 @@ pfd[0] = tunFd; pfd16[2] = POLLIN;
 pfd[2] = wakeFd; pfd16[6] = POLLIN;
 
 function publish() {
-  Atomics.add(ctrl, ${C_SEQ}, 1);
-  if (Atomics.load(ctrl, ${C_MAIN_IDLE}) === 1 && Atomics.exchange(ctrl, ${C_MAIN_IDLE}, 0) === 1) {
-    Atomics.notify(ctrl, ${C_SEQ});
+  Atomics.add(ctrl, ${ring.C_SEQ}, 1);
+  if (Atomics.load(ctrl, ${ring.C_MAIN_IDLE}) === 1 && Atomics.exchange(ctrl, ${ring.C_MAIN_IDLE}, 0) === 1) {
+    Atomics.notify(ctrl, ${ring.C_SEQ});
   }
 }
 
 /** Offset where the next record may start, or -1 when the ring is full. */
 function room(h) {
-  const t = Atomics.load(ctrl, ${C_TAIL});
+  const t = Atomics.load(ctrl, ${ring.C_TAIL});
   if (h >= t) {
     if (size - h >= need) return h;
     return t > need ? 0 : -1;
@@ -84,34 +71,34 @@ function room(h) {
   return t - h > need ? h : -1;
 }
 
-let head = Atomics.load(ctrl, ${C_HEAD});
+let head = Atomics.load(ctrl, ${ring.C_HEAD});
 let pending = 0;
 let exitErrno = 0;
-loop: while (Atomics.load(ctrl, ${C_STATE}) === 0) {
+loop: while (Atomics.load(ctrl, ${ring.C_STATE}) === 0) {
   let at = room(head);
   if (at < 0) {
     if (pending > 0) { publish(); pending = 0; }
-    Atomics.add(ctrl, ${C_STALLS}, 1);
-    const seen = Atomics.load(ctrl, ${C_TAIL_SEQ});
-    Atomics.store(ctrl, ${C_WORKER_BLOCKED}, 1);
-    if (room(head) < 0) Atomics.wait(ctrl, ${C_TAIL_SEQ}, seen, 1000);
-    Atomics.store(ctrl, ${C_WORKER_BLOCKED}, 0);
+    Atomics.add(ctrl, ${ring.C_STALLS}, 1);
+    const seen = Atomics.load(ctrl, ${ring.C_TAIL_SEQ});
+    Atomics.store(ctrl, ${ring.C_WORKER_BLOCKED}, 1);
+    if (room(head) < 0) Atomics.wait(ctrl, ${ring.C_TAIL_SEQ}, seen, 1000);
+    Atomics.store(ctrl, ${ring.C_WORKER_BLOCKED}, 0);
     continue;
   }
   const n = Number(read(tunFd, u8.subarray(at + 4, at + 4 + room1), room1));
-  if (n > maxPacket) { Atomics.add(ctrl, ${C_TRUNCATED}, 1); continue; }
+  if (n > maxPacket) { Atomics.add(ctrl, ${ring.C_TRUNCATED}, 1); continue; }
   if (n > 0) {
     i32[at >> 2] = n;
-    if (at !== head) i32[head >> 2] = ${WRAP}; // head < size here: records keep 4 bytes free at least
+    if (at !== head) i32[head >> 2] = ${ring.WRAP}; // head < size here: records keep 4 bytes free at least
     head = at + 4 + ((n + 3) & ~3);
-    Atomics.store(ctrl, ${C_HEAD}, head);
+    Atomics.store(ctrl, ${ring.C_HEAD}, head);
     if (++pending >= batch) { publish(); pending = 0; }
     continue;
   }
   const errno = n < 0 ? koffi.errno() : 0;
   if (n < 0 && errno === EINTR) continue;
   if (n < 0 && errno !== EAGAIN) {
-    Atomics.add(ctrl, ${C_READ_ERRORS}, 1);
+    Atomics.add(ctrl, ${ring.C_READ_ERRORS}, 1);
     exitErrno = errno;
     break loop;
   }
@@ -120,19 +107,19 @@ loop: while (Atomics.load(ctrl, ${C_STATE}) === 0) {
   for (;;) {
     pfd16[3] = 0; pfd16[7] = 0;
     const r = poll(pfdU8, 2, 1000);
-    if (Atomics.load(ctrl, ${C_STATE}) !== 0) break loop;
+    if (Atomics.load(ctrl, ${ring.C_STATE}) !== 0) break loop;
     if (r < 0) {
       if (koffi.errno() === EINTR) continue;
       exitErrno = koffi.errno();
       break loop;
     }
     if (r === 0) continue;
-    Atomics.add(ctrl, ${C_WAKEUPS}, 1);
+    Atomics.add(ctrl, ${ring.C_WAKEUPS}, 1);
     if (pfd16[3] & (POLLERR | POLLHUP | POLLNVAL)) { exitErrno = 5; break loop; }
     break;
   }
 }
 if (pending > 0) publish();
-Atomics.store(ctrl, ${C_EXIT_ERRNO}, exitErrno);
+Atomics.store(ctrl, ${ring.C_EXIT_ERRNO}, exitErrno);
 publish();
 `;

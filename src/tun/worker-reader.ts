@@ -27,6 +27,7 @@ import { Worker } from 'node:worker_threads';
 import { EFD_CLOEXEC, EFD_NONBLOCK, libc } from '../sys/libc.js';
 import { errnoName, TunError } from './errors.js';
 import type { LoopReaderSink } from './loop-reader.js';
+import { ReaderRefs } from './reader-refs.js';
 import { READER_WORKER_SOURCE, type ReaderWorkerData } from './reader-worker.js';
 import {
   C_EXIT_ERRNO,
@@ -64,14 +65,13 @@ function withoutInputType(argv: readonly string[]): string[] {
   return out;
 }
 
-export class WorkerReader {
+export class WorkerReader extends ReaderRefs {
   private wakeFd = -1;
   private worker: Worker | null = null;
   private ctrl: Int32Array | null = null;
   private data: Uint8Array | null = null;
   private data32: Int32Array | null = null;
   private paused = false;
-  private refed = true;
   private draining = false;
   /** close() was called. */
   private stopping = false;
@@ -87,7 +87,9 @@ export class WorkerReader {
     private readonly maxBatch: number,
     private readonly ringBytes: number,
     private readonly sink: WorkerReaderSink,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Times the worker found the ring full. */
   get stalls(): number {
@@ -165,14 +167,8 @@ export class WorkerReader {
     if (this.worker) setImmediate(this.drainBound);
   }
 
-  ref(): void {
-    this.refed = true;
-    this.worker?.ref();
-  }
-
-  unref(): void {
-    this.refed = false;
-    this.worker?.unref();
+  protected loopHolder(): { ref(): void; unref(): void } | null {
+    return this.worker;
   }
 
   /** Waits (asynchronously) for the worker to publish records. */

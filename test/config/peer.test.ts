@@ -109,6 +109,7 @@ describe('peer.yaml', () => {
         kind: 'ts-vpn',
         kindDetected: true,
         gateway: null,
+        clientRoutes: [],
       },
       ppp: {
         localAddress: null,
@@ -218,6 +219,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       kind: 'pppd',
       kindDetected: true,
       gateway: null,
+      clientRoutes: [],
     });
     expect(cfg.ppp).toMatchObject({
       localAddress: '10.9.0.2',
