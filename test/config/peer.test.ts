@@ -99,6 +99,7 @@ describe('peer.yaml', () => {
           'connect-timeout': 'default',
           ciphers: 'default',
           jump: 'default',
+          'typed-auth': 'default',
         },
         notes: [],
         alternates: [],

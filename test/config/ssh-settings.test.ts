@@ -149,6 +149,13 @@ describe('applySshConfig', () => {
       prompts: 3,
     });
     expect(k.ssh.hops?.[0].host).toBe('batch');
+    // ts-vpn check shows it with its origin.
+    expect(describeConfig(typed('batch'))).toContain(
+      `    typed-auth: none  [${c}:5 (BatchMode yes)]`,
+    );
+    expect(describeConfig(typed('pw-off'))).toContain(
+      `    typed-auth: keyboard-interactive (on a terminal, 1 prompt)  [${c}:2]`,
+    );
     const bad = write('typed_bad', 'Host *\n  BatchMode perhaps\n');
     expect(() =>
       applySshConfig(peer(`ssh:\n  host: x\n  config-file: ${bad}\n`), env, sysNone),
