@@ -78,6 +78,8 @@ function echoRequest(src: string, dst: string, id: number, seq: number): Uint8Ar
 interface One {
   bringupMs: number | null;
   firstFrameMs: number | null;
+  /** Channel open → this generator's own first PPP frame handed to ssh2. */
+  ownFirstWriteMs: number | null;
   pingOk: boolean;
   error: string | null;
   link: PppLink | null;
@@ -85,13 +87,25 @@ interface One {
 
 async function session(c: Client, i: number): Promise<One> {
   const t0 = performance.now();
-  const r: One = { bringupMs: null, firstFrameMs: null, pingOk: false, error: null, link: null };
+  const r: One = {
+    bringupMs: null,
+    firstFrameMs: null,
+    ownFirstWriteMs: null,
+    pingOk: false,
+    error: null,
+    link: null,
+  };
   try {
     const ch = await openChannel(c);
     const tOpen = performance.now();
     ch.once('data', () => {
       r.firstFrameMs = performance.now() - tOpen;
     });
+    const write = ch.write.bind(ch);
+    ch.write = ((...args: Parameters<typeof write>) => {
+      if (r.ownFirstWriteMs === null) r.ownFirstWriteMs = performance.now() - tOpen;
+      return write(...args);
+    }) as typeof ch.write;
     const link = new PppLink(ch, { role: 'client', ipv6: false, dns: false });
     r.link = link;
     await link.ready;
@@ -145,6 +159,7 @@ await Promise.all(
           results.push({
             bringupMs: null,
             firstFrameMs: null,
+            ownFirstWriteMs: null,
             pingOk: false,
             error: `ssh: ${(e as Error).message}`,
             link: null,
@@ -171,9 +186,11 @@ await Promise.all(results.map((r, i) => ping(r, (i % 65000) + 1)));
 // The far end's first frame on a quiet generator: one more channel at a time on
 // connections already up (under load, the generator's own handshakes delay its reads).
 const quietFirstFrame: number[] = [];
+const quietOwnFirstWrite: number[] = [];
 for (const c of conns.slice(0, Number(process.env.BENCH_QUIET_SAMPLES ?? 20))) {
   const r = await session(c, -1);
   if (r.firstFrameMs !== null) quietFirstFrame.push(r.firstFrameMs);
+  if (r.ownFirstWriteMs !== null) quietOwnFirstWrite.push(r.ownFirstWriteMs);
   await r.link?.close().catch(() => undefined);
 }
 const errors = results.filter((r) => r.error).map((r) => r.error);
@@ -186,6 +203,7 @@ process.stdout.write(
     bringup: results.flatMap((r) => (r.bringupMs === null ? [] : [r.bringupMs])),
     firstFrame: results.flatMap((r) => (r.firstFrameMs === null ? [] : [r.firstFrameMs])),
     quietFirstFrame,
+    quietOwnFirstWrite,
     allUpMs,
     errors: [...new Set(errors)].slice(0, 5),
     generatorRssMb: Math.round(process.memoryUsage.rss() / 1048576),

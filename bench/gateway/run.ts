@@ -9,9 +9,15 @@
  * connection, default 1), BENCH_SERVE_SESSIONS (default 20, 0 = skip),
  * BENCH_PINGS (echo tries per link, default 3).
  *
+ * Then, with the gateway still running, one client's bring-up (installed `ts-vpn up`
+ * spawn → tunnel up) against `ssh -w` (bringup.ts), BENCH_UP_RUNS times each (default
+ * 5, 0 = skip).
+ *
  * Last line: `summary: sessions=N up=N rss_mb_per_session=R bringup_ms_p50=A
- * bringup_ms_p99=B ping_ok=N first_frame_ms_p50=F first_frame_ms_p99=G`, where RSS is
- * the gateway daemon's only (its growth above its idle RSS, divided by N).
+ * bringup_ms_p99=B ping_ok=N` (the issue's keys), then first_frame_ms_p50/p99 (client
+ * seen, one channel at a time), gateway_accept_to_first_frame_ms_p50/p99,
+ * up_spawn_ms_p50, sshw_spawn_ms_p50 and the serve path's serve_* figures; RSS is the
+ * gateway daemon's only (its growth above its idle RSS, divided by N).
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +27,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createNetns, type Netns, uniqueId } from '../../test/support/netns.js';
 import { startSshd } from '../../test/support/sshd.js';
+import { type BringUpResult, measureBringUp } from './bringup.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO, 'dist', 'cli', 'main.js');
@@ -28,6 +35,7 @@ const N = Number(process.env.BENCH_SESSIONS ?? 500);
 const PER = Number(process.env.BENCH_PER_CONNECTION ?? 1);
 const SERVE_N = Number(process.env.BENCH_SERVE_SESSIONS ?? 20);
 const PINGS = Number(process.env.BENCH_PINGS ?? 3);
+const UP_RUNS = Number(process.env.BENCH_UP_RUNS ?? 5);
 
 function log(m: string): void {
   process.stderr.write(`[bench:gateway] ${m}\n`);
@@ -79,6 +87,7 @@ interface LoadResult {
   bringup: number[];
   firstFrame: number[];
   quietFirstFrame: number[];
+  quietOwnFirstWrite: number[];
   allUpMs: number;
   errors: string[];
   generatorRssMb: number;
@@ -223,11 +232,25 @@ state-dir: ${join(dir, 'gw-state')}
     console.log(
       `gateway: first frame after channel open, one channel at a time with all sessions up: p50 ${r1(pct(g.quietFirstFrame, 50))} ms p99 ${r1(pct(g.quietFirstFrame, 99))} ms (${g.quietFirstFrame.length} samples)`,
     );
+    console.log(
+      `gateway: (the generator's own first frame after channel open, same samples: p50 ${r1(pct(g.quietOwnFirstWrite, 50))} ms p99 ${r1(pct(g.quietOwnFirstWrite, 99))} ms)`,
+    );
     if (g.errors.length) console.log(`gateway: errors: ${g.errors.join(' | ')}`);
+    let bu: BringUpResult = { tsvpn: [], sshw: [], errors: [], lastUpDetail: '' };
+    if (UP_RUNS > 0) {
+      log(`one client's bring-up: installed ts-vpn up vs ssh -w, ${UP_RUNS} runs each`);
+      bu = await measureBringUp(ns, id, dir, socket, UP_RUNS);
+      console.log(
+        `bring-up of one client, spawn → tunnel up: ts-vpn up (installed) via the gateway p50 ${r1(pct(bu.tsvpn, 50))} ms max ${r1(Math.max(...bu.tsvpn))} ms (${bu.tsvpn.length} runs); ssh -w p50 ${r1(pct(bu.sshw, 50))} ms max ${r1(Math.max(...bu.sshw))} ms (${bu.sshw.length} runs, tun devices only, no addresses)`,
+      );
+      console.log(`bring-up: ts-vpn up's last run by its own log: ${bu.lastUpDetail}`);
+      if (bu.errors.length) console.log(`bring-up: errors: ${bu.errors.slice(0, 3).join(' | ')}`);
+    }
     gw.kill('SIGTERM');
     await new Promise((r) => gw!.once('exit', r));
     gw = null;
 
+    let serveSummary = '';
     if (SERVE_N > 0) {
       log(`old path: ${SERVE_N} sessions of ts-vpn serve over exec channels`);
       let serveRss = 0;
@@ -253,9 +276,10 @@ state-dir: ${join(dir, 'gw-state')}
       console.log(
         `serve: ${s.up}/${s.sessions} up, ping ok ${s.pingOk}, ${servePids} serve processes, rss ${r1(serveRss / Math.max(1, servePids))} MB each; bring-up p50 ${r1(pct(s.bringup, 50))} ms p99 ${r1(pct(s.bringup, 99))} ms; first frame after channel open p50 ${r1(pct(s.firstFrame, 50))} ms p99 ${r1(pct(s.firstFrame, 99))} ms`,
       );
+      serveSummary = ` serve_sessions=${s.sessions} serve_up=${s.up} serve_rss_mb_per_session=${r1(serveRss / Math.max(1, servePids))} serve_first_frame_ms_p50=${r1(pct(s.quietFirstFrame, 50))}`;
     }
     console.log(
-      `summary: sessions=${g.sessions} up=${g.up} rss_mb_per_session=${perSession.toFixed(3)} bringup_ms_p50=${r1(pct(g.bringup, 50))} bringup_ms_p99=${r1(pct(g.bringup, 99))} ping_ok=${g.pingOk} first_frame_ms_p50=${r1(pct(g.quietFirstFrame, 50))} first_frame_ms_p99=${r1(pct(g.quietFirstFrame, 99))} first_frame_under_load_ms_p50=${r1(pct(g.firstFrame, 50))} gateway_accept_to_first_frame_ms_p50=${r1(pct(gwFirst, 50))} gateway_accept_to_first_frame_ms_p99=${r1(pct(gwFirst, 99))}`,
+      `summary: sessions=${g.sessions} up=${g.up} rss_mb_per_session=${perSession.toFixed(3)} bringup_ms_p50=${r1(pct(g.bringup, 50))} bringup_ms_p99=${r1(pct(g.bringup, 99))} ping_ok=${g.pingOk} first_frame_ms_p50=${r1(pct(g.quietFirstFrame, 50))} first_frame_ms_p99=${r1(pct(g.quietFirstFrame, 99))} gateway_accept_to_first_frame_ms_p50=${r1(pct(gwFirst, 50))} gateway_accept_to_first_frame_ms_p99=${r1(pct(gwFirst, 99))} up_spawn_ms_p50=${r1(pct(bu.tsvpn, 50))} sshw_spawn_ms_p50=${r1(pct(bu.sshw, 50))}${serveSummary}`,
     );
   } finally {
     if (gw) gw.kill('SIGKILL');

@@ -2,6 +2,7 @@
  * Typed errors of the library API. Every error carries a stable `code` that
  * programs may switch on; messages are for people and may change.
  */
+import { CodedError, hasCode } from '../coded-error.js';
 
 /** Stable codes of {@link PppLinkError}. */
 export type PppLinkErrorCode =
@@ -35,26 +36,13 @@ export type PppLinkErrorCode =
   | 'INTERNAL';
 
 /** The one error class of the library API. */
-export class PppLinkError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: PppLinkErrorCode;
-
-  /**
-   * Creates an error with a stable code.
-   * @param code - stable code, see {@link PppLinkErrorCode}
-   * @param message - human-readable description
-   * @param options - `cause`: the lower-level error, when there is one
-   */
-  constructor(code: PppLinkErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PppLinkError';
-    this.code = code;
-  }
+export class PppLinkError extends CodedError<PppLinkErrorCode> {
+  override readonly name = 'PppLinkError';
 }
 
 /** True when `err` is a {@link PppLinkError} (optionally with the given code). */
 export function isPppLinkError(err: unknown, code?: PppLinkErrorCode): err is PppLinkError {
-  return err instanceof PppLinkError && (code === undefined || err.code === code);
+  return hasCode(err, PppLinkError, code);
 }
 
 /** Shorthand for an INVALID_OPTIONS error. */

@@ -12,77 +12,28 @@
 import { EventEmitter, once } from 'node:events';
 import { type Duplex, finished } from 'node:stream';
 import type { FinishCause } from '../engine/events.js';
-import { type EngineEvent, type EngineStats, type LinkPhase, PppError } from '../engine/index.js';
+import { type EngineEvent, type LinkPhase, PppError } from '../engine/index.js';
 import { LinkSession } from '../link/index.js';
-import { invalidOptions, PppLinkError, type PppLinkErrorCode } from './errors.js';
+import { invalidOptions, PppLinkError } from './errors.js';
+import {
+  linkStats,
+  type PppLinkDownReason,
+  type PppLinkEvents,
+  type PppLinkInfo,
+  type PppLinkState,
+  type PppLinkStats,
+} from './link-types.js';
 import { type PppLinkOptions, type ResolvedLinkOptions, resolveLinkOptions } from './options.js';
 import { PacketIterator, type PppPacket } from './packet-queue.js';
 import { DuplexByteStream, isDuplexLike } from './stream.js';
 
-/** What was negotiated, reported by `up` and {@link PppLink.ready}. */
-export interface PppLinkInfo {
-  /** IPCP result (RFC 1332/1877), or null when IPv4 is off or was refused. */
-  ipv4: { local: string; peer: string; dns: string[] } | null;
-  /** IPv6CP result (RFC 5072): fe80:: link-local addresses, or null. */
-  ipv6: { local: string; peer: string } | null;
-  /** Largest packet we may send: the peer's MRU. */
-  mtu: number;
-}
-
-/** Why a link went down or closed. */
-export interface PppLinkDownReason {
-  /** Stable code: CLOSED (our close()), ABORTED, PPP_LINK_DOWN, PPP_NEGOTIATION_FAILED, PPP_AUTH_FAILED, STREAM_ERROR. */
-  code: PppLinkErrorCode;
-  /** One line for people, e.g. `peer: User request`. */
-  message: string;
-}
-
-/** Lifecycle of a {@link PppLink}. */
-export type PppLinkState =
-  /** LCP/auth/NCP negotiation (also after a renegotiation). */
-  | 'negotiating'
-  /** At least one network protocol is up: packets flow. */
-  | 'up'
-  /** close() or abort: terminating, then ending the stream. */
-  | 'closing'
-  /** Finished; the stream has been ended. */
-  | 'closed';
-
-/** Event map of {@link PppLink} (Node EventEmitter, typed). */
-export interface PppLinkEvents {
-  /** The network layer is up (first IPCP/IPv6CP open, plus whatever opened with it). */
-  up: [info: PppLinkInfo];
-  /** A network protocol opened or closed while up (e.g. IPv6CP opening late). */
-  update: [info: PppLinkInfo];
-  /** The network layer went down (after `up`). Followed by `close`, or by `up` after a renegotiation. */
-  down: [reason: PppLinkDownReason];
-  /** An IP packet arrived: `data` is a copy the listener owns. */
-  packet: [version: 4 | 6, data: Uint8Array];
-  /** PPP link phase (RFC 1661 §3.2): dead, establish, authenticate, network, terminate. */
-  phase: [phase: LinkPhase];
-  /** The stream wants the writer to wait (false return of write) has cleared: `send` freely again. */
-  drain: [];
-  /** The stream failed. Emitted only when somebody listens (the link closes either way). */
-  error: [err: PppLinkError];
-  /** The link is finished and the stream ended; emitted once. */
-  close: [reason: PppLinkDownReason];
-}
-
-/** Counter snapshot of a {@link PppLink}. */
-export interface PppLinkStats {
-  state: PppLinkState;
-  phase: LinkPhase;
-  /** IP packets/bytes sent; `drops` = send() calls refused (not up, too big, output full). */
-  tx: { packets: number; bytes: number; drops: number };
-  /** IP packets/bytes received; `queueDrops` = dropped by full packets() buffers; `unclaimed` = no listener, no iterator. */
-  rx: { packets: number; bytes: number; queueDrops: number; unclaimed: number };
-  /** Bytes handed to / read from the stream; writes that hit backpressure. */
-  stream: { bytesRead: number; bytesWritten: number; writes: number; backpressured: number };
-  /** LCP keepalive. */
-  echo: { sent: number; answered: number; lastRttMs: number | null };
-  /** Everything the engine counts. */
-  engine: EngineStats;
-}
+export type {
+  PppLinkDownReason,
+  PppLinkEvents,
+  PppLinkInfo,
+  PppLinkState,
+  PppLinkStats,
+} from './link-types.js';
 
 /** An NCP counts as settled when it is open (and we saw it open) or has given up. */
 const NCP_GAVE_UP = new Set(['Closed', 'Stopped', 'Initial', 'Starting']);
@@ -118,31 +69,32 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
   private readonly opts: ResolvedLinkOptions;
   private readonly adapter: DuplexByteStream;
   private readonly session: LinkSession;
-  private stateValue: PppLinkState;
-  private started: boolean;
-  private terminal: boolean;
-  private isUp: boolean;
-  private readySettled: boolean;
+  private stateValue: PppLinkState = 'negotiating';
+  private started = false;
+  private terminal = false;
+  private isUp = false;
+  private readySettled = false;
   private resolveReady!: (info: PppLinkInfo) => void;
   private rejectReady!: (err: PppLinkError) => void;
   private resolveClosed!: (r: PppLinkDownReason) => void;
   /** Why we are closing (close(), abort, timeout), if we are. */
-  private closeCause: PppLinkDownReason | null;
-  private closeReasonValue: PppLinkDownReason | null;
-  private authFailure: string | null;
-  private streamGone: PppLinkDownReason | null;
-  private mtu: number;
-  private ipv4: PppLinkInfo['ipv4'];
-  private ipv6: PppLinkInfo['ipv6'];
-  private settleTimer: NodeJS.Timeout | null;
-  private closeTimer: NodeJS.Timeout | null;
-  private readonly iterators: Set<PacketIterator>;
-  private queueDropsDone: number;
-  private sendDrops: number;
-  private unclaimed: number;
-  private readonly onAbort: () => void;
-  private readonly onStreamEnd: () => void;
-  private readonly onStreamError: (err: Error) => void;
+  private closeCause: PppLinkDownReason | null = null;
+  private closeReasonValue: PppLinkDownReason | null = null;
+  private authFailure: string | null = null;
+  private streamGone: PppLinkDownReason | null = null;
+  private mtu = 1500;
+  private ipv4: PppLinkInfo['ipv4'] = null;
+  private ipv6: PppLinkInfo['ipv6'] = null;
+  private settleTimer: NodeJS.Timeout | null = null;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private readonly iterators = new Set<PacketIterator>();
+  private queueDropsDone = 0;
+  private sendDrops = 0;
+  private unclaimed = 0;
+  private readonly onAbort = (): void => this.abort();
+  private readonly onStreamEnd = (): void =>
+    this.lowerDown({ code: 'PPP_LINK_DOWN', message: 'the stream ended' });
+  private readonly onStreamError = (err: Error): void => this.onError(err);
 
   /**
    * Starts negotiating on the next microtask (attach listeners first).
@@ -168,24 +120,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
         throw new PppLinkError('INVALID_OPTIONS', err.message, { cause: err });
       throw err;
     }
-    this.stateValue = 'negotiating';
-    this.started = false;
-    this.terminal = false;
-    this.isUp = false;
-    this.readySettled = false;
-    this.closeCause = null;
-    this.closeReasonValue = null;
-    this.authFailure = null;
-    this.streamGone = null;
-    this.mtu = 1500;
-    this.ipv4 = null;
-    this.ipv6 = null;
-    this.settleTimer = null;
-    this.closeTimer = null;
-    this.iterators = new Set();
-    this.queueDropsDone = 0;
-    this.sendDrops = 0;
-    this.unclaimed = 0;
     this.ready = new Promise<PppLinkInfo>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -194,9 +128,6 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
     this.closed = new Promise<PppLinkDownReason>((resolve) => {
       this.resolveClosed = resolve;
     });
-    this.onAbort = () => this.abort();
-    this.onStreamEnd = () => this.lowerDown({ code: 'PPP_LINK_DOWN', message: 'the stream ended' });
-    this.onStreamError = (err) => this.onError(err);
     this.session.on('event', (ev) => this.onEngineEvent(ev));
     this.adapter.onDrain(() => {
       if (!this.terminal) this.emit('drain');
@@ -296,35 +227,13 @@ export class PppLink extends EventEmitter<PppLinkEvents> {
 
   /** Counter snapshot. */
   stats(): PppLinkStats {
-    const e = this.session.stats();
-    const v4 = e.protocols.ipv4;
-    const v6 = e.protocols.ipv6;
     let queueDrops = this.queueDropsDone;
     for (const it of this.iterators) queueDrops += it.dropped;
-    const c = this.session.driver.counters;
-    return {
-      state: this.stateValue,
-      phase: e.phase,
-      tx: {
-        packets: v4.txPackets + v6.txPackets,
-        bytes: v4.txBytes + v6.txBytes,
-        drops: v4.drops + v6.drops + this.sendDrops,
-      },
-      rx: {
-        packets: v4.rxPackets + v6.rxPackets,
-        bytes: v4.rxBytes + v6.rxBytes,
-        queueDrops,
-        unclaimed: this.unclaimed,
-      },
-      stream: {
-        bytesRead: c.bytesRead,
-        bytesWritten: c.bytesWritten,
-        writes: c.writes,
-        backpressured: c.backpressured,
-      },
-      echo: { ...e.echo },
-      engine: e,
-    };
+    return linkStats(this.stateValue, this.session.stats(), this.session.driver.counters, {
+      sendDrops: this.sendDrops,
+      queueDrops,
+      unclaimed: this.unclaimed,
+    });
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------

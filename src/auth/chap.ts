@@ -9,15 +9,15 @@
 import { md5 } from './md5.js';
 import {
   AuthError,
+  AuthMachine,
   type AuthPacket,
-  type AuthStats,
   type AuthStep,
   ChapCode,
   constantTimeEqual,
   decodeMessage,
   decodeUtf8,
   displayText,
-  newStats,
+  noReply,
   utf8,
 } from './packet.js';
 
@@ -26,10 +26,6 @@ export const CHAP_DEFAULT_MAX_CHALLENGES = 10;
 export const CHAP_DEFAULT_CLIENT_TIMEOUT_MS = 30_000;
 /** MD5 digest length: the only Response value size CHAP-MD5 accepts. */
 export const CHAP_MD5_VALUE_SIZE = 16;
-
-function none(): AuthStep {
-  return { send: [] };
-}
 
 /** MD5(id ‖ secret ‖ challenge): the CHAP-MD5 Response value. */
 export function chapMd5Response(id: number, secret: Uint8Array, challenge: Uint8Array): Uint8Array {
@@ -68,8 +64,7 @@ export interface ChapClientOptions {
 }
 
 /** The authenticatee: answers every Challenge, including re-challenges after Success. */
-export class ChapClient {
-  readonly stats: AuthStats = newStats();
+export class ChapClient extends AuthMachine {
   private readonly name: Uint8Array;
   private readonly secret: Uint8Array;
   private readonly timeoutMs: number;
@@ -78,6 +73,7 @@ export class ChapClient {
   private deadline: number | null = null;
 
   constructor(opts: ChapClientOptions) {
+    super();
     this.name = utf8(opts.name);
     this.secret = utf8(opts.secret);
     this.timeoutMs = opts.timeoutMs ?? CHAP_DEFAULT_CLIENT_TIMEOUT_MS;
@@ -90,26 +86,23 @@ export class ChapClient {
     this.state = 'waiting';
     this.lastId = -1;
     this.deadline = this.timeoutMs > 0 ? nowMs + this.timeoutMs : null;
-    return none();
+    return noReply();
   }
 
   receive(pkt: AuthPacket, nowMs: number): AuthStep {
     void nowMs;
     this.stats.received++;
     if (this.state === 'initial') {
-      this.stats.ignored++;
-      return none();
+      return this.drop('ignored');
     }
     switch (pkt.code) {
       case ChapCode.Challenge: {
         if (this.state === 'bad') {
-          this.stats.ignored++;
-          return none();
+          return this.drop('ignored');
         }
         const ch = parseChapValue(pkt.data);
         if (ch === null) {
-          this.stats.malformed++;
-          return none();
+          return this.drop('malformed');
         }
         this.lastId = pkt.id;
         const value = chapMd5Response(pkt.id, this.secret, ch.value);
@@ -120,15 +113,14 @@ export class ChapClient {
       case ChapCode.Success:
       case ChapCode.Failure: {
         if (pkt.id !== this.lastId || this.state === 'bad') {
-          this.stats.ignored++;
-          return none();
+          return this.drop('ignored');
         }
         const ok = pkt.code === ChapCode.Success;
         const message = decodeMessage(pkt.data);
         const wasOk = this.state === 'ok';
         this.state = ok ? 'ok' : 'bad';
         this.deadline = null;
-        if (ok && wasOk) return none(); // Success of a re-challenge: nothing changes
+        if (ok && wasOk) return noReply(); // Success of a re-challenge: nothing changes
         return {
           send: [],
           result: {
@@ -139,13 +131,13 @@ export class ChapClient {
         };
       }
       default:
-        this.stats.ignored++;
-        return none();
+        return this.drop('ignored');
     }
   }
 
   handleTimeout(nowMs: number): AuthStep {
-    if (this.state !== 'waiting' || this.deadline === null || nowMs < this.deadline) return none();
+    if (this.state !== 'waiting' || this.deadline === null || nowMs < this.deadline)
+      return noReply();
     this.state = 'bad';
     this.deadline = null;
     return {
@@ -181,8 +173,7 @@ export interface ChapServerOptions {
 }
 
 /** The authenticator: Challenge, check the Response, Success or Failure. */
-export class ChapServer {
-  readonly stats: AuthStats = newStats();
+export class ChapServer extends AuthMachine {
   private readonly opts: ChapServerOptions;
   private readonly restartMs: number;
   private readonly maxChallenges: number;
@@ -198,6 +189,7 @@ export class ChapServer {
   private deadline: number | null = null;
 
   constructor(opts: ChapServerOptions) {
+    super();
     this.opts = opts;
     this.restartMs = opts.restartMs ?? CHAP_DEFAULT_RESTART_MS;
     this.maxChallenges = opts.maxChallenges ?? CHAP_DEFAULT_MAX_CHALLENGES;
@@ -227,13 +219,11 @@ export class ChapServer {
       this.challengePkt === null ||
       pkt.id !== this.id
     ) {
-      this.stats.ignored++;
-      return none();
+      return this.drop('ignored');
     }
     const rsp = parseChapValue(pkt.data);
     if (rsp === null) {
-      this.stats.malformed++;
-      return none();
+      return this.drop('malformed');
     }
     if (this.state !== 'pending') {
       // Our Success/Failure was lost and the peer answered the same challenge again.
@@ -277,9 +267,9 @@ export class ChapServer {
   }
 
   handleTimeout(nowMs: number): AuthStep {
-    if (this.deadline === null || nowMs < this.deadline) return none();
+    if (this.deadline === null || nowMs < this.deadline) return noReply();
     if (this.state === 'ok') return { send: [this.newChallenge(nowMs)] }; // periodic re-challenge
-    if (this.state !== 'pending') return none();
+    if (this.state !== 'pending') return noReply();
     if (this.transmits >= this.maxChallenges) {
       this.state = 'bad';
       this.deadline = null;

@@ -5,6 +5,7 @@
  * is that header split out, with `data` holding the bytes after the 4-byte
  * header (trimmed to the length field by whoever parsed the frame).
  */
+import { CodedError } from '../coded-error.js';
 
 /** PPP protocol number of PAP (RFC 1334 §2). */
 export const PAP_PROTOCOL = 0xc023;
@@ -66,13 +67,30 @@ export function newStats(): AuthStats {
   return { received: 0, malformed: 0, ignored: 0, retransmits: 0 };
 }
 
+/** Nothing to send for this input. */
+export function noReply(): AuthStep {
+  return { send: [] };
+}
+
+/** What the PAP and CHAP state machines (both roles) share: their counters, and dropping. */
+export abstract class AuthMachine {
+  readonly stats: AuthStats = newStats();
+
+  /**
+   * A received packet dropped and counted, never thrown on: `ignored` (well-formed but
+   * not expected now) or `malformed` (its payload cannot be parsed). Nothing is sent.
+   */
+  protected drop(why: 'ignored' | 'malformed'): AuthStep {
+    this.stats[why]++;
+    return noReply();
+  }
+}
+
 /** Local misuse of the auth API (bad options); never thrown for peer input. */
-export class AuthError extends Error {
-  readonly code: 'AUTH_INVALID_OPTION';
+export class AuthError extends CodedError<'AUTH_INVALID_OPTION'> {
+  override readonly name = 'AuthError';
   constructor(message: string) {
-    super(message);
-    this.name = 'AuthError';
-    this.code = 'AUTH_INVALID_OPTION';
+    super('AUTH_INVALID_OPTION', message);
   }
 }
 

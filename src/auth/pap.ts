@@ -7,13 +7,13 @@
  */
 import {
   AuthError,
+  AuthMachine,
   type AuthPacket,
-  type AuthStats,
   type AuthStep,
   decodeMessage,
   decodeUtf8,
   displayText,
-  newStats,
+  noReply,
   PapCode,
   utf8,
 } from './packet.js';
@@ -21,10 +21,6 @@ import {
 export const PAP_DEFAULT_RESTART_MS = 3000;
 export const PAP_DEFAULT_MAX_REQUESTS = 10;
 export const PAP_DEFAULT_SERVER_TIMEOUT_MS = 30_000;
-
-function none(): AuthStep {
-  return { send: [] };
-}
 
 /** Message-carrying payload `len msg…` of Ack/Nak (RFC 1334 §2.2.2). */
 function messageData(msg: string): Uint8Array {
@@ -55,8 +51,7 @@ export interface PapClientOptions {
 }
 
 /** The authenticatee: sends Authenticate-Request until Ack, Nak or too many tries. */
-export class PapClient {
-  readonly stats: AuthStats = newStats();
+export class PapClient extends AuthMachine {
   private readonly request: Uint8Array;
   private readonly restartMs: number;
   private readonly maxRequests: number;
@@ -66,6 +61,7 @@ export class PapClient {
   private deadline: number | null = null;
 
   constructor(opts: PapClientOptions) {
+    super();
     const u = utf8(opts.user);
     const p = utf8(opts.password);
     if (u.length > 255) throw new AuthError('PAP user is longer than 255 bytes');
@@ -92,20 +88,17 @@ export class PapClient {
     void nowMs;
     this.stats.received++;
     if (pkt.code !== PapCode.AuthAck && pkt.code !== PapCode.AuthNak) {
-      this.stats.ignored++;
-      return none();
+      return this.drop('ignored');
     }
     if (this.state !== 'pending' || pkt.id !== this.id) {
-      this.stats.ignored++; // stale or duplicate reply (RFC 1334 §2.2.2: id must match)
-      return none();
+      return this.drop('ignored'); // stale or duplicate reply (RFC 1334 §2.2.2: id must match)
     }
     // pppd accepts a reply without Msg-Length as an empty message, drops a short one.
     let message = '';
     const d = pkt.data;
     if (d.length >= 1) {
       if (d.length < 1 + d[0]) {
-        this.stats.malformed++;
-        return none();
+        return this.drop('malformed');
       }
       message = decodeMessage(d.subarray(1, 1 + d[0]));
     }
@@ -122,7 +115,8 @@ export class PapClient {
   }
 
   handleTimeout(nowMs: number): AuthStep {
-    if (this.state !== 'pending' || this.deadline === null || nowMs < this.deadline) return none();
+    if (this.state !== 'pending' || this.deadline === null || nowMs < this.deadline)
+      return noReply();
     if (this.transmits >= this.maxRequests) {
       this.state = 'done';
       this.deadline = null;
@@ -160,8 +154,7 @@ export interface PapServerOptions {
 }
 
 /** The authenticator: waits for Authenticate-Request, answers Ack or Nak. */
-export class PapServer {
-  readonly stats: AuthStats = newStats();
+export class PapServer extends AuthMachine {
   private readonly opts: PapServerOptions;
   private readonly timeoutMs: number;
   private state: 'initial' | 'listen' | 'ok' | 'bad' = 'initial';
@@ -169,6 +162,7 @@ export class PapServer {
   private verdict: Uint8Array | null = null;
 
   constructor(opts: PapServerOptions) {
+    super();
     this.opts = opts;
     this.timeoutMs = opts.timeoutMs ?? PAP_DEFAULT_SERVER_TIMEOUT_MS;
     if (!(this.timeoutMs >= 0)) throw new AuthError('PAP timeoutMs must not be negative');
@@ -178,20 +172,18 @@ export class PapServer {
     this.state = 'listen';
     this.verdict = null;
     this.deadline = this.timeoutMs > 0 ? nowMs + this.timeoutMs : null;
-    return none();
+    return noReply();
   }
 
   receive(pkt: AuthPacket, nowMs: number): AuthStep {
     void nowMs;
     this.stats.received++;
     if (pkt.code !== PapCode.AuthReq || this.state === 'initial') {
-      this.stats.ignored++;
-      return none();
+      return this.drop('ignored');
     }
     const req = parsePapRequest(pkt.data);
     if (req === null) {
-      this.stats.malformed++;
-      return none();
+      return this.drop('malformed');
     }
     if (this.state !== 'listen') {
       // Our reply was lost and the peer retried: repeat the verdict (pppd does the same).
@@ -239,7 +231,8 @@ export class PapServer {
   }
 
   handleTimeout(nowMs: number): AuthStep {
-    if (this.state !== 'listen' || this.deadline === null || nowMs < this.deadline) return none();
+    if (this.state !== 'listen' || this.deadline === null || nowMs < this.deadline)
+      return noReply();
     this.state = 'bad';
     this.deadline = null;
     this.verdict = messageData(this.opts.failMessage ?? 'Login incorrect');

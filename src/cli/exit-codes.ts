@@ -2,6 +2,7 @@
  * Process exit codes of `ts-vpn`, stable and documented in the README.
  * Scripts and service managers may rely on them.
  */
+import { CodedError } from '../coded-error.js';
 export const ExitCode = {
   /** Clean shutdown: SIGINT/SIGTERM, `ts-vpn down`, or a command that succeeded. */
   OK: 0,
@@ -42,13 +43,11 @@ export const EXIT_CODE_HELP = `Exit codes:
   10 permission denied: status/down cannot read the state directory (run as root)`;
 
 /** Errors that carry their own exit code. */
-export class CliError extends Error {
+export class CliError extends CodedError {
+  override readonly name = 'CliError';
   readonly exitCode: ExitCodeValue;
-  readonly code: string;
   constructor(message: string, exitCode: ExitCodeValue, code = 'CLI_ERROR') {
-    super(message);
+    super(code, message);
     this.exitCode = exitCode;
-    this.code = code;
-    this.name = 'CliError';
   }
 }

@@ -46,6 +46,9 @@ Connects to the SSH server (host key checked against known_hosts or a pinned
 fingerprint before authenticating), runs remote.command without a pty, negotiates
 PPP over the channel, creates the TUN interface, sets its addresses, MTU and routes,
 and carries traffic until interrupted. Runs in the foreground; logs go to stderr.
+When the SSH server wants a password or keyboard-interactive answers and stdin is a
+terminal, they are asked there with echo off (never logged); without a terminal, such a
+server fails with exit 5 (docs/SSH.md).
 
 A lost link (LCP echo failure, SSH keepalive timeout, the far end exiting, a change
 of the route to the SSH server) is brought back per reconnect: (holdoff, backoff up

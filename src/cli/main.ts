@@ -104,11 +104,14 @@ function makeLogger(g: Globals, opts: { timestamps?: boolean; debug?: boolean } 
 // ---- commands ----------------------------------------------------------------------------
 
 async function cmdUp(args: string[], g: Globals): Promise<number> {
-  const [{ SdNotifier }, { loadPeerConfig }, { ClientTunnel }] = await Promise.all([
-    import('../runtime/sd-notify.js'),
-    import('../config/index.js'),
-    import('../runtime/client.js'),
-  ]);
+  const [{ SdNotifier }, { loadPeerConfig }, { ClientTunnel }, { ttyPrompter }] = await Promise.all(
+    [
+      import('../runtime/sd-notify.js'),
+      import('../config/index.js'),
+      import('../runtime/client.js'),
+      import('../runtime/tty-prompt.js'),
+    ],
+  );
   // First, before anything is spawned: takes NOTIFY_SOCKET out of the environment.
   const sd = new SdNotifier({ log: { warn: (m) => errLine(m) } });
   if (args.length !== 1)
@@ -129,6 +132,8 @@ async function cmdUp(args: string[], g: Globals): Promise<number> {
     retryStart: true,
     dropPrivileges: true,
     notifier: sd,
+    // SSH passwords / keyboard-interactive are asked on the terminal, never elsewhere.
+    sshPrompter: process.stdin.isTTY ? ttyPrompter() : undefined,
   });
   const wd = sd.watchdogIntervalMs();
   const wdTimer = wd ? setInterval(() => sd.watchdog(), wd) : null;

@@ -4,11 +4,10 @@ import type { ServerConfig } from './server.js';
 
 const s = (ms: number) => `${ms / 1000} s`;
 
-/** Each effective ssh setting and where it came from (peer.yaml, an ssh_config file:line, default). */
-function describeSshOrigins(cfg: PeerConfig): string[] {
-  const ssh = cfg.ssh;
+/** Each effective ssh setting (SSH_SETTING_KEYS) as `ts-vpn check` prints it. */
+export function sshSettingValues(ssh: PeerConfig['ssh']): Record<string, string> {
   const hk = ssh.hostKey;
-  const value: Record<string, string> = {
+  return {
     host: ssh.host === ssh.alias ? ssh.host : `${ssh.host} (for ${ssh.alias})`,
     port: String(ssh.port),
     user: ssh.user,
@@ -24,6 +23,12 @@ function describeSshOrigins(cfg: PeerConfig): string[] {
     ciphers: ssh.ciphers.join(','),
     jump: ssh.jump.join(', ') || 'none',
   };
+}
+
+/** Each effective ssh setting and where it came from (peer.yaml, an ssh_config file:line, default). */
+function describeSshOrigins(cfg: PeerConfig): string[] {
+  const ssh = cfg.ssh;
+  const value = sshSettingValues(ssh);
   const out = [
     `  ssh settings (${ssh.config.enabled ? `ssh_config: ${ssh.config.file ?? '~/.ssh/config, /etc/ssh/ssh_config'}` : 'ssh_config not read'}):`,
   ];

@@ -2,6 +2,7 @@
  * Configuration errors: every problem names the YAML field path (kebab-case keys,
  * `routes[1]`, `ssh.identity-files[0]`), what is wrong and, where useful, the fix.
  */
+import { CodedError } from '../coded-error.js';
 
 /** One problem in a configuration file. */
 export interface ConfigIssue {
@@ -28,15 +29,14 @@ export function formatIssue(source: string, issue: ConfigIssue): string {
 }
 
 /** Thrown for any invalid configuration; the CLI exits with `exitCode` (2, "nothing was changed"). */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID' as const;
+export class ConfigError extends CodedError<'CONFIG_INVALID'> {
+  override readonly name = 'ConfigError';
   readonly exitCode = 2 as const;
   readonly source: string;
   readonly issues: ConfigIssue[];
 
   constructor(source: string, issues: ConfigIssue[]) {
-    super(issues.map((i) => formatIssue(source, i)).join('\n'));
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', issues.map((i) => formatIssue(source, i)).join('\n'));
     this.source = source;
     this.issues = issues;
   }

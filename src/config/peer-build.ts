@@ -9,7 +9,8 @@ import type { PeerYaml } from './peer-schema.js';
 import type { PeerConfig } from './peer-types.js';
 import { detectRemoteKind, detectWrappedKind } from './remote-kind.js';
 import { checkRouteList, checkRoutesAgainstHost } from './routes.js';
-import type { PathSegment, YamlSource } from './source.js';
+import type { YamlSource } from './source.js';
+import { issueCollector } from './validate.js';
 
 /** The system resolver file: `dns.write-to` naming it (or a link to it) gets a warning. */
 export const SYSTEM_RESOLV_CONF = '/etc/resolv.conf';
@@ -37,9 +38,7 @@ export function buildPeer(
   src: YamlSource,
   env: ConfigEnv,
 ): { cfg: PeerConfig; issues: ConfigIssue[] } {
-  const issues: ConfigIssue[] = [];
-  const warnings: string[] = [];
-  const at = (p: PathSegment[], msg: string) => issues.push(src.issue(p, msg));
+  const { issues, warnings, at } = issueCollector(src);
 
   // name
   let name = y.name;
@@ -111,6 +110,11 @@ export function buildPeer(
     at(
       ['remote', 'command'],
       'is not used with a gateway (the SSH channel connects to its socket); remove it',
+    );
+  if (y.remote?.['client-routes'] !== undefined && remoteKind !== 'gateway')
+    at(
+      ['remote', 'client-routes'],
+      'is only for a gateway; for ts-vpn serve put --client-route PREFIX in remote.command',
     );
   if (remoteKind === 'gateway' && transport === 'command')
     at(['remote', 'transport'], 'must be ssh with a gateway (the socket is reached over SSH)');
@@ -292,6 +296,7 @@ export function buildPeer(
       kind: remoteKind,
       kindDetected: y.remote?.kind === undefined,
       gateway: remoteKind === 'gateway' ? (gatewayPath ?? '/run/ts-vpn/gateway.sock') : null,
+      clientRoutes: cidrTexts(y.remote?.['client-routes']) ?? [],
     },
     ppp: {
       localAddress,

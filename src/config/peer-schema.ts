@@ -57,6 +57,7 @@ export const peerSchema = z.strictObject({
     command: str('a command line'),
     kind: field(checkEnum(['ts-vpn', 'pppd', 'gateway'] as const)),
     gateway: str('a socket path like /run/ts-vpn/gateway.sock'),
+    'client-routes': cidrs4(),
   }),
   ppp: section({
     'local-address': field(checkIpv4OrAsk),

@@ -67,6 +67,8 @@ export interface PeerConfig {
     kind: 'ts-vpn' | 'pppd' | 'gateway';
     kindDetected: boolean;
     gateway: string | null;
+    /** Networks behind this client it claims from a gateway (`allow-client-routes` there decides). */
+    clientRoutes: string[];
   };
   ppp: {
     /** Our IPv4 address, or null = ask the peer. */

@@ -8,12 +8,12 @@
  * peer-checks.ts (leaf checks), peer-schema.ts, remote-kind.ts, peer-build.ts
  * (cross-field checks and defaults). This module parses and re-exports them.
  */
-import { type ConfigEnv, defaultConfigEnv } from './env.js';
+import type { ConfigEnv } from './env.js';
 import { type Cidr, parseCidr } from './net.js';
 import { buildPeer } from './peer-build.js';
 import { peerSchema } from './peer-schema.js';
 import type { PeerConfig } from './peer-types.js';
-import { parseConfigText } from './validate.js';
+import { configParser } from './validate.js';
 
 export { nameFromSource, SYSTEM_RESOLV_CONF, systemResolverWarning } from './peer-build.js';
 export { PEER_DEFAULTS, SSH_SETTING_KEYS, SUPPORTED_CIPHERS } from './peer-defaults.js';
@@ -25,13 +25,8 @@ export { detectRemoteKind, detectWrappedKind } from './remote-kind.js';
  * Parses and validates peer.yaml text (no file access: secret files are checked
  * and read by loadPeerConfig). Throws ConfigError listing every problem.
  */
-export function parsePeerConfig(
-  text: string,
-  sourceName: string,
-  env: ConfigEnv = defaultConfigEnv(),
-): PeerConfig {
-  return parseConfigText(text, sourceName, peerSchema, (y, src) => buildPeer(y, src, env));
-}
+export const parsePeerConfig: (text: string, sourceName: string, env?: ConfigEnv) => PeerConfig =
+  configParser(peerSchema, buildPeer);
 
 /** Re-parses a route list for the loader's host checks. */
 export function routesAsCidrs(cfg: PeerConfig): Cidr[] {

@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { ENGINE_DEFAULTS } from '../engine/defaults.js';
-import { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
-import { type ConfigIssue, Secret } from './errors.js';
+import { type ConfigEnv, defaultConfigEnv } from './env.js';
+import type { ConfigIssue } from './errors.js';
+import { type FarEndUser, readFarEndLink, readUsers } from './far-end.js';
 import {
   checkBool,
   checkCidr,
@@ -23,15 +24,10 @@ import {
 import { CONFIG_MRU_RANGE } from './limits.js';
 import { bigToText, type Cidr, cidrContainsAddress, parseIp } from './net.js';
 import { checkRouteList, SERVER_ROUTE_HINTS } from './routes.js';
-import type { PathSegment, YamlSource } from './source.js';
-import { parseConfigText } from './validate.js';
+import type { YamlSource } from './source.js';
+import { configParser, issueCollector } from './validate.js';
 
-export interface ServerUser {
-  user: string;
-  /** Inline password (discouraged) or the contents of passwordFile once loaded. */
-  password: Secret | null;
-  passwordFile: string | null;
-}
+export type ServerUser = FarEndUser;
 
 export interface ServerConfig {
   kind: 'server';
@@ -128,9 +124,7 @@ function buildServer(
   src: YamlSource,
   env: ConfigEnv,
 ): { cfg: ServerConfig; issues: ConfigIssue[] } {
-  const issues: ConfigIssue[] = [];
-  const warnings: string[] = [];
-  const at = (p: PathSegment[], m: string) => issues.push(src.issue(p, m));
+  const { issues, warnings, at } = issueCollector(src);
 
   const fixedPeer = y['peer-address'] ?? null;
   let pool: Cidr | null = y.pool ?? null;
@@ -196,27 +190,7 @@ function buildServer(
   // auth
   const a = y.auth ?? {};
   const require = a.require ?? 'none';
-  const users: ServerUser[] = [];
-  const seen = new Map<string, number>();
-  (a.users ?? []).forEach((u, i) => {
-    const base: PathSegment[] = ['auth', 'users', i];
-    if (u.user === undefined) at(base, 'user is required');
-    if (u.password !== undefined && u['password-file'] !== undefined)
-      at([...base, 'password-file'], 'give either password or password-file, not both');
-    if (u.password === undefined && u['password-file'] === undefined)
-      at(base, 'needs password-file (recommended) or password');
-    if (u.user !== undefined) {
-      const prev = seen.get(u.user);
-      if (prev !== undefined)
-        at([...base, 'user'], `"${u.user}" is already listed at auth.users[${prev}]`);
-      else seen.set(u.user, i);
-    }
-    users.push({
-      user: u.user ?? '',
-      password: u.password !== undefined ? new Secret(u.password) : null,
-      passwordFile: u['password-file'] !== undefined ? expandPath(u['password-file'], env) : null,
-    });
-  });
+  const users: ServerUser[] = readUsers(a.users, at, env);
   if (require !== 'none' && users.length === 0)
     at(
       ['auth', 'users'],
@@ -227,10 +201,7 @@ function buildServer(
       'auth.users are listed but auth.require is none: clients are not asked to authenticate',
     );
 
-  const mru = y.mru ?? SERVER_DEFAULTS.mru;
-  const ipv6 = y.ipv6 ?? true;
-  if (ipv6 && mru < 1280)
-    warnings.push(`mru ${mru} is below IPv6's minimum 1280: IPv6 will not come up`);
+  const link = readFarEndLink(y, SERVER_DEFAULTS, env, warnings);
 
   const cfg: ServerConfig = {
     kind: 'server',
@@ -242,28 +213,19 @@ function buildServer(
     allowClientRoutes: acr.map((c) => c.text),
     routes: routes.map((c) => c.text),
     maxSessions,
-    mru,
-    echoIntervalMs: y['echo-interval'] ?? SERVER_DEFAULTS.echoInterval * 1000,
-    echoFailures: y['echo-failures'] ?? SERVER_DEFAULTS.echoFailures,
-    ipv6,
-    offload: y.offload ?? true,
+    ...link,
     auth: { require, name: a.name ?? env.hostname, users },
-    debug: y.debug ?? false,
-    stateDir:
-      y['state-dir'] !== undefined ? expandPath(y['state-dir'], env) : SERVER_DEFAULTS.stateDir,
     warnings,
   };
   return { cfg, issues };
 }
 
 /** Parses and validates server.yaml text (no file access). Empty text gives the defaults. */
-export function parseServerConfig(
+export const parseServerConfig: (
   text: string,
   sourceName: string,
-  env: ConfigEnv = defaultConfigEnv(),
-): ServerConfig {
-  return parseConfigText(text, sourceName, serverSchema, (y, src) => buildServer(y, src, env));
-}
+  env?: ConfigEnv,
+) => ServerConfig = configParser(serverSchema, buildServer);
 
 /** The configuration `ts-vpn serve` uses when no file is given. */
 export function defaultServerConfig(env: ConfigEnv = defaultConfigEnv()): ServerConfig {

@@ -20,6 +20,7 @@
  *
  * Nothing here runs a command (no ProxyCommand, no Match exec).
  */
+
 import {
   closeSync,
   constants,
@@ -31,6 +32,7 @@ import {
 } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import SSHConfig, { type Line, LineType } from 'ssh-config';
+import { CodedError } from '../coded-error.js';
 import { matchPattern } from './ssh-patterns.js';
 
 export const SSH_CONFIG_LIMITS = { maxFileBytes: 256 * 1024, maxDepth: 16, maxFiles: 64 } as const;
@@ -73,9 +75,11 @@ export interface SshConfigLookupOptions {
   limits?: Partial<typeof SSH_CONFIG_LIMITS>;
 }
 
-export class SshConfigError extends Error {
+export class SshConfigError extends CodedError<'SSH_CONFIG'> {
   override readonly name = 'SshConfigError';
-  readonly code = 'SSH_CONFIG' as const;
+  constructor(message: string) {
+    super('SSH_CONFIG', message);
+  }
 }
 
 /** Keywords ts-vpn reads (lower-case); others are ignored with a debug note. */

@@ -61,6 +61,7 @@ export function applySshConfig(
   env: SshEnv,
   opts: ApplySshConfigOptions = {},
 ): SshConfigLookup | null {
+  if (!peerYamlSsh.has(cfg)) peerYamlSsh.set(cfg, { ssh: copyTree(cfg.ssh), env, opts });
   const files = sshConfigFiles(cfg, env, opts);
   let look: SshConfigLookup | null = null;
   for (const ssh of [cfg.ssh, ...cfg.ssh.alternates]) {
@@ -70,6 +71,49 @@ export function applySshConfig(
     ssh.hops = resolveHops(ssh, base, cfg.warnings, env, files, opts);
   }
   return look;
+}
+
+/** The ssh settings peer.yaml alone gave (before ssh_config), for refreshSshConfig. */
+const peerYamlSsh = new WeakMap<
+  PeerConfig,
+  { ssh: PeerSsh; env: SshEnv; opts: ApplySshConfigOptions }
+>();
+
+/** copySsh of the first gateway and of each alternate. */
+function copyTree(ssh: PeerSsh): PeerSsh {
+  return { ...copySsh(ssh), alternates: ssh.alternates.map((a) => copySsh(a)) };
+}
+
+export interface SshRefresh {
+  /** The settings ssh_config gives now (the gateways, each with its jump hosts). */
+  ssh: PeerSsh;
+  /** ssh_config remarks of this reading (unknown ProxyCommand and the like). */
+  warnings: string[];
+  /** The ssh_config files read. */
+  files: string[];
+}
+
+/**
+ * Reads ssh_config again for a config loadPeerConfig resolved (so an edited
+ * ~/.ssh/config takes effect on the next connect, like a new `ssh` would): peer.yaml's
+ * own values again, then ssh_config as it is now. Default identity files are kept to
+ * those that exist, as loadPeerConfig does. Null when ssh_config was never applied to
+ * `cfg` (ssh.config: false still re-reads nothing, and returns the same values). Throws
+ * SshConfigError like loadPeerConfig.
+ */
+export function refreshSshConfig(cfg: PeerConfig): SshRefresh | null {
+  const saved = peerYamlSsh.get(cfg);
+  if (!saved) return null;
+  const fresh: PeerConfig = { ...cfg, ssh: copyTree(saved.ssh), warnings: [] };
+  peerYamlSsh.set(fresh, saved);
+  applySshConfig(fresh, saved.env, saved.opts);
+  for (const ssh of [fresh.ssh, ...fresh.ssh.alternates])
+    if (!ssh.identityFilesExplicit) ssh.identityFiles = ssh.identityFiles.filter(existsSync);
+  return {
+    ssh: fresh.ssh,
+    warnings: fresh.warnings,
+    files: sshConfigFiles(fresh, saved.env, saved.opts).map((f) => f.path),
+  };
 }
 
 /** Most jump hosts in one chain (OpenSSH has no limit; a longer chain is a mistake). */

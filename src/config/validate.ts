@@ -1,5 +1,6 @@
 /** Runs a zod schema over YAML data and turns its issues into ConfigIssues with lines and hints. */
 import type { z } from 'zod';
+import { type ConfigEnv, defaultConfigEnv } from './env.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { describeValue } from './fields.js';
 import { type PathSegment, readYaml, type YamlSource } from './source.js';
@@ -93,4 +94,33 @@ export function parseConfigText<Y, C>(
   const built = build(data, src);
   if (built.issues.length > 0) throw new ConfigError(sourceName, built.issues);
   return built.cfg;
+}
+
+/** A file kind's builder: cross-field checks and defaults over the schema's output. */
+export type ConfigBuilder<Y, C> = (
+  y: Y,
+  src: YamlSource,
+  env: ConfigEnv,
+) => { cfg: C; issues: ConfigIssue[] };
+
+/**
+ * The `parse…Config(text, sourceName, env?)` of one file kind (peer, server, gateway):
+ * no file access; throws ConfigError listing every problem.
+ */
+export function configParser<Y, C>(
+  schema: z.ZodType<Y>,
+  build: ConfigBuilder<Y, C>,
+): (text: string, sourceName: string, env?: ConfigEnv) => C {
+  return (text, sourceName, env = defaultConfigEnv()) =>
+    parseConfigText(text, sourceName, schema, (y, src) => build(y, src, env));
+}
+
+/** What a builder collects: problems (each fails the file) and warnings; `at` adds a problem at a YAML path. */
+export function issueCollector(src: YamlSource): {
+  issues: ConfigIssue[];
+  warnings: string[];
+  at: (path: PathSegment[], message: string) => void;
+} {
+  const issues: ConfigIssue[] = [];
+  return { issues, warnings: [], at: (path, message) => issues.push(src.issue(path, message)) };
 }

@@ -30,41 +30,25 @@ export type IpPacketHandler = (version: 4 | 6, packet: Uint8Array) => void;
 /** IP packets and GSO frames of one engine. */
 export class DataPath {
   /** Peer's MRU once LCP is up (limits what we send). */
-  peerMru: number;
+  peerMru = DEFAULT_MRU;
   /** GSO frames agreed both ways for the current LCP session. */
-  gsoOn: boolean;
+  gsoOn = false;
   /** Largest IP packet the peer accepts in a GSO frame (its option value); 0 when off. */
-  peerGsoMax: number;
+  peerGsoMax = 0;
   /** Largest information field of a non-GSO frame (the deframer may be wider for GSO). */
   plainRxLimit: number;
-  readonly gsoCounters: GsoCounters;
-  private readonly ourMru: number;
-  private readonly framer: HdlcFramer;
-  private readonly counters: Record<CountedProtocol, ProtocolCounters>;
-  /** The NCP of an IP version, null when the engine does not run it. */
-  private readonly ncp: (version: 4 | 6) => Fsm | null;
-  private readonly onIp: IpPacketHandler | null;
-  private readonly onGso: GsoFrameHandler | null;
+  readonly gsoCounters = new GsoCounters();
 
+  /** `ncp`: the NCP of an IP version, null when the engine does not run it. */
   constructor(
-    ourMru: number,
-    framer: HdlcFramer,
-    counters: Record<CountedProtocol, ProtocolCounters>,
-    ncp: (version: 4 | 6) => Fsm | null,
-    onIp: IpPacketHandler | null,
-    onGso: GsoFrameHandler | null,
+    private readonly ourMru: number,
+    private readonly framer: HdlcFramer,
+    private readonly counters: Record<CountedProtocol, ProtocolCounters>,
+    private readonly ncp: (version: 4 | 6) => Fsm | null,
+    private readonly onIp: IpPacketHandler | null,
+    private readonly onGso: GsoFrameHandler | null,
   ) {
-    this.ourMru = ourMru;
-    this.framer = framer;
-    this.counters = counters;
-    this.ncp = ncp;
-    this.onIp = onIp;
-    this.onGso = onGso;
-    this.peerMru = DEFAULT_MRU;
-    this.gsoOn = false;
-    this.peerGsoMax = 0;
     this.plainRxLimit = rxLimit(ourMru);
-    this.gsoCounters = new GsoCounters();
   }
 
   /** Back to the link defaults (no LCP agreement). */

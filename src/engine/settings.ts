@@ -5,6 +5,7 @@
  * a {@link PppError}.
  */
 
+import type { IpcpConfig } from '../ncp/ipcp-policy.js';
 import { PppError } from '../ppp/errors.js';
 import { parseIpv4 } from '../ppp/ipv4.js';
 import {
@@ -172,15 +173,7 @@ export interface ResolvedSettings {
   random32: () => number;
   log: ((line: string) => void) | null;
   lcp: Required<Omit<LcpSettings, 'echoIntervalMs'>> & { echoIntervalMs: number };
-  ipcp: null | {
-    local: number;
-    peer: number;
-    acceptLocal: (addr: string) => boolean;
-    acceptPeer: (addr: string) => boolean;
-    requestDns: boolean;
-    dns: number[];
-    maxFailure: number;
-  };
+  ipcp: null | (IpcpConfig & { maxFailure: number });
   ipv6cp: null | { interfaceId: Uint8Array | null; peerInterfaceId: Uint8Array | null };
   gso: boolean;
   peerKind: PeerKind;

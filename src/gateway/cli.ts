@@ -80,6 +80,7 @@ export function formatGatewayStatus(s: GatewayStatus, now = Date.now()): string 
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   if (ended) lines.push(`  ended since start: ${ended}`);
+  if (s.endedBadFrames) lines.push(`  bad frames from ended sessions: ${s.endedBadFrames}`);
   if (s.sessions.length === 0) return lines.join('\n');
   lines.push(
     '  ID      USER         UID    STATE        INTERFACE  PEER             UPTIME   RX        TX        RTT     DROPS',

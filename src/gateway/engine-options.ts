@@ -1,8 +1,7 @@
 /** gateway.yaml + one user's policy → PppEngine options for that user's session. */
-import { secretsEqual } from '../auth/index.js';
 import type { GatewayConfig, GatewayPolicy } from '../config/gateway.js';
 import type { EngineOptions } from '../engine/index.js';
-import { random32 } from '../runtime/engine-options.js';
+import { random32, serverEngineOptions } from '../runtime/engine-options.js';
 
 export function gatewayEngineOptions(
   cfg: GatewayConfig,
@@ -11,33 +10,19 @@ export function gatewayEngineOptions(
   peer: string,
   acceptPeer: (addr: string) => boolean,
 ): EngineOptions {
-  const secrets = new Map(cfg.auth.users.map((u) => [u.user, u.password?.reveal() ?? null]));
+  // The same engine as `ts-vpn serve`, with this user's DNS and PPP authentication.
   return {
-    random32,
-    log,
-    lcp: { mru: cfg.mru, echoIntervalMs: cfg.echoIntervalMs, echoFailures: cfg.echoFailures },
-    ipcp: {
-      local: cfg.localAddress,
+    ...serverEngineOptions(
+      {
+        ...cfg,
+        dns: policy.dns,
+        auth: { require: policy.pppAuth, name: cfg.auth.name, users: cfg.auth.users },
+      },
+      log,
       peer,
-      acceptLocal: (a) => a === cfg.localAddress,
       acceptPeer,
-      dns: policy.dns,
-      maxFailure: 100,
-    },
-    ipv6cp: cfg.ipv6 ? {} : false,
+    ),
     gso: cfg.offload,
-    auth:
-      policy.pppAuth === 'none'
-        ? {}
-        : {
-            require: policy.pppAuth,
-            name: cfg.auth.name,
-            verify: (user, password) => {
-              const want = secrets.get(user);
-              return want !== undefined && want !== null && secretsEqual(want, password);
-            },
-            secretFor: (name) => secrets.get(name) ?? null,
-          },
   };
 }
 

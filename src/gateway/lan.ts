@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
+import { CodedError } from '../coded-error.js';
 import type { GatewayConfig } from '../config/gateway.js';
 import { ipv4Bytes as ipv4BytesOf, parseIpv4 } from '../wire/ip.js';
 
@@ -16,8 +17,11 @@ const NUD_PERMANENT = 0x80;
 export const IPV4_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 export const IPV6_FORWARD = '/proc/sys/net/ipv6/conf/all/forwarding';
 
-export class GatewaySetupError extends Error {
-  readonly code = 'GATEWAY_SETUP';
+export class GatewaySetupError extends CodedError<'GATEWAY_SETUP'> {
+  override readonly name = 'GatewaySetupError';
+  constructor(message: string) {
+    super('GATEWAY_SETUP', message);
+  }
 }
 
 export interface LanLog {

@@ -16,10 +16,14 @@ import { performance } from 'node:perf_hooks';
 import type { GatewayConfig, GatewayPolicy } from '../config/gateway.js';
 import type { EngineEvent } from '../engine/index.js';
 import { type ByteStream, LinkSession } from '../link/index.js';
+import { linkCounters } from '../runtime/client-status.js';
 import { DataPath } from '../runtime/data-path.js';
 import { loadInterfaceModule } from '../runtime/interface-loader.js';
 import type { Logger } from '../runtime/logger.js';
 import { SerialQueue } from '../runtime/serial.js';
+import { prefixWithin } from '../runtime/server.js';
+import { closeSessionDevice, trafficSummary } from '../runtime/session-end.js';
+import { ClaimReader } from './claims.js';
 import { gatewayEngineOptions, refusalEngineOptions } from './engine-options.js';
 import type { LanSide } from './lan.js';
 import type { UserIdentity } from './peercred.js';
@@ -36,6 +40,7 @@ export type SessionState = 'negotiating' | 'up' | 'refused' | 'closed';
 export type SessionEndCause =
   | 'client-closed'
   | 'vanished'
+  | 'garbage'
   | 'echo-failure'
   | 'negotiation-timeout'
   | 'refused'
@@ -54,6 +59,8 @@ export interface SessionStatus {
   local: string | null;
   peer: string | null;
   routes: string[];
+  /** Claimed networks behind the client routed to this session (also in `routes`). */
+  clientRoutes: string[];
   startedAt: number;
   upMs: number | null;
   /** Accepted connection → our first PPP frame written, ms. */
@@ -62,7 +69,10 @@ export interface SessionStatus {
   rx: { packets: number; bytes: number };
   tx: { packets: number; bytes: number };
   drops: number;
+  /** Frames with a bad FCS, too long, too short, aborted or with a bad header. */
   badFrames: number;
+  /** Bytes read from the client's channel (PPP framing included, valid or not). */
+  rxBytes: number;
 }
 
 export interface SessionContext {
@@ -72,8 +82,11 @@ export interface SessionContext {
   log: Logger;
 }
 
-/** The accepted socket as the link's byte stream; `onFirstWrite` marks our first frame. */
-function socketStream(sock: Socket, onFirstWrite: () => void): ByteStream {
+/**
+ * The accepted socket as the link's byte stream; `onFirstWrite` marks our first frame,
+ * `claims` takes a claim line off the front of what the client sends.
+ */
+function socketStream(sock: Socket, onFirstWrite: () => void, claims: ClaimReader): ByteStream {
   let first = true;
   return {
     write: (chunk) => {
@@ -83,7 +96,11 @@ function socketStream(sock: Socket, onFirstWrite: () => void): ByteStream {
       }
       return sock.write(chunk);
     },
-    onData: (cb) => sock.on('data', cb),
+    onData: (cb) =>
+      sock.on('data', (chunk: Buffer) => {
+        const ppp = claims.feed(chunk);
+        if (ppp.length > 0) cb(ppp);
+      }),
     onDrain: (cb) => sock.on('drain', cb),
   };
 }
@@ -105,16 +122,29 @@ export class GatewaySession {
   /** Addresses held in the book (the assigned one, and a client's wish while negotiating). */
   private readonly held = new Set<string>();
   private assigned = '';
-  private t0 = performance.now();
+  /** When the connection was accepted (performance.now()). */
+  private readonly t0: number;
   private upMs: number | null = null;
   /** Accepted connection → our first PPP frame written to it, ms. */
   private firstFrameMs: number | null = null;
   private ending: Promise<void> | null = null;
   private readonly changes = new SerialQueue();
+  /** The client's claim line (networks behind it), read before PPP. */
+  private readonly claims = new ClaimReader();
+  /** Claimed networks routed to this session (inside the user's allow-client-routes). */
+  private clientRoutes: string[] = [];
   private deadline: NodeJS.Timeout | null = null;
 
-  constructor(id: string, sock: Socket, who: UserIdentity, sshdPid: number, ctx: SessionContext) {
+  constructor(
+    id: string,
+    sock: Socket,
+    who: UserIdentity,
+    sshdPid: number,
+    ctx: SessionContext,
+    acceptedAt = performance.now(),
+  ) {
     this.id = id;
+    this.t0 = acceptedAt;
     this.sock = sock;
     this.who = who;
     this.sshdPid = sshdPid;
@@ -143,27 +173,22 @@ export class GatewaySession {
     this.policy = policy;
     this.assigned = address;
     this.held.add(address);
-    const link = new LinkSession(
-      socketStream(this.sock, () => {
-        this.firstFrameMs = performance.now() - this.t0;
-      }),
-      {
-        engine: {
-          ...gatewayEngineOptions(
-            cfg,
-            policy,
-            (line) => this.engineLog(line),
-            address,
-            (a) => this.acceptPeer(a),
-          ),
-          // The engine finishes the link (cause negotiation-timeout) when no network
-          // protocol is up by then.
-          negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
-        },
-        onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
-        onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
+    const link = new LinkSession(this.stream(), {
+      engine: {
+        ...gatewayEngineOptions(
+          cfg,
+          policy,
+          (line) => this.engineLog(line),
+          address,
+          (a) => this.acceptPeer(a),
+        ),
+        // The engine finishes the link (cause negotiation-timeout) when no network
+        // protocol is up by then.
+        negotiationTimeoutMs: NEGOTIATION_LIMIT_MS,
       },
-    );
+      onIpPacket: (_v, pkt) => this.data.onLinkPacket(pkt),
+      onGsoFrame: (frame) => this.data.onLinkGsoFrame(frame),
+    });
     this.run(link);
     this.data.attach(link);
     link.on('echo-failure', (n) => {
@@ -171,8 +196,9 @@ export class GatewaySession {
       this.log.info(`gateway: ${this.tag}: no answer to ${n} LCP echo-requests`);
       setImmediate(() => void this.end('echo-failure', 'client not responding to LCP echo'));
     });
-    this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
+    // The first frame goes out before anything else (the log line is a synchronous write).
     link.start();
+    this.log.info(`gateway: ${this.tag}: PPP started, offering ${address}`);
     loadInterfaceModule().catch(() => undefined);
   }
 
@@ -185,14 +211,9 @@ export class GatewaySession {
     this.log.warn(
       `gateway: refused ${this.who.user} (uid ${this.who.uid}, sshd pid ${this.sshdPid}): ${reason}`,
     );
-    const link = new LinkSession(
-      socketStream(this.sock, () => {
-        this.firstFrameMs = performance.now() - this.t0;
-      }),
-      {
-        engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
-      },
-    );
+    const link = new LinkSession(this.stream(), {
+      engine: refusalEngineOptions(this.ctx.cfg, (l) => this.log.debug(`${this.id}: ${l}`)),
+    });
     this.run(link);
     let closing = false;
     const stop = () => {
@@ -209,6 +230,17 @@ export class GatewaySession {
     }, REFUSAL_LIMIT_MS);
     this.deadline.unref();
     link.start();
+  }
+
+  /** The socket as this session's link stream (first frame timed, claim line taken off). */
+  private stream(): ByteStream {
+    return socketStream(
+      this.sock,
+      () => {
+        this.firstFrameMs = performance.now() - this.t0;
+      },
+      this.claims,
+    );
   }
 
   private run(link: LinkSession): void {
@@ -268,7 +300,7 @@ export class GatewaySession {
           void this.end('negotiation-timeout', `PPP not up after ${NEGOTIATION_LIMIT_MS / 1000} s`);
         else if (this.link?.authFailure) void this.end('auth-failed', ev.reason);
         else if (this.link?.peerTerminated !== null) void this.end('client-closed', ev.reason);
-        else void this.end(this.state === 'up' ? 'client-closed' : 'vanished', ev.reason);
+        else void this.end(this.state === 'up' ? 'client-closed' : this.goneCause(), ev.reason);
         return;
       default:
         return;
@@ -277,9 +309,24 @@ export class GatewaySession {
 
   private onSocketClose(): void {
     const cause: SessionEndCause =
-      this.state === 'refused' ? 'refused' : this.state === 'up' ? 'client-closed' : 'vanished';
+      this.state === 'refused'
+        ? 'refused'
+        : this.state === 'up'
+          ? 'client-closed'
+          : this.goneCause();
     void this.end(cause, 'the client closed the channel');
     this.link?.lowerDown();
+  }
+
+  /**
+   * A client that went away before the link was up: `garbage` when it sent bytes but
+   * not one valid PPP frame (random bytes, another protocol, a write-and-close), else
+   * `vanished`.
+   */
+  private goneCause(): SessionEndCause {
+    const st = this.link?.stats().framing.rx;
+    const read = this.link?.driver.counters.bytesRead ?? 0;
+    return read > 0 && (st?.framesOk ?? 0) === 0 ? 'garbage' : 'vanished';
   }
 
   private serialize(fn: () => Promise<void>): Promise<void> {
@@ -315,6 +362,7 @@ export class GatewaySession {
         this.log.warn(`gateway: ${this.tag}: route ${dst}: ${(err as Error).message}`);
       }
     }
+    await this.addClientRoutes();
     if (this.ending) return;
     const wasUp = this.state === 'up';
     this.state = 'up';
@@ -328,11 +376,38 @@ export class GatewaySession {
       );
   }
 
+  /** Routes to the networks the client claimed, within the user's `allow-client-routes` only. */
+  private async addClientRoutes(): Promise<void> {
+    const claim = this.claims.result;
+    const iface = this.data.iface;
+    if (!claim || !iface || !this.policy) return;
+    if (claim.error !== null)
+      this.log.warn(`gateway: ${this.tag}: claim line ignored: ${claim.error}`);
+    const allowed = this.policy.allowClientRoutes;
+    for (const dst of claim.routes) {
+      if (this.clientRoutes.includes(dst)) continue;
+      if (!allowed.some((a) => prefixWithin(a, dst))) {
+        this.log.warn(
+          `gateway: ${this.tag}: client route ${dst} refused: not inside allow-client-routes of ${this.who.user} (${allowed.length ? allowed.join(', ') : 'none'})`,
+        );
+        continue;
+      }
+      try {
+        await iface.addRoutes({ routes: [dst] });
+        this.clientRoutes.push(dst);
+        this.log.info(`gateway: ${this.tag}: client route ${dst} → ${iface.name}`);
+      } catch (err) {
+        this.log.warn(`gateway: ${this.tag}: client route ${dst}: ${(err as Error).message}`);
+      }
+    }
+  }
+
   status(): SessionStatus {
     const st = this.link?.stats();
     const v4 = st?.protocols.ipv4;
     const v6 = st?.protocols.ipv6;
     const rx = st?.framing.rx as Record<string, number> | undefined;
+    const counters = linkCounters(st ?? null);
     return {
       id: this.id,
       user: this.who.user,
@@ -343,22 +418,22 @@ export class GatewaySession {
       local: this.state === 'up' ? this.ctx.cfg.localAddress : null,
       peer: this.state === 'up' ? this.assigned : null,
       routes: this.data.iface?.routes ?? [],
+      clientRoutes: [...this.clientRoutes],
       startedAt: this.startedAt,
       upMs: this.upMs,
       firstFrameMs: this.firstFrameMs === null ? null : Math.round(this.firstFrameMs * 100) / 100,
       echoRttMs: st?.echo.lastRttMs ?? null,
-      rx: {
-        packets: (v4?.rxPackets ?? 0) + (v6?.rxPackets ?? 0),
-        bytes: (v4?.rxBytes ?? 0) + (v6?.rxBytes ?? 0),
-      },
-      tx: {
-        packets: (v4?.txPackets ?? 0) + (v6?.txPackets ?? 0),
-        bytes: (v4?.txBytes ?? 0) + (v6?.txBytes ?? 0),
-      },
+      rx: counters.rx,
+      tx: counters.tx,
       drops: this.data.drops + (v4?.drops ?? 0) + (v6?.drops ?? 0),
       badFrames: rx
-        ? (rx.badFcs ?? 0) + (rx.tooLong ?? 0) + (rx.aborted ?? 0) + (rx.badHeader ?? 0)
+        ? (rx.badFcs ?? 0) +
+          (rx.tooLong ?? 0) +
+          (rx.tooShort ?? 0) +
+          (rx.aborted ?? 0) +
+          (rx.badHeader ?? 0)
         : 0,
+      rxBytes: this.link?.driver.counters.bytesRead ?? 0,
     };
   }
 
@@ -367,18 +442,9 @@ export class GatewaySession {
     this.ending = (async () => {
       if (this.deadline) clearTimeout(this.deadline);
       this.deadline = null;
-      this.link?.stop();
-      this.data.stop();
-      if (this.link) this.data.detach(this.link);
-      await this.changes.idle();
-      const iface = this.data.iface;
-      const name = iface?.name;
-      if (iface)
-        await iface
-          .close()
-          .catch((err) =>
-            this.log.warn(`gateway: ${this.tag}: closing ${name}: ${(err as Error).message}`),
-          );
+      const name = await closeSessionDevice(this.link, this.data, this.changes, (m) =>
+        this.log.warn(`gateway: ${this.tag}: ${m}`),
+      );
       if (this.state === 'up') await this.ctx.lan.removeProxyArp(this.assigned);
       else if (this.ctx.lan.proxyArpEntries.includes(this.assigned))
         await this.ctx.lan.removeProxyArp(this.assigned);
@@ -390,7 +456,7 @@ export class GatewaySession {
       this.state = 'closed';
       if (!wasRefused)
         this.log.info(
-          `gateway: ${this.tag}: ended (${cause}): ${message}${name ? `; removed ${name}` : ''} (rx ${s.rx.packets} pkts / ${s.rx.bytes} B, tx ${s.tx.packets} pkts / ${s.tx.bytes} B, drops ${s.drops})`,
+          `gateway: ${this.tag}: ended (${cause}): ${message}${name ? `; removed ${name}` : ''} ${trafficSummary(s.rx, s.tx)}, drops ${s.drops}`,
         );
       this.resolveDone(cause);
     })();

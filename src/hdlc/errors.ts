@@ -2,6 +2,7 @@
  * Local-misuse errors of the HDLC layer. Peer input never throws (it is counted and
  * dropped); these are raised only when the calling code passes something invalid.
  */
+import { CodedError } from '../coded-error.js';
 
 /** Stable error codes carried by {@link HdlcError.code}. */
 export const HdlcErrorCode = {
@@ -18,12 +19,6 @@ export const HdlcErrorCode = {
 export type HdlcErrorCode = (typeof HdlcErrorCode)[keyof typeof HdlcErrorCode];
 
 /** Error thrown on local misuse of the HDLC API; `code` is stable, the message is not. */
-export class HdlcError extends Error {
-  readonly code: HdlcErrorCode;
-
-  constructor(code: HdlcErrorCode, message: string) {
-    super(message);
-    this.name = 'HdlcError';
-    this.code = code;
-  }
+export class HdlcError extends CodedError<HdlcErrorCode> {
+  override readonly name = 'HdlcError';
 }

@@ -5,12 +5,13 @@
  */
 
 import { DEFAULT_MRU } from '../ppp/mru.js';
+import { OptionValues } from '../ppp/policy.js';
 
 /** Authentication protocol in an option set: 0 (none), PAP or CHAP (MD5). */
 export type AuthKind = 0 | 0xc023 | 0xc223;
 
 /** Values of the LCP options this engine negotiates. */
-export class LcpOptionSet {
+export class LcpOptionSet extends OptionValues {
   /** The MRU in force: the negotiated one, else the default (RFC 1661 §6.1). */
   get effectiveMru(): number {
     return this.negMru ? this.mru : DEFAULT_MRU;
@@ -42,38 +43,4 @@ export class LcpOptionSet {
   gso = false;
   /** Its value: largest IP packet accepted inside one GSO frame (0 when absent). */
   gsoMaxPacket = 0;
-
-  /** Copies every field from `o`. */
-  copyFrom(o: LcpOptionSet): void {
-    this.negMru = o.negMru;
-    this.mru = o.mru;
-    this.negAccm = o.negAccm;
-    this.accm = o.accm;
-    this.auth = o.auth;
-    this.pap = o.pap;
-    this.chap = o.chap;
-    this.negMagic = o.negMagic;
-    this.magic = o.magic;
-    this.pfc = o.pfc;
-    this.acfc = o.acfc;
-    this.gso = o.gso;
-    this.gsoMaxPacket = o.gsoMaxPacket;
-  }
-
-  /** Back to "nothing negotiated". */
-  clear(): void {
-    this.negMru = false;
-    this.mru = DEFAULT_MRU;
-    this.negAccm = false;
-    this.accm = 0xffffffff;
-    this.auth = 0;
-    this.pap = false;
-    this.chap = false;
-    this.negMagic = false;
-    this.magic = 0;
-    this.pfc = false;
-    this.acfc = false;
-    this.gso = false;
-    this.gsoMaxPacket = 0;
-  }
 }

@@ -14,12 +14,14 @@ import type { ControlPacket } from '../ppp/packet.js';
 import {
   ACK,
   type ExtraKindOrNull,
+  FatalLatch,
   type FsmPolicy,
   type LcpHooks,
   nak,
   type OptionVerdict,
   type PolicyReply,
   REJECT,
+  rejectEach,
 } from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
 import { type AuthKind, LcpOptionSet } from './option-set.js';
@@ -95,7 +97,7 @@ export const DEFAULT_LCP_CONFIG: Omit<LcpConfig, 'random32'> = {
 };
 
 /** The LCP {@link FsmPolicy}, and LCP's extra codes ({@link LcpHooks}). */
-export class LcpPolicy implements FsmPolicy, LcpHooks {
+export class LcpPolicy extends FatalLatch implements FsmPolicy, LcpHooks {
   readonly protocol = Protocol.LCP;
   readonly printer = LCP_PRINTER;
   readonly config: LcpConfig;
@@ -109,7 +111,6 @@ export class LcpPolicy implements FsmPolicy, LcpHooks {
   readonly his = new LcpOptionSet();
   /** Magic-Number Naks received in a row (§6.4 loop detection). */
   private loops = 0;
-  private fatal: string | null = null;
   /** What the last fatal condition was (read by the engine for its finish cause). */
   fatalKind: 'loopback' | 'auth' | null = null;
   /** Called for each Echo-Reply received in Opened (set by the engine). */
@@ -120,6 +121,7 @@ export class LcpPolicy implements FsmPolicy, LcpHooks {
   onPeerCodeReject: ((code: number) => void) | null = null;
 
   constructor(config: Partial<LcpConfig> & { random32: () => number }) {
+    super();
     this.config = { ...DEFAULT_LCP_CONFIG, ...config };
     const c = this.config;
     const w = this.want;
@@ -243,44 +245,33 @@ export class LcpPolicy implements FsmPolicy, LcpHooks {
 
   onReject(options: ParsedOption[]): boolean {
     const g = this.got;
-    for (const o of options) {
-      switch (o.type) {
-        case LcpOpt.MRU:
-          g.negMru = false;
-          g.mru = DEFAULT_MRU;
-          break;
-        case LcpOpt.ACCM:
-          g.negAccm = false;
-          g.accm = 0xffffffff;
-          break;
-        case LcpOpt.AuthProtocol:
-          g.auth = 0;
-          if (this.want.auth !== 0) this.setFatal('auth', 'peer refused to authenticate');
-          break;
-        case LcpOpt.MagicNumber:
-          g.negMagic = false;
-          break;
-        case LcpOpt.PFC:
-          g.pfc = false;
-          break;
-        case LcpOpt.ACFC:
-          g.acfc = false;
-          break;
-        case LcpOpt.Vendor:
-          // The Fsm checked it is one we sent, unchanged: only our GSO option can be.
-          g.gso = false;
-          break;
-        default:
-          return false;
-      }
-    }
-    return true;
-  }
-
-  takeFatal(): string | null {
-    const f = this.fatal;
-    this.fatal = null;
-    return f;
+    return rejectEach(options, {
+      [LcpOpt.MRU]: () => {
+        g.negMru = false;
+        g.mru = DEFAULT_MRU;
+      },
+      [LcpOpt.ACCM]: () => {
+        g.negAccm = false;
+        g.accm = 0xffffffff;
+      },
+      [LcpOpt.AuthProtocol]: () => {
+        g.auth = 0;
+        if (this.want.auth !== 0) this.setFatal('auth', 'peer refused to authenticate');
+      },
+      [LcpOpt.MagicNumber]: () => {
+        g.negMagic = false;
+      },
+      [LcpOpt.PFC]: () => {
+        g.pfc = false;
+      },
+      [LcpOpt.ACFC]: () => {
+        g.acfc = false;
+      },
+      // The Fsm checked it is one we sent, unchanged: only our GSO option can be.
+      [LcpOpt.Vendor]: () => {
+        g.gso = false;
+      },
+    });
   }
 
   failureHint(): string | null {

@@ -10,7 +10,16 @@
 
 import { formatIpv4 } from '../ppp/ipv4.js';
 import { isOption, type ParsedOption, type RawOption, rawOption } from '../ppp/options.js';
-import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT } from '../ppp/policy.js';
+import {
+  ACK,
+  FatalLatch,
+  type FsmPolicy,
+  nak,
+  OptionValues,
+  type OptionVerdict,
+  REJECT,
+  rejectEach,
+} from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
 import { IpcpOpt, ipAddressCodec, primaryDnsCodec, secondaryDnsCodec } from './ipcp-options.js';
 import { IPCP_PRINTER } from './printers.js';
@@ -32,35 +41,17 @@ export interface IpcpConfig {
 }
 
 /** One set of IPCP option values (want / got / his). */
-export class IpcpOptionSet {
+export class IpcpOptionSet extends OptionValues {
   negAddr = false;
   addr = 0;
   negDns1 = false;
   dns1 = 0;
   negDns2 = false;
   dns2 = 0;
-
-  copyFrom(o: IpcpOptionSet): void {
-    this.negAddr = o.negAddr;
-    this.addr = o.addr;
-    this.negDns1 = o.negDns1;
-    this.dns1 = o.dns1;
-    this.negDns2 = o.negDns2;
-    this.dns2 = o.dns2;
-  }
-
-  clear(): void {
-    this.negAddr = false;
-    this.addr = 0;
-    this.negDns1 = false;
-    this.dns1 = 0;
-    this.negDns2 = false;
-    this.dns2 = 0;
-  }
 }
 
 /** The IPCP {@link FsmPolicy}. */
-export class IpcpPolicy implements FsmPolicy {
+export class IpcpPolicy extends FatalLatch implements FsmPolicy {
   readonly protocol = Protocol.IPCP;
   readonly printer = IPCP_PRINTER;
   readonly config: IpcpConfig;
@@ -69,13 +60,13 @@ export class IpcpPolicy implements FsmPolicy {
   readonly his = new IpcpOptionSet();
   /** Address the peer pushed on us that `acceptLocal` refused (for the failure reason). */
   private refusedLocal = 0;
-  private fatal: string | null = null;
   /** What went wrong with our IP-Address (refused by the peer), naming the address. */
   private ourProblem: string | null = null;
   /** What went wrong with the peer's IP-Address (refused by us), naming the address. */
   private peerProblem: string | null = null;
 
   constructor(config: IpcpConfig) {
+    super();
     this.config = config;
     this.want.negAddr = true;
     this.want.addr = config.local >>> 0;
@@ -143,33 +134,22 @@ export class IpcpPolicy implements FsmPolicy {
 
   onReject(options: ParsedOption[]): boolean {
     const g = this.got;
-    for (const o of options) {
-      switch (o.type) {
-        case IpcpOpt.IpAddress:
-          g.negAddr = false;
-          if (g.addr === 0) {
-            this.ourProblem ??= 'peer rejected the IP-Address option and we have no address';
-            const hint = this.failureHint();
-            this.fatal = `IPCP: peer rejected the IP-Address option and we have no local address${hint !== null ? ` (${hint})` : ''}`;
-          }
-          break;
-        case IpcpOpt.PrimaryDns:
-          g.negDns1 = false;
-          break;
-        case IpcpOpt.SecondaryDns:
-          g.negDns2 = false;
-          break;
-        default:
-          return false;
-      }
-    }
-    return true;
-  }
-
-  takeFatal(): string | null {
-    const f = this.fatal;
-    this.fatal = null;
-    return f;
+    return rejectEach(options, {
+      [IpcpOpt.IpAddress]: () => {
+        g.negAddr = false;
+        if (g.addr === 0) {
+          this.ourProblem ??= 'peer rejected the IP-Address option and we have no address';
+          const hint = this.failureHint();
+          this.fatal = `IPCP: peer rejected the IP-Address option and we have no local address${hint !== null ? ` (${hint})` : ''}`;
+        }
+      },
+      [IpcpOpt.PrimaryDns]: () => {
+        g.negDns1 = false;
+      },
+      [IpcpOpt.SecondaryDns]: () => {
+        g.negDns2 = false;
+      },
+    });
   }
 
   failureHint(): string | null {

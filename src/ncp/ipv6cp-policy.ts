@@ -10,7 +10,7 @@
 
 import { bytesEqual } from '../ppp/bytes.js';
 import { isOption, type ParsedOption, type RawOption } from '../ppp/options.js';
-import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT } from '../ppp/policy.js';
+import { ACK, type FsmPolicy, nak, type OptionVerdict, REJECT, rejectEach } from '../ppp/policy.js';
 import { Protocol } from '../ppp/protocols.js';
 import { isZeroId, randomInterfaceId } from './ipv6.js';
 import { Ipv6cpOpt, interfaceIdCodec } from './ipv6cp-options.js';
@@ -79,11 +79,11 @@ export class Ipv6cpPolicy implements FsmPolicy {
   }
 
   onReject(options: ParsedOption[]): boolean {
-    for (const o of options) {
-      if (o.type !== Ipv6cpOpt.InterfaceId) return false;
-      this.gotNeg = false;
-    }
-    return true;
+    return rejectEach(options, {
+      [Ipv6cpOpt.InterfaceId]: () => {
+        this.gotNeg = false;
+      },
+    });
   }
 
   beginPeerRequest(): void {

@@ -2,6 +2,7 @@
  * Local-misuse errors of the protocol core. Peer input never throws (it is
  * counted and dropped); these only report mistakes of the embedding program.
  */
+import { CodedError } from '../coded-error.js';
 
 /** Stable machine-readable codes of {@link PppError}. */
 export type PppErrorCode =
@@ -10,11 +11,6 @@ export type PppErrorCode =
   | 'ERR_PPP_BAD_ARGUMENT'; /** an argument out of range */
 
 /** Error thrown on local API misuse, with a stable `code`. */
-export class PppError extends Error {
-  readonly code: PppErrorCode;
-  constructor(code: PppErrorCode, message: string) {
-    super(message);
-    this.name = 'PppError';
-    this.code = code;
-  }
+export class PppError extends CodedError<PppErrorCode> {
+  override readonly name = 'PppError';
 }

@@ -28,6 +28,51 @@ export function nak(data: Uint8Array): OptionVerdict {
   return { kind: 'nak', data };
 }
 
+/**
+ * One protocol's option values (pppd's want / allow / got / his) as plain fields, so a
+ * whole set is copied and reset in one place rather than field by field per protocol.
+ */
+export abstract class OptionValues {
+  /** Copies every field from `o` (a set of the same class). */
+  copyFrom(o: this): void {
+    Object.assign(this, o);
+  }
+
+  /** Back to "nothing negotiated": the values of a fresh set. */
+  clear(): void {
+    Object.assign(this, new (this.constructor as new () => this)());
+  }
+}
+
+/**
+ * A peer's Configure-Reject applied to our options: each rejected option's action turns
+ * it off in what we request. An option without an action is not one we could have sent:
+ * the Reject is invalid (false), as RFC 1661 §5.4 says to treat it.
+ */
+export function rejectEach(
+  options: readonly ParsedOption[],
+  actions: Readonly<Record<number, () => void>>,
+): boolean {
+  for (const o of options) {
+    const turnOff = actions[o.type];
+    if (turnOff === undefined) return false;
+    turnOff();
+  }
+  return true;
+}
+
+/** A fatal condition a policy finds while negotiating (loopback, auth refused), read once. */
+export class FatalLatch {
+  protected fatal: string | null = null;
+
+  /** {@link FsmPolicy.takeFatal}: the condition, once; null when none. */
+  takeFatal(): string | null {
+    const f = this.fatal;
+    this.fatal = null;
+    return f;
+  }
+}
+
 /** How the automaton should treat a code it does not handle itself (codes > 7). */
 export type ExtraCodeKind = 'rxr' | 'protrej' | 'ignore';
 

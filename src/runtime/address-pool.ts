@@ -7,11 +7,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CodedError } from '../coded-error.js';
 import { formatIpv4, type Prefix4, parseIpv4, parsePrefix4, prefix4Contains } from '../wire/ip.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 
-export class PoolExhaustedError extends Error {
-  readonly code = 'POOL_EXHAUSTED';
+export class PoolExhaustedError extends CodedError<'POOL_EXHAUSTED'> {
+  override readonly name = 'PoolExhaustedError';
+  constructor(message: string) {
+    super('POOL_EXHAUSTED', message);
+  }
 }
 
 export class AddressPool {

@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
-import { connectTransport, describeRemote } from '../transport/index.js';
+import { connectTransport, describeRemote, type SshPrompter } from '../transport/index.js';
 import { TunnelHooks } from './client-hooks.js';
 import { ClientLink, type ClientLinkHost } from './client-link.js';
 import { ClientNetwork } from './client-network.js';
@@ -57,6 +57,11 @@ export interface ClientTunnelOptions {
   notifier?: SdNotifier;
   /** Watch the route to the SSH server and reconnect when it changes; default true. */
   watchNetwork?: boolean;
+  /**
+   * Asks for SSH passwords / keyboard-interactive answers on each attempt when keys do not
+   * do (`ts-vpn up` passes a terminal prompter when stdin is a TTY); default none.
+   */
+  sshPrompter?: SshPrompter;
 }
 
 /** How a tunnel ended. */
@@ -88,6 +93,7 @@ export class ClientTunnel
   private readonly stateDir: TunnelStateDir;
   private readonly useControl: boolean;
   private readonly retryStart: boolean;
+  private readonly sshPrompter: SshPrompter | undefined;
   private readonly sd: SdNotifier | null;
   private readonly reconnect: ReconnectLoop;
   private readonly routeWatch: ServerRouteWatch | null;
@@ -123,6 +129,7 @@ export class ClientTunnel
     this.stateDir = new TunnelStateDir(config.name, opts.stateRoot ?? DEFAULT_STATE_ROOT);
     this.useControl = opts.controlSocket ?? true;
     this.retryStart = opts.retryStart ?? false;
+    this.sshPrompter = opts.sshPrompter;
     this.sd = opts.notifier ?? null;
     const rc = config.reconnect;
     this.reconnect = new ReconnectLoop(this, {
@@ -299,6 +306,7 @@ export class ClientTunnel
     let guard: Promise<RouteGuard> | undefined;
     const connecting = connectTransport(cfg, {
       log: this.log,
+      prompter: this.sshPrompter,
       beforeStart: async (addr) => {
         await guard; // the snapshot predates any route of ours
         if (this.closing) throw new TunnelError('internal', 'closed');

@@ -68,9 +68,18 @@ export function clientEngineOptions(
   };
 }
 
-/** Server engine options: we assign `peer` and accept only what `acceptPeer` (policy) allows. */
+/** What a far end's engine options come from: server.yaml, or gateway.yaml with one user's policy. */
+export type FarEndEngineConfig = Pick<
+  ServerConfig,
+  'mru' | 'echoIntervalMs' | 'echoFailures' | 'localAddress' | 'dns' | 'ipv6' | 'auth'
+>;
+
+/**
+ * Server engine options (`ts-vpn serve`, and each `ts-vpn gateway` session): we assign
+ * `peer` and accept only what `acceptPeer` (policy) allows.
+ */
 export function serverEngineOptions(
-  cfg: ServerConfig,
+  cfg: FarEndEngineConfig,
   log: (line: string) => void,
   peer: string,
   acceptPeer: (addr: string) => boolean,

@@ -2,6 +2,7 @@
  * Why a tunnel could not start or ended. The runtime reports a `kind`; the CLI maps
  * it to a process exit code (src/cli/exit-codes.ts), the library hands it to callers.
  */
+import { CodedError } from '../coded-error.js';
 import { isTransportError } from '../transport/errors.js';
 import { TunError } from '../tun/errors.js';
 import { StateError } from './state-dir.js';
@@ -28,7 +29,8 @@ export type FailureKind =
   /** A bug. */
   | 'internal';
 
-export class TunnelError extends Error {
+/** A tunnel failure; its `code` is the {@link FailureKind}, which the CLI maps to an exit code. */
+export class TunnelError extends CodedError<Exclude<FailureKind, 'ok'>> {
   override readonly name = 'TunnelError';
   /**
    * The far end refused us in a way retrying cannot fix (PPP authentication, an
@@ -36,12 +38,17 @@ export class TunnelError extends Error {
    */
   readonly refusal: boolean;
   constructor(
-    readonly kind: Exclude<FailureKind, 'ok'>,
+    kind: Exclude<FailureKind, 'ok'>,
     message: string,
     options?: { cause?: unknown; refusal?: boolean },
   ) {
-    super(message, options);
+    super(kind, message, options);
     this.refusal = options?.refusal ?? false;
+  }
+
+  /** The failure kind (the same string as `code`). */
+  get kind(): Exclude<FailureKind, 'ok'> {
+    return this.code;
   }
 }
 

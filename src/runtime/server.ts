@@ -30,6 +30,7 @@ import { loadInterfaceModule } from './interface-loader.js';
 import { Logger } from './logger.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { SerialQueue } from './serial.js';
+import { closeSessionDevice, trafficSummary } from './session-end.js';
 
 export interface ServeOptions {
   logger?: Logger;
@@ -404,16 +405,9 @@ export class ServeSession extends EventEmitter<{
   private end(kind: FailureKind, message: string): Promise<void> {
     if (this.ending) return this.ending;
     this.ending = (async () => {
-      this.session?.stop();
-      this.data.stop();
-      if (this.session) this.data.detach(this.session);
-      await this.changes.idle();
-      const iface = this.data.iface;
-      const name = iface?.name;
-      if (iface)
-        await iface
-          .close()
-          .catch((err) => this.log.warn(`serve: closing ${name}: ${(err as Error).message}`));
+      const name = await closeSessionDevice(this.session, this.data, this.changes, (m) =>
+        this.log.warn(`serve: ${m}`),
+      );
       for (const a of this.leases) this.pool?.release(a);
       this.leases.clear();
       if (this.slot) releaseSlot(this.slot);
@@ -422,7 +416,7 @@ export class ServeSession extends EventEmitter<{
       const st = this.session?.stats();
       const v4 = st?.protocols.ipv4;
       this.log.info(
-        `serve: session ended: ${message}${name ? `; removed ${name}` : ''}${v4 ? ` (rx ${v4.rxPackets} pkts / ${v4.rxBytes} B, tx ${v4.txPackets} pkts / ${v4.txBytes} B)` : ''}`,
+        `serve: session ended: ${message}${name ? `; removed ${name}` : ''}${v4 ? ` ${trafficSummary({ packets: v4.rxPackets, bytes: v4.rxBytes }, { packets: v4.txPackets, bytes: v4.txBytes })}` : ''}`,
       );
       const exit = { kind, message };
       this.emit('closed', exit);

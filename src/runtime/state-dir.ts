@@ -19,17 +19,22 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { CodedError } from '../coded-error.js';
 import { ensurePrivateDir, UnsafePathError, writeFileSafe } from '../sys/safe-files.js';
 
 export const DEFAULT_STATE_ROOT = '/run/ts-vpn';
 
-export class StateError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-    this.name = 'StateError';
-  }
+/** Stable codes of {@link StateError}. */
+export type StateErrorCode =
+  /** Another live process holds this tunnel's state directory. */
+  | 'ALREADY_RUNNING'
+  /** The state directory could not be locked (created, written). */
+  | 'LOCK_FAILED'
+  /** The state directory or a file in it is not safe to use (owner, mode, a link). */
+  | 'UNSAFE_PATH';
+
+export class StateError extends CodedError<StateErrorCode> {
+  override readonly name = 'StateError';
 }
 
 /** True when a process with this pid exists (signal 0 probe). */

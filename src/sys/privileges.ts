@@ -20,6 +20,7 @@
  * on them; `user:` closes that too (docs/SECURITY.md).
  */
 import { readFileSync } from 'node:fs';
+import { CodedError } from '../coded-error.js';
 import { cfunc, errno } from './libc.js';
 
 export const CAP_NET_ADMIN = 12;
@@ -54,11 +55,11 @@ function lib(): PrivLibc {
   return bound;
 }
 
-export class PrivilegeError extends Error {
+export class PrivilegeError extends CodedError<'PRIVILEGE_DROP_FAILED'> {
+  override readonly name = 'PrivilegeError';
   readonly errno: number;
   constructor(what: string, errno: number) {
-    super(`${what} failed (errno ${errno})`);
-    this.name = 'PrivilegeError';
+    super('PRIVILEGE_DROP_FAILED', `${what} failed (errno ${errno})`);
     this.errno = errno;
   }
 }

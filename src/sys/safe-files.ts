@@ -33,13 +33,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { CodedError } from '../coded-error.js';
 
-export class UnsafePathError extends Error {
-  readonly code = 'UNSAFE_PATH';
+export class UnsafePathError extends CodedError<'UNSAFE_PATH'> {
+  override readonly name = 'UnsafePathError';
   readonly path: string;
   constructor(path: string, message: string) {
-    super(message);
-    this.name = 'UnsafePathError';
+    super('UNSAFE_PATH', message);
     this.path = path;
   }
 }

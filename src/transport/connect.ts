@@ -6,14 +6,16 @@
  * over its stdin/stdout (like pppd's `pty`). The runtime calls `connectTransport` once
  * per attempt and does not care which it got.
  */
+import { existsSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
+import { sshSettingValues } from '../config/describe.js';
 import type { PeerConfig } from '../config/peer.js';
-import { jumpHostsOf } from '../config/ssh-settings.js';
+import { jumpHostsOf, refreshSshConfig } from '../config/ssh-settings.js';
 import { CommandTransport } from './command.js';
 import { TransportError } from './errors.js';
 import { connectChain, hopLabel } from './hop-chain.js';
 import { startOpenssh } from './openssh.js';
-import { SshConnection, type SshConnectOptions } from './ssh.js';
+import { SshConnection, type SshConnectOptions, type SshPrompter } from './ssh.js';
 import { openGatewayChannel } from './streamlocal.js';
 import type { Transport } from './types.js';
 
@@ -32,6 +34,12 @@ export interface ConnectHooks {
    * throw to abort the attempt (the connection is then closed).
    */
   beforeStart?: (serverAddr: string | null) => Promise<void>;
+  /**
+   * Asks for SSH passwords / keyboard-interactive answers (on every hop) when keys do not
+   * do; `ts-vpn up` passes a terminal prompter when stdin is a TTY. Without it, a server
+   * that wants a password refuses with a message saying so.
+   */
+  prompter?: SshPrompter;
 }
 
 export interface ConnectedTransport {
@@ -69,8 +77,60 @@ function ms(v: number): string {
   return `${Math.round(v)} ms`;
 }
 
-/** Configs whose ssh_config notes were logged already (once per run, not per attempt). */
-const notesLogged = new WeakSet<PeerConfig>();
+/** The ssh settings each config connected with last (ssh_config as read then). */
+const lastSettings = new WeakMap<PeerConfig, PeerConfig['ssh']>();
+
+/**
+ * The ssh settings for this attempt. The first uses what loadPeerConfig resolved; every
+ * later one (a reconnect) reads ssh_config again, so an edited ~/.ssh/config (HostName,
+ * Port, IdentityFile, UserKnownHostsFile, ProxyJump…) takes effect without a restart,
+ * as it would for a new `ssh`. A file that no longer reads keeps the settings from before
+ * (with a warning). known_hosts files themselves are read on every connect anyway.
+ */
+function sshSettingsNow(cfg: PeerConfig, log: ConnectLog): PeerConfig['ssh'] {
+  const last = lastSettings.get(cfg);
+  if (!last) {
+    for (const n of cfg.ssh.notes) log.debug(`ssh config: ${n}`);
+    lastSettings.set(cfg, cfg.ssh);
+    return cfg.ssh;
+  }
+  let r: ReturnType<typeof refreshSshConfig>;
+  try {
+    r = refreshSshConfig(cfg);
+  } catch (err) {
+    log.warn(
+      `ssh config: cannot read it again (${(err as Error).message}); connecting with the settings from before`,
+    );
+    return last;
+  }
+  if (!r) return last;
+  const changed = sshChanges(last, r.ssh);
+  log.debug(
+    `ssh config: read again for this connect: ${r.files.join(', ') || 'none (ssh.config: false)'}; ${
+      changed.length > 0 ? `changed: ${changed.join('; ')}` : 'nothing changed'
+    }`,
+  );
+  for (const w of r.warnings) if (!cfg.warnings.includes(w)) log.warn(w);
+  lastSettings.set(cfg, r.ssh);
+  return r.ssh;
+}
+
+/** `port 2222 -> 2223 [~/.ssh/config:3]` for each effective setting that differs. */
+function sshChanges(a: PeerConfig['ssh'], b: PeerConfig['ssh']): string[] {
+  const out: string[] = [];
+  const pairs = [a, ...a.alternates].map((x, i) => [x, [b, ...b.alternates][i]] as const);
+  for (const [i, [x, y]] of pairs.entries()) {
+    if (!y) continue;
+    const before = sshSettingValues(x);
+    const after = sshSettingValues(y);
+    for (const k of Object.keys(after)) {
+      if (before[k] === after[k]) continue;
+      const who = pairs.length > 1 ? `gateway ${i + 1}: ` : '';
+      out.push(`${who}${k} ${before[k]} -> ${after[k]} [${y.origins[k] ?? 'default'}]`);
+    }
+  }
+  return out;
+}
 
 /** Errors after which trying the next gateway cannot help the user less than stopping. */
 const FINAL: ReadonlySet<string> = new Set([
@@ -89,13 +149,10 @@ const FINAL: ReadonlySet<string> = new Set([
  */
 async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<ConnectedTransport> {
   const { log } = hooks;
-  if (!notesLogged.has(cfg)) {
-    notesLogged.add(cfg);
-    for (const n of cfg.ssh.notes) log.debug(`ssh config: ${n}`);
-  }
   if (cfg.ssh.client === 'openssh') return connectOpenssh(cfg, hooks);
-  const targets = [cfg.ssh, ...cfg.ssh.alternates];
-  if (targets.length === 1) return connectGateway(cfg, cfg.ssh, hooks);
+  const current = sshSettingsNow(cfg, log);
+  const targets = [current, ...current.alternates];
+  if (targets.length === 1) return connectGateway(cfg, current, hooks);
   const failures: Array<{ label: string; err: TransportError }> = [];
   for (const [i, ssh] of targets.entries()) {
     const label = `gateway ${i + 1} of ${targets.length} (${ssh.alias})`;
@@ -142,7 +199,8 @@ async function connectGateway(
     hostname: hostname(),
     sshAuthSock: process.env.SSH_AUTH_SOCK,
   });
-  const passphrase = ssh.passphrase?.reveal();
+  // The passphrase is peer-wide (loadPeerConfig reads it into the first gateway's settings).
+  const passphrase = (ssh.passphrase ?? cfg.ssh.passphrase)?.reveal();
   const logSsh = (m: string) => {
     const t = / trying (\S+)/.exec(m);
     if (t && !m.startsWith('jump host')) lastTried = t[1] === 'agent' ? 'publickey, agent' : t[1];
@@ -155,18 +213,26 @@ async function connectGateway(
     host: ssh.host,
     port: ssh.port,
     user: ssh.user,
-    identities: ssh.identityFiles.map((path) => ({ path, passphrase })),
+    // Default keys (not named anywhere) only where they exist, as loadPeerConfig keeps them.
+    identities: (ssh.identityFilesExplicit
+      ? ssh.identityFiles
+      : ssh.identityFiles.filter((f) => existsSync(f))
+    ).map((path) => ({ path, passphrase })),
     agent: ssh.agent,
     hostKey: ssh.hostKey,
     keepaliveIntervalMs: ssh.keepaliveIntervalMs,
     keepaliveCountMax: ssh.keepaliveCountMax,
     readyTimeoutMs: ssh.connectTimeoutMs,
     ciphers: ssh.ciphers,
+    prompter: hooks.prompter,
     log: logSsh,
   };
   const conn =
     hops.length > 0
-      ? await connectChain(hops, target, { common: { log: logSsh }, passphrase })
+      ? await connectChain(hops, target, {
+          common: { log: logSsh, prompter: hooks.prompter },
+          passphrase,
+        })
       : await SshConnection.connect(target);
   const info = conn.info;
   log.info(
@@ -181,7 +247,9 @@ async function connectGateway(
     await hooks.beforeStart?.(serverAddr);
     if (cfg.remote.kind === 'gateway') {
       const path = cfg.remote.gateway ?? '/run/ts-vpn/gateway.sock';
-      const transport = await openGatewayChannel(conn, path);
+      const transport = await openGatewayChannel(conn, path, {
+        clientRoutes: cfg.remote.clientRoutes,
+      });
       log.debug(`ssh: channel to gateway ${path}`);
       return { transport, serverAddr };
     }

@@ -1,4 +1,5 @@
 /** Stable error codes of the transport layer (safe to switch on, print and test). */
+import { CodedError, hasCode } from '../coded-error.js';
 export type TransportErrorCode =
   /** No known_hosts entry and no accept-new / pinned fingerprint. */
   | 'HOST_KEY_UNKNOWN'
@@ -25,17 +26,10 @@ export type TransportErrorCode =
   /** Any other SSH protocol error. */
   | 'SSH_ERROR';
 
-export class TransportError extends Error {
+export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = 'TransportError';
-  constructor(
-    readonly code: TransportErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export function isTransportError(err: unknown, code?: TransportErrorCode): err is TransportError {
-  return err instanceof TransportError && (code === undefined || err.code === code);
+  return hasCode(err, TransportError, code);
 }

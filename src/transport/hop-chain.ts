@@ -27,8 +27,8 @@ export function hopLabel(i: number, n: number, hop: { spec: string }): string {
 }
 
 export interface ChainOptions {
-  /** Settings shared by every hop that the hop's own settings lack (log, debug, passphrase). */
-  common: Pick<SshConnectOptions, 'log' | 'debug'>;
+  /** Settings shared by every hop that the hop's own settings lack (log, debug, password prompter). */
+  common: Pick<SshConnectOptions, 'log' | 'debug' | 'prompter'>;
   /** The passphrase for identity files (peer-wide, never logged). */
   passphrase?: string;
 }

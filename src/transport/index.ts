@@ -36,6 +36,7 @@ export {
   type SshConnectOptions,
   type SshExecOptions,
   type SshIdentity,
+  type SshPrompter,
   SshTransport,
 } from './ssh.js';
 export { type StdioOptions, StdioTransport } from './stdio.js';

@@ -59,13 +59,32 @@ function loadIdentities(
   return out;
 }
 
+/**
+ * Asks the user (a terminal) for what a server wants typed: `user@host's password: `, or
+ * the server's keyboard-interactive prompts. Implementations never log or store answers.
+ * The server's texts arrive as sent: the prompter escapes them before showing them.
+ */
+export interface SshPrompter {
+  /** One question; `echo: false` hides what is typed. Resolves null when the user cancels. */
+  ask(question: string, echo: boolean): Promise<string | null>;
+  /** Keyboard-interactive `name` and `instruction` texts from the server, shown before the prompts. */
+  show(text: string): void;
+}
+
+/** Password or keyboard-interactive rounds per connection (OpenSSH NumberOfPasswordPrompts). */
+export const PASSWORD_PROMPTS = 3;
+
 export interface AuthPlanOptions {
   user: string;
+  /** The server's host name, for `user@host's password: `. */
+  host: string;
   /** `user@host:port`, for log lines. */
   remote: string;
   identities?: Array<string | SshIdentity>;
   /** The ssh-agent socket, or undefined for none. */
   agentSock: string | undefined;
+  /** Asks for passwords / keyboard-interactive answers; without it those methods are not tried. */
+  prompter?: SshPrompter;
   log: (msg: string) => void;
 }
 
@@ -76,9 +95,19 @@ export interface AuthPlan {
   tried: string[];
   /** The methods the server said can continue, once it said so. */
   serverAllows(): AuthenticationType[] | null;
+  /** The user cancelled a prompt (Ctrl-C, Ctrl-D). */
+  cancelled(): boolean;
 }
 
-/** Loads the identities (throws IDENTITY_INVALID for an explicit file that does not load). */
+type Next = Parameters<AuthHandlerMiddleware>[2];
+type KbdPrompt = { prompt: string; echo?: boolean };
+
+/**
+ * Identity files, then the agent (each once), then — only with a prompter, and as the
+ * server allows — keyboard-interactive and password, up to PASSWORD_PROMPTS rounds each
+ * (OpenSSH's order). Loads the identities now (IDENTITY_INVALID for an explicit file
+ * that does not load).
+ */
 export function planAuth(opts: AuthPlanOptions): AuthPlan {
   const identities = loadIdentities(opts.identities, opts.log);
   type Method = { label: string; make: () => object };
@@ -95,17 +124,84 @@ export function planAuth(opts: AuthPlanOptions): AuthPlan {
   }
   const tried: string[] = [];
   let allows: AuthenticationType[] | null = null;
+  let kbdRounds = 0;
+  let passwordRounds = 0;
+  let cancelled = false;
+  const prompter = opts.prompter;
+  const say = (m: string) => opts.log(`ssh ${opts.remote}: ${m}`);
+  const giveUp = (next: Next) => next(false as unknown as Parameters<Next>[0]);
+
+  const tryLabel = (label: string) => {
+    if (!tried.includes(label)) tried.push(label);
+    say(`trying ${label}`);
+  };
+
+  const keyboardInteractive = (next: Next) => {
+    kbdRounds++;
+    tryLabel('keyboard-interactive');
+    next({
+      type: 'keyboard-interactive',
+      username: opts.user,
+      prompt: (
+        name: string,
+        instructions: string,
+        _lang: string,
+        prompts: KbdPrompt[],
+        finish: (answers: string[]) => void,
+      ) => {
+        void (async () => {
+          if (name) prompter!.show(name);
+          if (instructions) prompter!.show(instructions);
+          const answers: string[] = [];
+          for (const p of prompts) {
+            const a = cancelled ? null : await prompter!.ask(p.prompt, p.echo === true);
+            if (a === null) {
+              cancelled = true;
+              kbdRounds = PASSWORD_PROMPTS;
+              passwordRounds = PASSWORD_PROMPTS;
+              answers.push('');
+            } else answers.push(a);
+          }
+          finish(answers);
+        })();
+      },
+    } as unknown as Parameters<Next>[0]);
+  };
+
+  const password = (next: Next) => {
+    passwordRounds++;
+    tryLabel('password');
+    void prompter!.ask(`${opts.user}@${opts.host}'s password: `, false).then((pw) => {
+      if (pw === null) {
+        cancelled = true;
+        return giveUp(next);
+      }
+      next({ type: 'password', username: opts.user, password: pw } as Parameters<Next>[0]);
+    });
+  };
+
   const handler: AuthHandlerMiddleware = (authsLeft, _partial, next) => {
     if (authsLeft) allows = authsLeft;
     while (plan.length > 0) {
       const m = plan.shift()!;
       if (authsLeft && !authsLeft.includes('publickey')) continue;
       tried.push(m.label);
-      opts.log(`ssh ${opts.remote}: trying ${m.label}`);
-      next(m.make() as Parameters<typeof next>[0]);
+      say(`trying ${m.label}`);
+      next(m.make() as Parameters<Next>[0]);
       return;
     }
-    next(false as unknown as Parameters<typeof next>[0]);
+    // Nothing (left) to offer before the server said what it takes: ask it (`none`), as
+    // OpenSSH does, so the error can list its methods and typed secrets can follow.
+    if (!authsLeft) return next({ type: 'none', username: opts.user } as Parameters<Next>[0]);
+    // Typed secrets last, and only when the server lists the method (not on the first
+    // call, before it said what it accepts) and someone can type.
+    if (prompter && authsLeft && !cancelled) {
+      if (authsLeft.includes('keyboard-interactive') && kbdRounds < PASSWORD_PROMPTS)
+        return keyboardInteractive(next);
+      if (authsLeft.includes('password') && passwordRounds < PASSWORD_PROMPTS)
+        return password(next);
+    }
+    giveUp(next);
   };
-  return { handler, tried, serverAllows: () => allows };
+  return { handler, tried, serverAllows: () => allows, cancelled: () => cancelled };
 }

@@ -17,6 +17,10 @@ export function mapConnectError(
     hostKeyError: TransportError | null;
     tried: string[];
     serverAllows: AuthenticationType[] | null;
+    /** A prompter was there to ask for passwords (stdin a TTY). */
+    prompted: boolean;
+    /** The user cancelled the prompt. */
+    cancelled: boolean;
     agentSock: string | undefined;
   },
 ): TransportError {
@@ -66,17 +70,18 @@ export function mapConnectError(
       ctx.tried.length > 0
         ? ctx.tried.join('; ')
         : 'nothing (no identity files loaded and no ssh-agent)';
-    const wantsPassword =
-      ctx.serverAllows !== null &&
-      !ctx.serverAllows.includes('publickey') &&
-      ctx.serverAllows.some((m) => m === 'password' || m === 'keyboard-interactive');
+    const typed =
+      ctx.serverAllows?.some((m) => m === 'password' || m === 'keyboard-interactive') ?? false;
+    let hint = '';
+    if (ctx.cancelled) hint = ' The password prompt was cancelled';
+    else if (typed && !ctx.prompted)
+      hint =
+        ' The server also takes a password (or keyboard-interactive), but there is no terminal to ask on (stdin is not a TTY): run `ts-vpn up` from a terminal to be asked, or authorize a key for this user on the server (ssh-copy-id)';
+    else if (ctx.tried.includes('password') || ctx.tried.includes('keyboard-interactive'))
+      hint = ' Wrong password (or answers)?';
     return new TransportError(
       'AUTH_FAILED',
-      `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.${
-        wantsPassword
-          ? ' The server asks for a password (or keyboard-interactive) only; ts-vpn does not prompt for SSH passwords: authorize a key for this user on the server'
-          : ''
-      }`,
+      `${ctx.remote}: Permission denied (${allows}). Tried: ${tried}.${hint}`,
       { cause: err },
     );
   }

@@ -17,12 +17,12 @@ import {
   hostKeyAlgorithmsFor,
   verifyHostKey,
 } from './host-key.js';
-import { planAuth, type SshIdentity } from './ssh-auth.js';
+import { planAuth, type SshIdentity, type SshPrompter } from './ssh-auth.js';
 import { SshTransport } from './ssh-channel.js';
 import { mapConnectError } from './ssh-errors.js';
 import type { TransportInfo } from './types.js';
 
-export type { SshIdentity } from './ssh-auth.js';
+export type { SshIdentity, SshPrompter } from './ssh-auth.js';
 export { type SshChannelOwner, SshTransport } from './ssh-channel.js';
 
 export interface SshConnectOptions {
@@ -52,6 +52,11 @@ export interface SshConnectOptions {
   via?: SshConnection;
   /** Names this connection in messages (e.g. `jump host 1 of 2 (bastion)`). */
   label?: string;
+  /**
+   * Asks for a password / keyboard-interactive answers when keys do not do (a terminal;
+   * `ts-vpn up` passes one when stdin is a TTY). Without it those methods are never tried.
+   */
+  prompter?: SshPrompter;
   /** Notices for the user's log (accept-new, auth attempts, skipped identities). Never secrets. */
   log?: (msg: string) => void;
   /** ssh2 protocol debug output. */
@@ -126,15 +131,27 @@ export class SshConnection {
       fingerprints: opts.hostKey?.fingerprints ?? [],
     };
 
+    const client = new (ssh2().Client)();
+    const asker = opts.prompter;
+    // While someone types, ssh2's ready timer (connect-timeout) must not run out; the
+    // server's LoginGraceTime still bounds the wait.
+    const prompter: SshPrompter | undefined = asker && {
+      ask: (q, echo) => {
+        clearTimeout((client as unknown as { _readyTimeout?: NodeJS.Timeout })._readyTimeout);
+        return asker.ask(q, echo);
+      },
+      show: (t) => asker.show(t),
+    };
     const auth = planAuth({
       user: opts.user,
+      host: opts.host,
       remote,
+      prompter,
       identities: opts.identities,
       agentSock,
       log,
     });
 
-    const client = new (ssh2().Client)();
     const t0 = performance.now();
     const info: TransportInfo = { kind: 'ssh', remote };
     let tConnect = 0;
@@ -221,6 +238,8 @@ export class SshConnection {
             hostKeyError,
             tried: auth.tried,
             serverAllows: auth.serverAllows(),
+            prompted: opts.prompter !== undefined,
+            cancelled: auth.cancelled(),
             agentSock,
           }),
         );

@@ -44,11 +44,23 @@ export function streamLocalError(
   );
 }
 
+/**
+ * The line a client writes before its first PPP frame to claim networks behind it
+ * (`remote.client-routes`); the gateway routes each one to the session only when it lies
+ * inside the user's `allow-client-routes`. A PPP frame starts with 0x7e or 0xff, so a
+ * gateway tells the line apart from PPP; a peer that is not a gateway never sees it.
+ */
+export const CLAIM_PREFIX = 'ts-vpn claim';
+
+export function claimLine(routes: readonly string[]): string {
+  return `${CLAIM_PREFIX} ${routes.join(' ')}\n`;
+}
+
 /** Opens the gateway channel on an authenticated connection; the transport owns the connection. */
 export function openGatewayChannel(
   conn: SshConnection,
   path: string,
-  opts: { closeGraceMs?: number } = {},
+  opts: { closeGraceMs?: number; clientRoutes?: readonly string[] } = {},
 ): Promise<SshTransport> {
   return new Promise((resolve, reject) => {
     try {
@@ -56,6 +68,8 @@ export function openGatewayChannel(
         path,
         (err: Error | undefined, channel: ClientChannel) => {
           if (err) return reject(streamLocalError(err, conn.info.remote, path));
+          // Before anything else on the channel: the claim line, then PPP.
+          if (opts.clientRoutes?.length) channel.write(claimLine(opts.clientRoutes));
           // The connection's last-error slot (private in ssh.ts, kept there by h16's code):
           // the transport reports why the connection died through it.
           const lastError = (conn as unknown as { lastError: { err: Error | null } }).lastError;

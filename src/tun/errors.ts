@@ -3,6 +3,7 @@
  * (callers switch on it, never on the message) and, when it came from the
  * kernel, the `errno` name (`EPERM`, `EEXIST`, …).
  */
+import { CodedError } from '../coded-error.js';
 
 export type TunErrorCode =
   /** Not root / no CAP_NET_ADMIN (EPERM, EACCES). */
@@ -34,15 +35,13 @@ export type TunErrorCode =
   /** Any other netlink failure. */
   | 'NETLINK_SYSTEM';
 
-export class TunError extends Error {
-  readonly code: TunErrorCode;
+export class TunError extends CodedError<TunErrorCode> {
+  override readonly name = 'TunError';
   /** errno name when the kernel reported the failure, e.g. `EEXIST`. */
   readonly errno: string | undefined;
 
   constructor(code: TunErrorCode, message: string, errno?: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TunError';
-    this.code = code;
+    super(code, message, options);
     this.errno = errno;
   }
 }

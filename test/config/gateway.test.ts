@@ -150,4 +150,27 @@ describe('peer.yaml remote for a gateway', () => {
       parsePeerConfig(`${base}remote: { gateway: /x.sock, kind: pppd }\n`, 'p.yaml', ENV),
     ).toThrow(/remote.kind: is pppd, but remote.gateway is set/);
   });
+  it('takes remote.client-routes with a gateway only, as strict IPv4 prefixes', async () => {
+    const { parsePeerConfig } = await import('../../src/config/peer.js');
+    const a = parsePeerConfig(
+      `${base}remote: { gateway: /x.sock, client-routes: [192.168.100.0/24, 10.9.0.0/16] }\n`,
+      'p.yaml',
+      ENV,
+    );
+    expect(a.remote.clientRoutes).toEqual(['192.168.100.0/24', '10.9.0.0/16']);
+    expect(() =>
+      parsePeerConfig(
+        `${base}remote: { command: ts-vpn serve, client-routes: [10.9.0.0/16] }\n`,
+        'p.yaml',
+        ENV,
+      ),
+    ).toThrow(/remote.client-routes: is only for a gateway; for ts-vpn serve put --client-route/);
+    expect(() =>
+      parsePeerConfig(
+        `${base}remote: { gateway: /x.sock, client-routes: [10.9.0.1/16] }\n`,
+        'p.yaml',
+        ENV,
+      ),
+    ).toThrow(/remote.client-routes/);
+  });
 });

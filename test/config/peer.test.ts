@@ -108,6 +108,7 @@ describe('peer.yaml', () => {
         kind: 'ts-vpn',
         kindDetected: true,
         gateway: null,
+        clientRoutes: [],
       },
       ppp: {
         localAddress: null,
@@ -217,6 +218,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
       kind: 'pppd',
       kindDetected: true,
       gateway: null,
+      clientRoutes: [],
     });
     expect(cfg.ppp).toMatchObject({
       localAddress: '10.9.0.2',

@@ -157,14 +157,18 @@ const commands: Record<string, () => Promise<unknown>> = {
   },
   vanish: async () => {
     let n = 0;
+    let wroteGarbage = 0;
     for (let i = 0; i < 100; i++) {
       const ch = await open();
       ch.on('error', () => undefined);
-      if (i % 2) ch.write(randomBytes(8));
+      if (i % 2) {
+        ch.write(randomBytes(8));
+        wroteGarbage++;
+      }
       ch.close();
       n++;
     }
-    return { vanished: n };
+    return { vanished: n, wroteGarbage };
   },
   quit: async () => {
     await good.close().catch(() => undefined);

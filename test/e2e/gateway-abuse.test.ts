@@ -227,13 +227,22 @@ state-dir: ${gwState}
     await send('release');
 
     // (c) garbage: random bytes (64 KiB, at most 0.5 s).
+    const garbage = s.ended.garbage ?? 0;
     await send('garbage');
     s = await after(1);
     expect(s.endedBadFrames).toBeGreaterThan(badFrames);
+    expect(s.ended.garbage).toBe(garbage + 1);
 
-    // (d) 100 clients that open the channel and close at once (half after 8 random bytes).
-    expect(await send('vanish')).toEqual({ vanished: 100 });
-    await after(100);
+    // (d) 100 clients that open the channel and close at once, half of them right after
+    // writing 8 random bytes: those are counted as garbage, the silent ones as vanished.
+    const before = { garbage: s.ended.garbage ?? 0, vanished: s.ended.vanished ?? 0 };
+    expect(await send('vanish')).toEqual({ vanished: 100, wroteGarbage: 50 });
+    s = await after(100);
+    expect((s.ended.garbage ?? 0) - before.garbage).toBe(50);
+    expect((s.ended.vanished ?? 0) - before.vanished).toBe(50);
+    const text = srv.exec(NODE, [CLI, 'status', '--state-dir', gwState]);
+    expect(text).toMatch(/ended since start: .*garbage \d+/);
+    expect(text).toMatch(/bad frames from ended sessions: \d+/);
 
     expect(await send('quit')).toEqual({ ok: true });
   }, 180_000);

@@ -94,7 +94,12 @@ describe.skipIf(!enabled)('ts-vpn gateway end to end', () => {
   let gwState = '';
   const procs: Proc[] = [];
 
-  const peerFile = (user: string, extra = ''): string => {
+  const peerFile = (
+    user: string,
+    extra = '',
+    remoteExtra = '',
+    accept = '[198.18.16.0/24]',
+  ): string => {
     const p = join(dir, `${user}.yaml`);
     writeFileSync(
       p,
@@ -109,9 +114,9 @@ ssh:
   connect-timeout: 10
 remote:
   gateway: ${socketPath}
-ppp:
-  accept-local: [198.18.16.0/24]
-  accept-peer: [198.18.16.0/24]
+${remoteExtra}ppp:
+  accept-local: ${accept}
+  accept-peer: ${accept}
   echo-interval: 2
   echo-failures: 3
 tunnel: { interface: tsvpn%d }
@@ -123,9 +128,9 @@ ${extra || 'reconnect:\n  enabled: false'}
     return p;
   };
 
-  const startGateway = (): Proc => {
+  const startGateway = (yaml = gwYaml): Proc => {
     const p = track(
-      srv.spawn(NODE, [CLI, 'gateway', gwYaml, '--state-dir', gwState], {
+      srv.spawn(NODE, [CLI, 'gateway', yaml, '--state-dir', gwState], {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
       'gateway',
@@ -134,11 +139,25 @@ ${extra || 'reconnect:\n  enabled: false'}
     return p;
   };
 
-  const up = (user: string, extra = '', ns: Netns = user === users.bob ? cli2 : cli): Proc => {
+  const up = (
+    user: string,
+    extra = '',
+    ns: Netns = user === users.bob ? cli2 : cli,
+    remoteExtra = '',
+    accept?: string,
+  ): Proc => {
     const p = track(
-      ns.spawn(NODE, [CLI, 'up', peerFile(user, extra), '--state-dir', join(dir, `st-${user}`)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
+      ns.spawn(
+        NODE,
+        [
+          CLI,
+          'up',
+          peerFile(user, extra, remoteExtra, accept),
+          '--state-dir',
+          join(dir, `st-${user}`),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
       `up ${user}`,
     );
     procs.push(p);
@@ -192,7 +211,7 @@ local-address: ${GW_LAN}
 pool: ${POOL}
 unknown-users: refuse
 users:
-  ${users.alice}: { address: ${ALICE_ADDR} }
+  ${users.alice}: { address: ${ALICE_ADDR}, allow-client-routes: [10.200.0.0/16] }
   ${users.bob}: {}
 lan-interface: tvgl${id}a
 proxy-arp: true
@@ -311,6 +330,96 @@ state-dir: ${gwState}
     expect(r1.inTime).toEqual([true, true, true, true, true]);
     expect(r2.inTime).toEqual([true, true, true, true, true]);
     expect(await gw.stop()).toBe(0);
+  });
+
+  it('routes the networks a client claims to its session only inside its allow-client-routes', async () => {
+    const gw = startGateway();
+    await gw.waitFor(/gateway: listening on/);
+    const a = up(users.alice, '', cli, '  client-routes: [10.200.1.0/24, 10.201.0.0/24]\n');
+    const b = up(users.bob, '', cli2, '  client-routes: [10.200.2.0/24]\n');
+    await a.waitFor(/tunnel up:/);
+    await b.waitFor(/tunnel up:/);
+    await gw.waitFor(
+      new RegExp(`${users.alice}, uid \\d+\\): client route 10\\.200\\.1\\.0/24 → tsvg`),
+    );
+    await gw.waitFor(
+      new RegExp(`${users.bob}, uid \\d+\\): client route 10\\.200\\.2\\.0/24 refused`),
+    );
+    expect(gw.log()).toMatch(
+      new RegExp(
+        `${users.alice}, uid \\d+\\): client route 10\\.201\\.0\\.0/24 refused: not inside allow-client-routes`,
+      ),
+    );
+    const st = JSON.parse(srv.exec(NODE, [CLI, 'status', '--json', '--state-dir', gwState])) as {
+      sessions: { user: string; interface: string; clientRoutes: string[] }[];
+    };
+    const alice = st.sessions.find((s) => s.user === users.alice)!;
+    const bob = st.sessions.find((s) => s.user === users.bob)!;
+    expect(alice.clientRoutes).toEqual(['10.200.1.0/24']);
+    expect(bob.clientRoutes).toEqual([]);
+    // The kernel routes the granted network to alice's device, and nothing else claimed.
+    expect(srv.exec('ip', ['route', 'show', '10.200.1.0/24'])).toMatch(`dev ${alice.interface}`);
+    expect(srv.exec('ip', ['route', 'show', '10.201.0.0/24']).trim()).toBe('');
+    expect(srv.exec('ip', ['route', 'show', '10.200.2.0/24']).trim()).toBe('');
+    expect(await gw.stop()).toBe(0);
+    expect(srv.exec('ip', ['route', 'show', '10.200.1.0/24']).trim()).toBe('');
+    await a.exited;
+    await b.exited;
+  });
+
+  it('masquerades a pool outside the LAN (masquerade: true) in its own nft table, removed at stop', async () => {
+    const nft = srv.try('nft', ['--version']);
+    expect(nft.code, 'nft (Debian nftables) is needed: bash scripts/setup.sh installs it').toBe(0);
+    const yaml = join(dir, 'gateway-masq.yaml');
+    writeFileSync(
+      yaml,
+      `socket: { path: ${socketPath}, group: ${group}, mode: "0660" }
+local-address: 10.77.5.1
+pool: 10.77.5.0/24
+unknown-users: refuse
+users:
+  ${users.alice}: {}
+lan-interface: tvgl${id}a
+masquerade: true
+forwarding: enable
+state-dir: ${gwState}
+`,
+    );
+    const gw = startGateway(yaml);
+    await gw.waitFor(/gateway: listening on/);
+    expect(gw.log()).toMatch(/masquerading 10\.77\.5\.\d+-10\.77\.5\.\d+ out of tvgl\w+ \(nft\)/);
+    expect(srv.exec('nft', ['list', 'table', 'ip', 'ts_vpn_gateway'])).toMatch(
+      new RegExp(`oifname "tvgl${id}a" ip saddr 10\\.77\\.5\\.\\d+-10\\.77\\.5\\.\\d+ masquerade`),
+    );
+    const a = up(users.alice, '', cli, '', '[10.77.5.0/24]');
+    await a.waitFor(/tunnel up: \S+ 10\.77\.5\./);
+    // The LAN host has no route to 10.77.5.0/24: it sees (and answers) the gateway's LAN address.
+    expect(lan.try('ip', ['route', 'get', '10.77.5.2']).stderr).toMatch(/unreachable/);
+    const server = track(
+      lan.spawn(
+        NODE,
+        [
+          '-e',
+          `require('net').createServer((s) => { process.stdout.write('from ' + s.remoteAddress + '\\n'); s.end('hi\\n'); }).listen(7777, '${LAN_HOST}', () => process.stdout.write('listening\\n'))`,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+      'LAN listener',
+    );
+    procs.push(server);
+    await server.waitFor(/listening/);
+    const got = cli.exec(NODE, [
+      '-e',
+      `const s = require('net').connect(7777, '${LAN_HOST}'); s.on('data', (d) => { process.stdout.write(d); s.end(); }); s.on('error', (e) => { console.log(e.message); process.exit(1); });`,
+    ]);
+    expect(got).toBe('hi\n');
+    await server.waitFor(/from /);
+    expect(server.log()).toMatch(new RegExp(`from ${GW_LAN.replaceAll('.', '\\.')}\\n`));
+    expect(await a.stop()).toBe(0);
+    expect(await gw.stop()).toBe(0);
+    expect(srv.try('nft', ['list', 'table', 'ip', 'ts_vpn_gateway']).code).not.toBe(0);
+    expect(srv.exec('nft', ['list', 'tables'])).not.toMatch(/ts_vpn_gateway/);
+    await server.stop('SIGKILL');
   });
 
   it('refuses a user the policy does not allow, with the reason on the client (exit 6)', async () => {

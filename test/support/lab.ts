@@ -40,6 +40,8 @@ export interface UpProcess {
   pid: number;
   /** stderr + stdout so far. */
   log(): string;
+  /** Types `text` on the terminal (startUp({ tty: true }) only). */
+  type(text: string): void;
   /** Resolves with the exit code (or null + signal). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` (default SIGTERM) to this pid and waits for the exit (SIGKILL after timeoutMs). */
@@ -105,6 +107,12 @@ export interface Lab {
     args?: string[];
     wait?: boolean;
     timeoutMs?: number;
+    /**
+     * Run it on a pseudo-terminal (util-linux `script -qfe --echo never -c`): stdin is a
+     * TTY, what UpProcess.type writes is typed on it (echoed only if the terminal echoes), and stdout+stderr arrive merged from the pty.
+     * `pid` is then script's; stop the tunnel with `ts-vpn down`.
+     */
+    tty?: boolean;
   }): Promise<UpProcess>;
   /**
    * Runs the CLI to completion in the client namespace (status, down, check…);
@@ -119,6 +127,11 @@ export interface Lab {
   /** SIGKILLs every `up` of this lab still running (after a test, so a failure cannot leak into the next). */
   killUps(): Promise<void>;
   destroy(): Promise<void>;
+}
+
+/** `arg` quoted for sh -c (script's command line). */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function serveCommand(serverYaml: string): string {
@@ -223,7 +236,15 @@ ${opts.serverExtra ?? ''}
         stateDir,
         ...(o.args ?? []),
       ];
-      const child = cli.spawn(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = o.tty
+        ? cli.spawn(
+            'script',
+            ['-qfe', '--echo', 'never', '-c', args.map(shellQuote).join(' '), '/dev/null'],
+            {
+              stdio: ['pipe', 'pipe', 'pipe'],
+            },
+          )
+        : cli.spawn(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       const waiters: Array<() => void> = [];
       const onText = (d: Buffer) => {
@@ -248,6 +269,10 @@ ${opts.serverExtra ?? ''}
         child,
         pid: child.pid!,
         log: () => text,
+        type: (t) => {
+          if (!child.stdin) throw new Error('type() needs startUp({ tty: true })');
+          child.stdin.write(t);
+        },
         exited,
         stop: async (signal = 'SIGTERM', timeoutMs = 8000) => {
           if (child.exitCode === null && child.signalCode === null) {

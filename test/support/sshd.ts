@@ -26,6 +26,8 @@ export interface SshdOptions {
   /** Default: a free loopback port (root namespace) or 2222 (namespace). */
   port?: number;
   allowTunnel?: boolean;
+  /** UsePAM yes (keyboard-interactive through PAM's sshd service); default no. */
+  usePam?: boolean;
   /** Appended verbatim to sshd_config. */
   extraConfig?: string;
   /** Host key type for ssh-keygen -t (default ed25519). */
@@ -181,7 +183,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       ...hostKeys.map((k) => `HostKey ${k.path}`),
       `AuthorizedKeysFile ${authorizedKeys}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
-      'UsePAM no',
+      `UsePAM ${opts.usePam ? 'yes' : 'no'}`,
       'StrictModes no',
       'PermitRootLogin prohibit-password',
       'PasswordAuthentication no',

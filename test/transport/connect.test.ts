@@ -244,6 +244,90 @@ Host *
   });
 });
 
+describe('ssh_config is read again on every reconnect', () => {
+  let a: Sshd;
+  let b: Sshd;
+  let dir: string;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startSshd(), startSshd()]);
+    dir = mkdtempSync(join(tmpdir(), 'tv-reread-'));
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const conf = () => join(dir, 'ssh_config');
+  function writeConf(s: Sshd, extra = '') {
+    writeFileSync(
+      conf(),
+      `Host gw
+  HostName ${s.listenAddress}
+  Port ${s.port}
+  User root
+  IdentityFile ${s.clientKeyPath}
+  UserKnownHostsFile ${s.knownHostsPath}
+${extra}`,
+    );
+  }
+
+  it('an edited HostName/Port/IdentityFile/UserKnownHostsFile is used by the next connect, with a debug line', async () => {
+    writeConf(a);
+    const cfg = parsePeerConfig(
+      `ssh:
+  host: gw
+  agent: false
+  config-file: ${conf()}
+remote:
+  command: cat
+  kind: ts-vpn
+`,
+      'p.yaml',
+      ENV,
+    );
+    applySshConfig(cfg, ENV, { systemConfig: join(dir, 'none') });
+    const first = recorder();
+    const c1 = await connectTransport(cfg, { log: first.log });
+    expect(c1.transport.info.remote).toBe(`root@${a.listenAddress}:${a.port}`);
+    await c1.transport.close();
+    expect(first.lines.join('\n')).not.toMatch(/read again/);
+
+    // The user moves the gateway in ~/.ssh/config: another sshd, key and known_hosts.
+    writeConf(b);
+    const second = recorder();
+    const c2 = await connectTransport(cfg, { log: second.log });
+    try {
+      expect(c2.transport.info.remote).toBe(`root@${b.listenAddress}:${b.port}`);
+      expect(await echo(c2.transport, 'moved')).toBe('moved');
+    } finally {
+      await c2.transport.close();
+    }
+    const text = second.lines.join('\n');
+    expect(text).toContain(`debug ssh config: read again for this connect: ${conf()}; changed: `);
+    expect(text).toContain(`port ${a.port} -> ${b.port} [${conf()}:3]`);
+    expect(text).toContain(`identity-files ${a.clientKeyPath} -> ${b.clientKeyPath} [${conf()}:5]`);
+    // peer.yaml's own config object is not changed by the re-read.
+    expect(cfg.ssh.port).toBe(a.port);
+
+    // Unchanged: says so. Broken now: warns and keeps the last good settings.
+    const third = recorder();
+    const c3 = await connectTransport(cfg, { log: third.log });
+    await c3.transport.close();
+    expect(third.lines.join('\n')).toContain('nothing changed');
+    writeFileSync(conf(), `Host gw\n  Port 99999\n`);
+    const fourth = recorder();
+    const c4 = await connectTransport(cfg, { log: fourth.log });
+    try {
+      expect(c4.transport.info.remote).toBe(`root@${b.listenAddress}:${b.port}`);
+    } finally {
+      await c4.transport.close();
+    }
+    expect(fourth.lines.join('\n')).toMatch(
+      /warn ssh config: cannot read it again \(.*ssh_config:2: Port "99999": expected a port number.*\); connecting with the settings from before/,
+    );
+  });
+});
+
 describe('a server that only takes passwords', () => {
   let sshd: Sshd;
   beforeAll(async () => {
@@ -255,7 +339,7 @@ describe('a server that only takes passwords', () => {
     await sshd?.stop();
   });
 
-  it('fails with AUTH_FAILED saying that ts-vpn does not prompt for passwords', async () => {
+  it('without a terminal, fails with AUTH_FAILED saying there is nothing to ask a password on and what to do', async () => {
     const cfg = parsePeerConfig(
       `ssh:\n  host: ${sshd.listenAddress}\n  port: ${sshd.port}\n  user: root\n  identity-files: [${sshd.clientKeyPath}]\n  agent: false\n  config: false\n  host-key:\n    known-hosts: ${sshd.knownHostsPath}\nremote:\n  command: cat\n  kind: ts-vpn\n`,
       'p.yaml',
@@ -267,7 +351,7 @@ describe('a server that only takes passwords', () => {
     );
     expect((err as TransportError).code).toBe('AUTH_FAILED');
     expect((err as TransportError).message).toMatch(
-      /Permission denied \(password\)\..*asks for a password .* only; ts-vpn does not prompt for SSH passwords/,
+      /Permission denied \(password\)\..*takes a password .*no terminal to ask on \(stdin is not a TTY\): run `ts-vpn up` from a terminal.*or authorize a key/,
     );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Loads the WebAssembly kernel (kernel.wat: SIMD octet stuffing and its removal,
- * slicing-by-16 FCS-16) synchronously from the bytes in kernel-bytes.ts. Each framer and
- * each deframer gets its own instance and memory: the framer's pending output, and the
+ * slicing-by-16 FCS-16) synchronously from the bytes in kernel-bytes.ts, compiled once per
+ * process. Each framer and each deframer gets its own instance and memory: the framer's pending output, and the
  * deframer's frame buffer, live in that memory. Returns null where WebAssembly or its SIMD
  * extension is missing; framer and deframer then use their JavaScript loops (same output,
  * checked by test/hdlc/wasm.test.ts and test/hdlc/wasm-rx.test.ts).
@@ -119,24 +119,32 @@ function compile(): object | null {
   }
 }
 
-/** A fresh instance with the FCS tables filled in, or null without wasm SIMD. */
+/**
+ * The constant low part of a transmit and of a receive instance's memory (FCS tables,
+ * then the compaction or removal patterns), computed once per process and copied into
+ * each new instance with one `set()`: the WebAssembly.Module is compiled once too, so
+ * a new session's framer and deframer cost two instantiations and two copies (the
+ * gateway creates them per session; their memories hold per-link state, so they are
+ * not shared).
+ */
+let txImage: Uint8Array | undefined;
+let rxImage: Uint8Array | undefined;
+
+/** A fresh instance of the compiled module, or null without wasm SIMD. */
 function instantiate(): { exports: Record<string, unknown> } | null {
   if (compiled === undefined) compiled = compile();
   if (compiled === null) return null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly as WasmApi;
-  let inst: { exports: Record<string, unknown> };
   try {
-    inst = new api.Instance(compiled, {});
+    return new api.Instance(compiled, {});
   } catch {
     return null;
   }
-  fillFcsTables(inst.exports.mem as WasmMemory);
-  return inst;
 }
 
 /** Slicing-by-16 FCS-16 tables at offset 0 (see kernel.wat). */
-function fillFcsTables(memory: WasmMemory): void {
-  const tables = new Uint16Array(memory.buffer, 0, 16 * 256);
+function fillFcsTables(mem: Uint8Array): void {
+  const tables = new Uint16Array(mem.buffer, mem.byteOffset, 16 * 256);
   const t = FCS16_TABLES;
   for (let i = 0; i < 256 * 8; i++) tables[i] = t[i];
   for (let k = 8; k < 16; k++) {
@@ -147,12 +155,10 @@ function fillFcsTables(memory: WasmMemory): void {
   }
 }
 
-/** A fresh transmit instance, or null without wasm SIMD. */
-export function createTxKernel(): TxKernel | null {
-  const inst = instantiate();
-  if (inst === null) return null;
-  const memory = inst.exports.mem as WasmMemory;
-  const compact = new Uint8Array(memory.buffer, KernelLayout.COMPACT, 256 * 16);
+function buildTxImage(): Uint8Array {
+  const img = new Uint8Array(KernelLayout.COMPACT + 256 * 16);
+  fillFcsTables(img);
+  const compact = img.subarray(KernelLayout.COMPACT);
   for (let m = 0; m < 256; m++) {
     let k = m * 16;
     for (let i = 0; i < 8; i++) {
@@ -161,6 +167,28 @@ export function createTxKernel(): TxKernel | null {
     }
     while (k < m * 16 + 16) compact[k++] = 0x80;
   }
+  return img;
+}
+
+function buildRxImage(): Uint8Array {
+  const img = new Uint8Array(RxLayout.REMOVE + 256 * 16);
+  fillFcsTables(img);
+  const remove = img.subarray(RxLayout.REMOVE);
+  for (let m = 0; m < 256; m++) {
+    let k = m * 16;
+    for (let i = 0; i < 8; i++) if (((m >>> i) & 1) === 0) remove[k++] = i;
+    while (k < m * 16 + 16) remove[k++] = 0x80;
+  }
+  return img;
+}
+
+/** A fresh transmit instance, or null without wasm SIMD. */
+export function createTxKernel(): TxKernel | null {
+  const inst = instantiate();
+  if (inst === null) return null;
+  const memory = inst.exports.mem as WasmMemory;
+  txImage ??= buildTxImage();
+  new Uint8Array(memory.buffer).set(txImage);
   return {
     memory,
     frame: inst.exports.frame as TxKernel['frame'],
@@ -173,12 +201,8 @@ export function createRxKernel(): RxKernel | null {
   const inst = instantiate();
   if (inst === null) return null;
   const memory = inst.exports.mem as WasmMemory;
-  const remove = new Uint8Array(memory.buffer, RxLayout.REMOVE, 256 * 16);
-  for (let m = 0; m < 256; m++) {
-    let k = m * 16;
-    for (let i = 0; i < 8; i++) if (((m >>> i) & 1) === 0) remove[k++] = i;
-    while (k < m * 16 + 16) remove[k++] = 0x80;
-  }
+  rxImage ??= buildRxImage();
+  new Uint8Array(memory.buffer).set(rxImage);
   return {
     memory,
     unstuff: inst.exports.unstuff as RxKernel['unstuff'],
