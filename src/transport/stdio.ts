@@ -6,7 +6,8 @@
  *
  * Input (`input` option):
  *  - `stream` (default for a pipe or socket): a libuv stream read on the main thread's
- *    event loop (64 KiB reads). Each chunk costs one wake-up of the main thread only, which
+ *    event loop, into one fixed 256 KiB buffer (no Buffer per read; the chunk handed to
+ *    'data' listeners is a view valid during the call). Each chunk costs one wake-up of the main thread only, which
  *    is what a tunnel wants: measured with bench/tunnel (bench/tunnel/RESULTS.md) it lowers
  *    ts-vpn's CPU per GB and the idle RTT against `fs`, whose extra thread-pool hop per
  *    read costs a thread wake-up and a hand-off per packet at low rates.
@@ -18,12 +19,15 @@
  * Output: a libuv stream (works in either mode, ~3.9 GB/s); a file falls back to fs writes.
  */
 import { createWriteStream, fstatSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { type OnReadOpts, Socket, type SocketConstructorOpts } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { BaseTransport } from './base.js';
 import { FdReader } from './fd-reader.js';
 import { getPipeSize, setBlocking, setPipeSize } from './pipe-size.js';
 import type { TransportInfo } from './types.js';
+
+/** Size of the one buffer stdin is read into in stream mode (the pipe holds up to 1 MiB). */
+const STREAM_READ_BUFFER = 256 * 1024;
 
 export interface StdioOptions {
   /** Defaults 0 and 1. */
@@ -48,7 +52,6 @@ export class StdioTransport extends BaseTransport {
   private streamInput: Readable | null = null;
   private readonly output: Writable;
   private readonly inFd: number;
-  private flowAttached = false;
   /** The consumer wants data (startFlow called, stopFlow not since). */
   private wantFlow = false;
   private closing: Promise<void> | null = null;
@@ -94,7 +97,24 @@ export class StdioTransport extends BaseTransport {
   }
 
   private openStreamInput(): Readable {
-    const s = new Socket({ fd: this.inFd, readable: true, writable: false });
+    // Reads land in one fixed buffer (net.Socket `onread`), not in a fresh 64 KiB Buffer
+    // per read: each chunk is handed on as a view, valid during the 'data' call only.
+    const buffer = Buffer.allocUnsafe(STREAM_READ_BUFFER);
+    // `onread` works for an fd socket too; @types/node lists it for connect() only.
+    const onread: OnReadOpts = {
+      buffer,
+      callback: (n) => {
+        this.emitData(buffer.subarray(0, n));
+        return true; // pausing is stopFlow's job
+      },
+    };
+    const opts: SocketConstructorOpts & { onread: OnReadOpts } = {
+      fd: this.inFd,
+      readable: true,
+      writable: false,
+      onread,
+    };
+    const s = new Socket(opts);
     s.pause();
     s.on('end', () => this.finish({ code: 'EOF', message: 'stdin closed' }));
     s.on('error', (err) =>
@@ -110,8 +130,6 @@ export class StdioTransport extends BaseTransport {
     this.inputMode = 'stream';
     const s = this.openStreamInput();
     this.streamInput = s;
-    s.on('data', (d: Buffer) => this.emitData(d));
-    this.flowAttached = true;
     if (this.wantFlow) s.resume();
   }
 
@@ -126,10 +144,7 @@ export class StdioTransport extends BaseTransport {
       this.fsInput.resume();
       return;
     }
-    const s = this.streamInput!;
-    if (!this.flowAttached) s.on('data', (d: Buffer) => this.emitData(d));
-    this.flowAttached = true;
-    s.resume();
+    this.streamInput!.resume();
   }
 
   protected stopFlow(): void {
