@@ -43,9 +43,25 @@ function connect(): Promise<Client> {
   });
 }
 
+/** When ssh2 handed the channel its first bytes (performance.now()), by channel. */
+const firstPush = new WeakMap<ClientChannel, number>();
+/** When ssh2 reported the channel open (performance.now()), by channel. */
+const openedAt = new WeakMap<ClientChannel, number>();
+
 function openChannel(c: Client): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    const cb = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve(ch));
+    const cb = (err: Error | undefined, ch: ClientChannel) => {
+      if (err) return reject(err);
+      // Timed here, in ssh2's own callback: the far end's first frame may be parsed from
+      // the same TCP read as the open confirmation, before an await would resume.
+      openedAt.set(ch, performance.now());
+      const push = ch.push.bind(ch);
+      ch.push = ((chunk: unknown, enc?: BufferEncoding) => {
+        if (!firstPush.has(ch)) firstPush.set(ch, performance.now());
+        return push(chunk, enc);
+      }) as typeof ch.push;
+      resolve(ch);
+    };
     if (a.mode === 'gateway') c.openssh_forwardOutStreamLocal(a.target, cb);
     else c.exec(a.target, cb);
   });
@@ -78,6 +94,8 @@ function echoRequest(src: string, dst: string, id: number, seq: number): Uint8Ar
 interface One {
   bringupMs: number | null;
   firstFrameMs: number | null;
+  /** Channel open → the channel's first 'data' event (adds this generator's own delays). */
+  firstDataEventMs: number | null;
   /** Channel open → this generator's own first PPP frame handed to ssh2. */
   ownFirstWriteMs: number | null;
   pingOk: boolean;
@@ -90,6 +108,7 @@ async function session(c: Client, i: number): Promise<One> {
   const r: One = {
     bringupMs: null,
     firstFrameMs: null,
+    firstDataEventMs: null,
     ownFirstWriteMs: null,
     pingOk: false,
     error: null,
@@ -99,7 +118,9 @@ async function session(c: Client, i: number): Promise<One> {
     const ch = await openChannel(c);
     const tOpen = performance.now();
     ch.once('data', () => {
-      r.firstFrameMs = performance.now() - tOpen;
+      const opened = openedAt.get(ch) ?? tOpen;
+      r.firstFrameMs = (firstPush.get(ch) ?? performance.now()) - opened;
+      r.firstDataEventMs = performance.now() - opened;
     });
     const write = ch.write.bind(ch);
     ch.write = ((...args: Parameters<typeof write>) => {
@@ -159,6 +180,7 @@ await Promise.all(
           results.push({
             bringupMs: null,
             firstFrameMs: null,
+            firstDataEventMs: null,
             ownFirstWriteMs: null,
             pingOk: false,
             error: `ssh: ${(e as Error).message}`,
@@ -187,10 +209,12 @@ await Promise.all(results.map((r, i) => ping(r, (i % 65000) + 1)));
 // connections already up (under load, the generator's own handshakes delay its reads).
 const quietFirstFrame: number[] = [];
 const quietOwnFirstWrite: number[] = [];
+const quietDataEvent: number[] = [];
 for (const c of conns.slice(0, Number(process.env.BENCH_QUIET_SAMPLES ?? 20))) {
   const r = await session(c, -1);
   if (r.firstFrameMs !== null) quietFirstFrame.push(r.firstFrameMs);
   if (r.ownFirstWriteMs !== null) quietOwnFirstWrite.push(r.ownFirstWriteMs);
+  if (r.firstDataEventMs !== null) quietDataEvent.push(r.firstDataEventMs);
   await r.link?.close().catch(() => undefined);
 }
 const errors = results.filter((r) => r.error).map((r) => r.error);
@@ -204,6 +228,7 @@ process.stdout.write(
     firstFrame: results.flatMap((r) => (r.firstFrameMs === null ? [] : [r.firstFrameMs])),
     quietFirstFrame,
     quietOwnFirstWrite,
+    quietDataEvent,
     allUpMs,
     errors: [...new Set(errors)].slice(0, 5),
     generatorRssMb: Math.round(process.memoryUsage.rss() / 1048576),
