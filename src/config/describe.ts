@@ -4,6 +4,13 @@ import type { ServerConfig } from './server.js';
 
 const s = (ms: number) => `${ms / 1000} s`;
 
+/** `keyboard-interactive, password (on a terminal, 3 prompts)` or `none`. */
+function typedAuthText(t: PeerConfig['ssh']['typedAuth']): string {
+  const methods = [t.keyboardInteractive && 'keyboard-interactive', t.password && 'password'];
+  const on = methods.filter(Boolean).join(', ');
+  return on ? `${on} (on a terminal, ${t.prompts} prompt${t.prompts === 1 ? '' : 's'})` : 'none';
+}
+
 /** Each effective ssh setting (SSH_SETTING_KEYS) as `ts-vpn check` prints it. */
 export function sshSettingValues(ssh: PeerConfig['ssh']): Record<string, string> {
   const hk = ssh.hostKey;
@@ -22,6 +29,7 @@ export function sshSettingValues(ssh: PeerConfig['ssh']): Record<string, string>
     'connect-timeout': s(ssh.connectTimeoutMs),
     ciphers: ssh.ciphers.join(','),
     jump: ssh.jump.join(', ') || 'none',
+    'typed-auth': typedAuthText(ssh.typedAuth),
   };
 }
 

@@ -275,6 +275,7 @@ export function buildPeer(
       keepaliveCountMax: ssh['keepalive-count-max'] ?? PEER_DEFAULTS.keepaliveCountMax,
       connectTimeoutMs: ssh['connect-timeout'] ?? PEER_DEFAULTS.connectTimeout * 1000,
       ciphers: ssh.ciphers ?? [...PEER_DEFAULTS.ciphers],
+      typedAuth: { password: true, keyboardInteractive: true, prompts: 3 },
       passphraseFile:
         ssh['passphrase-file'] !== undefined ? expandPath(ssh['passphrase-file'], env) : null,
       passphrase: null,
@@ -346,6 +347,7 @@ export function buildPeer(
     host: h,
     alias: h,
     hostKey: { ...cfg.ssh.hostKey },
+    typedAuth: { ...cfg.ssh.typedAuth },
     origins: { ...cfg.ssh.origins },
     notes: [],
     alternates: [],

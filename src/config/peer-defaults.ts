@@ -58,4 +58,6 @@ export const SSH_SETTING_KEYS = [
   'connect-timeout',
   'ciphers',
   'jump',
+  /** Not a peer.yaml key: ssh_config's PasswordAuthentication, KbdInteractiveAuthentication, BatchMode. */
+  'typed-auth',
 ] as const;

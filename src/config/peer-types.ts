@@ -33,6 +33,12 @@ export interface PeerConfig {
     keepaliveCountMax: number;
     connectTimeoutMs: number;
     ciphers: string[];
+    /**
+     * Typed authentication when keys do not do (asked only on a terminal): ssh_config's
+     * PasswordAuthentication, KbdInteractiveAuthentication, NumberOfPasswordPrompts and
+     * BatchMode (which turns both off). peer.yaml has no key for them.
+     */
+    typedAuth: TypedAuth;
     passphraseFile: string | null;
     /** Read from passphraseFile by loadPeerConfig; never printed. */
     passphrase: Secret | null;
@@ -119,6 +125,14 @@ export interface PeerConfig {
   warnings: string[];
 }
 
+/** Which typed SSH authentication may be asked for (see PeerConfig.ssh.typedAuth). */
+export interface TypedAuth {
+  password: boolean;
+  keyboardInteractive: boolean;
+  /** Rounds of each (OpenSSH NumberOfPasswordPrompts, default 3). */
+  prompts: number;
+}
+
 /** One jump host: where to connect and how (see PeerConfig.ssh.hops). */
 export interface SshHop {
   /** As written in ssh.jump or ProxyJump, e.g. `bob@bastion:2200`. */
@@ -135,4 +149,5 @@ export interface SshHop {
   keepaliveCountMax: number;
   connectTimeoutMs: number;
   ciphers: string[];
+  typedAuth: TypedAuth;
 }

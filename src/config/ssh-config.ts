@@ -101,6 +101,11 @@ const USED = new Set([
   'serveralivecountmax',
   'connecttimeout',
   'ciphers',
+  'batchmode',
+  'passwordauthentication',
+  'kbdinteractiveauthentication',
+  'challengeresponseauthentication',
+  'numberofpasswordprompts',
 ]);
 
 /** Keywords that take several values on one line (the others take the first argument). */

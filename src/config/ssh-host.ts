@@ -55,6 +55,7 @@ export function copySsh(ssh: PeerSsh): PeerSsh {
     identityFiles: [...ssh.identityFiles],
     hostKey: { ...ssh.hostKey, knownHostsFiles: [...ssh.hostKey.knownHostsFiles] },
     ciphers: [...ssh.ciphers],
+    typedAuth: { ...ssh.typedAuth },
     jump: [...ssh.jump],
     given: [...ssh.given],
     origins: { ...ssh.origins },
@@ -190,6 +191,30 @@ export function mergeSshConfig(
     ssh.connectTimeoutMs = Math.max(1, parseTime(ct, 'ConnectTimeout')) * 1000;
   const ciphers = v('ciphers');
   if (take('ciphers', ciphers)) ssh.ciphers = allowedCiphers(ciphers);
+
+  // Typed authentication (ts-vpn asks only on a terminal; peer.yaml has no keys for it).
+  const batch = v('batchmode');
+  const pwAuth = v('passwordauthentication');
+  const kbdAuth = v('kbdinteractiveauthentication') ?? v('challengeresponseauthentication');
+  const prompts = v('numberofpasswordprompts');
+  if (pwAuth) {
+    ssh.typedAuth.password = parseYesNo(pwAuth, 'PasswordAuthentication');
+    ssh.origins['typed-auth'] = pwAuth.origin;
+  }
+  if (kbdAuth) {
+    ssh.typedAuth.keyboardInteractive = parseYesNo(kbdAuth, 'KbdInteractiveAuthentication');
+    ssh.origins['typed-auth'] = kbdAuth.origin;
+  }
+  if (prompts) {
+    const n = parseInt10(prompts.args[0]);
+    if (n === null || n > 100)
+      throw bad(prompts, 'NumberOfPasswordPrompts', 'a count from 0 to 100');
+    ssh.typedAuth.prompts = n;
+  }
+  if (batch && parseYesNo(batch, 'BatchMode')) {
+    ssh.typedAuth = { ...ssh.typedAuth, password: false, keyboardInteractive: false };
+    ssh.origins['typed-auth'] = `${batch.origin} (BatchMode yes)`;
+  }
 
   const pc = v('proxycommand');
   const pj = v('proxyjump');

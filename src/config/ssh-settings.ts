@@ -164,6 +164,7 @@ function resolveHops(
         keepaliveCountMax: hop.keepaliveCountMax,
         connectTimeoutMs: hop.connectTimeoutMs,
         ciphers: hop.ciphers,
+        typedAuth: hop.typedAuth,
       });
     });
   };

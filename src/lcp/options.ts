@@ -114,23 +114,22 @@ export const magicCodec: OptionCodec<number> = {
 
 const EMPTY = new Uint8Array(0);
 
+/** A boolean option that carries no data (present = on), printed by its pppd name. */
+function flagCodec(type: number, name: string): OptionCodec<true> {
+  return {
+    type,
+    name,
+    parse: (d) => (d.length === 0 ? true : null),
+    emit: () => EMPTY,
+    format: () => ({ text: name, used: 0 }),
+  };
+}
+
 /** §6.5 Protocol-Field-Compression (no data). */
-export const pfcCodec: OptionCodec<true> = {
-  type: LcpOpt.PFC,
-  name: 'pcomp',
-  parse: (d) => (d.length === 0 ? true : null),
-  emit: () => EMPTY,
-  format: () => ({ text: 'pcomp', used: 0 }),
-};
+export const pfcCodec = flagCodec(LcpOpt.PFC, 'pcomp');
 
 /** §6.6 Address-and-Control-Field-Compression (no data). */
-export const acfcCodec: OptionCodec<true> = {
-  type: LcpOpt.ACFC,
-  name: 'accomp',
-  parse: (d) => (d.length === 0 ? true : null),
-  emit: () => EMPTY,
-  format: () => ({ text: 'accomp', used: 0 }),
-};
+export const acfcCodec = flagCodec(LcpOpt.ACFC, 'accomp');
 
 /** RFC 1570 Callback (always rejected; printed like pppd). */
 export const callbackCodec: OptionCodec<number> = {

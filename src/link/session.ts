@@ -65,8 +65,15 @@ export function isRefusal(f: LinkEndFacts): boolean {
   if (f.authFailure !== null || f.cause === 'auth-failed') return true;
   if (f.wasUp) return false;
   if (f.cause === 'no-network-protocol') return true;
-  // The far end's Terminate-Request text when its own network protocols failed (pppd and ts-vpn).
-  return f.peerTerminated !== null && /No network protocols running/i.test(f.peerTerminated);
+  // The far end's Terminate-Request text when its own network protocols failed (pppd and
+  // ts-vpn), or when a ts-vpn gateway's policy does not let this SSH user in (its other
+  // refusals, such as too many sessions or an exhausted pool, pass with time).
+  return (
+    f.peerTerminated !== null &&
+    /No network protocols running|is not allowed on this gateway|has no user name on the gateway/i.test(
+      f.peerTerminated,
+    )
+  );
 }
 
 export class LinkSession extends EventEmitter<LinkSessionEvents> {

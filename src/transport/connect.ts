@@ -224,6 +224,7 @@ async function connectGateway(
     keepaliveCountMax: ssh.keepaliveCountMax,
     readyTimeoutMs: ssh.connectTimeoutMs,
     ciphers: ssh.ciphers,
+    typedAuth: ssh.typedAuth,
     prompter: hooks.prompter,
     log: logSsh,
   };

@@ -62,6 +62,7 @@ export async function connectChain(
           keepaliveCountMax: hop.keepaliveCountMax,
           readyTimeoutMs: hop.connectTimeoutMs,
           ciphers: hop.ciphers,
+          typedAuth: hop.typedAuth,
           via,
           label,
           log: opts.common.log ? (m) => opts.common.log!(`${label}: ${m}`) : undefined,

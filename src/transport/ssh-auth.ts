@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AuthenticationType, AuthHandlerMiddleware, ParsedKey } from 'ssh2';
+import type { TypedAuth } from '../config/peer-types.js';
 import { ssh2 } from '../native-modules.js';
 import { TransportError } from './errors.js';
 import { fingerprintSha256, keyTypeLabel } from './host-key.js';
@@ -74,6 +75,8 @@ export interface SshPrompter {
 /** Password or keyboard-interactive rounds per connection (OpenSSH NumberOfPasswordPrompts). */
 export const PASSWORD_PROMPTS = 3;
 
+export type { TypedAuth } from '../config/peer-types.js';
+
 export interface AuthPlanOptions {
   user: string;
   /** The server's host name, for `user@host's password: `. */
@@ -85,6 +88,8 @@ export interface AuthPlanOptions {
   agentSock: string | undefined;
   /** Asks for passwords / keyboard-interactive answers; without it those methods are not tried. */
   prompter?: SshPrompter;
+  /** Default: both methods, PASSWORD_PROMPTS rounds each. */
+  typedAuth?: TypedAuth;
   log: (msg: string) => void;
 }
 
@@ -128,6 +133,11 @@ export function planAuth(opts: AuthPlanOptions): AuthPlan {
   let passwordRounds = 0;
   let cancelled = false;
   const prompter = opts.prompter;
+  const typed = opts.typedAuth ?? {
+    password: true,
+    keyboardInteractive: true,
+    prompts: PASSWORD_PROMPTS,
+  };
   const say = (m: string) => opts.log(`ssh ${opts.remote}: ${m}`);
   const giveUp = (next: Next) => next(false as unknown as Parameters<Next>[0]);
 
@@ -157,8 +167,6 @@ export function planAuth(opts: AuthPlanOptions): AuthPlan {
             const a = cancelled ? null : await prompter!.ask(p.prompt, p.echo === true);
             if (a === null) {
               cancelled = true;
-              kbdRounds = PASSWORD_PROMPTS;
-              passwordRounds = PASSWORD_PROMPTS;
               answers.push('');
             } else answers.push(a);
           }
@@ -196,9 +204,9 @@ export function planAuth(opts: AuthPlanOptions): AuthPlan {
     // Typed secrets last, and only when the server lists the method (not on the first
     // call, before it said what it accepts) and someone can type.
     if (prompter && authsLeft && !cancelled) {
-      if (authsLeft.includes('keyboard-interactive') && kbdRounds < PASSWORD_PROMPTS)
-        return keyboardInteractive(next);
-      if (authsLeft.includes('password') && passwordRounds < PASSWORD_PROMPTS)
+      const kbdOk = typed.keyboardInteractive && authsLeft.includes('keyboard-interactive');
+      if (kbdOk && kbdRounds < typed.prompts) return keyboardInteractive(next);
+      if (typed.password && authsLeft.includes('password') && passwordRounds < typed.prompts)
         return password(next);
     }
     giveUp(next);

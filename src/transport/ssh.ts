@@ -17,12 +17,12 @@ import {
   hostKeyAlgorithmsFor,
   verifyHostKey,
 } from './host-key.js';
-import { planAuth, type SshIdentity, type SshPrompter } from './ssh-auth.js';
+import { planAuth, type SshIdentity, type SshPrompter, type TypedAuth } from './ssh-auth.js';
 import { SshTransport } from './ssh-channel.js';
 import { mapConnectError } from './ssh-errors.js';
 import type { TransportInfo } from './types.js';
 
-export type { SshIdentity, SshPrompter } from './ssh-auth.js';
+export type { SshIdentity, SshPrompter, TypedAuth } from './ssh-auth.js';
 export { type SshChannelOwner, SshTransport } from './ssh-channel.js';
 
 export interface SshConnectOptions {
@@ -57,6 +57,8 @@ export interface SshConnectOptions {
    * `ts-vpn up` passes one when stdin is a TTY). Without it those methods are never tried.
    */
   prompter?: SshPrompter;
+  /** Which typed methods may be asked and how often (default both, 3 rounds each). */
+  typedAuth?: TypedAuth;
   /** Notices for the user's log (accept-new, auth attempts, skipped identities). Never secrets. */
   log?: (msg: string) => void;
   /** ssh2 protocol debug output. */
@@ -147,6 +149,7 @@ export class SshConnection {
       host: opts.host,
       remote,
       prompter,
+      typedAuth: opts.typedAuth,
       identities: opts.identities,
       agentSock,
       log,

@@ -120,6 +120,48 @@ describe('applySshConfig', () => {
     expect(cfg.ssh.identityFiles).toEqual([join(home, '.ssh/gw_carol_198.18.0.2')]);
   });
 
+  it('PasswordAuthentication, KbdInteractiveAuthentication, NumberOfPasswordPrompts and BatchMode set typed authentication, per host and per hop', () => {
+    const c = write(
+      'typed_config',
+      'Host pw-off\n  PasswordAuthentication no\n  NumberOfPasswordPrompts 1\nHost batch\n  BatchMode yes\nHost kbd-off\n  ChallengeResponseAuthentication no\n  ProxyJump batch\n',
+    );
+    const typed = (host: string) => {
+      const cfg = peer(`ssh:\n  host: ${host}\n  config-file: ${c}\n`);
+      applySshConfig(cfg, env, sysNone);
+      return cfg;
+    };
+    expect(typed('pw-off').ssh.typedAuth).toEqual({
+      password: false,
+      keyboardInteractive: true,
+      prompts: 1,
+    });
+    expect(typed('other').ssh.typedAuth).toEqual({
+      password: true,
+      keyboardInteractive: true,
+      prompts: 3,
+    });
+    const k = typed('kbd-off');
+    expect(k.ssh.typedAuth).toEqual({ password: true, keyboardInteractive: false, prompts: 3 });
+    // The jump host has its own: BatchMode yes there turns both off for that hop only.
+    expect(k.ssh.hops?.[0].typedAuth).toEqual({
+      password: false,
+      keyboardInteractive: false,
+      prompts: 3,
+    });
+    expect(k.ssh.hops?.[0].host).toBe('batch');
+    // ts-vpn check shows it with its origin.
+    expect(describeConfig(typed('batch'))).toContain(
+      `    typed-auth: none  [${c}:5 (BatchMode yes)]`,
+    );
+    expect(describeConfig(typed('pw-off'))).toContain(
+      `    typed-auth: keyboard-interactive (on a terminal, 1 prompt)  [${c}:2]`,
+    );
+    const bad = write('typed_bad', 'Host *\n  BatchMode perhaps\n');
+    expect(() =>
+      applySshConfig(peer(`ssh:\n  host: x\n  config-file: ${bad}\n`), env, sysNone),
+    ).toThrow(/typed_bad:2: BatchMode "perhaps": expected yes or no/);
+  });
+
   it('ssh.config: false reads nothing; a host no block matches keeps the defaults', () => {
     const off = peer(`ssh:\n  host: gw\n  config: false\n  config-file: ${conf}\n`);
     expect(applySshConfig(off, env, sysNone)).toBeNull();

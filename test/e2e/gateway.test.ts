@@ -422,11 +422,13 @@ state-dir: ${gwState}
     await server.stop('SIGKILL');
   });
 
-  it('refuses a user the policy does not allow, with the reason on the client (exit 6)', async () => {
+  it('refuses a user the policy does not allow, with the reason on the client (exit 6, even with reconnect on)', async () => {
     const gw = startGateway();
     await gw.waitFor(/gateway: listening on/);
-    const c = up(users.carol);
+    // reconnect is on (and up retries a failed first attempt): a policy refusal is not retried.
+    const c = up(users.carol, 'reconnect:\n  enabled: true\n  holdoff: 1\n');
     expect(await c.exited).toBe(6);
+    expect(c.log()).toMatch(/not retrying/);
     expect(c.log()).toMatch(
       new RegExp(`far end closed the link: user ${users.carol} is not allowed on this gateway`),
     );

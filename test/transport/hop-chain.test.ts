@@ -42,6 +42,7 @@ function hop(over: Partial<SshHop> = {}): SshHop {
     keepaliveCountMax: 3,
     connectTimeoutMs: 8000,
     ciphers: ['aes128-gcm@openssh.com'],
+    typedAuth: { password: true, keyboardInteractive: true, prompts: 3 },
     ...over,
   };
 }

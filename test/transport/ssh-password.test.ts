@@ -153,6 +153,54 @@ describe('SSH password authentication', () => {
   });
 });
 
+describe('typed authentication as ssh_config allows it', () => {
+  it('PasswordAuthentication no (typedAuth.password false) never asks for a password', async () => {
+    let typed = 0;
+    const port = await serve({
+      methods: ['password'],
+      onAuth: (ctx) => {
+        typed++;
+        ctx.reject(['password']);
+      },
+    });
+    const { prompter, asked } = scripted(['x']);
+    const err = await failure(
+      SshConnection.connect({
+        host: '127.0.0.1',
+        port,
+        user: 'alice',
+        identities: [],
+        agent: false,
+        hostKey: { fingerprints: [FINGERPRINT], knownHostsFiles: [] },
+        prompter,
+        typedAuth: { password: false, keyboardInteractive: true, prompts: 3 },
+      }),
+    );
+    expect(err.code).toBe('AUTH_FAILED');
+    expect(asked).toEqual([]);
+    expect(typed).toBe(0);
+  });
+
+  it('NumberOfPasswordPrompts 1 asks once', async () => {
+    const port = await serve({ methods: ['password'], onAuth: (ctx) => ctx.reject(['password']) });
+    const { prompter, asked } = scripted(['a', 'b']);
+    const err = await failure(
+      SshConnection.connect({
+        host: '127.0.0.1',
+        port,
+        user: 'alice',
+        identities: [],
+        agent: false,
+        hostKey: { fingerprints: [FINGERPRINT], knownHostsFiles: [] },
+        prompter,
+        typedAuth: { password: true, keyboardInteractive: true, prompts: 1 },
+      }),
+    );
+    expect(err.code).toBe('AUTH_FAILED');
+    expect(asked).toHaveLength(1);
+  });
+});
+
 describe('SSH keyboard-interactive authentication', () => {
   it('shows the name and instruction, asks each prompt with its echo flag, sends the answers in order', async () => {
     const got: string[][] = [];
