@@ -256,6 +256,11 @@ export class PppEngine implements FsmHost, AuthSink {
     return this.framer.take();
   }
 
+  /** {@link takeOutput} as a view, valid only until the engine frames again (no copy). */
+  takeOutputView(): Uint8Array | null {
+    return this.framer.takeView();
+  }
+
   /** Events since the last call. */
   takeEvents(): EngineEvent[] {
     return this.events.take();

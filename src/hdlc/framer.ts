@@ -262,6 +262,17 @@ export class HdlcFramer {
     return out;
   }
 
+  /**
+   * Like {@link take} without the copy: a view of the internal buffer, valid only until
+   * the next frame is written (for a consumer that copies or sends before returning).
+   */
+  takeView(): Uint8Array | null {
+    if (this.len === 0) return null;
+    const out = this.buf.subarray(0, this.len);
+    this.len = 0;
+    return out;
+  }
+
   /** Near the bound: count the exact encoded size first, then write octet by octet. */
   private writeExact(protocol: number, hn: number, info: Uint8Array, table: Uint8Array): boolean {
     const start = this.len;

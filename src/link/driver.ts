@@ -20,6 +20,12 @@ import { completeChecksum, VNET_HDR_LEN } from '../wire/vnet-hdr.js';
 export interface ByteStream {
   /** Returns false when the stream wants the writer to wait for onDrain. */
   write(chunk: Uint8Array): boolean;
+  /**
+   * Optional: `write` for a chunk that is a view into the engine's framing buffer, valid
+   * only during the call (the stream copies what it keeps). Lets the driver skip a copy
+   * per write; without it every write gets a buffer of its own.
+   */
+  writeView?(chunk: Uint8Array): boolean;
   onData(cb: (chunk: Uint8Array) => void): void;
   onDrain(cb: () => void): void;
 }
@@ -188,11 +194,13 @@ export class LinkDriver extends EventEmitter<LinkDriverEvents> {
 
   private flush(): void {
     if (this.blocked || this.stopped) return;
-    const out = this.engine.takeOutput();
+    const stream = this.stream;
+    const view = stream.writeView !== undefined;
+    const out = view ? this.engine.takeOutputView() : this.engine.takeOutput();
     if (!out) return;
     this.counters.writes++;
     this.counters.bytesWritten += out.length;
-    if (!this.stream.write(out)) {
+    if (!(view ? stream.writeView!(out) : stream.write(out))) {
       this.blocked = true;
       this.counters.backpressured++;
       this.onBackpressure?.(true);

@@ -108,6 +108,27 @@ export class SshTransport extends BaseTransport {
     return this.writeCounted(this.channel, chunk);
   }
 
+  /**
+   * `write` for a chunk valid only during the call (LinkDriver's framing buffer): when the
+   * channel has nothing queued and its window takes the whole chunk, ssh2 copies it into
+   * its packets before returning (Channel._write → channelData); otherwise the channel
+   * would keep it, so it gets a copy.
+   */
+  writeView(chunk: Uint8Array): boolean {
+    const ch = this.channel as unknown as {
+      writableLength: number;
+      writableCorked: number;
+      outgoing?: { state?: string; window?: number };
+    };
+    const o = ch.outgoing;
+    const sentNow =
+      ch.writableLength === 0 &&
+      ch.writableCorked === 0 &&
+      o?.state === 'open' &&
+      (o.window ?? 0) >= chunk.length;
+    return this.write(sentNow ? chunk : chunk.slice());
+  }
+
   protected startFlow(): void {
     if (!this.flowAttached) {
       this.flowAttached = true;

@@ -121,6 +121,33 @@ describe('LinkDriver', () => {
     b.driver.stop();
   });
 
+  it('hands a stream with writeView the framing buffer itself (no copy per write); write gets copies', async () => {
+    const { sa, a, b, rxB } = await pair();
+    // Without writeView: every write is a buffer of its own.
+    a.driver.sendPackets([ipv4Packet(1)]);
+    a.driver.sendPackets([ipv4Packet(2)]);
+    const copies = sa.writes.slice(-2);
+    expect(copies[0]!.buffer).not.toBe(copies[1]!.buffer);
+    await settle(() => rxB.length === 2);
+    // With writeView: views of one framing buffer, valid during the call (the stream copies).
+    const views: Uint8Array[] = [];
+    const stream = sa as FakeStream & { writeView?: (c: Uint8Array) => boolean };
+    stream.writeView = (chunk) => {
+      views.push(chunk);
+      return sa.write(Uint8Array.from(chunk));
+    };
+    const batch1 = Array.from({ length: 10 }, (_, i) => ipv4Packet(10 + i));
+    const batch2 = Array.from({ length: 10 }, (_, i) => ipv4Packet(20 + i, 300));
+    a.driver.sendPackets(batch1);
+    a.driver.sendPackets(batch2);
+    expect(views.length).toBe(2);
+    expect(views[0]!.buffer).toBe(views[1]!.buffer);
+    await settle(() => rxB.length === 22);
+    expect(rxB.slice(2)).toEqual([...batch1, ...batch2]);
+    a.driver.stop();
+    b.driver.stop();
+  });
+
   it('holds output while the stream is backpressured and writes it in one go on drain', async () => {
     const { sa, a, b, rxB } = await pair();
     const pushedBack: boolean[] = [];
