@@ -4,7 +4,7 @@
  * seconds, close it on Ctrl-C.
  * Run: sudo npx tsx examples/library-connect.ts /etc/ts-vpn/office.yaml
  */
-import { connect, isPppLinkError } from '../src/api/index.js';
+import { connect, isPppLinkError } from '../src/index.js';
 
 const path = process.argv[2];
 if (!path) {

@@ -1,6 +1,6 @@
 /**
- * ts-vpn as a library: everything of `src/api` (PppLink, connect(), the sans-IO
- * engine and framing; see docs/LIBRARY.md), plus the runtime pieces `ts-vpn` itself
+ * ts-vpn as a library: everything of `src/api` (PppLink, the sans-IO engine and
+ * framing; see docs/LIBRARY.md), connect() (`src/connect.ts`: the client runtime for programs), plus the runtime pieces `ts-vpn` itself
  * is built from, for programs that drive a tunnel more closely.
  *
  * ```ts
@@ -19,6 +19,16 @@ export {
   parseServerConfig,
   type ServerConfig,
 } from './config/index.js';
+export {
+  type ConnectHandle,
+  type ConnectOptions,
+  type ConnectStatus,
+  type ConnectTunnel,
+  type ConnectTunnelEvents,
+  connect,
+} from './connect.js';
+export type { TrafficCounters, TunnelExit, TunnelPhase, TunnelStatus } from './runtime/client.js';
+export type { FailureKind } from './runtime/errors.js';
 export {
   type ByteStream,
   ClientTunnel,

@@ -4,7 +4,9 @@
  * - {@link PppLink}: a PPP session over any Node Duplex (socket, ssh2 channel,
  *   child process stdio via {@link joinStreams}/{@link childStream}, serial port):
  *   IP packets in and out, typed events, `await link.ready`, `link.packets()`.
- * - {@link connect}: what `ts-vpn up` does, from a peer.yaml (path or parsed config).
+ * - connect() (exported beside this by the package root, from src/connect.ts): what
+ *   `ts-vpn up` does, from a peer.yaml. It is the client runtime, which this folder
+ *   does not import.
  * - The sans-IO engine ({@link PppEngine}, {@link HdlcFramer}, {@link HdlcDeframer})
  *   for programs that drive I/O and time themselves (see docs/LIBRARY.md).
  *
@@ -60,19 +62,8 @@ export {
   HdlcErrorCode,
   HdlcFramer,
 } from '../hdlc/index.js';
-export type { TrafficCounters, TunnelExit, TunnelPhase, TunnelStatus } from '../runtime/client.js';
-export type { FailureKind } from '../runtime/errors.js';
 export { type AddressFilter, type AddressPredicate, addressMatcher } from './cidr.js';
 
-// ---- connect() -------------------------------------------------------------------------------
-export {
-  type ConnectHandle,
-  type ConnectOptions,
-  type ConnectStatus,
-  type ConnectTunnel,
-  type ConnectTunnelEvents,
-  connect,
-} from './connect.js';
 export { isPppLinkError, PppLinkError, type PppLinkErrorCode } from './errors.js';
 // ---- PppLink ---------------------------------------------------------------------------------
 export {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, isPppLinkError, parsePeerConfig } from '../../src/api/index.js';
+import { connect, isPppLinkError, parsePeerConfig } from '../../src/index.js';
 import { REPO, SERVER_PPP_ADDR } from '../support/lab.js';
 import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';

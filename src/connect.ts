@@ -10,10 +10,11 @@
  * The runtime (TUN via koffi, netlink, ssh2) is loaded on the first call only,
  * so programs that use just PppLink never load native modules.
  */
-import type { PeerConfig } from '../config/index.js';
-import type { TunnelExit, TunnelPhase, TunnelStatus } from '../runtime/client.js';
-import type { FailureKind } from '../runtime/errors.js';
-import { invalidOptions, PppLinkError, type PppLinkErrorCode } from './errors.js';
+
+import { invalidOptions, PppLinkError, type PppLinkErrorCode } from './api/errors.js';
+import type { PeerConfig } from './config/index.js';
+import type { TunnelExit, TunnelPhase, TunnelStatus } from './runtime/client.js';
+import type { FailureKind } from './runtime/errors.js';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -136,7 +137,7 @@ export async function connect(
   if (signal?.aborted) throw new PppLinkError('ABORTED', 'aborted before connecting');
   let cfg: PeerConfig;
   if (typeof config === 'string') {
-    const { loadPeerConfig } = await import('../config/index.js');
+    const { loadPeerConfig } = await import('./config/index.js');
     cfg = await loadPeerConfig(config, { stateRoot: opts.stateRoot }).catch((err: unknown) => {
       throw toLinkError(err);
     });
@@ -151,8 +152,8 @@ export async function connect(
       'connect() takes a peer.yaml path or a PeerConfig (parsePeerConfig/loadPeerConfig)',
     );
   }
-  const { ClientTunnel } = await import('../runtime/client.js');
-  const { Logger } = await import('../runtime/logger.js');
+  const { ClientTunnel } = await import('./runtime/client.js');
+  const { Logger } = await import('./runtime/logger.js');
   const log = opts.log;
   const logger = new Logger({
     debug: opts.debug ?? false,
