@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Client, type ClientChannel } from 'ssh2';
 import { PppLink } from '../../src/api/index.js';
+import { echoReplySeq, echoRequest } from '../../test/support/gateway-client.js';
 
 interface Args {
   host: string;
@@ -65,30 +66,6 @@ function openChannel(c: Client): Promise<ClientChannel> {
     if (a.mode === 'gateway') c.openssh_forwardOutStreamLocal(a.target, cb);
     else c.exec(a.target, cb);
   });
-}
-
-function sum16(b: Uint8Array, start: number, end: number): number {
-  let s = 0;
-  for (let i = start; i < end; i += 2) s += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return ~s & 0xffff;
-}
-
-function echoRequest(src: string, dst: string, id: number, seq: number): Uint8Array {
-  const p = new Uint8Array(20 + 8 + 32);
-  const v = new DataView(p.buffer);
-  p[0] = 0x45;
-  v.setUint16(2, p.length);
-  p[8] = 64;
-  p[9] = 1;
-  p.set(src.split('.').map(Number), 12);
-  p.set(dst.split('.').map(Number), 16);
-  v.setUint16(10, sum16(p, 0, 20));
-  p[20] = 8;
-  v.setUint16(24, id);
-  v.setUint16(26, seq);
-  v.setUint16(22, sum16(p, 20, p.length));
-  return p;
 }
 
 interface One {
@@ -146,8 +123,7 @@ async function ping(r: One, id: number): Promise<void> {
     const got = new Promise<boolean>((resolve) => {
       const t = setTimeout(() => done(false), 3000);
       const onPacket = (version: 4 | 6, d: Uint8Array) => {
-        if (version === 4 && d[9] === 1 && d[20] === 0 && ((d[24]! << 8) | d[25]!) === id)
-          done(true);
+        if (version === 4 && echoReplySeq(d, id) !== null) done(true);
       };
       const done = (ok: boolean) => {
         clearTimeout(t);
@@ -156,7 +132,7 @@ async function ping(r: One, id: number): Promise<void> {
       };
       link.on('packet', onPacket);
     });
-    link.send(echoRequest(info.local, info.peer, id, seq));
+    link.send(echoRequest(info.local, info.peer, id, seq, 32));
     if (await got) r.pingOk = true;
   }
 }

@@ -7,10 +7,15 @@
  * argv: JSON { host, port, user, key, socket }.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Client, type ClientChannel } from 'ssh2';
+import type { ClientChannel } from 'ssh2';
 import { PppLink } from '../../src/api/index.js';
+import {
+  connectSsh,
+  echoReplySeq,
+  echoRequest,
+  openStreamLocal,
+} from '../support/gateway-client.js';
 
 interface Args {
   host: string;
@@ -21,50 +26,11 @@ interface Args {
 }
 const a = JSON.parse(process.argv[2] ?? '{}') as Args;
 
-const ssh = await new Promise<Client>((resolve, reject) => {
-  const c = new Client();
-  c.on('ready', () => resolve(c));
-  c.on('error', reject);
-  c.connect({
-    host: a.host,
-    port: a.port,
-    username: a.user,
-    privateKey: readFileSync(a.key),
-    readyTimeout: 30_000,
-    hostVerifier: () => true, // the test's own sshd in its own namespace
-  });
-});
-
-const open = (): Promise<ClientChannel> =>
-  new Promise((resolve, reject) =>
-    ssh.openssh_forwardOutStreamLocal(a.socket, (err, ch) => (err ? reject(err) : resolve(ch))),
-  );
+const ssh = await connectSsh(a);
+const open = (): Promise<ClientChannel> => openStreamLocal(ssh, a.socket);
+const ID = 0x4242;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function sum16(b: Uint8Array, start: number, end: number): number {
-  let s = 0;
-  for (let i = start; i < end; i += 2) s += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return ~s & 0xffff;
-}
-
-function echoRequest(src: string, dst: string, seq: number): Uint8Array {
-  const p = new Uint8Array(20 + 8 + 16);
-  const v = new DataView(p.buffer);
-  p[0] = 0x45;
-  v.setUint16(2, p.length);
-  p[8] = 64;
-  p[9] = 1;
-  p.set(src.split('.').map(Number), 12);
-  p.set(dst.split('.').map(Number), 16);
-  v.setUint16(10, sum16(p, 0, 20));
-  p[20] = 8;
-  v.setUint16(24, 0x4242);
-  v.setUint16(26, seq);
-  v.setUint16(22, sum16(p, 20, p.length));
-  return p;
-}
 
 const good = new PppLink(await open(), { role: 'client', ipv6: false, dns: false });
 await good.ready;
@@ -82,8 +48,8 @@ async function ping(): Promise<boolean> {
     const ok = await new Promise<boolean>((resolve) => {
       const t = setTimeout(() => done(false), 2000);
       const onPacket = (version: 4 | 6, d: Uint8Array) => {
-        if (version === 4 && d[9] === 1 && d[20] === 0 && d[24] === 0x42 && d[25] === 0x42) {
-          const got = (d[26]! << 8) | d[27]!;
+        const got = version === 4 ? echoReplySeq(d, ID) : null;
+        if (got !== null) {
           if (((got - first) & 0xffff) <= ((s - first) & 0xffff)) done(true);
         }
       };
@@ -94,7 +60,7 @@ async function ping(): Promise<boolean> {
       };
       good.on('packet', onPacket);
     });
-    good.send(echoRequest(info.local, info.peer, s));
+    good.send(echoRequest(info.local, info.peer, ID, s));
     if (await ok) return true;
   }
   return false;

@@ -7,9 +7,13 @@
  *
  * argv: JSON { host, port, user, key, socket, target, count, gapMs }.
  */
-import { readFileSync } from 'node:fs';
-import { Client, type ClientChannel } from 'ssh2';
 import { PppLink } from '../../src/api/index.js';
+import {
+  connectSsh,
+  echoReplySeq,
+  echoRequest,
+  openStreamLocal,
+} from '../support/gateway-client.js';
 
 interface Args {
   host: string;
@@ -23,58 +27,21 @@ interface Args {
 }
 const a = JSON.parse(process.argv[2] ?? '{}') as Args;
 
-const ssh = await new Promise<Client>((resolve, reject) => {
-  const c = new Client();
-  c.on('ready', () => resolve(c));
-  c.on('error', reject);
-  c.connect({
-    host: a.host,
-    port: a.port,
-    username: a.user,
-    privateKey: readFileSync(a.key),
-    readyTimeout: 30_000,
-    hostVerifier: () => true, // the test's own sshd in its own namespace
-  });
-});
-const ch = await new Promise<ClientChannel>((resolve, reject) =>
-  ssh.openssh_forwardOutStreamLocal(a.socket, (err, c) => (err ? reject(err) : resolve(c))),
-);
-
-function sum16(b: Uint8Array, start: number, end: number): number {
-  let s = 0;
-  for (let i = start; i < end; i += 2) s += (b[i]! << 8) | (i + 1 < end ? b[i + 1]! : 0);
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return ~s & 0xffff;
-}
-
-function echoRequest(src: string, dst: string, seq: number): Uint8Array {
-  const p = new Uint8Array(20 + 8 + 16);
-  const v = new DataView(p.buffer);
-  p[0] = 0x45;
-  v.setUint16(2, p.length);
-  p[8] = 64;
-  p[9] = 1;
-  p.set(src.split('.').map(Number), 12);
-  p.set(dst.split('.').map(Number), 16);
-  v.setUint16(10, sum16(p, 0, 20));
-  p[20] = 8;
-  v.setUint16(24, 0x4343);
-  v.setUint16(26, seq);
-  v.setUint16(22, sum16(p, 20, p.length));
-  return p;
-}
+const ssh = await connectSsh(a);
+const ch = await openStreamLocal(ssh, a.socket);
+const ID = 0x4343;
 
 const link = new PppLink(ch, { role: 'client', ipv6: false, dns: false });
 const info = (await link.ready).ipv4!;
 /** seq → reply seen. */
 const replied = new Set<number>();
 link.on('packet', (version, d) => {
-  if (version === 4 && d[9] === 1 && d[20] === 0 && d[24] === 0x43 && d[25] === 0x43)
-    replied.add((d[26]! << 8) | d[27]!);
+  const seq = version === 4 ? echoReplySeq(d, ID) : null;
+  if (seq !== null) replied.add(seq);
 });
 const inTime: boolean[] = [];
 for (let seq = 1; seq <= a.count; seq++) {
-  link.send(echoRequest(info.local, a.target, seq));
+  link.send(echoRequest(info.local, a.target, ID, seq));
   await new Promise((r) => setTimeout(r, a.gapMs));
   // Checked before the next request goes out: a reply that only arrives with it is late.
   inTime.push(replied.has(seq));
