@@ -30,7 +30,7 @@ import { Demux } from './demux.js';
 import { EventQueue } from './event-queue.js';
 import type { EngineEvent, FinishCause, LinkPhase } from './events.js';
 import { ipcpUpReport, ipv6cpUpReport, ncpFailureText } from './ncp-report.js';
-import { type NcpKind, NetworkPhase } from './network-phase.js';
+import { type NcpKind, NetworkPhase, NO_NETWORK_PROTOCOLS } from './network-phase.js';
 import { type EngineSettings, type ResolvedSettings, resolveSettings } from './settings.js';
 import {
   type CountedProtocol,
@@ -544,8 +544,7 @@ export class PppEngine implements FsmHost, AuthSink {
       ncp.open(nowMs);
       ncp.up(nowMs);
     }
-    if (this.net.size === 0)
-      this.terminate(nowMs, 'no-network-protocol', 'No network protocols running');
+    if (this.net.size === 0) this.terminate(nowMs, 'no-network-protocol', NO_NETWORK_PROTOCOLS);
   }
 
   private downNcps(nowMs: number): void {

@@ -42,7 +42,7 @@ export { type GsoFrameHandler, PppEngine } from './engine.js';
 export type { EngineEvent, FinishCause, LinkPhase } from './events.js';
 export { formatFrame } from './format-frame.js';
 export { GSO_MAX_PACKET, GsoCounters, gsoInnerVersion, VNET_HDR_LEN } from './gso.js';
-export type { NcpKind, RequiredNetwork } from './network-phase.js';
+export { type NcpKind, NO_NETWORK_PROTOCOLS, type RequiredNetwork } from './network-phase.js';
 export type {
   AuthOptions,
   AuthSettings,

@@ -8,6 +8,9 @@
  */
 
 /** The network protocols one engine runs. */
+/** pppd's words (and ours) when a link ends because no network protocol is left. */
+export const NO_NETWORK_PROTOCOLS = 'No network protocols running';
+
 export type NcpKind = 'ipv4' | 'ipv6';
 
 /**
@@ -140,7 +143,7 @@ export class NetworkPhase {
     const all = [...this.ncps.values()];
     const failures = all.filter((s) => s.finished && s.failure !== null).map((s) => s.failure);
     const why = failures.length > 0 ? ` (${failures.join('; ')})` : '';
-    if (all.every((s) => s.finished)) return `No network protocols running${why}`;
+    if (all.every((s) => s.finished)) return `${NO_NETWORK_PROTOCOLS}${why}`;
     const one = (k: NcpKind, label: string): string | null => {
       const s = this.ncps.get(k);
       return s?.finished === true ? `${s.failure ?? `${NCP_NAME[k]} finished`}; ${label}` : null;

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { GatewayConfig } from '../config/gateway.js';
 import { policyFor } from '../config/gateway.js';
-import { LinkSession } from '../link/index.js';
+import { GATEWAY_REFUSAL, LinkSession } from '../link/index.js';
 import { type ControlRequest, ControlServer } from '../runtime/control.js';
 import type { Logger } from '../runtime/logger.js';
 import { SdNotifier } from '../runtime/sd-notify.js';
@@ -213,13 +213,13 @@ export class Gateway {
   private admit(session: GatewaySession): string | null {
     const cfg = this.cfg;
     const { user, uid, groups, known } = session.who;
-    if (!known) return `uid ${uid} has no user name on the gateway`;
+    if (!known) return `uid ${uid} ${GATEWAY_REFUSAL.noUserName}`;
     if (this.stopping) return 'the gateway is shutting down; try again shortly';
     const found = policyFor(cfg, user, groups);
     if (found === null)
-      return `user ${user} is not allowed on this gateway (not listed, and unknown-users is refuse)`;
+      return `user ${user} ${GATEWAY_REFUSAL.notAllowed} (not listed, and unknown-users is refuse)`;
     const { policy, via } = found;
-    if (!policy.allow) return `user ${user} is not allowed on this gateway (${via}: allow false)`;
+    if (!policy.allow) return `user ${user} ${GATEWAY_REFUSAL.notAllowed} (${via}: allow false)`;
     const live = [...this.sessions.values()].filter(
       (s) => s !== session && s.state !== 'refused' && s.state !== 'closed',
     );

@@ -13,6 +13,7 @@ export {
 } from './driver.js';
 export { EarlyPackets } from './early-packets.js';
 export {
+  GATEWAY_REFUSAL,
   isRefusal,
   type LinkEndFacts,
   LinkSession,

@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import type { FinishCause } from '../engine/events.js';
 import type { EngineEvent, EngineOptions, EngineStats, LinkPhase } from '../engine/index.js';
-import { PppEngine } from '../engine/index.js';
+import { NO_NETWORK_PROTOCOLS, PppEngine } from '../engine/index.js';
 import { type ByteStream, type Clock, LinkDriver, monotonicMs } from './driver.js';
 
 /** Settings of one {@link LinkSession}. */
@@ -57,6 +57,23 @@ export interface LinkSessionEvents {
 }
 
 /**
+ * Words a ts-vpn gateway puts in its Terminate-Request when its policy does not let this
+ * SSH user in: retrying cannot change that (its other refusals, such as too many sessions
+ * or an exhausted pool, pass with time). The gateway builds its texts from these.
+ */
+export const GATEWAY_REFUSAL = {
+  notAllowed: 'is not allowed on this gateway',
+  noUserName: 'has no user name on the gateway',
+} as const;
+
+/** Terminate-Request words that end the attempts, lower case: ours and pppd's "no network protocols", the gateway's policy refusals. */
+const FINAL_TERMINATE_WORDS = [
+  NO_NETWORK_PROTOCOLS,
+  GATEWAY_REFUSAL.notAllowed,
+  GATEWAY_REFUSAL.noUserName,
+].map((w) => w.toLowerCase());
+
+/**
  * True when the far end (or our own policy) refused the link in a way that trying
  * again cannot fix: authentication failed, or no network protocol could come up
  * because an address is unacceptable (a configuration mismatch between the ends).
@@ -65,15 +82,9 @@ export function isRefusal(f: LinkEndFacts): boolean {
   if (f.authFailure !== null || f.cause === 'auth-failed') return true;
   if (f.wasUp) return false;
   if (f.cause === 'no-network-protocol') return true;
-  // The far end's Terminate-Request text when its own network protocols failed (pppd and
-  // ts-vpn), or when a ts-vpn gateway's policy does not let this SSH user in (its other
-  // refusals, such as too many sessions or an exhausted pool, pass with time).
-  return (
-    f.peerTerminated !== null &&
-    /No network protocols running|is not allowed on this gateway|has no user name on the gateway/i.test(
-      f.peerTerminated,
-    )
-  );
+  if (f.peerTerminated === null) return false;
+  const text = f.peerTerminated.toLowerCase();
+  return FINAL_TERMINATE_WORDS.some((w) => text.includes(w));
 }
 
 export class LinkSession extends EventEmitter<LinkSessionEvents> {
