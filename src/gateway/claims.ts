@@ -11,9 +11,11 @@
  * MAX_CLAIM_LINE, or one that does not parse, is handed to PPP as it came (where it
  * counts as bad input) and grants nothing.
  */
+import { CLAIM_PREFIX } from '../transport/streamlocal.js';
 import { formatPrefix4, parsePrefix4 } from '../wire/ip.js';
 
-const PREFIX = new TextEncoder().encode('ts-vpn claim ');
+/** What a claim line starts with: the client's prefix (claimLine) and its separating space. */
+const PREFIX = new TextEncoder().encode(`${CLAIM_PREFIX} `);
 export const MAX_CLAIM_LINE = 1024;
 export const MAX_CLAIMS = 32;
 
