@@ -111,3 +111,54 @@ export function groupPeakRss(group: ProcGroup): number {
   for (const pid of group.pids()) m = Math.max(m, peakRss(pid));
   return m;
 }
+
+/** Resident memory of one process by kind (bytes), from /proc/<pid>/smaps. */
+export interface MemBreakdown {
+  rss: number;
+  /** glibc's main arena (`[heap]`, brk). */
+  heap: number;
+  /** Anonymous mappings: V8's spaces, thread arenas, mmapped allocations. */
+  anon: number;
+  /** The largest anonymous mappings (size of the mapping / resident), biggest first. */
+  bigAnon: { size: number; rss: number }[];
+  /** File-backed: the node binary, shared libraries, native addons. */
+  file: number;
+  stack: number;
+}
+
+export function memBreakdown(pid: number): MemBreakdown | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return null;
+  }
+  const out: MemBreakdown = { rss: 0, heap: 0, anon: 0, bigAnon: [], file: 0, stack: 0 };
+  let kind: 'heap' | 'anon' | 'file' | 'stack' = 'anon';
+  let size = 0;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[3] ?? '';
+      size = Number.parseInt(head[2]!, 16) - Number.parseInt(head[1]!, 16);
+      kind =
+        name === '[heap]'
+          ? 'heap'
+          : name.startsWith('[stack')
+            ? 'stack'
+            : name.startsWith('/')
+              ? 'file'
+              : 'anon';
+      continue;
+    }
+    const m = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!m) continue;
+    const b = Number(m[1]) * 1024;
+    out.rss += b;
+    out[kind] += b;
+    if (kind === 'anon' && b >= 1 << 20) out.bigAnon.push({ size, rss: b });
+  }
+  out.bigAnon.sort((x, y) => y.rss - x.rss);
+  out.bigAnon.length = Math.min(out.bigAnon.length, 6);
+  return out;
+}

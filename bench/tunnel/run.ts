@@ -10,7 +10,9 @@
  * BENCH_DIST=DIR (benchmark the ts-vpn build in DIR instead of dist/),
  * BENCH_NICE=N (niceness for everything the benchmark starts, default -10; 0 = leave),
  * BENCH_HOLD=S (keep the paths up S seconds before measuring, to poke at them by hand),
- * BENCH_OFFLOAD=0 (ts-vpn with `tunnel.offload: false`: per-packet forwarding, for A/B).
+ * BENCH_OFFLOAD=0 (ts-vpn with `tunnel.offload: false`: per-packet forwarding, for A/B),
+ * BENCH_SMAPS=1 (print where each ts-vpn end's peak RSS sits during each transfer: [heap],
+ * anonymous mappings, file-backed), BENCH_ENV="K=V …" (extra environment for both ts-vpn ends).
  *
  * Progress goes to stderr; the results (tables, ratios) go to stdout, whose last line is
  * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=… rtt_med_ms=… rtt_p90_ms=…
@@ -36,6 +38,8 @@ import {
   currentRss,
   descendants,
   groupPeakRss,
+  type MemBreakdown,
+  memBreakdown,
   type ProcGroup,
   snapshot,
 } from './procstat.js';
@@ -49,6 +53,8 @@ const SECONDS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_SECONDS ?? 5));
 const PINGS = QUICK ? 10 : Math.max(3, Number(process.env.BENCH_PINGS ?? 50));
 const SOAK = QUICK ? 0 : Math.max(0, Number(process.env.BENCH_SOAK_SECONDS ?? 300));
 const NICE = Number(process.env.BENCH_NICE ?? -10);
+/** BENCH_SMAPS=1: sample both ts-vpn ends' smaps during each transfer and print the peak's breakdown. */
+const SMAPS = process.env.BENCH_SMAPS === '1';
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'raw,sshw,tsvpn').split(',').map((s) => s.trim()));
 export const CIPHER = 'aes128-gcm@openssh.com';
 const PREFIX = 'tvb-';
@@ -584,7 +590,9 @@ async function measureAll(lab: Lab, paths: Path[]): Promise<void> {
           if (p.res.status !== 'ok') continue;
           const b = { c: snapshot(p.groups.cli), s: snapshot(p.groups.srv) };
           try {
-            const mbit = await p.transfer(dir);
+            const peaks = SMAPS && p.res.name === 'ts-vpn' ? samplePeaks(p) : null;
+            const mbit = await p.transfer(dir).finally(() => peaks?.stop());
+            if (peaks) progress(`  ${dir} peak memory: ${peaks.text()}`);
             const a = { c: snapshot(p.groups.cli), s: snapshot(p.groups.srv) };
             const s: Sample = { mbit, cpuCli: cpuSeconds(b.c, a.c), cpuSrv: cpuSeconds(b.s, a.s) };
             p.res[dir].push(s);
@@ -612,6 +620,32 @@ async function measureAll(lab: Lab, paths: Path[]): Promise<void> {
   } finally {
     for (const s of servers) await stopChild(s);
   }
+}
+
+/** Samples both ends' smaps every 250 ms until stop(); text() describes each end's largest sample. */
+function samplePeaks(p: Path): { stop(): void; text(): string } {
+  const best: Record<'cli' | 'srv', MemBreakdown | null> = { cli: null, srv: null };
+  const take = () => {
+    for (const end of ['cli', 'srv'] as const) {
+      const pids = p.groups[end].pids();
+      const pid = pids.reduce((a, b) => (currentRss(b) > currentRss(a) ? b : a), pids[0] ?? 0);
+      const m = pid ? memBreakdown(pid) : null;
+      if (m && (!best[end] || m.rss > best[end]!.rss)) best[end] = m;
+    }
+  };
+  const timer = setInterval(take, 250);
+  const mb = (b: number) => fmt(b / 2 ** 20, 1);
+  const one = (m: MemBreakdown | null) =>
+    m
+      ? `rss ${mb(m.rss)} = [heap] ${mb(m.heap)} + anon ${mb(m.anon)} (largest ${m.bigAnon.map((a) => `${mb(a.rss)}/${mb(a.size)}`).join(' ')}) + file ${mb(m.file)} + stack ${mb(m.stack)}`
+      : '-';
+  return {
+    stop: () => {
+      take();
+      clearInterval(timer);
+    },
+    text: () => `up ${one(best.cli)} | serve ${one(best.srv)}`,
+  };
 }
 
 // ------------------------------------------------------------------ report

@@ -89,7 +89,10 @@ export async function startTsVpn(o: TsVpnOptions): Promise<TsVpnHandle> {
   };
   const serverYaml = join(dir, 'server.yaml');
   writeFileSync(serverYaml, `pool: ${POOL}\nstate-dir: ${join(dir, 'srv-state')}\n`);
+  // BENCH_ENV="K=V …": extra environment for both ends (e.g. glibc malloc tunables, for A/B).
+  const extraEnv = (process.env.BENCH_ENV ?? '').split(/\s+/).filter((kv) => /^\w+=\S*$/.test(kv));
   const serveCmd = [
+    ...(extraEnv.length > 0 ? ['env', ...extraEnv] : []),
     process.execPath,
     ...prof('serve'),
     cliJs,
@@ -139,7 +142,11 @@ reconnect:
       [...nodeArgs, cliJs, 'up', peerYaml, '--state-dir', join(dir, 'cli-state')],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, TSVPN_STARTUP_TRACE: '1' },
+        env: {
+          ...process.env,
+          ...Object.fromEntries(extraEnv.map((kv) => kv.split(/=(.*)/s).slice(0, 2))),
+          TSVPN_STARTUP_TRACE: '1',
+        },
       },
     ),
   );
