@@ -13,6 +13,7 @@
  * The owner decides everything else (routes, DNS, hooks, when the link is up).
  */
 import { EarlyPackets, type LinkSession } from '../link/index.js';
+import { GcPacer } from './gc-pacer.js';
 import type { TunnelInterface } from './interface.js';
 import { loadInterfaceModule } from './interface-loader.js';
 import type { Logger } from './logger.js';
@@ -37,6 +38,8 @@ export class DataPath {
   private readonly early = new EarlyPackets();
   private pending6: { local: string; peer: string } | null = null;
   private readonly opts: DataPathOptions;
+  /** A young-generation GC every few MB forwarded, so dead Buffers do not pile up in glibc's heap. */
+  readonly gc = new GcPacer();
 
   constructor(opts: DataPathOptions) {
     this.opts = opts;
@@ -143,6 +146,9 @@ export class DataPath {
     if (s === null || !this.ready) this.drops += batch.length;
     else if (vnet) s.sendTunFrames(batch);
     else s.sendPackets(batch);
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) bytes += batch[i]!.length;
+    this.gc.account(bytes);
   }
 
   /** Link → TUN: a GSO frame (virtio_net_hdr + IP packet), checked before the kernel sees it. */
@@ -152,6 +158,7 @@ export class DataPath {
       this.drops++;
       return;
     }
+    this.gc.account(frame.length);
     if (!iface.writeGsoFrame(frame) && iface.lastBadGso !== null) {
       this.opts.log.debug(
         `${this.opts.prefix ?? ''}dropped a GSO frame from the ${this.opts.farEnd ?? 'far end'}: ${iface.lastBadGso}`,
@@ -168,6 +175,7 @@ export class DataPath {
       if (this.closing || !this.early.hold(pkt)) this.drops++;
       return;
     }
+    this.gc.account(pkt.length);
     iface.writeIp(pkt);
   }
 }
