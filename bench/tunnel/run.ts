@@ -12,7 +12,9 @@
  * BENCH_HOLD=S (keep the paths up S seconds before measuring, to poke at them by hand),
  * BENCH_OFFLOAD=0 (ts-vpn with `tunnel.offload: false`: per-packet forwarding, for A/B),
  * BENCH_SMAPS=1 (print where each ts-vpn end's peak RSS sits during each transfer: [heap],
- * anonymous mappings, file-backed), BENCH_ENV="K=V …" (extra environment for both ts-vpn ends).
+ * anonymous mappings, file-backed), BENCH_ENV="K=V …" (extra environment for both ts-vpn ends),
+ * BENCH_FAR_END=gateway (the ts-vpn path's far end is one `ts-vpn gateway` daemon reached
+ * through sshd's direct-streamlocal, instead of `ts-vpn serve` per connection).
  *
  * Progress goes to stderr; the results (tables, ratios) go to stdout, whose last line is
  * `summary: up=… down=… ceil_up=… ceil_down=… rtt=… rss_mb=… rtt_med_ms=… rtt_p90_ms=…
@@ -534,7 +536,14 @@ async function startTsVpnPath(lab: Lab): Promise<Path> {
     return {
       res,
       addr: t.peerAddress,
-      groups: { cli: { pids: () => [t.pid] }, srv: sessionTree(session) },
+      groups: {
+        cli: { pids: () => [t.pid] },
+        // The gateway daemon is not under sshd: its pid joins the session's.
+        srv:
+          t.farEndPid === undefined
+            ? sessionTree(session)
+            : { pids: () => [...sessionTree(session).pids(), t.farEndPid!] },
+      },
       transfer: (dir) =>
         iperfOnce(lab, t.peerAddress, dir === 'down', SECONDS).catch((err: Error) => {
           throw new Error(`${err.message}\n--- ts-vpn up log (tail):\n${t.log().slice(-3000)}`);

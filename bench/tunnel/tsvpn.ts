@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Netns } from '../../test/support/netns.js';
 import type { Sshd } from '../../test/support/sshd.js';
+import { farEndIsGateway, type GatewayFarEnd, startGatewayFarEnd } from './gateway-far-end.js';
 
 export interface TsVpnOptions {
   root: string;
@@ -54,6 +55,8 @@ export interface TsVpnHandle {
     upMs: number;
   };
   bringUpText: string;
+  /** BENCH_FAR_END=gateway: the gateway daemon's pid (the far end is not under sshd). */
+  farEndPid?: number;
   log(): string;
   stop(): Promise<void>;
 }
@@ -100,6 +103,24 @@ export async function startTsVpn(o: TsVpnOptions): Promise<TsVpnHandle> {
     '--config',
     serverYaml,
   ].join(' ');
+  const envOf = (extra: string[]) => ({
+    ...process.env,
+    ...Object.fromEntries(extra.map((kv) => kv.split(/=(.*)/s).slice(0, 2))),
+  });
+  // BENCH_FAR_END=gateway: one gateway daemon instead of `serve` (see gateway-far-end.ts).
+  let gateway: GatewayFarEnd | null = null;
+  if (farEndIsGateway())
+    gateway = await startGatewayFarEnd({
+      srv: o.srv,
+      cliJs,
+      dir,
+      pool: POOL,
+      env: envOf(extraEnv),
+      track: o.track,
+    });
+  const remote = gateway
+    ? `  gateway: ${gateway.socket}`
+    : `  command: ${serveCmd}\n  kind: ts-vpn`;
   const peerYaml = join(dir, 'peer.yaml');
   writeFileSync(
     peerYaml,
@@ -114,8 +135,7 @@ ssh:
     known-hosts: ${o.sshd.knownHostsPath}
   ciphers: [${o.cipher}]
 remote:
-  command: ${serveCmd}
-  kind: ts-vpn
+${remote}
 ppp:
   accept-local: [${POOL}]
   accept-peer: [${POOL}]
@@ -142,11 +162,7 @@ reconnect:
       [...nodeArgs, cliJs, 'up', peerYaml, '--state-dir', join(dir, 'cli-state')],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          ...Object.fromEntries(extraEnv.map((kv) => kv.split(/=(.*)/s).slice(0, 2))),
-          TSVPN_STARTUP_TRACE: '1',
-        },
+        env: { ...envOf(extraEnv), TSVPN_STARTUP_TRACE: '1' },
       },
     ),
   );
@@ -180,6 +196,7 @@ reconnect:
     // Let the far end exit (it sees EOF) so its profile is written and the next run starts clean.
     for (let i = 0; i < 60 && sshdChildren(o.sshd).length > 0; i++)
       await new Promise((r) => setTimeout(r, 50));
+    await gateway?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -238,6 +255,7 @@ reconnect:
       totalUpMs,
       startup,
       bringUpText,
+      ...(gateway ? { farEndPid: gateway.pid } : {}),
       log: () => text,
       stop,
     };
