@@ -234,17 +234,16 @@ state-dir: ${gwState}
     expect(s.ended.garbage).toBe(garbage + 1);
 
     // (d) 100 clients that open the channel and close at once, half of them right after
-    // writing 8 random bytes: a session whose bytes reached the gateway ends as garbage,
-    // a silent one as vanished. (All 50 writers count as garbage on a quiet machine; in a
-    // loaded full run 38 did: sshd does not always pass on bytes followed at once by a
-    // channel close, and what never reaches the gateway cannot be counted there.)
+    // writing 8 random bytes: each writer's session ends as garbage, each silent one as
+    // vanished. (sshd passes the bytes on before it closes the socket; a writer is often
+    // gone before the gateway's first frame, whose write then fails with EPIPE, and the
+    // gateway still reads what was queued: src/gateway/socket-stream.ts. Before that, a
+    // loaded machine counted as few as 1 of the 50 writers as garbage: 1, 38, 45, 48.)
     const before = { garbage: s.ended.garbage ?? 0, vanished: s.ended.vanished ?? 0 };
     expect(await send('vanish')).toEqual({ vanished: 100, wroteGarbage: 50 });
     s = await after(100);
-    const garbageNow = (s.ended.garbage ?? 0) - before.garbage;
-    expect(garbageNow).toBeGreaterThan(0);
-    expect(garbageNow).toBeLessThanOrEqual(50);
-    expect(garbageNow + (s.ended.vanished ?? 0) - before.vanished).toBe(100);
+    expect((s.ended.garbage ?? 0) - before.garbage).toBe(50);
+    expect((s.ended.vanished ?? 0) - before.vanished).toBe(50);
     const text = srv.exec(NODE, [CLI, 'status', '--state-dir', gwState]);
     expect(text).toMatch(/ended since start: .*garbage \d+/);
     expect(text).toMatch(/bad frames from ended sessions: \d+/);
