@@ -15,14 +15,22 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, NODE } from './lab.js';
+import { CLI, CLIENT_ADDR, LAN_ADDR, NODE, SERVER_ADDR, SERVER_LAN_ADDR } from './lab.js';
 import { createNetns, linkNetns, type Netns, uniqueId } from './netns.js';
 import { type Sshd, startSshd } from './sshd.js';
 
-export const CLIENT = '198.18.0.1';
-export const SERVER = '198.18.0.2';
-export const GW_LAN = '198.18.16.1';
-export const LAN_HOST = '198.18.16.2';
+/** lab.ts's addresses, named for the gateway: client, server (sshd, gateway), its LAN side, the LAN host. */
+export {
+  CLIENT_ADDR as CLIENT,
+  LAN_ADDR as LAN_HOST,
+  SERVER_ADDR as SERVER,
+  SERVER_LAN_ADDR as GW_LAN,
+};
+
+const CLIENT = CLIENT_ADDR;
+const SERVER = SERVER_ADDR;
+const GW_LAN = SERVER_LAN_ADDR;
+const LAN_HOST = LAN_ADDR;
 
 /** A process whose output is kept, to wait for a line of it. */
 export interface Proc {
