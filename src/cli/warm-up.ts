@@ -6,7 +6,7 @@
  * command does before and around its first SSH byte, with no side effect outside `dir`
  * (a fresh private directory of the caller) and no privileges: it loads every command's
  * modules (their top-level code, zod's schema construction; the TUN/netlink module and
- * its native packages, without opening anything), parses the command line,
+ * its native packages, without opening anything), runs a PPP link into nothing, parses the command line,
  * a peer.yaml and a server.yaml, generates and parses an SSH key, and connects to a
  * listener on 127.0.0.1 that hangs up after the client's first bytes (ssh2's
  * identification line), as `ts-vpn up` does up to there. Nothing here runs in a user's
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 
 /** Runs the start-up paths once in `dir` (see the header); throws if the example configs do not load. */
 export async function warmUp(dir: string): Promise<void> {
-  const [config, transport, logger, native, args, help, iface] = await Promise.all([
+  const [config, transport, logger, native, args, help, iface, link] = await Promise.all([
     import('../config/index.js'),
     import('../transport/index.js'),
     import('../runtime/logger.js'),
@@ -26,6 +26,7 @@ export async function warmUp(dir: string): Promise<void> {
     import('./args.js'),
     import('./help.js'),
     import('../runtime/interface-loader.js'),
+    import('../link/index.js'),
     // The rest of each command's modules, for their top-level code.
     import('../runtime/client.js'),
     import('../runtime/server.js'),
@@ -38,6 +39,13 @@ export async function warmUp(dir: string): Promise<void> {
   void help.HELP.up;
   // The TUN/netlink code and its native packages, as `up` loads them after its SYN.
   await iface.loadInterfaceModule().catch(() => undefined);
+  // A link that sends its first LCP frame into nothing (the engine, the framing).
+  const session = new link.LinkSession(
+    { write: () => true, onData: () => undefined, onDrain: () => undefined },
+    { engine: { random32: () => 0 } },
+  );
+  session.start();
+  session.stop();
 
   const key = native.ssh2().utils.generateKeyPairSync('ed25519');
   const keyFile = join(dir, 'id_ed25519');
