@@ -1,11 +1,13 @@
-#!/usr/bin/env node
 /**
  * `ts-vpn` command line: up, serve, check, status, down, version, help.
  * Signals and process exit live here, never in src/runtime.
+ *
+ * This is the entry of the CLI bundle (scripts/build.mjs: one CommonJS file,
+ * dist/cli/bundle.js), which the bin (src/cli/launcher.cts → dist/cli/main.js) compiles
+ * with a V8 code cache and then calls `run()`.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 // Heavy modules (yaml, zod, ssh2, netlink, koffi) are imported by the command that
 // needs them, not here: `serve` starts on every connection and `status` should be
 // instant, so each command loads only its own part of the program.
@@ -318,24 +320,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function invokedDirectly(): boolean {
-  if (!process.argv[1]) return false;
-  const self = fileURLToPath(import.meta.url);
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(self);
-  } catch {
-    // Our file is gone after it was loaded (dist/ rebuilt, package upgraded): compare
-    // the paths as given. Returning false here made the CLI exit 0 silently, which a
-    // client reported as "remote command exited with code 0".
-    return resolve(process.argv[1]) === self;
-  }
-}
-
-const isMain = invokedDirectly();
-if (isMain) {
+/**
+ * Runs the command line and exits when it is done: what the `ts-vpn` bin calls
+ * (dist/cli/main.js, src/cli/launcher.cts, loads the CLI bundle and calls this).
+ */
+export function run(argv: string[]): void {
   startStartupTrace();
-  main(process.argv.slice(2)).then(exit, (err) => {
+  main(argv).then(exit, (err) => {
     errLine(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     exit(ExitCode.INTERNAL);
   });
 }
+
+export { warmUp } from './warm-up.js';

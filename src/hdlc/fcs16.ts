@@ -13,14 +13,25 @@ export const FCS16_GOOD = 0xf0b8;
 /** Eight tables of 256 entries laid end to end: table k starts at k * 256. */
 export const FCS16_TABLES: Uint16Array = buildSlicingTables(0x8408, new Uint16Array(256 * 8));
 
+/** The three octet-pair tables of the word loops (see {@link fcs16PairTables}). */
+export interface Fcs16PairTables {
+  p23: Uint16Array;
+  p45: Uint16Array;
+  p67: Uint16Array;
+}
+
+let pairTables: Fcs16PairTables | null = null;
+
 /**
  * Three 65536-entry tables for octet pairs 2-3, 4-5 and 6-7 of an 8-octet block (each entry
  * is the XOR of two slicing-by-8 entries). The word loops look up a 16-bit half-word at
- * once: five lookups per 8 octets instead of eight (384 KiB, built once at load).
+ * once: five lookups per 8 octets instead of eight. Built on the first call (384 KiB and
+ * ~6 ms of start-up that a process framing in wasm never needs), then shared.
  */
-export const FCS16_PAIR23: Uint16Array = pairTable(5, 4);
-export const FCS16_PAIR45: Uint16Array = pairTable(3, 2);
-export const FCS16_PAIR67: Uint16Array = pairTable(1, 0);
+export function fcs16PairTables(): Fcs16PairTables {
+  pairTables ??= { p23: pairTable(5, 4), p45: pairTable(3, 2), p67: pairTable(1, 0) };
+  return pairTables;
+}
 
 function pairTable(lo: number, hi: number): Uint16Array {
   const t = FCS16_TABLES;
@@ -74,9 +85,7 @@ export function fcs16Words(
   fcs: number,
 ): number {
   const t = FCS16_TABLES;
-  const p23 = FCS16_PAIR23;
-  const p45 = FCS16_PAIR45;
-  const p67 = FCS16_PAIR67;
+  const { p23, p45, p67 } = fcs16PairTables();
   let c = fcs;
   let i = start;
   while (i < end && (i & 3) !== 0) {

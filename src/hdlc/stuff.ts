@@ -10,7 +10,7 @@
  * No allocation, no per-octet FCS except for the last < 8 octets.
  */
 import { ESCAPE, ESCAPE_XOR } from './constants.js';
-import { FCS16_PAIR23, FCS16_PAIR45, FCS16_PAIR67, FCS16_TABLES } from './fcs16.js';
+import { FCS16_TABLES, fcs16PairTables } from './fcs16.js';
 
 /** Running FCS in and out of {@link stuffWords} (avoids returning two numbers). */
 export interface FcsCarry {
@@ -39,9 +39,7 @@ export function stuffWords(
   st: FcsCarry,
 ): number {
   const t = FCS16_TABLES;
-  const p23 = FCS16_PAIR23;
-  const p45 = FCS16_PAIR45;
-  const p67 = FCS16_PAIR67;
+  const { p23, p45, p67 } = fcs16PairTables();
   let c = st.fcs;
   let i = 0;
   const last = n - 8;

@@ -17,6 +17,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
+import { LinkSession } from '../link/index.js';
 import { connectTransport, describeRemote, type SshPrompter } from '../transport/index.js';
 import { TunnelHooks } from './client-hooks.js';
 import { ClientLink, type ClientLinkHost } from './client-link.js';
@@ -76,6 +77,24 @@ export interface ClientTunnelEvents {
   /** The link went away (reconnecting or finishing follows). */
   down: [string];
   closed: [TunnelExit];
+}
+
+/**
+ * One throw-away link, never on any stream: compiles the framing kernels (WebAssembly)
+ * and the engine's first-frame path while SSH negotiates, instead of after the channel
+ * opens (the first link of a process is the slow one; the gateway daemon does the same).
+ */
+function warmLinkCode(): void {
+  try {
+    const link = new LinkSession(
+      { write: () => true, onData: () => undefined, onDrain: () => undefined },
+      { engine: { random32: () => 0 } },
+    );
+    link.start();
+    link.stop();
+  } catch {
+    /* only a head start: the real link reports its own errors */
+  }
 }
 
 const ms = (t: number) => `${Math.round(t)} ms`;
@@ -303,28 +322,45 @@ export class ClientTunnel
     );
     this.log.info(`connecting to ${this.remote} …`);
     this.sd?.status(`connecting to ${this.remote}`);
-    let guard: Promise<RouteGuard> | undefined;
+    // Start-up order: what the first SSH byte need not wait for (the route snapshot: koffi
+    // and an rtnetlink dump; the TUN/netlink code; the framing kernels) starts once the
+    // TCP connection is up and ssh2's identification line is written (onTcpConnected),
+    // one piece per event-loop turn, so the server's answers are read in between; at the
+    // latest when the far end is about to start (beforeStart). Routes as they are before
+    // this negotiation: far-end addresses inside them are refused. The TUN/netlink code
+    // is awaited when IPCP opens.
+    let startGuard!: () => void;
+    const guard = new Promise<void>((resolve) => {
+      startGuard = resolve;
+    }).then(() =>
+      RouteGuard.snapshot({
+        acceptLocal: cfg.ppp.acceptLocal,
+        acceptPeer: cfg.ppp.acceptPeer,
+        tunnelIfindex: this.net.iface?.tun.ifindex,
+        warn: (m) => this.log.warn(m),
+      }),
+    );
+    let background = false;
+    const startBackground = () => {
+      if (background) return;
+      background = true;
+      startGuard();
+      setImmediate(() => {
+        loadInterfaceModule().catch(() => undefined);
+        setImmediate(warmLinkCode);
+      });
+    };
     const connecting = connectTransport(cfg, {
       log: this.log,
       prompter: this.sshPrompter,
+      onTcpConnected: startBackground,
       beforeStart: async (addr) => {
+        startBackground();
         await guard; // the snapshot predates any route of ours
         if (this.closing) throw new TunnelError('internal', 'closed');
         if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
       },
     });
-    // Start-up order: the TCP connect has started above (ssh2 connects synchronously for
-    // an address); what the first SSH byte need not wait for loads while SSH negotiates.
-    // Routes as they are before this negotiation: far-end addresses inside them are refused
-    // (the snapshot loads koffi and reads rtnetlink). The TUN/netlink code is awaited when
-    // IPCP opens.
-    guard = RouteGuard.snapshot({
-      acceptLocal: cfg.ppp.acceptLocal,
-      acceptPeer: cfg.ppp.acceptPeer,
-      tunnelIfindex: this.net.iface?.tun.ifindex,
-      warn: (m) => this.log.warn(m),
-    });
-    loadInterfaceModule().catch(() => undefined);
     // Both settle before the link listens: the transport delivers no data until a 'data'
     // listener exists (BaseTransport), and the snapshot never rejects.
     const [c, routeGuard] = await Promise.all([

@@ -77,7 +77,10 @@ export class SdNotifier {
       (!wpid || Number(wpid) === process.pid)
         ? usec
         : null;
-    this.transport = opts.transport ?? (tryLibc() ? 'koffi' : 'systemd-notify');
+    // koffi (libc) is loaded only when there is a socket to notify: `ts-vpn up` outside
+    // systemd should not pay ~20 ms of start-up for it before its first SSH byte.
+    this.transport =
+      opts.transport ?? (this.socketPath === null || tryLibc() ? 'koffi' : 'systemd-notify');
     if (p && !this.socketPath)
       this.warnOnce(`NOTIFY_SOCKET=${JSON.stringify(p)} is not a path or @name; ignored`);
     if (opts.unsetEnvironment ?? true) {

@@ -35,6 +35,11 @@ export interface ConnectHooks {
    */
   beforeStart?: (serverAddr: string | null) => Promise<void>;
   /**
+   * Called once the TCP connection to the SSH server is up and the first SSH byte is on
+   * its way (ssh2 without jump hosts only; see SshConnectOptions.onTcpConnected).
+   */
+  onTcpConnected?: () => void;
+  /**
    * Asks for SSH passwords / keyboard-interactive answers (on every hop) when keys do not
    * do; `ts-vpn up` passes a terminal prompter when stdin is a TTY. Without it, a server
    * that wants a password refuses with a message saying so.
@@ -227,6 +232,7 @@ async function connectGateway(
     typedAuth: ssh.typedAuth,
     prompter: hooks.prompter,
     log: logSsh,
+    onTcpConnected: hooks.onTcpConnected,
   };
   const conn =
     hops.length > 0

@@ -63,6 +63,12 @@ export interface SshConnectOptions {
   log?: (msg: string) => void;
   /** ssh2 protocol debug output. */
   debug?: (msg: string) => void;
+  /**
+   * Called once the TCP connection is up, right after ssh2 queued its identification
+   * line (the first SSH byte): start-up work that need not delay that byte starts here
+   * (`ts-vpn up`: the route snapshot, the TUN/netlink code), while the server answers.
+   */
+  onTcpConnected?: () => void;
 }
 
 export interface SshExecOptions {
@@ -212,6 +218,9 @@ export class SshConnection {
       client.on('connect', () => {
         tConnect = performance.now();
         stage = 'key exchange';
+        // ssh2 writes its identification line in a microtask after this event: the hook
+        // runs after it (setImmediate), so that line is never held up.
+        if (opts.onTcpConnected) setImmediate(opts.onTcpConnected);
       });
       client.on('handshake', (neg: NegotiatedAlgorithms) => {
         if (tKex !== 0) return; // re-keying

@@ -2,28 +2,17 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   checkSecretFilePermissions,
   loadPeerConfig,
   loadServerConfig,
 } from '../../src/config/index.js';
-import { type Fixture, fakeResolver, makeFixture } from './fixtures.js';
+import { configRejection, type Fixture, fakeResolver, makeFixture } from './fixtures.js';
 
 let fx: Fixture;
 beforeEach(() => {
   fx = makeFixture();
 });
 afterEach(() => fx.cleanup());
-
-async function loadError(p: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('checkSecretFilePermissions', () => {
   it('accepts a 0600 and 0400 file', async () => {
@@ -81,7 +70,7 @@ describe('loadPeerConfig', () => {
       'ssh:\n  host: 192.0.2.1\n  host-key:\n    accept-new: true\n',
       0o600,
     );
-    const e = await loadError(loadPeerConfig(p, { env: fx.env }));
+    const e = await configRejection(loadPeerConfig(p, { env: fx.env }));
     expect(e.message).toContain('id_rsa is readable by others (mode 0644)');
     expect(e.message).toContain('(a default key)');
   });
@@ -98,7 +87,7 @@ describe('loadPeerConfig', () => {
     );
     await expect(loadPeerConfig(p2, { env: fx.env })).resolves.toBeTruthy();
     const p3 = fx.write('c.yaml', base, 0o600);
-    const e = await loadError(loadPeerConfig(p3, { env: fx.env }));
+    const e = await configRejection(loadPeerConfig(p3, { env: fx.env }));
     expect(e.issues[0]).toMatchObject({ path: 'ssh.host-key.known-hosts', line: 5 });
   });
 
@@ -109,7 +98,7 @@ describe('loadPeerConfig', () => {
     await expect(loadPeerConfig(ok, { env: fx.env })).resolves.toBeTruthy();
     const bad = fx.write('bad.yaml', text, 0o644);
     chmodSync(bad, 0o644);
-    const e = await loadError(loadPeerConfig(bad, { env: fx.env }));
+    const e = await configRejection(loadPeerConfig(bad, { env: fx.env }));
     expect(e.issues[0]).toMatchObject({ path: 'ppp.auth.password', line: 6 });
   });
 
@@ -124,7 +113,7 @@ describe('loadPeerConfig', () => {
   });
 
   it('reports a missing config file as a config error', async () => {
-    const e = await loadError(loadPeerConfig(join(fx.dir, 'missing.yaml'), { env: fx.env }));
+    const e = await configRejection(loadPeerConfig(join(fx.dir, 'missing.yaml'), { env: fx.env }));
     expect(e.message).toContain('cannot read the configuration: no such file');
     expect(e.exitCode).toBe(2);
   });
@@ -152,7 +141,7 @@ describe('loadServerConfig', () => {
       'auth:\n  require: pap\n  users:\n    - user: alice\n      password: pw\n',
       0o644,
     );
-    const e = await loadError(loadServerConfig(p, { env: fx.env }));
+    const e = await configRejection(loadServerConfig(p, { env: fx.env }));
     expect(e.message).toContain('hold inline passwords, but');
   });
 });

@@ -2,7 +2,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigEnv, Resolver } from '../../src/config/index.js';
+import { type ConfigEnv, ConfigError, type Resolver } from '../../src/config/index.js';
 
 export interface Fixture {
   dir: string;
@@ -46,3 +46,25 @@ export const fakeResolver: Resolver = async (host) => {
   if (host === 'vpn.example.com') return ['203.0.113.7', '2001:db8::7'];
   throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
 };
+
+/** The ConfigError `fn` throws; fails the test if it throws nothing or something else. */
+export function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+/** The ConfigError `p` rejects with; fails the test if it resolves or rejects with something else. */
+export async function configRejection(p: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}

@@ -8,36 +8,22 @@ import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   describeConfig,
   loadPeerConfig,
   loadServerConfig,
   parsePeerConfig,
 } from '../../src/config/index.js';
 import { decodeConfigBytes } from '../../src/config/yaml-diagnostics.js';
-import { ENV, type Fixture, fakeResolver, makeFixture } from './fixtures.js';
+import {
+  configErrorOf,
+  configRejection,
+  ENV,
+  type Fixture,
+  fakeResolver,
+  makeFixture,
+} from './fixtures.js';
 
 const minimal = 'ssh:\n  host: gw.example.com\n';
-
-async function rejection(p: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('files that are not text', () => {
   let fx: Fixture;
@@ -55,7 +41,7 @@ describe('files that are not text', () => {
       () => loadPeerConfig(p, { env: fx.env, resolve: fakeResolver }),
       () => loadServerConfig(p, { env: fx.env }),
     ]) {
-      const e = await rejection(load());
+      const e = await configRejection(load());
       expect(e.exitCode).toBe(2);
       expect(e.issues).toHaveLength(1);
       expect(e.message).toBe(
@@ -68,7 +54,7 @@ describe('files that are not text', () => {
   it('invalid UTF-8 without NUL bytes (Latin-1 text) is "not a text file" at its line', async () => {
     const latin1 = Buffer.from('ssh:\n  host: gw.example.com\n  user: j\xf6rg\n', 'latin1');
     const p = fx.write('latin1.yaml', latin1, 0o644);
-    const e = await rejection(loadPeerConfig(p, { env: fx.env, resolve: fakeResolver }));
+    const e = await configRejection(loadPeerConfig(p, { env: fx.env, resolve: fakeResolver }));
     expect(e.issues).toEqual([
       {
         path: '',
@@ -84,11 +70,11 @@ describe('files that are not text', () => {
   });
 
   it('control characters in parsed text are refused too (the YAML parser accepts NUL)', () => {
-    const e = errorOf(() => parsePeerConfig(`${minimal}name: a\x00b\n`, 'p.yaml', ENV));
+    const e = configErrorOf(() => parsePeerConfig(`${minimal}name: a\x00b\n`, 'p.yaml', ENV));
     expect(e.message).toBe(
       'p.yaml:3: not a text file (a NUL byte); a configuration is a YAML text file; is this the right file?',
     );
-    const esc = errorOf(() => parsePeerConfig(`${minimal}name: \x1b[31m\n`, 'p.yaml', ENV));
+    const esc = configErrorOf(() => parsePeerConfig(`${minimal}name: \x1b[31m\n`, 'p.yaml', ENV));
     expect(esc.message).toContain('p.yaml:3: not a text file (the control character 0x1b)');
   });
 });
@@ -96,7 +82,7 @@ describe('files that are not text', () => {
 describe('YAML syntax errors point into the file', () => {
   it('an unclosed [ on the last line is reported on that line, not one past the end', () => {
     const text = `${minimal}routes: [10.1.0.0/16\n`;
-    const e = errorOf(() => parsePeerConfig(text, 'p.yaml', ENV));
+    const e = configErrorOf(() => parsePeerConfig(text, 'p.yaml', ENV));
     expect(e.issues).toEqual([
       {
         path: 'routes',
@@ -108,12 +94,12 @@ describe('YAML syntax errors point into the file', () => {
   });
 
   it('an unclosed [ without a final newline is reported where it opened', () => {
-    const e = errorOf(() => parsePeerConfig('routes: [10.1.0.0/16', 'p.yaml', ENV));
+    const e = configErrorOf(() => parsePeerConfig('routes: [10.1.0.0/16', 'p.yaml', ENV));
     expect(e.issues.map((i) => [i.line, i.path])).toEqual([[1, 'routes']]);
   });
 
   it('nested unclosed collections are each reported at their own opening', () => {
-    const e = errorOf(() =>
+    const e = configErrorOf(() =>
       parsePeerConfig(`${minimal}tunnel: {interface: tsvpn0, x: [1, 2\n`, 'p.yaml', ENV),
     );
     expect(e.issues.map((i) => [i.line, i.path])).toEqual([
@@ -124,7 +110,7 @@ describe('YAML syntax errors point into the file', () => {
 
   it('another syntax error keeps the parser message, with a line inside the file', () => {
     const text = `${minimal}  - stray\n`;
-    const e = errorOf(() => parsePeerConfig(text, 'p.yaml', ENV));
+    const e = configErrorOf(() => parsePeerConfig(text, 'p.yaml', ENV));
     expect(e.issues.length).toBeGreaterThan(0);
     for (const i of e.issues) {
       expect(i.message).toMatch(/^YAML syntax error: /);

@@ -1,18 +1,8 @@
 /** peer.yaml `remote.transport`: ssh (default) or a local command speaking PPP on stdin/stdout. */
 import { describe, expect, it } from 'vitest';
 import { loadPeerConfig } from '../../src/config/files.js';
-import { ConfigError, describeConfig, parsePeerConfig } from '../../src/config/index.js';
-import { ENV, makeFixture } from './fixtures.js';
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { describeConfig, parsePeerConfig } from '../../src/config/index.js';
+import { configErrorOf, ENV, makeFixture } from './fixtures.js';
 
 describe('remote.transport', () => {
   it('defaults to ssh', () => {
@@ -36,12 +26,14 @@ describe('remote.transport', () => {
   });
 
   it('command: without remote.command is an error naming the field and an example', () => {
-    const e = errorOf(() => parsePeerConfig('remote:\n  transport: command\n', 'p.yaml', ENV));
+    const e = configErrorOf(() =>
+      parsePeerConfig('remote:\n  transport: command\n', 'p.yaml', ENV),
+    );
     expect(e.message).toMatch(/p\.yaml:1.*remote.*command is required with transport: command/);
   });
 
   it('an unknown transport is refused with the allowed values', () => {
-    const e = errorOf(() =>
+    const e = configErrorOf(() =>
       parsePeerConfig('ssh:\n  host: gw\nremote:\n  transport: pty\n  command: x\n', 'p.yaml', ENV),
     );
     expect(e.message).toMatch(/remote\.transport/);
@@ -92,10 +84,10 @@ describe('ssh.host as a list of gateways', () => {
 
   it('refuses duplicates and more than 8, naming the item', () => {
     expect(
-      errorOf(() => parsePeerConfig('ssh:\n  host: [a, b, a]\n', 'p.yaml', ENV)).message,
+      configErrorOf(() => parsePeerConfig('ssh:\n  host: [a, b, a]\n', 'p.yaml', ENV)).message,
     ).toMatch(/ssh\.host\[2\].*"a" is listed twice/);
     expect(
-      errorOf(() =>
+      configErrorOf(() =>
         parsePeerConfig(`ssh:\n  host: [${'abcdefghi'.split('').join(', ')}]\n`, 'p.yaml', ENV),
       ).message,
     ).toMatch(/ssh\.host/);

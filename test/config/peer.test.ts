@@ -10,20 +10,10 @@ import {
   PRIVATE_IPV4_RANGES,
   parsePeerConfig,
 } from '../../src/config/index.js';
-import { ENV } from './fixtures.js';
+import { configErrorOf, ENV } from './fixtures.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
 const minimal = 'ssh:\n  host: gw.example.com\n';
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('peer.yaml', () => {
   it('parses examples/peer.yaml', () => {
@@ -282,7 +272,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
   it('derives the tunnel name from the file name', () => {
     expect(parsePeerConfig(minimal, '/x/office-vpn.yml', ENV).name).toBe('office-vpn');
     expect(parsePeerConfig(minimal, '<stdin>', ENV).name).toBe('default');
-    expect(errorOf(() => parsePeerConfig(minimal, '/x/My VPN.yaml', ENV)).message).toContain(
+    expect(configErrorOf(() => parsePeerConfig(minimal, '/x/My VPN.yaml', ENV)).message).toContain(
       'cannot derive a tunnel name from the file name "My VPN.yaml"',
     );
   });
@@ -322,7 +312,7 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
   });
 
   it('reports every problem at once, with lines, in file order', () => {
-    const e = errorOf(() =>
+    const e = configErrorOf(() =>
       parsePeerConfig('ssh:\n  host: a\n  port: 0\nppp:\n  mru: 1\n  nope: 1\n', 'p.yaml', ENV),
     );
     expect(e.issues).toEqual([
@@ -339,14 +329,14 @@ hooks: { up: /bin/true, down: echo down, timeout: 3 }
   });
 
   it('reports YAML syntax errors with their line', () => {
-    const e = errorOf(() => parsePeerConfig('ssh:\n  host: [gw\n', 'p.yaml', ENV));
+    const e = configErrorOf(() => parsePeerConfig('ssh:\n  host: [gw\n', 'p.yaml', ENV));
     expect(e.message).toContain('p.yaml:');
     expect(e.message).toContain('YAML syntax error');
     expect(e.exitCode).toBe(2);
   });
 
   it('points at list items by index and line', () => {
-    const e = errorOf(() =>
+    const e = configErrorOf(() =>
       parsePeerConfig(`${minimal}routes:\n  - 10.0.0.0/8\n\n  - 10.0.0.1/8\n`, 'p.yaml', ENV),
     );
     expect(e.issues[0]).toMatchObject({ path: 'routes[1]', line: 6 });

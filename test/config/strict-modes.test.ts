@@ -16,14 +16,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadPeerConfig, loadServerConfig } from '../../src/config/index.js';
+import { loadPeerConfig, loadServerConfig } from '../../src/config/index.js';
 import {
   checkHookCommand,
   checkTrustedFile,
   hookFiles,
   type StrictModesOptions,
 } from '../../src/config/strict-modes.js';
-import { fakeResolver } from './fixtures.js';
+import { configRejection, fakeResolver } from './fixtures.js';
 
 const root = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -66,16 +66,6 @@ async function load(path: string, strictModes: StrictModesOptions = ROOT_ONLY) {
   return loadPeerConfig(path, { env: env(), resolve: fakeResolver, strictModes });
 }
 
-async function rejection(p: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsvpn-strict-'));
   file('key', '-----BEGIN OPENSSH PRIVATE KEY-----\n', 0o600);
@@ -87,7 +77,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
   it('a 0666 peer file with hooks.up is refused (exit 2) with the chmod to run', async () => {
     const p = file(`p${++n}.yaml`, peerYaml(`hooks:\n  up: ${join(dir, 'up.sh')}\n`), 0o666);
-    const e = await rejection(load(p));
+    const e = await configRejection(load(p));
     expect(e.exitCode).toBe(2);
     expect(e.message).toBe(
       `${p}:7 hooks: ${p} names hooks that run as root, but it is writable by group and others (mode 0666); run chmod go-w ${p}`,
@@ -108,7 +98,7 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
       0o600,
       NOBODY,
     );
-    const e = await rejection(load(p));
+    const e = await configRejection(load(p));
     expect(e.message).toContain(
       `hooks: ${p} names hooks that run as root, but it is owned by nobody (uid ${NOBODY}), who could change it; run chown root ${p}`,
     );
@@ -119,7 +109,7 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
   it('a group-writable hook script is refused at its field', async () => {
     const hook = file('gw-hook.sh', '#!/bin/sh\n', 0o775);
     const p = file(`p${++n}.yaml`, peerYaml(`hooks:\n  up: sh ${hook} up "$@"\n`), 0o600);
-    const e = await rejection(load(p));
+    const e = await configRejection(load(p));
     expect(e.issues).toEqual([
       {
         path: 'hooks.up',
@@ -132,7 +122,7 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
   it('a hook program owned by the invoking user is refused: programs must be root’s', async () => {
     const hook = file('user-hook.sh', '#!/bin/sh\n', 0o755, NOBODY);
     const p = file(`p${++n}.yaml`, peerYaml(`hooks:\n  down: ${hook} down\n`), 0o600);
-    const e = await rejection(load(p, { execUids: [0], readUids: [0, NOBODY] }));
+    const e = await configRejection(load(p, { execUids: [0], readUids: [0, NOBODY] }));
     expect(e.message).toContain(
       `hooks.down: ${hook} is run by hooks.down, but it is owned by nobody (uid ${NOBODY}), who could change it; run chown root ${hook}`,
     );
@@ -143,7 +133,7 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
     const hook = join(d, 'up.sh');
     writeFileSync(hook, '#!/bin/sh\n', { mode: 0o755 });
     const p = file(`p${++n}.yaml`, peerYaml(`hooks:\n  up: ${hook}\n`), 0o600);
-    const e = await rejection(load(p));
+    const e = await configRejection(load(p));
     expect(e.message).toContain(
       `hooks.up: ${hook} is run by hooks.up, but its directory ${d} is writable by group and others (mode 0777); run chmod go-w ${d}`,
     );
@@ -189,7 +179,7 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
     writeFileSync(hook, '#!/bin/sh\n');
     chmodSync(hook, 0o777);
     const p = file(`p${++n}.yaml`, peerYaml(`hooks:\n  up: ${hook}\n`), 0o620);
-    const e = await rejection(load(p));
+    const e = await configRejection(load(p));
     expect(e.issues.map((i) => i.message.replace(/;.*$/, ''))).toEqual([
       `${p} names hooks that run as root, but it is writable by group (mode 0620)`,
       `${hook} is run by hooks.up, but its directory ${d} is writable by others (mode 0757)`,
@@ -205,7 +195,7 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
       `remote:\n  transport: command\n  command: ${script} --to gw\n  kind: ts-vpn\n`,
       0o646,
     );
-    const e = await rejection(load(p));
+    const e = await configRejection(load(p));
     expect(e.issues).toEqual([
       {
         path: 'remote.command',
@@ -235,7 +225,7 @@ describe.skipIf(!root)('StrictModes: a peer file that names hooks', () => {
       0o600,
       NOBODY,
     );
-    const e = await rejection(load(p));
+    const e = await configRejection(load(p));
     expect(e.message).toContain(
       `ppp.auth.password: ${p} holds a password, but it is owned by nobody (uid ${NOBODY}), who could change it; run chown root ${p}`,
     );
@@ -246,7 +236,9 @@ describe.skipIf(!root)('StrictModes: server.yaml with inline passwords', () => {
   it('is refused when another user owns it, or its directory is writable by others', async () => {
     const text = 'auth:\n  require: chap\n  users:\n    - { user: alice, password: "pw" }\n';
     const foreign = file('server-foreign.yaml', text, 0o600, NOBODY);
-    const e = await rejection(loadServerConfig(foreign, { env: env(), strictModes: ROOT_ONLY }));
+    const e = await configRejection(
+      loadServerConfig(foreign, { env: env(), strictModes: ROOT_ONLY }),
+    );
     expect(e.exitCode).toBe(2);
     expect(e.message).toContain(
       `auth.users: ${foreign} holds passwords, but it is owned by nobody (uid ${NOBODY}), who could change it; run chown root ${foreign}`,
@@ -254,7 +246,9 @@ describe.skipIf(!root)('StrictModes: server.yaml with inline passwords', () => {
     const d = subdir('srv-open', 0o777);
     const open = join(d, 'server.yaml');
     writeFileSync(open, text, { mode: 0o600 });
-    const e2 = await rejection(loadServerConfig(open, { env: env(), strictModes: ROOT_ONLY }));
+    const e2 = await configRejection(
+      loadServerConfig(open, { env: env(), strictModes: ROOT_ONLY }),
+    );
     expect(e2.message).toContain(`its directory ${d} is writable by group and others`);
     const ok = file('server-ok.yaml', text, 0o600);
     await expect(

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, LAN_ADDR, NODE, POOL, SERVER_ADDR, SERVER_PPP_ADDR } from '../support/lab.js';
+import { LAN_ADDR, SERVER_ADDR, SERVER_PPP_ADDR } from '../support/lab.js';
 import { requireNetns } from '../support/netns.js';
 import { type Sshd, startSshd } from '../support/sshd.js';
 import { useLab } from '../support/use-lab.js';
@@ -66,26 +66,11 @@ Host bastion
   ServerAliveInterval 5
 `,
     );
-    const peer = join(lab.dir, `${name}.yaml`);
-    writeFileSync(
-      peer,
-      `name: jump-${lab.id}
-ssh:
-  host: gw
-  config-file: ${sshConfig}
-  agent: false
-remote:
-  command: ${NODE} ${CLI} serve --config ${lab.serverYaml}
-  kind: ts-vpn
-ppp:
-  accept-local: [${POOL}]
-  accept-peer: [${POOL}]
-routes: []
-reconnect:
-  enabled: false
-`,
-      { mode: 0o600 },
-    );
+    const peer = lab.writePeer(`${name}.yaml`, {
+      name: `jump-${lab.id}`,
+      ssh: `  host: gw\n  config-file: ${sshConfig}\n  agent: false`,
+      routes: [],
+    });
     return { peer, sshConfig };
   }
 

@@ -1,11 +1,5 @@
-/**
- * End to end: `ssh.client: openssh` — `ts-vpn up` runs the system `ssh -T -o BatchMode=yes …`
- * (through the local-command transport) to the lab's real sshd, which runs `ts-vpn serve`.
- */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, LAN_NET, NODE, POOL, SERVER_ADDR, SERVER_PPP_ADDR } from '../support/lab.js';
+import { SERVER_ADDR, SERVER_PPP_ADDR } from '../support/lab.js';
 import { requireNetns } from '../support/netns.js';
 import { useLab } from '../support/use-lab.js';
 
@@ -15,12 +9,9 @@ describe.skipIf(!enabled)('ts-vpn up with ssh.client: openssh', () => {
   const lab = useLab();
 
   it('brings the tunnel up through the system ssh binary', async () => {
-    const peer = join(lab.dir, 'openssh.yaml');
-    writeFileSync(
-      peer,
-      `name: ossh-${lab.id}
-ssh:
-  client: openssh
+    const peer = lab.writePeer('openssh.yaml', {
+      name: `ossh-${lab.id}`,
+      ssh: `  client: openssh
   host: ${SERVER_ADDR}
   port: ${lab.sshd.port}
   user: root
@@ -28,19 +19,8 @@ ssh:
   agent: false
   config: false
   host-key:
-    known-hosts: ${lab.sshd.knownHostsPath}
-remote:
-  command: ${NODE} ${CLI} serve --config ${lab.serverYaml}
-  kind: ts-vpn
-ppp:
-  accept-local: [${POOL}]
-  accept-peer: [${POOL}]
-routes: [${LAN_NET}]
-reconnect:
-  enabled: false
-`,
-      { mode: 0o600 },
-    );
+    known-hosts: ${lab.sshd.knownHostsPath}`,
+    });
     const up = await lab.startUp({ peerYaml: peer });
     try {
       const log = up.log();

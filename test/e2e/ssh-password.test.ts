@@ -20,15 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI,
-  LAN_ADDR,
-  NODE,
-  POOL,
-  SERVER_ADDR,
-  SERVER_PPP_ADDR,
-  type UpProcess,
-} from '../support/lab.js';
+import { LAN_ADDR, SERVER_ADDR, SERVER_PPP_ADDR, type UpProcess } from '../support/lab.js';
 import { requireNetns } from '../support/netns.js';
 import { childPids, type Sshd, startSshd } from '../support/sshd.js';
 import { useLab } from '../support/use-lab.js';
@@ -109,30 +101,16 @@ describe.skipIf(!enabled || !hasScript)(
     });
 
     function peerFile(name: string, ssh: string): string {
-      const peer = join(lab.dir, `${name}.yaml`);
-      writeFileSync(
-        peer,
-        `name: ${name}-${lab.id}
-ssh:
-${ssh}
+      return lab.writePeer(`${name}.yaml`, {
+        name: `${name}-${lab.id}`,
+        ssh: `${ssh}
   agent: false
   config: false
   host-key:
     known-hosts: ${knownHosts}
-  connect-timeout: 10
-remote:
-  command: ${NODE} ${CLI} serve --config ${lab.serverYaml}
-  kind: ts-vpn
-ppp:
-  accept-local: [${POOL}]
-  accept-peer: [${POOL}]
-routes: []
-reconnect:
-  enabled: false
-`,
-        { mode: 0o600 },
-      );
-      return peer;
+  connect-timeout: 10`,
+        routes: [],
+      });
     }
 
     /** Stops a tty `up` with `ts-vpn down` (script's pid is not ts-vpn's) and waits for it. */

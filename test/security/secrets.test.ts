@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { buildEngine, SECRET } from '../../bench/fuzz/engines.js';
 import {
   type ConfigEnv,
-  ConfigError,
   describeConfig,
   parsePeerConfig,
   parseServerConfig,
 } from '../../src/config/index.js';
+import { configErrorOf } from '../config/fixtures.js';
 
 const ENV: ConfigEnv = {
   user: 'alice',
@@ -25,16 +25,6 @@ const ENV: ConfigEnv = {
 const PW = 'Hunter2-Very-Secret';
 const peer = (auth: string) =>
   `ssh:\n  host: 198.18.0.2\n  host-key:\n    accept-new: true\nppp:\n  accept-local: [10.77.0.0/24]\n  auth:\n    user: alice\n${auth}\n`;
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('secrets in engine debug logs', () => {
   for (const require of ['pap', 'chap'] as const) {
@@ -83,7 +73,7 @@ describe('secrets in configs', () => {
   ];
   for (const [what, line] of cases) {
     it(`a ConfigError for ${what} does not repeat the value`, () => {
-      const e = configError(() => parsePeerConfig(peer(line), 'peer.yaml', ENV));
+      const e = configErrorOf(() => parsePeerConfig(peer(line), 'peer.yaml', ENV));
       expect(e.exitCode).toBe(2);
       expect(e.message).not.toContain(PW);
       expect(e.message).not.toContain('918273645');
@@ -92,7 +82,7 @@ describe('secrets in configs', () => {
   }
 
   it('server user passwords get the same treatment', () => {
-    const e = configError(() =>
+    const e = configErrorOf(() =>
       parseServerConfig(
         'auth:\n  require: pap\n  users:\n    - user: bob\n      password: 918273645\n',
         'server.yaml',

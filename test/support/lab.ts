@@ -55,6 +55,8 @@ export interface UpProcess {
 
 export interface PeerOverrides {
   name?: string;
+  /** The whole body of the `ssh:` section (two-space indented lines), replacing the lab's. */
+  ssh?: string;
   /** Routes through the tunnel; default [LAN_NET]. */
   routes?: string[];
   interface?: string;
@@ -138,6 +140,18 @@ function serveCommand(serverYaml: string): string {
   return `${NODE} ${CLI} serve --config ${serverYaml}`;
 }
 
+function labSsh(lab: { sshd: Sshd }, o: PeerOverrides): string {
+  return `  host: ${SERVER_ADDR}
+  port: ${lab.sshd.port}
+  user: root
+  identity-files: [${o.identity ?? lab.sshd.clientKeyPath}]
+  agent: false
+  host-key:
+    known-hosts: ${o.knownHosts ?? lab.sshd.knownHostsPath}
+  keepalive-interval: ${o.keepaliveInterval ?? 5}
+${o.keepaliveCountMax ? `  keepalive-count-max: ${o.keepaliveCountMax}\n` : ''}  connect-timeout: 10`;
+}
+
 function peerText(
   lab: { id: string; dir: string; sshd: Sshd; serverYaml: string },
   o: PeerOverrides,
@@ -146,15 +160,7 @@ function peerText(
   return `# written by test/support/lab.ts
 name: ${o.name ?? `lab-${lab.id}`}
 ssh:
-  host: ${SERVER_ADDR}
-  port: ${lab.sshd.port}
-  user: root
-  identity-files: [${o.identity ?? lab.sshd.clientKeyPath}]
-  agent: false
-  host-key:
-    known-hosts: ${o.knownHosts ?? lab.sshd.knownHostsPath}
-  keepalive-interval: ${o.keepaliveInterval ?? 5}
-${o.keepaliveCountMax ? `  keepalive-count-max: ${o.keepaliveCountMax}\n` : ''}  connect-timeout: 10
+${o.ssh ?? labSsh(lab, o)}
 remote:
   command: ${o.remoteCommand ?? serveCommand(lab.serverYaml)}
   kind: ts-vpn
