@@ -11,6 +11,7 @@ export {
   type Resolver,
   systemResolver,
 } from './files.js';
+export { parseConfigWithoutJit } from './fields.js';
 export { PRIVATE_IPV4_RANGES } from './net.js';
 export {
   detectRemoteKind,
