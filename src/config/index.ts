@@ -3,6 +3,7 @@
 export { describeConfig } from './describe.js';
 export { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
 export { ConfigError, type ConfigIssue, formatIssue, Secret } from './errors.js';
+export { parseConfigWithoutJit } from './fields.js';
 export {
   checkSecretFilePermissions,
   type LoadOptions,
@@ -11,7 +12,6 @@ export {
   type Resolver,
   systemResolver,
 } from './files.js';
-export { parseConfigWithoutJit } from './fields.js';
 export { PRIVATE_IPV4_RANGES } from './net.js';
 export {
   detectRemoteKind,
