@@ -16,8 +16,9 @@ command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
-# the gateway's masquerade: true (test/e2e/gateway-masquerade.test.ts)
+# the gateway's masquerade: true, nft and its iptables fallback (test/e2e/gateway-masquerade.test.ts)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -28,6 +28,7 @@ import { gatewayEngineOptions, refusalEngineOptions } from './engine-options.js'
 import type { LanSide } from './lan.js';
 import type { UserIdentity } from './peercred.js';
 import type { AddressBook } from './pool.js';
+import { socketStream } from './socket-stream.js';
 
 /** Bound on LCP/IPCP negotiation: a client that never finishes is dropped. */
 export const NEGOTIATION_LIMIT_MS = 30_000;
@@ -80,29 +81,6 @@ export interface SessionContext {
   book: AddressBook;
   lan: LanSide;
   log: Logger;
-}
-
-/**
- * The accepted socket as the link's byte stream; `onFirstWrite` marks our first frame,
- * `claims` takes a claim line off the front of what the client sends.
- */
-function socketStream(sock: Socket, onFirstWrite: () => void, claims: ClaimReader): ByteStream {
-  let first = true;
-  return {
-    write: (chunk) => {
-      if (first) {
-        first = false;
-        onFirstWrite();
-      }
-      return sock.write(chunk);
-    },
-    onData: (cb) =>
-      sock.on('data', (chunk: Buffer) => {
-        const ppp = claims.feed(chunk);
-        if (ppp.length > 0) cb(ppp);
-      }),
-    onDrain: (cb) => sock.on('drain', cb),
-  };
 }
 
 export class GatewaySession {

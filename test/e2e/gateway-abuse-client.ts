@@ -14,17 +14,11 @@ import {
   connectSsh,
   echoReplySeq,
   echoRequest,
+  type GatewayTarget,
   openStreamLocal,
 } from '../support/gateway-client.js';
 
-interface Args {
-  host: string;
-  port: number;
-  user: string;
-  key: string;
-  socket: string;
-}
-const a = JSON.parse(process.argv[2] ?? '{}') as Args;
+const a = JSON.parse(process.argv[2] ?? '{}') as GatewayTarget;
 
 const ssh = await connectSsh(a);
 const open = (): Promise<ClientChannel> => openStreamLocal(ssh, a.socket);

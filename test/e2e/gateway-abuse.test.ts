@@ -7,22 +7,23 @@
  * gateway's open fds, tsvg* interfaces and pool addresses are back where they were.
  * The clients are one ssh2 process (gateway-abuse-client.ts) in a client namespace.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createGatewayLab,
+  type GatewayLab,
+  GW_LAN,
+  type Proc,
+  SERVER,
+} from '../support/gateway-lab.js';
 import { CLI, NODE, REPO } from '../support/lab.js';
-import { createNetns, linkNetns, type Netns, requireNetns, uniqueId } from '../support/netns.js';
-import { type Sshd, startSshd } from '../support/sshd.js';
+import { requireNetns } from '../support/netns.js';
 
 const enabled = requireNetns('gateway abuse e2e tests');
 
-const CLIENT = '198.18.0.1';
-const SERVER = '198.18.0.2';
-const GW_LAN = '198.18.16.1';
-const LAN_HOST = '198.18.16.2';
 const POOL = '198.18.16.100-198.18.16.250';
 
 interface GwStatus {
@@ -37,33 +38,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sum = (o: Record<string, number>) => Object.values(o).reduce((x, y) => x + y, 0);
 
 describe.skipIf(!enabled)('ts-vpn gateway under bad clients', () => {
-  const id = uniqueId();
-  const user = `tvgx${id}`;
-  const group = `tvgx${id}`;
-  let dir = '';
-  let cli: Netns;
-  let srv: Netns;
-  let lan: Netns;
-  let sshd: Sshd;
-  let gwState = '';
-  let gw: ChildProcess | null = null;
-  let gwLog = '';
+  let lab: GatewayLab;
+  let gw: Proc;
   let driver: ChildProcess | null = null;
   let replies: AsyncIterator<string>;
   let rl: Interface | null = null;
 
-  const status = (): GwStatus =>
-    JSON.parse(srv.exec(NODE, [CLI, 'status', '--json', '--state-dir', gwState])) as GwStatus;
+  const status = (): GwStatus => lab.status<GwStatus>();
   const footprint = (pid: number) => ({
     fds: readdirSync(`/proc/${pid}/fd`).length,
-    tsvg: (srv.exec('ip', ['-o', 'link']).match(/tsvg\d+/g) ?? []).length,
+    tsvg: (lab.srv.exec('ip', ['-o', 'link']).match(/tsvg\d+/g) ?? []).length,
     addressesHeld: status().addressesHeld,
     sessions: status().sessions.length,
   });
   const send = async (cmd: string): Promise<Record<string, unknown>> => {
     driver!.stdin!.write(`${cmd}\n`);
     const r = await replies.next();
-    if (r.done) throw new Error(`client driver exited; gateway log:\n${gwLog}`);
+    if (r.done) throw new Error(`client driver exited; gateway log:\n${gw.log()}`);
     return JSON.parse(r.value) as Record<string, unknown>;
   };
   /** Polls status until `ok` (at most `ms`); returns the last status. */
@@ -77,68 +68,30 @@ describe.skipIf(!enabled)('ts-vpn gateway under bad clients', () => {
     return s;
   };
   const alive = (pid: number) => {
-    expect(gw!.exitCode).toBeNull();
+    expect(gw.child.exitCode).toBeNull();
     expect(() => process.kill(pid, 0)).not.toThrow();
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), `tvgx-${id}-`));
-    chmodSync(dir, 0o755);
-    execFileSync('groupadd', [group]);
-    execFileSync('useradd', [
-      '-M',
-      '-N',
-      '-g',
-      group,
-      '-p',
-      '*',
-      '-s',
-      '/bin/sh',
-      '-d',
-      '/nonexistent',
-      user,
-    ]);
-    cli = createNetns(`tvgx-c-${id}`);
-    srv = createNetns(`tvgx-s-${id}`);
-    lan = createNetns(`tvgx-l-${id}`);
-    linkNetns(cli, `${CLIENT}/30`, srv, `${SERVER}/30`, `tvxc${id}`);
-    linkNetns(srv, `${GW_LAN}/24`, lan, `${LAN_HOST}/24`, `tvxl${id}`);
-    const keys = join(dir, 'authorized_keys');
-    sshd = await startSshd({
-      ns: srv.name,
-      listenAddress: SERVER,
-      port: 2222,
-      extraConfig: `Match Group ${group}\n  AuthorizedKeysFile ${keys}\n`,
-    });
-    writeFileSync(keys, execFileSync('ssh-keygen', ['-y', '-f', sshd.clientKeyPath]), {
-      mode: 0o644,
-    });
-    const socketPath = join(dir, 'run', 'gateway.sock');
-    gwState = join(dir, 'gw-state');
-    const gwYaml = join(dir, 'gateway.yaml');
-    writeFileSync(
-      gwYaml,
-      `socket: { path: ${socketPath}, group: ${group}, mode: "0660" }
-local-address: ${GW_LAN}
+    lab = await createGatewayLab({ tag: 'tvgx', roles: ['u'] });
+    const user = lab.users.u!;
+    gw = lab.startGateway(
+      lab.gatewayYaml(
+        'gateway.yaml',
+        `local-address: ${GW_LAN}
 pool: ${POOL}
 unknown-users: refuse
 users:
   ${user}: { max-sessions: 200 }
-lan-interface: tvxl${id}a
+lan-interface: ${lab.lanIf}
 proxy-arp: true
 forwarding: enable
 echo-interval: 2
-state-dir: ${gwState}
 `,
+      ),
     );
-    gw = srv.spawn(NODE, [CLI, 'gateway', gwYaml, '--state-dir', gwState], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    gw.stdout!.on('data', (d: Buffer) => (gwLog += d.toString()));
-    gw.stderr!.on('data', (d: Buffer) => (gwLog += d.toString()));
-    for (let i = 0; i < 200 && !/gateway: listening on/.test(gwLog); i++) await sleep(100);
-    expect(gwLog).toMatch(/gateway: listening on/);
-    driver = cli.spawn(
+    await gw.waitFor(/gateway: listening on/, 20_000);
+    driver = lab.cli.spawn(
       NODE,
       [
         '--import',
@@ -146,10 +99,10 @@ state-dir: ${gwState}
         join(REPO, 'test', 'e2e', 'gateway-abuse-client.ts'),
         JSON.stringify({
           host: SERVER,
-          port: sshd.port,
+          port: lab.sshd.port,
           user,
-          key: sshd.clientKeyPath,
-          socket: socketPath,
+          key: lab.sshd.clientKeyPath,
+          socket: lab.socketPath,
         }),
       ],
       { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] },
@@ -161,34 +114,17 @@ state-dir: ${gwState}
   afterAll(async () => {
     if (driver && driver.exitCode === null) driver.kill('SIGKILL');
     rl?.close();
-    if (gw && gw.exitCode === null) {
-      gw.kill('SIGTERM');
-      await new Promise((r) => {
-        const t = setTimeout(r, 10_000);
-        gw!.once('exit', () => r(clearTimeout(t)));
-      });
-    }
-    await sshd?.stop().catch(() => undefined);
-    for (const ns of [cli, srv, lan]) ns?.destroy();
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-    } catch {
-      /* not created */
-    }
-    try {
-      execFileSync('groupdel', [group], { stdio: 'ignore' });
-    } catch {
-      /* not created */
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // SIGTERM first: the gateway removes what it added (the lab then kills what is left).
+    if (gw) await Promise.race([gw.stop('SIGTERM'), sleep(10_000)]);
+    await lab?.destroy();
   });
 
   it('keeps the good session pinging through a flood, a silent client, garbage and 100 vanishing clients, counts each, and leaks nothing', async () => {
     const first = await replies.next();
-    expect(first.done, `client driver did not come up; gateway log:\n${gwLog}`).toBe(false);
+    expect(first.done, `client driver did not come up; gateway log:\n${gw.log()}`).toBe(false);
     expect(JSON.parse(first.value)).toMatchObject({ ready: true, peer: GW_LAN });
     const s0 = await settle((s) => s.sessions.length === 1 && s.sessions[0]!.state === 'up');
-    expect(s0.sessions[0]?.state, gwLog).toBe('up');
+    expect(s0.sessions[0]?.state, gw.log()).toBe('up');
     expect(await send('ping')).toEqual({ ok: true });
     const pid = s0.pid;
     const base = footprint(pid);
@@ -234,18 +170,17 @@ state-dir: ${gwState}
     expect(s.ended.garbage).toBe(garbage + 1);
 
     // (d) 100 clients that open the channel and close at once, half of them right after
-    // writing 8 random bytes: a session whose bytes reached the gateway ends as garbage,
-    // a silent one as vanished. (All 50 writers count as garbage on a quiet machine; in a
-    // loaded full run 38 did: sshd does not always pass on bytes followed at once by a
-    // channel close, and what never reaches the gateway cannot be counted there.)
+    // writing 8 random bytes: each writer's session ends as garbage, each silent one as
+    // vanished. (sshd passes the bytes on before it closes the socket; a writer is often
+    // gone before the gateway's first frame, whose write then fails with EPIPE, and the
+    // gateway still reads what was queued: src/gateway/socket-stream.ts. Before that, a
+    // loaded machine counted as few as 1 of the 50 writers as garbage: 1, 38, 45, 48.)
     const before = { garbage: s.ended.garbage ?? 0, vanished: s.ended.vanished ?? 0 };
     expect(await send('vanish')).toEqual({ vanished: 100, wroteGarbage: 50 });
     s = await after(100);
-    const garbageNow = (s.ended.garbage ?? 0) - before.garbage;
-    expect(garbageNow).toBeGreaterThan(0);
-    expect(garbageNow).toBeLessThanOrEqual(50);
-    expect(garbageNow + (s.ended.vanished ?? 0) - before.vanished).toBe(100);
-    const text = srv.exec(NODE, [CLI, 'status', '--state-dir', gwState]);
+    expect((s.ended.garbage ?? 0) - before.garbage).toBe(50);
+    expect((s.ended.vanished ?? 0) - before.vanished).toBe(50);
+    const text = lab.srv.exec(NODE, [CLI, 'status', '--state-dir', lab.gwState]);
     expect(text).toMatch(/ended since start: .*garbage \d+/);
     expect(text).toMatch(/bad frames from ended sessions: \d+/);
 

@@ -12,15 +12,11 @@ import {
   connectSsh,
   echoReplySeq,
   echoRequest,
+  type GatewayTarget,
   openStreamLocal,
 } from '../support/gateway-client.js';
 
-interface Args {
-  host: string;
-  port: number;
-  user: string;
-  key: string;
-  socket: string;
+interface Args extends GatewayTarget {
   target: string;
   count: number;
   gapMs: number;

@@ -1,143 +1,43 @@
 /**
  * End to end: `ts-vpn gateway` in a server namespace behind a real sshd, clients
  * `ts-vpn up` with `remote: { gateway: … }` in a client namespace, logging in as
- * two different non-root users (created here with useradd, removed after; no
- * sudo rule anywhere). A LAN namespace shares 198.18.16.0/24 with the gateway
- * and has NO route to the clients: it reaches them through proxy ARP only.
+ * two different non-root users (created with useradd, removed after; no sudo
+ * rule anywhere). A LAN namespace shares 198.18.16.0/24 with the gateway and has
+ * NO route to the clients: it reaches them through proxy ARP only (the lab:
+ * test/support/gateway-lab.ts; masquerading: gateway-masquerade.test.ts).
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createGatewayLab,
+  type GatewayLab,
+  GW_LAN,
+  LAN_HOST,
+  type Proc,
+  SERVER,
+} from '../support/gateway-lab.js';
 import { CLI, NODE, REPO } from '../support/lab.js';
-import { createNetns, linkNetns, type Netns, requireNetns, uniqueId } from '../support/netns.js';
-import { type Sshd, startSshd } from '../support/sshd.js';
+import { type Netns, requireNetns } from '../support/netns.js';
 
 const enabled = requireNetns('gateway e2e tests');
 
-const CLIENT = '198.18.0.1';
-const SERVER = '198.18.0.2';
-const GW_LAN = '198.18.16.1';
-const LAN_HOST = '198.18.16.2';
 /** Client addresses come from the LAN subnet: the LAN reaches them by proxy ARP. */
 const POOL = '198.18.16.100-198.18.16.119';
 const ALICE_ADDR = '198.18.16.110';
 
-interface Proc {
-  child: ChildProcess;
-  log(): string;
-  waitFor(re: RegExp, ms?: number): Promise<void>;
-  exited: Promise<number | null>;
-  stop(sig?: NodeJS.Signals): Promise<number | null>;
-}
-
-function track(child: ChildProcess, what: string): Proc {
-  let text = '';
-  const waiters = new Set<() => void>();
-  const on = (d: Buffer) => {
-    text += d.toString();
-    for (const w of [...waiters]) w();
-  };
-  child.stdout?.on('data', on);
-  child.stderr?.on('data', on);
-  let code: number | null | undefined;
-  const exited = new Promise<number | null>((r) =>
-    child.on('exit', (c) => {
-      setTimeout(() => {
-        code = c;
-        r(c);
-        for (const w of [...waiters]) w();
-      }, 50);
-    }),
-  );
-  return {
-    child,
-    log: () => text,
-    exited,
-    waitFor: (re, ms = 30_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`timeout after ${ms} ms`)), ms);
-        const check = () => {
-          if (re.test(text)) done();
-          else if (code !== undefined) done(new Error(`exited with ${code}`));
-        };
-        const done = (err?: Error) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (err) reject(new Error(`${what}: ${err.message} before ${re}; log:\n${text}`));
-          else resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
-    stop: async (sig = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-      return exited;
-    },
-  };
-}
-
 describe.skipIf(!enabled)('ts-vpn gateway end to end', () => {
-  const id = uniqueId();
-  const users = { alice: `tvgwa${id}`, bob: `tvgwb${id}`, carol: `tvgwc${id}`, eve: `tvgwe${id}` };
-  const group = `tvgw${id}`;
-  let dir = '';
+  let lab: GatewayLab;
+  let users: { alice: string; bob: string; carol: string; eve: string };
   let cli: Netns;
   /** bob's own client namespace (each client routes the LAN through its tunnel). */
   let cli2: Netns;
   let srv: Netns;
   let lan: Netns;
-  let sshd: Sshd;
   let gwYaml = '';
   let socketPath = '';
   let gwState = '';
-  const procs: Proc[] = [];
 
-  const peerFile = (
-    user: string,
-    extra = '',
-    remoteExtra = '',
-    accept = '[198.18.16.0/24]',
-  ): string => {
-    const p = join(dir, `${user}.yaml`);
-    writeFileSync(
-      p,
-      `name: gw-${user}
-ssh:
-  host: ${SERVER}
-  port: ${sshd.port}
-  user: ${user}
-  identity-files: [${sshd.clientKeyPath}]
-  agent: false
-  host-key: { known-hosts: ${sshd.knownHostsPath} }
-  connect-timeout: 10
-remote:
-  gateway: ${socketPath}
-${remoteExtra}ppp:
-  accept-local: ${accept}
-  accept-peer: ${accept}
-  echo-interval: 2
-  echo-failures: 3
-tunnel: { interface: tsvpn%d }
-routes: [198.18.16.0/24]
-${extra || 'reconnect:\n  enabled: false'}
-`,
-      { mode: 0o600 },
-    );
-    return p;
-  };
-
-  const startGateway = (yaml = gwYaml): Proc => {
-    const p = track(
-      srv.spawn(NODE, [CLI, 'gateway', yaml, '--state-dir', gwState], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-      'gateway',
-    );
-    procs.push(p);
-    return p;
-  };
+  const startGateway = (yaml = gwYaml): Proc => lab.startGateway(yaml);
 
   const up = (
     user: string,
@@ -145,104 +45,40 @@ ${extra || 'reconnect:\n  enabled: false'}
     ns: Netns = user === users.bob ? cli2 : cli,
     remoteExtra = '',
     accept?: string,
-  ): Proc => {
-    const p = track(
-      ns.spawn(
-        NODE,
-        [
-          CLI,
-          'up',
-          peerFile(user, extra, remoteExtra, accept),
-          '--state-dir',
-          join(dir, `st-${user}`),
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      ),
-      `up ${user}`,
-    );
-    procs.push(p);
-    return p;
-  };
+  ): Proc => lab.up(ns, user, { extra, remoteExtra, accept });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), `tvgw-${id}-`));
-    chmodSync(dir, 0o755);
-    execFileSync('groupadd', [group]);
-    for (const u of Object.values(users))
-      execFileSync('useradd', [
-        '-M',
-        '-N',
-        '-g',
-        group,
-        '-p',
-        '*',
-        '-s',
-        '/bin/sh',
-        '-d',
-        '/nonexistent',
-        u,
-      ]);
-    cli = createNetns(`tvgw-c-${id}`);
-    srv = createNetns(`tvgw-s-${id}`);
-    lan = createNetns(`tvgw-l-${id}`);
-    cli2 = createNetns(`tvgw-d-${id}`);
-    linkNetns(cli, `${CLIENT}/30`, srv, `${SERVER}/30`, `tvgc${id}`);
-    linkNetns(cli2, '198.18.0.5/30', srv, '198.18.0.6/30', `tvgd${id}`);
-    cli2.exec('ip', ['route', 'add', `${SERVER}/32`, 'via', '198.18.0.6']);
-    linkNetns(srv, `${GW_LAN}/24`, lan, `${LAN_HOST}/24`, `tvgl${id}`);
-    // sshd reads authorized_keys as the user: a readable copy for the test users.
-    const keys = join(dir, 'authorized_keys');
-    sshd = await startSshd({
-      ns: srv.name,
-      listenAddress: SERVER,
-      port: 2222,
-      extraConfig: `Match Group ${group}\n  AuthorizedKeysFile ${keys}\nMatch User ${users.eve}\n  AllowStreamLocalForwarding no\n`,
+    lab = await createGatewayLab({
+      tag: 'tvgw',
+      roles: ['a', 'b', 'c', 'e'],
+      secondClient: true,
+      sshdConfig: (u) => `Match User ${u.e}\n  AllowStreamLocalForwarding no\n`,
     });
-    writeFileSync(keys, execFileSync('ssh-keygen', ['-y', '-f', sshd.clientKeyPath]), {
-      mode: 0o644,
-    });
-    socketPath = join(dir, 'run', 'gateway.sock');
-    gwState = join(dir, 'gw-state');
-    gwYaml = join(dir, 'gateway.yaml');
-    writeFileSync(
-      gwYaml,
-      `socket: { path: ${socketPath}, group: ${group}, mode: "0660" }
-local-address: ${GW_LAN}
+    users = { alice: lab.users.a!, bob: lab.users.b!, carol: lab.users.c!, eve: lab.users.e! };
+    ({ cli, srv, lan, socketPath, gwState } = lab);
+    cli2 = lab.cli2!;
+    gwYaml = lab.gatewayYaml(
+      'gateway.yaml',
+      `local-address: ${GW_LAN}
 pool: ${POOL}
 unknown-users: refuse
 users:
   ${users.alice}: { address: ${ALICE_ADDR}, allow-client-routes: [10.200.0.0/16] }
   ${users.bob}: {}
-lan-interface: tvgl${id}a
+lan-interface: ${lab.lanIf}
 proxy-arp: true
 forwarding: enable
 echo-interval: 2
-state-dir: ${gwState}
 `,
     );
   });
 
   afterAll(async () => {
-    for (const p of procs) await p.stop('SIGKILL').catch(() => undefined);
-    await sshd?.stop().catch(() => undefined);
-    for (const ns of [cli, cli2, srv, lan]) ns?.destroy();
-    for (const u of Object.values(users)) {
-      try {
-        execFileSync('userdel', [u], { stdio: 'ignore' });
-      } catch {
-        /* not created */
-      }
-    }
-    try {
-      execFileSync('groupdel', [group], { stdio: 'ignore' });
-    } catch {
-      /* not created */
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await lab?.destroy();
   });
 
   it('serves two users with their own addresses, reachable from the LAN by proxy ARP; refuses others; cleans up on stop', async () => {
-    const proxyDelay = `/proc/sys/net/ipv4/neigh/tvgl${id}a/proxy_delay`;
+    const proxyDelay = `/proc/sys/net/ipv4/neigh/${lab.lanIf}/proxy_delay`;
     const delayBefore = srv.exec('cat', [proxyDelay]).trim();
     const gw = startGateway();
     await gw.waitFor(/gateway: listening on/);
@@ -264,7 +100,7 @@ state-dir: ${gwState}
 
     // The LAN host has no route to the clients: only its connected /24.
     expect(lan.exec('ip', ['route']).trim().split('\n')).toEqual([
-      `198.18.16.0/24 dev tvgl${id}b proto kernel scope link src ${LAN_HOST} `.trim(),
+      `198.18.16.0/24 dev ${lab.lanHostIf} proto kernel scope link src ${LAN_HOST} `.trim(),
     ]);
     expect(lan.exec('ping', ['-c', '2', '-W', '3', ALICE_ADDR])).toMatch(/2 received/);
     expect(lan.exec('ping', ['-c', '2', '-W', '3', bobAddr!])).toMatch(/2 received/);
@@ -299,7 +135,7 @@ state-dir: ${gwState}
     const gw = startGateway();
     await gw.waitFor(/gateway: listening on/);
     const probe = async (target: string) => {
-      const p = track(
+      const p = lab.track(
         cli.spawn(
           NODE,
           [
@@ -308,9 +144,9 @@ state-dir: ${gwState}
             join(REPO, 'test', 'e2e', 'gateway-ping-client.ts'),
             JSON.stringify({
               host: SERVER,
-              port: sshd.port,
+              port: lab.sshd.port,
               user: users.bob,
-              key: sshd.clientKeyPath,
+              key: lab.sshd.clientKeyPath,
               socket: socketPath,
               target,
               count: 5,
@@ -321,7 +157,6 @@ state-dir: ${gwState}
         ),
         'ping client',
       );
-      procs.push(p);
       expect(await p.exited).toBe(0);
       return JSON.parse(p.log()) as { inTime: boolean[]; replied: number[] };
     };
@@ -365,61 +200,6 @@ state-dir: ${gwState}
     expect(srv.exec('ip', ['route', 'show', '10.200.1.0/24']).trim()).toBe('');
     await a.exited;
     await b.exited;
-  });
-
-  it('masquerades a pool outside the LAN (masquerade: true) in its own nft table, removed at stop', async () => {
-    const nft = srv.try('nft', ['--version']);
-    expect(nft.code, 'nft (Debian nftables) is needed: bash scripts/setup.sh installs it').toBe(0);
-    const yaml = join(dir, 'gateway-masq.yaml');
-    writeFileSync(
-      yaml,
-      `socket: { path: ${socketPath}, group: ${group}, mode: "0660" }
-local-address: 10.77.5.1
-pool: 10.77.5.0/24
-unknown-users: refuse
-users:
-  ${users.alice}: {}
-lan-interface: tvgl${id}a
-masquerade: true
-forwarding: enable
-state-dir: ${gwState}
-`,
-    );
-    const gw = startGateway(yaml);
-    await gw.waitFor(/gateway: listening on/);
-    expect(gw.log()).toMatch(/masquerading 10\.77\.5\.\d+-10\.77\.5\.\d+ out of tvgl\w+ \(nft\)/);
-    expect(srv.exec('nft', ['list', 'table', 'ip', 'ts_vpn_gateway'])).toMatch(
-      new RegExp(`oifname "tvgl${id}a" ip saddr 10\\.77\\.5\\.\\d+-10\\.77\\.5\\.\\d+ masquerade`),
-    );
-    const a = up(users.alice, '', cli, '', '[10.77.5.0/24]');
-    await a.waitFor(/tunnel up: \S+ 10\.77\.5\./);
-    // The LAN host has no route to 10.77.5.0/24: it sees (and answers) the gateway's LAN address.
-    expect(lan.try('ip', ['route', 'get', '10.77.5.2']).stderr).toMatch(/unreachable/);
-    const server = track(
-      lan.spawn(
-        NODE,
-        [
-          '-e',
-          `require('net').createServer((s) => { process.stdout.write('from ' + s.remoteAddress + '\\n'); s.end('hi\\n'); }).listen(7777, '${LAN_HOST}', () => process.stdout.write('listening\\n'))`,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      ),
-      'LAN listener',
-    );
-    procs.push(server);
-    await server.waitFor(/listening/);
-    const got = cli.exec(NODE, [
-      '-e',
-      `const s = require('net').connect(7777, '${LAN_HOST}'); s.on('data', (d) => { process.stdout.write(d); s.end(); }); s.on('error', (e) => { console.log(e.message); process.exit(1); });`,
-    ]);
-    expect(got).toBe('hi\n');
-    await server.waitFor(/from /);
-    expect(server.log()).toMatch(new RegExp(`from ${GW_LAN.replaceAll('.', '\\.')}\\n`));
-    expect(await a.stop()).toBe(0);
-    expect(await gw.stop()).toBe(0);
-    expect(srv.try('nft', ['list', 'table', 'ip', 'ts_vpn_gateway']).code).not.toBe(0);
-    expect(srv.exec('nft', ['list', 'tables'])).not.toMatch(/ts_vpn_gateway/);
-    await server.stop('SIGKILL');
   });
 
   it('refuses a user the policy does not allow, with the reason on the client (exit 6, even with reconnect on)', async () => {

@@ -15,6 +15,11 @@ export interface SshTarget {
   key: string;
 }
 
+/** An SSH target and the gateway socket behind it (what the library clients get as argv). */
+export interface GatewayTarget extends SshTarget {
+  socket: string;
+}
+
 /** One ssh2 connection; host key not checked: the test's own sshd in its own namespace. */
 export function connectSsh(t: SshTarget, readyTimeout = 30_000): Promise<Client> {
   return new Promise<Client>((resolve, reject) => {
