@@ -106,14 +106,18 @@ function makeLogger(g: Globals, opts: { timestamps?: boolean; debug?: boolean } 
 // ---- commands ----------------------------------------------------------------------------
 
 async function cmdUp(args: string[], g: Globals): Promise<number> {
-  const [{ SdNotifier }, { loadPeerConfig }, { ClientTunnel }, { ttyPrompter }] = await Promise.all(
-    [
-      import('../runtime/sd-notify.js'),
-      import('../config/index.js'),
-      import('../runtime/client.js'),
-      import('../runtime/tty-prompt.js'),
-    ],
-  );
+  const [
+    { SdNotifier },
+    { loadPeerConfig, parseConfigWithoutJit },
+    { ClientTunnel },
+    { ttyPrompter },
+  ] = await Promise.all([
+    import('../runtime/sd-notify.js'),
+    import('../config/index.js'),
+    import('../runtime/client.js'),
+    import('../runtime/tty-prompt.js'),
+  ]);
+  parseConfigWithoutJit(); // one small file: zod's interpreter is cheaper than its JIT
   // First, before anything is spawned: takes NOTIFY_SOCKET out of the environment.
   const sd = new SdNotifier({ log: { warn: (m) => errLine(m) } });
   if (args.length !== 1)
@@ -184,10 +188,11 @@ async function cmdServe(
       'USAGE',
     );
   }
-  const [{ loadServerConfig }, { ServeSession }] = await Promise.all([
+  const [{ loadServerConfig, parseConfigWithoutJit }, { ServeSession }] = await Promise.all([
     import('../config/index.js'),
     import('../runtime/server.js'),
   ]);
+  parseConfigWithoutJit(); // one small file: zod's interpreter is cheaper than its JIT
   const cfg = await loadServerConfig(configOpt ?? args[0]);
   if (process.stdin.isTTY) {
     throw new CliError(

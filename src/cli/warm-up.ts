@@ -74,6 +74,7 @@ export async function warmUp(dir: string): Promise<void> {
     );
     const serverFile = join(dir, 'server.yaml');
     writeFileSync(serverFile, 'pool: 10.77.0.0/24\ndns: [10.1.0.53]\n', { mode: 0o600 });
+    config.parseConfigWithoutJit(); // as up and serve parse
     const env = config.defaultConfigEnv(dir);
     const cfg = await config.loadPeerConfig(peerFile, { stateRoot: dir, env });
     await config.loadServerConfig(serverFile, { env }).catch(() => undefined);

@@ -3,6 +3,7 @@
 export { describeConfig } from './describe.js';
 export { type ConfigEnv, defaultConfigEnv, expandPath } from './env.js';
 export { ConfigError, type ConfigIssue, formatIssue, Secret } from './errors.js';
+export { parseConfigWithoutJit } from './fields.js';
 export {
   checkSecretFilePermissions,
   type LoadOptions,
