@@ -6,13 +6,13 @@
  * over a veth to the gateway's namespace, to one sshd there with PermitTunnel yes,
  * one run after the other (alternating), `runs` times each.
  */
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureInstalled } from '../../test/support/installed.js';
 import { createNetns, linkNetns, type Netns } from '../../test/support/netns.js';
 import { startSshd } from '../../test/support/sshd.js';
+import { sshTunnelArgs, stopChild, tunSnapshot, waitForNewTuns } from '../support/ssh-w.js';
 
 const CLIENT = '198.18.20.1';
 const SERVER = '198.18.20.2';
@@ -25,22 +25,6 @@ export interface BringUpResult {
   errors: string[];
   /** ts-vpn up's own account of its last run (its log lines: SSH, far end, total). */
   lastUpDetail: string;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function tunDevices(ns: Netns): string[] {
-  return [...ns.exec('ip', ['-o', 'link', 'show', 'type', 'tun']).matchAll(/^\d+: ([^:@]+)/gm)].map(
-    (m) => m[1]!,
-  );
-}
-
-async function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
-  await Promise.race([exited, sleep(5000)]);
-  if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
 /** The timing lines ts-vpn up logs, in one phrase. */
@@ -87,50 +71,15 @@ async function sshwOnce(
   knownHosts: string,
   port: number,
 ): Promise<number> {
-  const before = { cli: new Set(tunDevices(cli)), srv: new Set(tunDevices(srv)) };
+  const before = tunSnapshot(cli, srv);
   const t0 = performance.now();
-  const c = cli.spawn(
-    'ssh',
-    [
-      '-F',
-      '/dev/null',
-      '-N',
-      '-T',
-      '-i',
-      key,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      'Tunnel=point-to-point',
-      '-w',
-      'any:any',
-      '-o',
-      'ExitOnForwardFailure=yes',
-      '-p',
-      String(port),
-      `root@${SERVER}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const c = cli.spawn('ssh', sshTunnelArgs({ key, knownHosts, port, host: SERVER }), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   c.stderr!.on('data', (d) => (err += d));
   try {
-    let a: string | undefined;
-    let b: string | undefined;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && (!a || !b)) {
-      if (c.exitCode !== null) throw new Error(`ssh -w exited: ${err.trim()}`);
-      a ??= tunDevices(cli).find((n) => !before.cli.has(n));
-      b ??= tunDevices(srv).find((n) => !before.srv.has(n));
-      if (!a || !b) await sleep(2);
-    }
-    if (!a || !b) throw new Error(`ssh -w: tun devices did not appear: ${err.trim()}`);
+    await waitForNewTuns(c, cli, srv, before, () => err, { timeoutMs: 20_000, pollMs: 2 });
     return performance.now() - t0;
   } finally {
     await stopChild(c);

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, linkNetns, type Netns, uniqueId } from '../../test/support/netns.js';
 import { startSshd } from '../../test/support/sshd.js';
+import { sshTunnelArgs, stopChild, tunSnapshot, waitForNewTuns } from '../support/ssh-w.js';
 
 const CLIENT = '198.18.21.1';
 const SERVER = '198.18.21.2';
@@ -23,18 +24,6 @@ const dists = process.argv.slice(3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
-function tunDevices(ns: Netns): string[] {
-  return [...ns.exec('ip', ['-o', 'link', 'show', 'type', 'tun']).matchAll(/^\d+: ([^:@]+)/gm)].map(
-    (m) => m[1]!,
-  );
-}
-async function stop(c: ChildProcess) {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const e = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
-  await Promise.race([e, sleep(5000)]);
-  if (c.exitCode === null) c.kill('SIGKILL');
-}
 function todMs(hms: string, ref: number): number {
   // HH:MM:SS.mmm local → epoch ms (same day as ref)
   const d = new Date(ref);
@@ -77,7 +66,7 @@ async function upOnce(cli: Netns, dist: string, peer: string, state: string, deb
     c.once('exit', (code) => reject(new Error(`up exited ${code}: ${log.slice(-800)}`)));
     setTimeout(() => reject(new Error('no tunnel')), 20000);
   });
-  await stop(c);
+  await stopChild(c, 5000);
   // own stamps: log line timestamps relative to spawn
   const own = lines.map((l) => {
     const m = /\| (\d\d:\d\d:\d\d\.\d\d\d) (.*)$/.exec(l);
@@ -89,36 +78,11 @@ async function upOnce(cli: Netns, dist: string, peer: string, state: string, deb
 }
 
 async function sshwOnce(cli: Netns, srv: Netns, key: string, kh: string, port: number) {
-  const before = { cli: new Set(tunDevices(cli)), srv: new Set(tunDevices(srv)) };
+  const before = tunSnapshot(cli, srv);
   const t0 = now();
   const c = cli.spawn(
     'ssh',
-    [
-      '-v',
-      '-F',
-      '/dev/null',
-      '-N',
-      '-T',
-      '-i',
-      key,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      `UserKnownHostsFile=${kh}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      'Tunnel=point-to-point',
-      '-w',
-      'any:any',
-      '-o',
-      'ExitOnForwardFailure=yes',
-      '-p',
-      String(port),
-      `root@${SERVER}`,
-    ],
+    sshTunnelArgs({ key, knownHosts: kh, port, host: SERVER, verbose: true }),
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const lines: string[] = [];
@@ -127,15 +91,12 @@ async function sshwOnce(cli: Netns, srv: Netns, key: string, kh: string, port: n
     for (const l of String(d).split('\n'))
       if (l) lines.push(`${(at - t0).toFixed(0).padStart(5)} ${l}`);
   });
-  let a: string | undefined;
-  let b: string | undefined;
-  while (!a || !b) {
-    a ??= tunDevices(cli).find((n) => !before.cli.has(n));
-    b ??= tunDevices(srv).find((n) => !before.srv.has(n));
-    if (!a || !b) await sleep(2);
-  }
+  await waitForNewTuns(c, cli, srv, before, () => lines.join('\n'), {
+    timeoutMs: 20_000,
+    pollMs: 2,
+  });
   const upAt = now() - t0;
-  await stop(c);
+  await stopChild(c, 5000);
   return { upAt, lines };
 }
 
@@ -217,7 +178,7 @@ try {
     console.log(`--- last ssh -w\n${lastSsh.join('\n')}`);
   }
 } finally {
-  if (gw) await stop(gw);
+  if (gw) await stopChild(gw, 5000);
   await sshd?.stop().catch(() => undefined);
   cli.destroy();
   srv.destroy();

@@ -35,6 +35,7 @@ import {
   uniqueId,
 } from '../../test/support/netns.js';
 import { type Sshd, startSshd } from '../../test/support/sshd.js';
+import { sshTunnelArgs, stopChild, tunSnapshot, waitForNewTuns } from '../support/ssh-w.js';
 import {
   cpuSeconds,
   currentRss,
@@ -75,26 +76,6 @@ export function track(p: ChildProcess): ChildProcess {
   children.add(p);
   p.once('exit', () => children.delete(p));
   return p;
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; only this pid. */
-export async function stopChild(p: ChildProcess, graceMs = 2000): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null || !p.pid) return;
-  const gone = new Promise<void>((r) => p.once('exit', () => r()));
-  try {
-    process.kill(p.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const t = setTimeout(() => {
-    try {
-      process.kill(p.pid!, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }, graceMs);
-  await gone;
-  clearTimeout(t);
 }
 
 function run(
@@ -316,13 +297,6 @@ async function waitPing(lab: Lab, addr: string, timeoutMs: number): Promise<void
   throw new Error(`no ping reply from ${addr} within ${timeoutMs} ms`);
 }
 
-/** Names of TUN devices in a namespace. */
-function tunDevices(ns: Netns): string[] {
-  const out = ns.exec('ip', ['-d', '-j', 'link', 'show']);
-  const links = JSON.parse(out) as Array<{ ifname: string; linkinfo?: { info_kind?: string } }>;
-  return links.filter((l) => l.linkinfo?.info_kind === 'tun').map((l) => l.ifname);
-}
-
 // ------------------------------------------------------------------ the three paths
 
 /**
@@ -416,7 +390,7 @@ async function startRaw(lab: Lab): Promise<Path> {
 
 async function startSshW(lab: Lab): Promise<Path> {
   const res = emptyResult('ssh -w (OpenSSH tun)', 'ok');
-  const before = { cli: new Set(tunDevices(lab.cli)), srv: new Set(tunDevices(lab.srv)) };
+  const before = tunSnapshot(lab.cli, lab.srv);
   let sshErr = '';
   let ssh: ChildProcess | null = null;
   const stop = async () => {
@@ -433,31 +407,13 @@ async function startSshW(lab: Lab): Promise<Path> {
             'exec',
             lab.cli.name,
             'ssh',
-            '-F',
-            '/dev/null',
-            '-N',
-            '-T',
-            '-i',
-            lab.sshd.clientKeyPath,
-            '-o',
-            'IdentitiesOnly=yes',
-            '-o',
-            'BatchMode=yes',
-            '-o',
-            `UserKnownHostsFile=${lab.sshd.knownHostsPath}`,
-            '-o',
-            'StrictHostKeyChecking=yes',
-            '-o',
-            `Ciphers=${CIPHER}`,
-            '-o',
-            'Tunnel=point-to-point',
-            '-w',
-            'any:any',
-            '-o',
-            'ExitOnForwardFailure=yes',
-            '-p',
-            String(SSH_PORT),
-            `root@${NET.srv}`,
+            ...sshTunnelArgs({
+              key: lab.sshd.clientKeyPath,
+              knownHosts: lab.sshd.knownHostsPath,
+              cipher: CIPHER,
+              port: SSH_PORT,
+              host: NET.srv,
+            }),
           ],
           { stdio: ['ignore', 'ignore', 'pipe'] },
         ),
@@ -466,17 +422,14 @@ async function startSshW(lab: Lab): Promise<Path> {
       s.stderr!.on('data', (d) => {
         sshErr += d;
       });
-      let cliTun: string | undefined;
-      let srvTun: string | undefined;
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && (!cliTun || !srvTun)) {
-        if (s.exitCode !== null) throw new Error(`ssh -w exited: ${sshErr.trim()}`);
-        cliTun ??= tunDevices(lab.cli).find((n) => !before.cli.has(n));
-        srvTun ??= tunDevices(lab.srv).find((n) => !before.srv.has(n));
-        if (!cliTun || !srvTun) await sleep(5);
-      }
-      if (!cliTun || !srvTun)
-        throw new Error(`ssh -w: tun devices did not appear: ${sshErr.trim()}`);
+      const { cli: cliTun, srv: srvTun } = await waitForNewTuns(
+        ssh as ChildProcess,
+        lab.cli,
+        lab.srv,
+        before,
+        () => sshErr,
+        { timeoutMs: 15_000, pollMs: 5 },
+      );
       const tunMs = performance.now() - t0;
       for (const [ns, dev, local, peer] of [
         [lab.cli, cliTun, SSHW.cli, SSHW.srv],
@@ -564,7 +517,8 @@ async function soak(lab: Lab, path: Path): Promise<void> {
   );
   const cli: number[] = [];
   const srv: number[] = [];
-  const done = iperfOnce(lab, addr, false, SOAK);
+  const peaks = SMAPS ? samplePeaks(path) : null;
+  const done = iperfOnce(lab, addr, false, SOAK).finally(() => peaks?.stop());
   let finished = false;
   void done.then(
     () => {
@@ -585,6 +539,7 @@ async function soak(lab: Lab, path: Path): Promise<void> {
   path.res.soak = { cli, srv, mbit, everyS: every / 1000 };
   const mbs = (xs: number[]) => xs.map((x) => fmt(x / 2 ** 20, 1)).join(' ');
   progress(`  soak ${SOAK} s at ${fmt(mbit)} Mbit/s: RSS MB up ${mbs(cli)} | serve ${mbs(srv)}`);
+  if (peaks) progress(`  soak peak memory: ${peaks.text()}`);
 }
 
 async function measureAll(lab: Lab, paths: Path[]): Promise<void> {

@@ -5,7 +5,6 @@
  */
 import type { Client, ClientChannel } from 'ssh2';
 import { BaseTransport, LineSplitter } from './base.js';
-import { installPacketPool, type PacketPoolStats } from './ssh-packet-pool.js';
 import type { CloseReason, TransportInfo } from './types.js';
 
 /** What a channel needs of its connection (SshConnection has it). */
@@ -26,8 +25,6 @@ export class SshTransport extends BaseTransport {
   private channelClosed = false;
   private connClosed = false;
   private readonly stderrLines: LineSplitter;
-  /** Outgoing packets cut from a reused slab (null: ssh2 allocates each, see ssh-packet-pool.ts). */
-  readonly packetPool: PacketPoolStats | null;
 
   constructor(
     readonly connection: SshChannelOwner,
@@ -39,7 +36,6 @@ export class SshTransport extends BaseTransport {
   ) {
     super();
     this.info = { ...connection.info, command };
-    this.packetPool = installPacketPool(connection.client);
     this.stderrLines = new LineSplitter((l) => this.emitStderr(l));
     channel.stderr.on('data', (d: Buffer) => this.stderrLines.push(d));
     channel.on('drain', () => this.emit('drain'));
