@@ -126,6 +126,8 @@ export class ClientTunnel
   private link: ClientLink | null = null;
   private linkSeq = 0;
   private closing = false;
+  /** The connect step in flight: close() gives it up rather than waiting out connect-timeout. */
+  private connectAbort: AbortController | null = null;
   private started = false;
   private locked = false;
   private everUpValue = false;
@@ -247,6 +249,7 @@ export class ClientTunnel
       this.sd?.stopping(`stopping: ${reason}`);
       this.setPhase('closing');
       this.reconnect.wake();
+      this.connectAbort?.abort();
       const link = this.link;
       // The down hook runs while the link and routes still exist.
       if (link && !link.ended && link.up) await this.runDownHook('stopping');
@@ -350,9 +353,12 @@ export class ClientTunnel
         setImmediate(warmLinkCode);
       });
     };
+    const abort = new AbortController();
+    this.connectAbort = abort;
     const connecting = connectTransport(cfg, {
       log: this.log,
       prompter: this.sshPrompter,
+      signal: abort.signal,
       onTcpConnected: startBackground,
       beforeStart: async (addr) => {
         startBackground();
@@ -368,7 +374,9 @@ export class ClientTunnel
         throw toTunnelError(err);
       }),
       guard,
-    ]);
+    ]).finally(() => {
+      if (this.connectAbort === abort) this.connectAbort = null;
+    });
     const info = c.transport.info;
     this.sshInfo = {
       cipher: info.cipher ?? null,

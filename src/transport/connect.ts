@@ -45,6 +45,8 @@ export interface ConnectHooks {
    * that wants a password refuses with a message saying so.
    */
   prompter?: SshPrompter;
+  /** Gives the attempt up (close() while connecting): rejects with ABORTED at once. */
+  signal?: AbortSignal;
 }
 
 export interface ConnectedTransport {
@@ -167,6 +169,7 @@ async function connectSsh(cfg: PeerConfig, hooks: ConnectHooks): Promise<Connect
       return c;
     } catch (err) {
       if (!(err instanceof TransportError)) throw err; // beforeStart: closing
+      if (err.code === 'ABORTED') throw err;
       failures.push({ label, err });
       if (i + 1 < targets.length)
         log.warn(`ssh: ${label}: ${err.message.split('\n')[0]}; trying ${targets[i + 1].alias}`);
@@ -233,11 +236,12 @@ async function connectGateway(
     prompter: hooks.prompter,
     log: logSsh,
     onTcpConnected: hooks.onTcpConnected,
+    signal: hooks.signal,
   };
   const conn =
     hops.length > 0
       ? await connectChain(hops, target, {
-          common: { log: logSsh, prompter: hooks.prompter },
+          common: { log: logSsh, prompter: hooks.prompter, signal: hooks.signal },
           passphrase,
         })
       : await SshConnection.connect(target);

@@ -24,7 +24,9 @@ export type TransportErrorCode =
   /** A local command could not be started. */
   | 'SPAWN_FAILED'
   /** Any other SSH protocol error. */
-  | 'SSH_ERROR';
+  | 'SSH_ERROR'
+  /** The caller gave the attempt up (its AbortSignal fired: close() while connecting). */
+  | 'ABORTED';
 
 export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = 'TransportError';

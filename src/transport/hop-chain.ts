@@ -27,8 +27,8 @@ export function hopLabel(i: number, n: number, hop: { spec: string }): string {
 }
 
 export interface ChainOptions {
-  /** Settings shared by every hop that the hop's own settings lack (log, debug, password prompter). */
-  common: Pick<SshConnectOptions, 'log' | 'debug' | 'prompter'>;
+  /** Settings shared by every hop that the hop's own settings lack (log, debug, password prompter, abort). */
+  common: Pick<SshConnectOptions, 'log' | 'debug' | 'prompter' | 'signal'>;
   /** The passphrase for identity files (peer-wide, never logged). */
   passphrase?: string;
 }

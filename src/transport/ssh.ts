@@ -43,6 +43,11 @@ export interface SshConnectOptions {
   keepaliveCountMax?: number;
   /** Limit for TCP connect + key exchange + authentication (ms, default 20000). */
   readyTimeoutMs?: number;
+  /**
+   * Gives the attempt up when it fires (Ctrl-C while a server is slow to answer): the
+   * connection is destroyed at once and connect() rejects with ABORTED.
+   */
+  signal?: AbortSignal;
   /** Cipher preference, put in front of ssh2's defaults. Default: AES-GCM first. */
   ciphers?: string[];
   /**
@@ -206,9 +211,12 @@ export class SshConnection {
 
     return new Promise<SshConnection>((resolve, reject) => {
       let settled = false;
+      const onAbort = () =>
+        fail(new TransportError('ABORTED', `ssh ${remote}: given up during ${stage}`));
       const fail = (e: TransportError) => {
         if (settled) return;
         settled = true;
+        opts.signal?.removeEventListener('abort', onAbort);
         client.removeAllListeners('ready');
         client.on('error', () => {}); // late errors after we gave up
         client.end();
@@ -263,6 +271,7 @@ export class SshConnection {
       client.on('ready', () => {
         if (settled) return;
         settled = true;
+        opts.signal?.removeEventListener('abort', onAbort);
         // Each SSH message carries whole IP packets (pings, TCP ACKs): never hold one back
         // behind Nagle's algorithm (bench/tunnel/RESULTS.md).
         client.setNoDelay(true);
@@ -288,6 +297,8 @@ export class SshConnection {
         }
         resolve(conn);
       });
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         client.connect(cfg);
       } catch (err) {

@@ -316,6 +316,37 @@ describe('SshTransport with a real sshd', () => {
     }
   });
 
+  it('gives up at once when its signal fires while the server is silent, and closes the socket', async () => {
+    const net = await import('node:net');
+    let accepted!: (s: import('node:net').Socket) => void;
+    const arrived = new Promise<import('node:net').Socket>((r) => {
+      accepted = r;
+    });
+    const silent = net.createServer((s) => accepted(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const ac = new AbortController();
+      // connect-timeout far beyond the test's own timeout: only the abort can end this.
+      const pending = connectError(baseOpts({ port, readyTimeoutMs: 600_000, signal: ac.signal }));
+      const sock = await arrived;
+      const peerClosed = new Promise<void>((r) => sock.once('close', () => r()));
+      sock.on('error', () => undefined);
+      sock.resume(); // read to EOF: 'close' comes once the client's end arrived
+      ac.abort();
+      const err = await pending;
+      expect(err.code).toBe('ABORTED');
+      expect(err.message).toMatch(/given up during (tcp connect|key exchange)/);
+      await peerClosed;
+      // An already-fired signal never opens a connection.
+      const again = await connectError(baseOpts({ port, signal: ac.signal }));
+      expect(again.code).toBe('ABORTED');
+      expect(again.message).toMatch(/during tcp connect/);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('detects a dead connection with keepalives and closes with SSH_CLOSED', async () => {
     const t = await openSshTransport({
       ...baseOpts(),
