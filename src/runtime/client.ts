@@ -17,8 +17,8 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { PeerConfig } from '../config/index.js';
-import { LinkSession } from '../link/index.js';
 import { connectTransport, describeRemote, type SshPrompter } from '../transport/index.js';
+import { AttemptBackground } from './attempt-background.js';
 import { TunnelHooks } from './client-hooks.js';
 import { ClientLink, type ClientLinkHost } from './client-link.js';
 import { ClientNetwork } from './client-network.js';
@@ -26,7 +26,6 @@ import { cleanStaleRun, lockState, writeState } from './client-state.js';
 import { LinkTotals, tunnelStatus } from './client-status.js';
 import { type ControlRequest, ControlServer } from './control.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
-import { loadInterfaceModule } from './interface-loader.js';
 import { Logger } from './logger.js';
 import { type ReconnectHost, ReconnectLoop } from './reconnect-loop.js';
 import { RouteGuard } from './route-guard.js';
@@ -77,24 +76,6 @@ export interface ClientTunnelEvents {
   /** The link went away (reconnecting or finishing follows). */
   down: [string];
   closed: [TunnelExit];
-}
-
-/**
- * One throw-away link, never on any stream: compiles the framing kernels (WebAssembly)
- * and the engine's first-frame path while SSH negotiates, instead of after the channel
- * opens (the first link of a process is the slow one; the gateway daemon does the same).
- */
-function warmLinkCode(): void {
-  try {
-    const link = new LinkSession(
-      { write: () => true, onData: () => undefined, onDrain: () => undefined },
-      { engine: { random32: () => 0 } },
-    );
-    link.start();
-    link.stop();
-  } catch {
-    /* only a head start: the real link reports its own errors */
-  }
 }
 
 const ms = (t: number) => `${Math.round(t)} ms`;
@@ -325,17 +306,9 @@ export class ClientTunnel
     );
     this.log.info(`connecting to ${this.remote} …`);
     this.sd?.status(`connecting to ${this.remote}`);
-    // Start-up order: what the first SSH byte need not wait for (the route snapshot: koffi
-    // and an rtnetlink dump; the TUN/netlink code; the framing kernels) starts once the
-    // TCP connection is up and ssh2's identification line is written (onTcpConnected),
-    // one piece per event-loop turn, so the server's answers are read in between; at the
-    // latest when the far end is about to start (beforeStart). Routes as they are before
-    // this negotiation: far-end addresses inside them are refused. The TUN/netlink code
-    // is awaited when IPCP opens.
-    let startGuard!: () => void;
-    const guard = new Promise<void>((resolve) => {
-      startGuard = resolve;
-    }).then(() =>
+    // The route snapshot, the TUN/netlink code and the framing kernels start beside SSH,
+    // once the first SSH byte is out (attempt-background.ts).
+    const background = new AttemptBackground(() =>
       RouteGuard.snapshot({
         acceptLocal: cfg.ppp.acceptLocal,
         acceptPeer: cfg.ppp.acceptPeer,
@@ -343,26 +316,16 @@ export class ClientTunnel
         warn: (m) => this.log.warn(m),
       }),
     );
-    let background = false;
-    const startBackground = () => {
-      if (background) return;
-      background = true;
-      startGuard();
-      setImmediate(() => {
-        loadInterfaceModule().catch(() => undefined);
-        setImmediate(warmLinkCode);
-      });
-    };
     const abort = new AbortController();
     this.connectAbort = abort;
     const connecting = connectTransport(cfg, {
       log: this.log,
       prompter: this.sshPrompter,
       signal: abort.signal,
-      onTcpConnected: startBackground,
+      onTcpConnected: () => background.start(),
       beforeStart: async (addr) => {
-        startBackground();
-        await guard; // the snapshot predates any route of ours
+        background.start();
+        await background.routeGuard; // the snapshot predates any route of ours
         if (this.closing) throw new TunnelError('internal', 'closed');
         if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
       },
@@ -373,7 +336,7 @@ export class ClientTunnel
       connecting.catch((err) => {
         throw toTunnelError(err);
       }),
-      guard,
+      background.routeGuard,
     ]).finally(() => {
       if (this.connectAbort === abort) this.connectAbort = null;
     });
