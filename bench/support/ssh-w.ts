@@ -52,7 +52,7 @@ export function sshTunnelArgs(target: SshTunnelTarget): string[] {
 }
 
 /** Names of the TUN devices in a namespace. */
-export function tunDevices(ns: Netns): string[] {
+function tunDevices(ns: Netns): string[] {
   const out = ns.exec('ip', ['-d', '-j', 'link', 'show']);
   const links = JSON.parse(out) as Array<{ ifname: string; linkinfo?: { info_kind?: string } }>;
   return links.filter((l) => l.linkinfo?.info_kind === 'tun').map((l) => l.ifname);

@@ -107,8 +107,8 @@ export class ClientTunnel
   private link: ClientLink | null = null;
   private linkSeq = 0;
   private closing = false;
-  /** The connect step in flight: close() gives it up rather than waiting out connect-timeout. */
-  private connectAbort: AbortController | null = null;
+  /** Fired by close() and teardown: a connect in flight gives up rather than waiting out connect-timeout. */
+  private readonly stopConnecting = new AbortController();
   private started = false;
   private locked = false;
   private everUpValue = false;
@@ -230,7 +230,7 @@ export class ClientTunnel
       this.sd?.stopping(`stopping: ${reason}`);
       this.setPhase('closing');
       this.reconnect.wake();
-      this.connectAbort?.abort();
+      this.stopConnecting.abort();
       const link = this.link;
       // The down hook runs while the link and routes still exist.
       if (link && !link.ended && link.up) await this.runDownHook('stopping');
@@ -316,12 +316,10 @@ export class ClientTunnel
         warn: (m) => this.log.warn(m),
       }),
     );
-    const abort = new AbortController();
-    this.connectAbort = abort;
     const connecting = connectTransport(cfg, {
       log: this.log,
       prompter: this.sshPrompter,
-      signal: abort.signal,
+      signal: this.stopConnecting.signal,
       onTcpConnected: () => background.start(),
       beforeStart: async (addr) => {
         background.start();
@@ -337,9 +335,7 @@ export class ClientTunnel
         throw toTunnelError(err);
       }),
       background.routeGuard,
-    ]).finally(() => {
-      if (this.connectAbort === abort) this.connectAbort = null;
-    });
+    ]);
     const info = c.transport.info;
     this.sshInfo = {
       cipher: info.cipher ?? null,
@@ -506,6 +502,7 @@ export class ClientTunnel
   private finish(exit: TunnelExit): Promise<void> {
     if (this.tornDown) return this.tornDown;
     this.closing = true;
+    this.stopConnecting.abort();
     this.tornDown = (async () => {
       this.setPhase('closing');
       this.reconnect.wake();
