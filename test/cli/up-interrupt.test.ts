@@ -26,9 +26,12 @@ afterAll(() => {
 
 async function interruptWhileConnecting(signal: NodeJS.Signals) {
   const held: Socket[] = [];
+  // Set once `up` runs; called on each of the two events the signal waits for.
+  let interruptIfConnecting = () => {};
   const silent = createServer((s) => {
     held.push(s);
     s.on('error', () => undefined);
+    interruptIfConnecting();
   });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const port = (silent.address() as { port: number }).port;
@@ -50,22 +53,24 @@ async function interruptWhileConnecting(signal: NodeJS.Signals) {
   });
   let out = '';
   let sent = false;
-  const onData = (d: Buffer) => {
-    out += d;
-    // The TCP connection is accepted and `up` waits for the server's identification line.
+  // Both seen: `up` said it connects, and its TCP connection is accepted (it now waits for
+  // the server's identification line, which never comes).
+  interruptIfConnecting = () => {
     if (!sent && /connecting to/.test(out) && held.length > 0) {
       sent = true;
       child.kill(signal);
     }
   };
+  const onData = (d: Buffer) => {
+    out += d;
+    interruptIfConnecting();
+  };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const poll = setInterval(() => onData(Buffer.alloc(0)), 20);
   try {
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     return { code, out, sent, left: readdirSync(state) };
   } finally {
-    clearInterval(poll);
     for (const s of held) s.destroy();
     silent.close();
   }
