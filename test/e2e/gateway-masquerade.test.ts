@@ -9,7 +9,7 @@
  */
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayLab, type GatewayLab, GW_LAN, LAN_HOST } from '../support/gateway-lab.js';
 import { NODE } from '../support/lab.js';
 import { requireNetns } from '../support/netns.js';
@@ -44,6 +44,10 @@ masquerade: true
 forwarding: enable
 `,
     );
+  });
+
+  afterEach(async () => {
+    await lab?.stopRunning();
   });
 
   afterAll(async () => {

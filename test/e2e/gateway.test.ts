@@ -7,7 +7,7 @@
  * test/support/gateway-lab.ts; masquerading: gateway-masquerade.test.ts).
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createGatewayLab,
   type GatewayLab,
@@ -71,6 +71,10 @@ forwarding: enable
 echo-interval: 2
 `,
     );
+  });
+
+  afterEach(async () => {
+    await lab?.stopRunning();
   });
 
   afterAll(async () => {
@@ -180,7 +184,8 @@ echo-interval: 2
     await gw.waitFor(
       new RegExp(`${users.bob}, uid \\d+\\): client route 10\\.200\\.2\\.0/24 refused`),
     );
-    expect(gw.log()).toMatch(
+    // Logged after the granted route's netlink request returns: wait for it too.
+    await gw.waitFor(
       new RegExp(
         `${users.alice}, uid \\d+\\): client route 10\\.201\\.0\\.0/24 refused: not inside allow-client-routes`,
       ),

@@ -137,6 +137,11 @@ export interface GatewayLab {
   status<T = Record<string, unknown>>(): T;
   /** Tracks a process (ended by destroy() if still running). */
   track(child: ChildProcess, what: string): Proc;
+  /**
+   * Ends the tracked processes still running (SIGTERM, SIGKILL after `ms`): run after
+   * each test, so a test that failed half way leaves no tunnel or gateway to the next.
+   */
+  stopRunning(ms?: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -292,6 +297,16 @@ ${o.extra || 'reconnect:\n  enabled: false'}
         const p = track(child, what);
         procs.push(p);
         return p;
+      },
+      stopRunning: async (ms = 5000) => {
+        const running = procs.splice(0);
+        await Promise.all(
+          running.map(async (p) => {
+            const kill = setTimeout(() => p.child.kill('SIGKILL'), ms);
+            await p.stop('SIGTERM').catch(() => undefined);
+            clearTimeout(kill);
+          }),
+        );
       },
       destroy,
     };
