@@ -6,10 +6,9 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import {
   createNetns,
-  deleteNetns,
   linkNetns,
   type Netns,
-  sh,
+  removeStale,
   uniqueId,
 } from '../../test/support/netns.js';
 import { type Sshd, startSshd } from '../../test/support/sshd.js';
@@ -55,30 +54,20 @@ export interface Lab {
 
 /** Namespaces named tvb-<c|s>-<pid>-<id>: stale when <pid> no longer runs (or unparsable). */
 function removeStaleNamespaces(): void {
-  let list = '';
-  try {
-    list = sh('ip', ['netns', 'list']);
-  } catch {
-    return;
-  }
-  for (const line of list.split('\n')) {
-    const name = line.split(' ')[0];
-    if (!name?.startsWith(PREFIX)) continue;
+  removeStale(PREFIX, (name) => {
     const m = /^tvb-[a-z]+-(\d+)-/.exec(name);
     let alive = false;
     if (m) {
       try {
         process.kill(Number(m[1]), 0);
-        alive = Number(m[1]) !== process.pid || false;
+        alive = Number(m[1]) !== process.pid;
       } catch {
         alive = false;
       }
     }
-    if (!alive) {
-      progress(`removing stale namespace ${name}`);
-      deleteNetns(name);
-    }
-  }
+    if (!alive) progress(`removing stale namespace ${name}`);
+    return !alive;
+  });
 }
 
 export async function makeLab(): Promise<Lab> {

@@ -86,8 +86,11 @@ export function ipJson<T = unknown>(ns: string, args: string[]): T {
   return (out.trim() ? JSON.parse(out) : []) as T;
 }
 
-/** Removes every namespace whose name starts with `prefix` (leftovers of a crashed run). */
-export function removeStale(prefix: string): void {
+/**
+ * Removes every namespace whose name starts with `prefix` (leftovers of a crashed run),
+ * or only those of them `isStale` says are (it may also say what it removes).
+ */
+export function removeStale(prefix: string, isStale: (name: string) => boolean = () => true): void {
   let list = '';
   try {
     list = sh('ip', ['netns', 'list']);
@@ -96,7 +99,7 @@ export function removeStale(prefix: string): void {
   }
   for (const line of list.split('\n')) {
     const name = line.split(' ')[0];
-    if (name?.startsWith(prefix)) deleteNetns(name);
+    if (name?.startsWith(prefix) && isStale(name)) deleteNetns(name);
   }
 }
 
