@@ -31,6 +31,7 @@ export const OPTIONS = {
   session: { type: 'string' },
   peer: { type: 'boolean' },
   server: { type: 'boolean' },
+  gateway: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -46,7 +47,7 @@ const COMMAND_OPTIONS: Record<CommandName, readonly OptionName[]> = {
   up: ['state-dir'],
   serve: ['config', 'client-route'],
   gateway: ['config', 'state-dir'],
-  check: ['peer', 'server', 'state-dir'],
+  check: ['peer', 'server', 'gateway', 'state-dir'],
   status: ['json', 'state-dir'],
   down: ['state-dir', 'session'],
   version: ['state-dir'],
@@ -75,6 +76,7 @@ export interface ParsedArgs {
     session?: string;
     peer?: boolean;
     server?: boolean;
+    gateway?: boolean;
     help?: boolean;
     version?: boolean;
   };

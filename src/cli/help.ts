@@ -21,10 +21,13 @@ export const HELP: Record<string, string> = {
 Usage:
   ts-vpn up <peer.yaml>          bring a tunnel up (foreground; needs root or CAP_NET_ADMIN)
   ts-vpn serve [server.yaml]     far end: speak PPP on stdin/stdout (run by ssh)
-  ts-vpn check <file.yaml>       validate a peer or server config, print what it means
-                                 (--peer / --server to say which it is)
-  ts-vpn status [name] [--json]  show running tunnels
+  ts-vpn gateway [gateway.yaml]  far end for every client: one daemon, reached over
+                                 SSH with no process or sudo rule per user
+  ts-vpn check <file.yaml>       validate a peer, server or gateway config, print what
+                                 it means (--peer / --server / --gateway to say which)
+  ts-vpn status [name] [--json]  show running tunnels (and the gateway's sessions)
   ts-vpn down [name]             stop a running tunnel gracefully
+                                 (--session ID: end one gateway session)
   ts-vpn version                 print the version
   ts-vpn help [command]          this text, or a command's
 
@@ -83,8 +86,13 @@ Runs under systemd as Type=notify (examples/ts-vpn-gateway.service).
 
 \`ts-vpn status [--json]\` lists its sessions; \`ts-vpn down --session ID\` ends one.
 
-Exit codes: 0 stopped cleanly, 2 configuration error, 8 setup failed (not root,
-forwarding off with forwarding: check, lan-interface missing, socket path busy).
+Once it listens it keeps only CAP_NET_ADMIN; with run-as: { user, group } in
+gateway.yaml it also becomes that account (docs/SECURITY.md). \`ts-vpn check
+gateway.yaml\` validates the file and prints what it means.
+
+Exit codes: 0 stopped cleanly, 2 configuration error (also an unknown run-as
+account), 8 setup failed (not root, forwarding off with forwarding: check,
+lan-interface missing, socket path busy, switching to run-as failed).
 
 ${GLOBAL}`,
 
@@ -118,24 +126,29 @@ ${SERVE_GLOBAL}
 
 ${EXIT_CODE_HELP}`,
 
-  check: `Usage: ts-vpn check <peer.yaml|server.yaml> [--peer | --server]
+  check: `Usage: ts-vpn check <peer.yaml|server.yaml|gateway.yaml> [--peer | --server | --gateway]
 
 Validates a configuration file (including key and secret file permissions, and
 known_hosts presence) and prints what it means. Changes nothing on the system.
 Exit code 0 when valid, 2 with one line per problem otherwise.
 
-Whether the file is a peer file (ts-vpn up) or a server file (ts-vpn serve) is told
-by its content, never its name: keys only a peer file has (ssh, remote, ppp, tunnel,
-…) or only a server file has (pool, max-sessions, allow-client-routes, …). An empty
-file, or one whose keys fit both (only routes), is an error; --peer or --server says
-which it is.
+Whether the file is a peer file (ts-vpn up), a server file (ts-vpn serve) or a
+gateway file (ts-vpn gateway) is told by its content, never its name: keys only a
+peer file has (ssh, remote, ppp, tunnel, …), only a server file has (peer-address,
+allow-client-routes, routes, dns) or only a gateway file has (socket, pools, users,
+groups, lan-interface, proxy-arp, run-as, …). An empty file, a file that mixes kinds,
+or one whose keys fit a peer and a server file (only routes) is an error; --peer,
+--server or --gateway says which it is. Keys a server and a gateway file share only
+(pool, max-sessions, …) are read as a server file.
 
   --peer     check the file as a peer (ts-vpn up) configuration
   --server   check the file as a server (ts-vpn serve) configuration
+  --gateway  check the file as a gateway (ts-vpn gateway) configuration
 
 Examples:
   ts-vpn check office.yaml
   ts-vpn check /etc/ts-vpn/server.yaml
+  ts-vpn check /etc/ts-vpn/gateway.yaml
   ts-vpn check minimal.yaml --server
 
 ${GLOBAL}

@@ -279,7 +279,7 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdServe(rest, g, v.config, v['client-route'] ?? []);
       case 'check': {
         const { cmdCheck } = await import('./check.js');
-        return await cmdCheck(rest, { peer: v.peer, server: v.server }, out);
+        return await cmdCheck(rest, { peer: v.peer, server: v.server, gateway: v.gateway }, out);
       }
       case 'status':
         return await cmdStatus(rest, tunnels, v.json ?? false);

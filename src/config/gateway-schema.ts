@@ -80,6 +80,11 @@ export interface GatewayConfig {
   auth: { name: string; users: GatewayUserSecret[] };
   debug: boolean;
   stateDir: string;
+  /**
+   * The account the daemon becomes once it listens (`run-as`); null: it stays uid 0.
+   * Either way it keeps only CAP_NET_ADMIN (docs/SECURITY.md).
+   */
+  runAs: { user: string | null; group: string | null };
   warnings: string[];
 }
 
@@ -220,6 +225,10 @@ export const gatewaySchema = z.strictObject({
         { error: () => 'expected a list of { user, password-file } entries' },
       )
       .optional(),
+  }),
+  'run-as': section({
+    user: field(checkString({ what: 'a user name or uid', max: 255 })),
+    group: field(checkString({ what: 'a group name or gid', max: 255 })),
   }),
   debug: field(checkBool),
   'state-dir': field(checkString({ what: 'a directory path' })),

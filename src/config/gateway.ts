@@ -205,6 +205,7 @@ function buildGateway(
     interfaceName: y['interface-name'] ?? GATEWAY_DEFAULTS.interfaceName,
     ...link,
     auth: { name: a.name ?? env.hostname, users: secrets },
+    runAs: { user: y['run-as']?.user ?? null, group: y['run-as']?.group ?? null },
     warnings,
   };
   if (cfg.socket.mode & 0o007)

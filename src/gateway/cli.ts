@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { controlRequest } from '../runtime/control.js';
 import type { Logger } from '../runtime/logger.js';
 import { formatBytes, formatDuration } from '../runtime/status-format.js';
+import type { Account } from '../sys/privileges.js';
 import type { GatewayStatus } from './daemon.js';
 import { gatewayControlPath } from './daemon.js';
 
@@ -28,9 +29,10 @@ export async function runGateway(
   makeLog: (debug: boolean) => Logger,
   io: GatewayCliIo,
 ): Promise<number> {
-  const [{ loadGatewayConfig }, { Gateway }] = await Promise.all([
+  const [{ loadGatewayConfig }, { Gateway }, { resolveAccount }] = await Promise.all([
     import('../config/gateway.js'),
     import('./daemon.js'),
+    import('../sys/privileges.js'),
   ]);
   const cfg = await loadGatewayConfig(path);
   const log = makeLog(cfg.debug);
@@ -39,11 +41,27 @@ export async function runGateway(
     io.err('ts-vpn gateway needs root or CAP_NET_ADMIN (TUN devices, routes, neighbour entries)');
     return EXIT.SYSTEM;
   }
+  let account: Account | null;
+  try {
+    account = resolveAccount(cfg.runAs.user, cfg.runAs.group);
+  } catch (err) {
+    io.err(`${cfg.source}: run-as.${(err as Error).message}`);
+    return EXIT.CONFIG;
+  }
   const gw = new Gateway(cfg, log);
   try {
     await gw.start();
   } catch (err) {
     io.err((err as Error).message);
+    return EXIT.SYSTEM;
+  }
+  try {
+    gw.dropPrivileges(account);
+  } catch (err) {
+    io.err(
+      `gateway: could not switch to run-as ${cfg.runAs.user ?? cfg.runAs.group}: ${(err as Error).message}`,
+    );
+    await gw.stop('could not drop privileges');
     return EXIT.SYSTEM;
   }
   await new Promise<void>((resolve) => {

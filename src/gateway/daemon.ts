@@ -14,8 +14,10 @@ import type { GatewayConfig } from '../config/gateway.js';
 import { policyFor } from '../config/gateway.js';
 import { GATEWAY_REFUSAL, LinkSession } from '../link/index.js';
 import { type ControlRequest, ControlServer } from '../runtime/control.js';
+import { dropTunnelPrivileges } from '../runtime/drop-privileges.js';
 import type { Logger } from '../runtime/logger.js';
 import { SdNotifier } from '../runtime/sd-notify.js';
+import type { Account } from '../sys/privileges.js';
 import { gatewayEngineOptions } from './engine-options.js';
 import { GatewaySetupError, LanSide } from './lan.js';
 import { identityOf, peerCred } from './peercred.js';
@@ -95,6 +97,10 @@ export class Gateway {
   private readonly notifier: SdNotifier;
   private watchdog: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  /** The socket's directory, when this process made it (given to `run-as`). */
+  private madeSocketDir: string | null = null;
+  /** Who the process is after {@link dropPrivileges}: named in messages about what it cannot do. */
+  private runningAs: string | null = null;
 
   constructor(cfg: GatewayConfig, log: Logger, notifier?: SdNotifier) {
     this.cfg = cfg;
@@ -136,7 +142,8 @@ export class Gateway {
 
   private async listen(): Promise<void> {
     const { path, mode, group } = this.cfg.socket;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    if (mkdirSync(dirname(path), { recursive: true, mode: 0o755 }) !== undefined)
+      this.madeSocketDir = dirname(path);
     try {
       if (lstatSync(path).isSocket()) rmSync(path);
       else
@@ -164,6 +171,28 @@ export class Gateway {
       chownSync(path, 0, gid);
     }
     chmodSync(path, mode);
+  }
+
+  /**
+   * From here on the process keeps only CAP_NET_ADMIN (each session's TUN device,
+   * addresses, routes and neighbour entries; at stop the sysctls, nft/iptables rules and
+   * interfaces it put back or removes) and, with `run-as`, becomes that account, its
+   * control directory (and the socket's directory, when it made it) given to it first:
+   * this process reads every client's bytes (docs/SECURITY.md). Throws when `run-as`
+   * is set and the switch fails (it never runs as root when told not to).
+   */
+  dropPrivileges(account: Account | null): void {
+    const { user, group } = this.cfg.runAs;
+    if (account && this.madeSocketDir) chownSync(this.madeSocketDir, account.uid, account.gid);
+    dropTunnelPrivileges({
+      user,
+      group,
+      stateDir: dirname(gatewayControlPath(this.cfg.stateDir)),
+      readLater: [],
+      openLater: ['/dev/net/tun'],
+      log: this.log,
+    });
+    if (account) this.runningAs = `${account.user ?? account.uid}`;
   }
 
   private onConnection(sock: Socket): void {
@@ -278,6 +307,20 @@ export class Gateway {
     throw new Error(`unknown request ${JSON.stringify(req.cmd)}`);
   }
 
+  /** Removes the listening socket; as `run-as` it may lack write access to its directory. */
+  private removeSocket(): void {
+    const path = this.cfg.socket.path;
+    try {
+      rmSync(path, { force: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') throw err;
+      this.log.warn(
+        `gateway: left ${path}: its directory is not writable by ${this.runningAs ?? 'this process'} (run-as); the next start replaces it. A directory of its own (socket.path: /run/ts-vpn-gateway/gateway.sock) is given to run-as and avoids this`,
+      );
+    }
+  }
+
   /** Ends every session (Terminate-Request), removes everything added, stops listening. */
   stop(reason = 'the gateway is stopping'): Promise<void> {
     if (this.stopping) return this.stopping;
@@ -287,7 +330,7 @@ export class Gateway {
       this.server?.close();
       await Promise.all([...this.sessions.values()].map((s) => s.close(reason, 'gateway-stop')));
       await this.control?.close().catch(() => undefined);
-      if (this.server) rmSync(this.cfg.socket.path, { force: true });
+      if (this.server) this.removeSocket();
       await this.lan.close();
       this.notifier.close();
       this.log.info(`gateway: stopped (${reason})`);

@@ -3,7 +3,9 @@
  * src/sys/privileges.ts does the system calls). Kept: CAP_NET_ADMIN (addresses, routes,
  * the same device across reconnects). Kept only when needed: CAP_DAC_READ_SEARCH, when
  * a file a reconnect reads (identity file, known_hosts) is not readable by the account
- * the tunnel runs as. With `tunnel.user`/`tunnel.group`: that account, after the state
+ * the tunnel runs as; CAP_DAC_OVERRIDE, when a device opened again later (the gateway's
+ * /dev/net/tun, one open per session) cannot be opened read-write by that account. With
+ * `tunnel.user`/`tunnel.group` (the gateway's `run-as`): that account, after the state
  * directory is given to it (the pid file, state and DNS backup stay writable).
  */
 import { lchownSync, readdirSync, statSync } from 'node:fs';
@@ -16,6 +18,7 @@ import {
   resolveAccount,
 } from '../sys/privileges.js';
 
+const CAP_DAC_OVERRIDE = 1;
 const CAP_DAC_READ_SEARCH = 2;
 
 export interface DropOptions {
@@ -25,22 +28,23 @@ export interface DropOptions {
   stateDir: string | null;
   /** Files read again later (reconnects). */
   readLater: string[];
+  /** Files opened read-write again later (the gateway's /dev/net/tun). */
+  openLater?: string[];
   log: { info(m: string): void; warn(m: string): void };
 }
 
-/** Readable by `uid`/`gid` without capabilities (the file and its directory)? */
-function readableBy(path: string, a: { uid: number; gid: number }): boolean {
-  const ok = (p: string, bits: { u: number; g: number; o: number }) => {
+/**
+ * Can `uid`/`gid` read (`rw`: read and write) `path` without capabilities (the file, and
+ * search on its directory)?
+ */
+function accessibleBy(path: string, a: { uid: number; gid: number }, rw = false): boolean {
+  const ok = (p: string, bits: number) => {
     const st = statSync(p);
-    if (a.uid === 0 ? st.uid === 0 : st.uid === a.uid) return (st.mode & bits.u) !== 0;
-    if (st.gid === a.gid) return (st.mode & bits.g) !== 0;
-    return (st.mode & bits.o) !== 0;
+    const shift = (a.uid === 0 ? st.uid === 0 : st.uid === a.uid) ? 6 : st.gid === a.gid ? 3 : 0;
+    return ((st.mode >> shift) & bits) === bits;
   };
   try {
-    return (
-      ok(dirname(path), { u: 0o100, g: 0o010, o: 0o001 }) &&
-      ok(path, { u: 0o400, g: 0o040, o: 0o004 })
-    );
+    return ok(dirname(path), 0o1) && ok(path, rw ? 0o6 : 0o4);
   } catch {
     return true; // gone: nothing a capability would help with
   }
@@ -61,8 +65,15 @@ export function dropTunnelPrivileges(o: DropOptions): boolean {
   const account = resolveAccount(o.user, o.group);
   const target = account ?? { uid: 0, gid: 0 };
   const keep = [CAP_NET_ADMIN];
-  const unreadable = o.readLater.filter((f) => !readableBy(f, target));
-  if (unreadable.length > 0) {
+  const closed = (o.openLater ?? []).filter((f) => !accessibleBy(f, target, true));
+  if (closed.length > 0) {
+    keep.push(CAP_DAC_OVERRIDE);
+    o.log.warn(
+      `privileges: keeping CAP_DAC_OVERRIDE: uid ${target.uid} cannot open ${closed.join(', ')} read-write without it; give that account access (the kernel's default for /dev/net/tun is 0666) to lose it`,
+    );
+  }
+  const unreadable = o.readLater.filter((f) => !accessibleBy(f, target));
+  if (unreadable.length > 0 && closed.length === 0) {
     keep.push(CAP_DAC_READ_SEARCH);
     o.log.warn(
       `privileges: keeping CAP_DAC_READ_SEARCH: a reconnect reads ${unreadable.join(', ')}, which uid ${target.uid} cannot read without it`,

@@ -129,6 +129,11 @@ export interface DropResult {
   /** Capabilities kept (numbers). */
   kept: number[];
   account: Account | null;
+  /**
+   * False when the bounding set could not be narrowed (no CAP_SETPCAP, e.g. a systemd
+   * unit's CapabilityBoundingSet without it): the process's own sets still were.
+   */
+  boundingNarrowed: boolean;
 }
 
 /**
@@ -145,11 +150,15 @@ export function dropPrivileges(
     if (rc !== 0) throw new PrivilegeError(what, c.errno());
   };
   const last = lastCap();
-  for (let cap = 0; cap <= last; cap++) {
+  let boundingNarrowed = true;
+  for (let cap = 0; cap <= last && boundingNarrowed; cap++) {
     if (keep.includes(cap)) continue;
-    // EINVAL: a capability this kernel does not know; nothing to drop.
-    if (c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) !== 0 && c.errno() !== 22)
-      throw new PrivilegeError(`prctl(PR_CAPBSET_DROP, ${cap})`, c.errno());
+    if (c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) === 0) continue;
+    const e = c.errno();
+    // EINVAL: a capability this kernel does not know; nothing to drop. EPERM: no
+    // CAP_SETPCAP to narrow the bounding set with: the sets below still shrink.
+    if (e === 1) boundingNarrowed = false;
+    else if (e !== 22) throw new PrivilegeError(`prctl(PR_CAPBSET_DROP, ${cap})`, e);
   }
   check(
     c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0),
@@ -181,15 +190,23 @@ export function dropPrivileges(
   check(c.capset(hdr, data), 'capset');
   for (const cap of keep)
     check(c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0), `raising ambient cap ${cap}`);
-  return { kept: keep, account };
+  return { kept: keep, account, boundingNarrowed };
 }
 
-/** "CAP_NET_ADMIN only" / "CAP_NET_ADMIN only, as user nobody (65534), group nogroup (65534)". */
+const CAP_NAMES: Record<number, string> = {
+  1: 'CAP_DAC_OVERRIDE',
+  2: 'CAP_DAC_READ_SEARCH',
+  [CAP_NET_ADMIN]: 'CAP_NET_ADMIN',
+};
+
+/** "kept CAP_NET_ADMIN only" / "kept CAP_NET_ADMIN only, now user nobody (65534), group nogroup (65534)". */
 export function describeDrop(r: DropResult): string {
-  const caps =
-    r.kept.length === 1 && r.kept[0] === CAP_NET_ADMIN ? 'CAP_NET_ADMIN' : r.kept.join(',');
+  const caps = [...r.kept]
+    .sort((a, b) => b - a)
+    .map((c) => CAP_NAMES[c] ?? `capability ${c}`)
+    .join(' and ');
   const a = r.account;
   return `kept ${caps} only${
     a ? `, now user ${a.user ?? a.uid} (${a.uid}), group ${a.group ?? a.gid} (${a.gid})` : ''
-  }`;
+  }${r.boundingNarrowed ? '' : ' (the bounding set stays as it was: no CAP_SETPCAP to narrow it)'}`;
 }

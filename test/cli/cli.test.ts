@@ -3,7 +3,15 @@
  * touches the system). Runs the INSTALLED package's bin (npm pack + npm install -g,
  * test/support/installed.ts), as a user does.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -276,9 +284,86 @@ describe('ts-vpn check: peer or server from the content, never the name', () => 
     expect(mp.code).toBe(2);
     expect(mp.stderr).toMatch(/mixed\.yaml:3 pool: unknown key/);
     expect(run(['check', mixed, '--peer', '--server']).stderr).toContain(
-      'give --peer or --server, not both',
+      'give one of --peer, --server and --gateway',
     );
   });
+
+  it('a gateway file is told by its keys, described (policies, LAN side, run-as), never its secrets', () => {
+    const secret = join(tmp, 'alice.secret');
+    writeFileSync(secret, 'not-printed-7731\n', { mode: 0o600 });
+    const p = join(tmp, 'office.yaml');
+    writeFileSync(
+      p,
+      `socket: { group: vpn }
+local-address: 192.168.1.2
+pools: { lan: 192.168.1.200-192.168.1.239, lab: 10.77.0.0/24 }
+defaults: { pool: lan, routes: [192.168.1.0/24] }
+unknown-users: refuse
+users:
+  alice: { address: 192.168.1.210, ppp-auth: chap }
+  mallory: { allow: false }
+groups: { lab: { pool: lab, max-sessions: 3 } }
+lan-interface: eth0
+proxy-arp: true
+auth: { users: [{ user: alice, password-file: ${secret} }] }
+run-as: { user: nobody, group: nogroup }
+`,
+    );
+    const r = run(['check', p]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`ts-vpn gateway (${p})`);
+    expect(r.stdout).toContain('socket: /run/ts-vpn/gateway.sock (mode 0660, group vpn)');
+    expect(r.stdout).toContain(
+      'pools lan 192.168.1.200-192.168.1.239, lab 10.77.0.0/24 (10.77.0.1-10.77.0.254)',
+    );
+    // Listed users and groups inherit what they do not say from defaults.
+    expect(r.stdout).toContain(
+      'user alice: address 192.168.1.210, routes 192.168.1.0/24, 1 session, ppp auth chap',
+    );
+    expect(r.stdout).toContain('user mallory: refused');
+    expect(r.stdout).toContain('group lab: pool lab, routes 192.168.1.0/24, 3 sessions');
+    expect(r.stdout).toContain('users not listed: refused');
+    expect(r.stdout).toContain(
+      'LAN: eth0, proxy ARP on, masquerade off, forwarding checked at start',
+    );
+    expect(r.stdout).toContain('secrets for alice (hidden)');
+    expect(r.stdout).toContain('runs as: user nobody, group nogroup, keeping only CAP_NET_ADMIN');
+    expect(r.stdout).toContain('is a valid gateway (ts-vpn gateway) configuration');
+    expect(r.stdout).not.toContain('not-printed-7731');
+    // A mistake is named with its line, as in the other kinds.
+    writeFileSync(p, 'lan-interface: eth0\nproxy-arp: yes please\n');
+    const bad = run(['check', p]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/office\.yaml:2 proxy-arp: /);
+    // Gateway keys next to keys only a server file takes: say so, and how to settle it.
+    writeFileSync(p, 'pools: { a: 10.9.0.0/24 }\npeer-address: 10.9.0.2\n');
+    const m = run(['check', p]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toContain('mixes gateway keys (pools) and server keys (peer-address)');
+    expect(m.stderr).toContain('pass --gateway or --server');
+    // Keys a server and a gateway file share only: a server file, unless --gateway.
+    writeFileSync(p, 'pool: 10.9.0.0/24\n');
+    expect(run(['check', p]).stdout).toContain('valid server (ts-vpn serve) configuration');
+    expect(run(['check', p, '--gateway']).stdout).toContain(
+      'valid gateway (ts-vpn gateway) configuration',
+    );
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'ts-vpn gateway with a run-as account that does not exist: exit 2 naming the field, nothing set up',
+    () => {
+      const p = join(tmp, 'gw-runas.yaml');
+      const sock = join(tmp, 'gw-runas', 'gateway.sock');
+      writeFileSync(p, `socket: { path: ${sock} }\nrun-as: { user: no-such-user-tsvpn }\n`);
+      const r = run(['gateway', p]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `${p}: run-as.user: no account named "no-such-user-tsvpn" in /etc/passwd`,
+      );
+      expect(existsSync(sock)).toBe(false);
+    },
+  );
 
   it('--server on a peer file checks it as a server file (and says why it is not one)', () => {
     const p = writePeerFile('office.yaml');

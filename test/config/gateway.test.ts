@@ -40,6 +40,18 @@ describe('gateway.yaml', () => {
     expect(cfg.forwarding).toBe('check');
     expect(cfg.proxyArp).toBe(false);
     expect(cfg.interfaceName).toBe('tsvg%d');
+    expect(cfg.runAs).toEqual({ user: null, group: null });
+  });
+
+  it('takes run-as: { user, group } (names or numbers), and names a mistake in it', () => {
+    expect(parseGatewayConfig('run-as: { user: ts-vpn-gw }\n', 'gw.yaml', ENV).runAs).toEqual({
+      user: 'ts-vpn-gw',
+      group: null,
+    });
+    expect(
+      parseGatewayConfig('run-as:\n  user: "998"\n  group: "998"\n', 'gw.yaml', ENV).runAs,
+    ).toEqual({ user: '998', group: '998' });
+    expect(errorsOf('run-as:\n  uesr: nobody\n')[0]).toMatch(/^2 run-as.uesr: unknown key/);
   });
 
   it('parses examples/gateway.yaml', () => {

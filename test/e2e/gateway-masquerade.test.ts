@@ -5,6 +5,8 @@
  * no route to the pool reaches a client's connection and sees the gateway's LAN address
  * as its source; after stop nothing the gateway added is left. The iptables way is
  * forced as on a machine without nftables: the daemon's PATH holds iptables and not nft.
+ * The daemon runs as `run-as: nobody` (CAP_NET_ADMIN, raised as an ambient capability for
+ * the nft and iptables it runs): adding and deleting the rules works with what it kept.
  * Namespaces, users and sshd: test/support/gateway-lab.ts.
  */
 import { mkdirSync, symlinkSync } from 'node:fs';
@@ -42,6 +44,7 @@ users:
 lan-interface: ${lab.lanIf}
 masquerade: true
 forwarding: enable
+run-as: { user: nobody }
 `,
     );
   });

@@ -6,6 +6,7 @@
  * NO route to the clients: it reaches them through proxy ARP only (the lab:
  * test/support/gateway-lab.ts; masquerading: gateway-masquerade.test.ts).
  */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,6 +25,16 @@ const enabled = requireNetns('gateway e2e tests');
 /** Client addresses come from the LAN subnet: the LAN reaches them by proxy ARP. */
 const POOL = '198.18.16.100-198.18.16.119';
 const ALICE_ADDR = '198.18.16.110';
+
+/** /proc/…/status as fields. */
+function procStatus(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
 
 describe.skipIf(!enabled)('ts-vpn gateway end to end', () => {
   let lab: GatewayLab;
@@ -69,6 +80,7 @@ lan-interface: ${lab.lanIf}
 proxy-arp: true
 forwarding: enable
 echo-interval: 2
+run-as: { user: nobody, group: nogroup }
 `,
     );
   });
@@ -98,6 +110,27 @@ echo-interval: 2
     const bobAddr = /tunnel up: \S+ (\d+\.\d+\.\d+\.\d+)/.exec(b.log())?.[1];
     expect(bobAddr).toMatch(/^198\.18\.16\.1[01]\d$/);
     expect(bobAddr).not.toBe(ALICE_ADDR);
+    // It runs as run-as (every thread), with CAP_NET_ADMIN only, and still makes each
+    // session's TUN device, addresses and neighbour entries.
+    // Each session opens /dev/net/tun: where nobody cannot (0600 here, the kernel's
+    // default is 0666), CAP_DAC_OVERRIDE stays too, and the log says why.
+    const tunOpen = (statSync('/dev/net/tun').mode & 0o006) === 0o006;
+    expect(gw.log()).toMatch(
+      new RegExp(
+        `privileges: kept CAP_NET_ADMIN ${tunOpen ? '' : 'and CAP_DAC_OVERRIDE '}only, now user nobody \\(65534\\), group nogroup \\(65534\\)`,
+      ),
+    );
+    if (!tunOpen)
+      expect(gw.log()).toMatch(/keeping CAP_DAC_OVERRIDE: uid 65534 cannot open \/dev\/net\/tun/);
+    const pid = gw.child.pid!;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const t = procStatus(`/proc/${pid}/task/${task}/status`);
+      expect(t.Uid?.split(/\s+/), `task ${task}`).toEqual(['65534', '65534', '65534', '65534']);
+    }
+    const main = procStatus(`/proc/${pid}/status`);
+    const caps = tunOpen ? '0000000000001000' : '0000000000001002';
+    expect(main.CapEff).toBe(caps);
+    expect(main.CapBnd).toBe(caps);
     // The gateway saw who connected (SO_PEERCRED through sshd).
     expect(gw.log()).toMatch(new RegExp(`${users.alice}, uid \\d+\\): up: tsvg\\d+`));
     expect(gw.log()).toMatch(new RegExp(`${users.bob}, uid \\d+\\): up: tsvg\\d+`));
@@ -121,8 +154,10 @@ echo-interval: 2
       ].sort(),
     );
 
-    // Stop: every interface, neighbour entry and the forwarding change go away.
+    // Stop (as nobody with CAP_NET_ADMIN): every interface, neighbour entry, the
+    // forwarding change and the socket go away.
     expect(await gw.stop('SIGTERM')).toBe(0);
+    expect(existsSync(socketPath)).toBe(false);
     expect(srv.exec('ip', ['-o', 'link']).match(/tsvg\d+/g)).toBeNull();
     expect(srv.exec('ip', ['neigh', 'show', 'proxy']).trim()).toBe('');
     expect(srv.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
