@@ -21,13 +21,51 @@ export interface GatewayCliIo {
 
 /**
  * Runs the daemon until SIGINT/SIGTERM. Returns the exit code: 0 after a clean
- * stop, 2 for a config error (thrown as ConfigError), 8 when setting up failed
- * (forwarding off, no LAN interface, socket path busy, not root).
+ * stop, 2 for a config error (thrown as ConfigError, or an unknown run-as account),
+ * 8 when setting up failed (forwarding off, no LAN interface, socket path busy, not
+ * root, switching to run-as failed).
+ *
+ * SIGINT/SIGTERM are taken from the first line: one that comes while the gateway sets
+ * up (sysctls, nft rules, sockets) is acted on once that is done, so a stop at any
+ * moment leaves nothing behind (Node's default for an unhandled SIGTERM is to die on
+ * the spot). A second signal while stopping is only logged.
  */
 export async function runGateway(
   path: string | null,
   makeLog: (debug: boolean) => Logger,
   io: GatewayCliIo,
+): Promise<number> {
+  let requested: NodeJS.Signals | null = null;
+  let onSignal = (sig: NodeJS.Signals) => {
+    requested ??= sig;
+  };
+  const handler = (sig: NodeJS.Signals) => onSignal(sig);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    return await serveUntilSignal(path, makeLog, io, {
+      requested: () => requested,
+      wait: () =>
+        new Promise<NodeJS.Signals>((resolve) => {
+          if (requested !== null) return resolve(requested);
+          onSignal = (sig) => {
+            if (requested !== null) return;
+            requested = sig;
+            resolve(sig);
+          };
+        }),
+    });
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  }
+}
+
+async function serveUntilSignal(
+  path: string | null,
+  makeLog: (debug: boolean) => Logger,
+  io: GatewayCliIo,
+  stop: { requested(): NodeJS.Signals | null; wait(): Promise<NodeJS.Signals> },
 ): Promise<number> {
   const [{ loadGatewayConfig }, { Gateway }, { resolveAccount }] = await Promise.all([
     import('../config/gateway.js'),
@@ -48,6 +86,11 @@ export async function runGateway(
     io.err(`${cfg.source}: run-as.${(err as Error).message}`);
     return EXIT.CONFIG;
   }
+  const early = stop.requested();
+  if (early !== null) {
+    log.info(`gateway: ${early} before start: nothing set up, exiting`);
+    return EXIT.OK;
+  }
   const gw = new Gateway(cfg, log);
   try {
     await gw.start();
@@ -64,17 +107,20 @@ export async function runGateway(
     await gw.stop('could not drop privileges');
     return EXIT.SYSTEM;
   }
-  await new Promise<void>((resolve) => {
-    const onStop = (sig: NodeJS.Signals) => {
-      log.info(`gateway: ${sig}: stopping`);
-      void gw.stop(`Terminated (${sig})`).then(resolve);
-    };
-    process.once('SIGINT', onStop);
-    process.once('SIGTERM', onStop);
-    process.on('SIGUSR1', () => {
-      log.debugEnabled = !log.debugEnabled;
-    });
+  process.on('SIGUSR1', () => {
+    log.debugEnabled = !log.debugEnabled;
   });
+  const sig = await stop.wait();
+  log.info(`gateway: ${sig}: stopping`);
+  const again = (s: NodeJS.Signals) => log.info(`gateway: ${s}: already stopping`);
+  process.on('SIGINT', again);
+  process.on('SIGTERM', again);
+  try {
+    await gw.stop(`Terminated (${sig})`);
+  } finally {
+    process.off('SIGINT', again);
+    process.off('SIGTERM', again);
+  }
   return EXIT.OK;
 }
 

@@ -1,11 +1,17 @@
 /**
- * The gateway narrows itself once it listens (docs/GATEWAY.md "What the daemon keeps")
- * also where it cannot narrow the bounding set: a systemd unit whose
- * CapabilityBoundingSet has no CAP_SETPCAP (as examples/ts-vpn-gateway.service had). The
- * INSTALLED `ts-vpn gateway` runs under `setpriv --bounding-set` in a namespace of its own:
- * without CAP_SETPCAP its permitted and effective sets still shrink to CAP_NET_ADMIN and
- * the log says the bounding set stayed; with it (the unit's set now) all three do. Either
- * way it stops cleanly and puts net.ipv4.ip_forward back with what it kept.
+ * The gateway daemon's own life, in a namespace of its own (no sshd, no clients).
+ *
+ * Privileges (docs/GATEWAY.md "What the daemon keeps") also where it cannot narrow the
+ * bounding set: a systemd unit whose CapabilityBoundingSet has no CAP_SETPCAP (as
+ * examples/ts-vpn-gateway.service had). The INSTALLED `ts-vpn gateway` runs under
+ * `setpriv --bounding-set`: without CAP_SETPCAP its permitted and effective sets still
+ * shrink to CAP_NET_ADMIN and the log says the bounding set stayed; with it (the unit's
+ * set now) all three do. Either way it stops cleanly and puts net.ipv4.ip_forward back
+ * with what it kept.
+ *
+ * A stop at any moment: SIGTERM sent the moment a line of its start-up appears (it
+ * used to die on the spot, Node's default, before its handlers were set, leaving
+ * ip_forward on) ends it with exit 0 and everything put back.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +21,7 @@ import { type Proc, track } from '../support/gateway-lab.js';
 import { CLI, NODE } from '../support/lab.js';
 import { createNetns, type Netns, requireNetns, uniqueId } from '../support/netns.js';
 
-const enabled = requireNetns('gateway privilege tests') && existsSync('/usr/bin/setpriv');
+const enabled = requireNetns('gateway daemon tests') && existsSync('/usr/bin/setpriv');
 
 /** The unit's CapabilityBoundingSet, as setpriv writes it. */
 const UNIT_SET = '-all,+net_admin,+net_raw,+chown,+dac_override,+setpcap,+setuid,+setgid';
@@ -28,7 +34,7 @@ function capLine(pid: number, field: string): string {
   return m?.[1] ?? '';
 }
 
-describe.skipIf(!enabled)('gateway privileges under a narrowed bounding set', () => {
+describe.skipIf(!enabled)('the gateway daemon: privileges and stopping at any moment', () => {
   let ns: Netns;
   let dir: string;
   let yaml: string;
@@ -71,7 +77,7 @@ describe.skipIf(!enabled)('gateway privileges under a narrowed bounding set', ()
     expect(capLine(pid, 'CapEff')).toBe('0000000000001000');
     expect(capLine(pid, 'CapPrm')).toBe('0000000000001000');
     expect(capLine(pid, 'CapBnd')).toBe('0000000000003003');
-    expect(await gw.stop('SIGTERM')).toBe(0);
+    expect(await gw.stop('SIGTERM'), gw.log()).toBe(0);
     expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
   });
 
@@ -82,8 +88,24 @@ describe.skipIf(!enabled)('gateway privileges under a narrowed bounding set', ()
     const pid = gw.child.pid!;
     expect(capLine(pid, 'CapEff')).toBe('0000000000001000');
     expect(capLine(pid, 'CapBnd')).toBe('0000000000001000');
-    expect(await gw.stop('SIGTERM')).toBe(0);
+    expect(await gw.stop('SIGTERM'), gw.log()).toBe(0);
     expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
+  });
+
+  it('a SIGTERM the moment each start-up line appears: exit 0, ip_forward put back', async () => {
+    for (const line of [/set net\.ipv4\.ip_forward=1/, /listening on/, /privileges: /]) {
+      const gw = track(
+        ns.spawn(NODE, [CLI, 'gateway', yaml], { stdio: ['ignore', 'pipe', 'pipe'] }),
+        'gateway',
+      );
+      procs.push(gw);
+      await gw.waitFor(line);
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited, `${line}: ${gw.log()}`).toBe(0);
+      expect(gw.log()).toMatch(/gateway: stopped/);
+      expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim(), String(line)).toBe('0');
+      expect(existsSync(join(dir, 'run', 'gateway.sock'))).toBe(false);
+    }
   });
 
   it('examples/ts-vpn-gateway.service grants that set', () => {
