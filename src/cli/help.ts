@@ -85,6 +85,8 @@ when configured. Everything it added is removed when it stops (SIGINT, SIGTERM).
 Runs under systemd as Type=notify (examples/ts-vpn-gateway.service).
 
 \`ts-vpn status [--json]\` lists its sessions; \`ts-vpn down --session ID\` ends one.
+SIGHUP (systemctl reload) reads gateway.yaml again: users, groups and defaults apply
+to sessions that start from then on; sessions up keep running.
 
 Once it listens it keeps only CAP_NET_ADMIN; with run-as: { user, group } in
 gateway.yaml it also becomes that account (docs/SECURITY.md). \`ts-vpn check

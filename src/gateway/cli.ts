@@ -39,11 +39,22 @@ export async function runGateway(
   let onSignal = (sig: NodeJS.Signals) => {
     requested ??= sig;
   };
+  // SIGHUP (reload) before the daemon serves: read the file once it does.
+  let hupPending = false;
+  let onHup = () => {
+    hupPending = true;
+  };
   const handler = (sig: NodeJS.Signals) => onSignal(sig);
+  const hupHandler = () => onHup();
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  process.on('SIGHUP', hupHandler);
   try {
     return await serveUntilSignal(path, makeLog, io, {
+      onHup: (reload) => {
+        onHup = reload;
+        if (hupPending) reload();
+      },
       requested: () => requested,
       wait: () =>
         new Promise<NodeJS.Signals>((resolve) => {
@@ -58,6 +69,7 @@ export async function runGateway(
   } finally {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+    process.off('SIGHUP', hupHandler);
   }
 }
 
@@ -65,7 +77,12 @@ async function serveUntilSignal(
   path: string | null,
   makeLog: (debug: boolean) => Logger,
   io: GatewayCliIo,
-  stop: { requested(): NodeJS.Signals | null; wait(): Promise<NodeJS.Signals> },
+  stop: {
+    requested(): NodeJS.Signals | null;
+    wait(): Promise<NodeJS.Signals>;
+    /** Sets what SIGHUP does from now on (run at once for one that came earlier). */
+    onHup(reload: () => void): void;
+  },
 ): Promise<number> {
   const [{ loadGatewayConfig }, { Gateway }, { resolveAccount }] = await Promise.all([
     import('../config/gateway.js'),
@@ -98,8 +115,13 @@ async function serveUntilSignal(
     io.err((err as Error).message);
     return EXIT.SYSTEM;
   }
+  // Read again on SIGHUP: the file and its PPP secret files (read access kept for them).
+  const readLater =
+    path === null
+      ? []
+      : [path, ...cfg.auth.users.flatMap((u) => (u.passwordFile ? [u.passwordFile] : []))];
   try {
-    gw.dropPrivileges(account);
+    gw.dropPrivileges(account, readLater);
   } catch (err) {
     io.err(
       `gateway: could not switch to run-as ${cfg.runAs.user ?? cfg.runAs.group}: ${(err as Error).message}`,
@@ -110,7 +132,17 @@ async function serveUntilSignal(
   process.on('SIGUSR1', () => {
     log.debugEnabled = !log.debugEnabled;
   });
+  let reloading: Promise<unknown> = Promise.resolve();
+  stop.onHup(() => {
+    if (path === null) {
+      log.warn('gateway: SIGHUP: started without a gateway.yaml, nothing to read again');
+      return;
+    }
+    log.info(`gateway: SIGHUP: reading ${path} again`);
+    reloading = reloading.then(() => gw.reload(() => loadGatewayConfig(path)));
+  });
   const sig = await stop.wait();
+  await reloading;
   log.info(`gateway: ${sig}: stopping`);
   const again = (s: NodeJS.Signals) => log.info(`gateway: ${s}: already stopping`);
   process.on('SIGINT', again);

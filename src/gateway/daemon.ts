@@ -22,6 +22,7 @@ import { gatewayEngineOptions } from './engine-options.js';
 import { GatewaySetupError, LanSide } from './lan.js';
 import { identityOf, peerCred } from './peercred.js';
 import { AddressBook } from './pool.js';
+import { fixedAddresses, planReload } from './reload.js';
 import { GatewaySession, type SessionEndCause, type SessionStatus } from './session.js';
 
 export interface GatewayStatus {
@@ -83,7 +84,8 @@ function warmUpOne(cfg: GatewayConfig): void {
 }
 
 export class Gateway {
-  readonly cfg: GatewayConfig;
+  /** The running config; a SIGHUP's reload replaces it for sessions that start later. */
+  private current: GatewayConfig;
   readonly log: Logger;
   readonly book: AddressBook;
   readonly lan: LanSide;
@@ -103,12 +105,54 @@ export class Gateway {
   private runningAs: string | null = null;
 
   constructor(cfg: GatewayConfig, log: Logger, notifier?: SdNotifier) {
-    this.cfg = cfg;
+    this.current = cfg;
     this.log = log;
-    const fixed = [...cfg.users.values()].flatMap((p) => (p.address ? [p.address] : []));
-    this.book = new AddressBook(cfg.pools, [cfg.localAddress, ...fixed]);
+    this.book = new AddressBook(cfg.pools, [cfg.localAddress, ...fixedAddresses(cfg)]);
     this.lan = new LanSide(cfg, log);
     this.notifier = notifier ?? new SdNotifier({ log });
+  }
+
+  get cfg(): GatewayConfig {
+    return this.current;
+  }
+
+  /**
+   * SIGHUP: reads gateway.yaml again through `load` and serves sessions that start from
+   * now on with it (reload.ts says what a reload applies). A file that does not load, or
+   * cannot be served without a restart, changes nothing: the reason is logged. Sessions
+   * already up keep their policy; those of users the new file refuses are counted in the
+   * log, to be ended with `ts-vpn down --session ID` if wanted.
+   */
+  async reload(load: () => Promise<GatewayConfig>): Promise<boolean> {
+    this.notifier.reloading('reloading gateway.yaml');
+    try {
+      const plan = planReload(this.current, await load(), this.lan.ipv6ForwardingChecked);
+      if ('error' in plan) throw new Error(plan.error);
+      const cfg = plan.cfg;
+      this.current = cfg;
+      this.book.setReserved([cfg.localAddress, ...fixedAddresses(cfg)]);
+      for (const w of cfg.warnings) this.log.warn(`gateway: ${w}`);
+      const refused = [...this.sessions.values()].filter((s) => {
+        if (s.state === 'refused' || s.state === 'closed') return false;
+        const found = policyFor(cfg, s.who.user, s.who.groups);
+        return found === null || !found.policy.allow;
+      });
+      this.log.info(
+        `gateway: reloaded ${cfg.source}: ${cfg.users.size} user${cfg.users.size === 1 ? '' : 's'}, ${cfg.groups.size} group${cfg.groups.size === 1 ? '' : 's'}, unknown users ${cfg.unknownUsers === 'refuse' ? 'refused' : 'get the defaults'}; for sessions that start from now on${plan.restartNeeded.length ? `; not applied until a restart: ${plan.restartNeeded.join(', ')}` : ''}`,
+      );
+      if (refused.length > 0)
+        this.log.warn(
+          `gateway: ${refused.length} session${refused.length === 1 ? '' : 's'} of users the file now refuses keep running (${refused.map((s) => `${s.id} ${s.who.user}`).join(', ')}); end them with ts-vpn down --session ID`,
+        );
+      return true;
+    } catch (err) {
+      this.log.warn(
+        `gateway: reload refused, still serving with the file as it was: ${(err as Error).message}`,
+      );
+      return false;
+    } finally {
+      this.notifier.ready(this.statusLine());
+    }
   }
 
   /** Sets up the LAN side, listens, tells systemd we are ready. Throws GatewaySetupError. */
@@ -178,17 +222,19 @@ export class Gateway {
    * addresses, routes and neighbour entries; at stop the sysctls, nft/iptables rules and
    * interfaces it put back or removes) and, with `run-as`, becomes that account, its
    * control directory (and the socket's directory, when it made it) given to it first:
-   * this process reads every client's bytes (docs/SECURITY.md). Throws when `run-as`
+   * this process reads every client's bytes (docs/SECURITY.md). `readLater`: files a
+   * reload reads (CAP_DAC_READ_SEARCH is kept when the account cannot). Throws when `run-as`
    * is set and the switch fails (it never runs as root when told not to).
    */
-  dropPrivileges(account: Account | null): void {
+  dropPrivileges(account: Account | null, readLater: string[] = []): void {
     const { user, group } = this.cfg.runAs;
     if (account && this.madeSocketDir) chownSync(this.madeSocketDir, account.uid, account.gid);
     dropTunnelPrivileges({
       user,
       group,
       stateDir: dirname(gatewayControlPath(this.cfg.stateDir)),
-      readLater: [],
+      readLater,
+      readLaterBy: 'a reload (SIGHUP)',
       openLater: ['/dev/net/tun'],
       log: this.log,
     });

@@ -11,6 +11,7 @@ import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { CodedError } from '../coded-error.js';
 import type { GatewayConfig } from '../config/gateway.js';
 import { ipv4Bytes as ipv4BytesOf, parseIpv4 } from '../wire/ip.js';
+import { needsIpv6Forwarding } from './reload.js';
 
 const AF_INET = 2;
 const NUD_PERMANENT = 0x80;
@@ -65,6 +66,7 @@ export class LanSide {
   private masq: { tool: 'nft' | 'iptables'; rules: string[][] } | null = null;
   private nl: RtNetlinkSocket | null = null;
   private lanIndex = 0;
+  private v6Checked = false;
 
   constructor(cfg: GatewayConfig, log: LanLog) {
     this.cfg = cfg;
@@ -76,14 +78,19 @@ export class LanSide {
     return [...this.proxies];
   }
 
+  /** True when start() checked (or enabled) IPv6 forwarding: a policy routes IPv6. */
+  get ipv6ForwardingChecked(): boolean {
+    return this.v6Checked;
+  }
+
   /** Checks or enables forwarding, resolves the LAN interface, sets up masquerading. */
   async start(): Promise<void> {
     const cfg = this.cfg;
-    const needV6 = [cfg.defaults, ...cfg.users.values(), ...cfg.groups.values()].some((p) =>
-      p.routes.some((r) => r.includes(':')),
-    );
     this.forwarding(IPV4_FORWARD);
-    if (needV6) this.forwarding(IPV6_FORWARD);
+    if (needsIpv6Forwarding(cfg)) {
+      this.forwarding(IPV6_FORWARD);
+      this.v6Checked = true;
+    }
     if (cfg.lanInterface !== null) {
       const { libc } = await import('../sys/libc.js');
       this.lanIndex = libc().ifNameToIndex(cfg.lanInterface);

@@ -24,7 +24,7 @@ export class AddressBook {
   private readonly ranges = new Map<string, Range>();
   /** Address → owner (a session id). */
   private readonly taken = new Map<number, string>();
-  private readonly reserved: Set<number>;
+  private reserved: Set<number>;
 
   constructor(pools: readonly GatewayPool[], reserved: readonly string[] = []) {
     this.reserved = new Set(reserved.map(toInt));
@@ -34,6 +34,21 @@ export class AddressBook {
       let free = last - first + 1;
       for (const r of this.reserved) if (r >= first && r <= last) free--;
       this.ranges.set(p.name, { first, last, next: first, free });
+    }
+  }
+
+  /**
+   * Replaces the reserved addresses (a reloaded gateway.yaml's fixed addresses). An
+   * address a session holds stays its own until released; then a newly reserved one
+   * is no longer leased from the pool.
+   */
+  setReserved(reserved: readonly string[]): void {
+    this.reserved = new Set(reserved.map(toInt));
+    for (const r of this.ranges.values()) {
+      let free = r.last - r.first + 1;
+      for (const a of new Set([...this.reserved, ...this.taken.keys()]))
+        if (a >= r.first && a <= r.last) free--;
+      r.free = free;
     }
   }
 

@@ -26,8 +26,10 @@ export interface DropOptions {
   group: string | null;
   /** The tunnel's state directory (given to `user`). */
   stateDir: string | null;
-  /** Files read again later (reconnects). */
+  /** Files read again later (reconnects; the gateway's reload). */
   readLater: string[];
+  /** Who reads them, for the log (default "a reconnect"). */
+  readLaterBy?: string;
   /** Files opened read-write again later (the gateway's /dev/net/tun). */
   openLater?: string[];
   log: { info(m: string): void; warn(m: string): void };
@@ -76,7 +78,7 @@ export function dropTunnelPrivileges(o: DropOptions): boolean {
   if (unreadable.length > 0 && closed.length === 0) {
     keep.push(CAP_DAC_READ_SEARCH);
     o.log.warn(
-      `privileges: keeping CAP_DAC_READ_SEARCH: a reconnect reads ${unreadable.join(', ')}, which uid ${target.uid} cannot read without it`,
+      `privileges: keeping CAP_DAC_READ_SEARCH: ${o.readLaterBy ?? 'a reconnect'} reads ${unreadable.join(', ')}, which uid ${target.uid} cannot read without it`,
     );
   }
   try {

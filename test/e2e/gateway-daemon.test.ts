@@ -11,7 +11,8 @@
  *
  * A stop at any moment: SIGTERM sent the moment a line of its start-up appears (it
  * used to die on the spot, Node's default, before its handlers were set, leaving
- * ip_forward on) ends it with exit 0 and everything put back.
+ * ip_forward on) ends it with exit 0 and everything put back. A SIGHUP (reload) that
+ * early does not end it either (Node's default for SIGHUP is to die too).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,20 @@ describe.skipIf(!enabled)('the gateway daemon: privileges and stopping at any mo
       expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim(), String(line)).toBe('0');
       expect(existsSync(join(dir, 'run', 'gateway.sock'))).toBe(false);
     }
+  });
+
+  it('a SIGHUP while it sets up does not end it: the file is read again once it serves', async () => {
+    const gw = track(
+      ns.spawn(NODE, [CLI, 'gateway', yaml], { stdio: ['ignore', 'pipe', 'pipe'] }),
+      'gateway',
+    );
+    procs.push(gw);
+    await gw.waitFor(/set net\.ipv4\.ip_forward=1/);
+    gw.child.kill('SIGHUP');
+    await gw.waitFor(/gateway: reloaded /);
+    expect(gw.log()).toMatch(/listening on[\s\S]*SIGHUP: reading .*gateway\.yaml again/);
+    expect(await gw.stop('SIGTERM'), gw.log()).toBe(0);
+    expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
   });
 
   it('examples/ts-vpn-gateway.service grants that set', () => {

@@ -268,6 +268,61 @@ run-as: { user: nobody, group: nogroup }
     expect(await gw.stop()).toBe(0);
   });
 
+  it('reads gateway.yaml again on SIGHUP: a newly listed user gets in, sessions up keep running, a broken file changes nothing', async () => {
+    const body = (extraUsers: string, poolLine = `pool: ${POOL}`) =>
+      `local-address: ${GW_LAN}
+${poolLine}
+unknown-users: refuse
+users:
+  ${users.alice}: { address: ${ALICE_ADDR} }
+${extraUsers}lan-interface: ${lab.lanIf}
+proxy-arp: true
+forwarding: enable
+echo-interval: 2
+run-as: { user: nobody, group: nogroup }
+`;
+    const yaml = lab.gatewayYaml('gateway-reload.yaml', body(''));
+    const gw = startGateway(yaml);
+    await gw.waitFor(/gateway: listening on/);
+    const a = up(users.alice);
+    await a.waitFor(/tunnel up:/);
+
+    // carol is listed (with a fixed address), and the pool line changes: the pool needs a restart.
+    lab.gatewayYaml(
+      'gateway-reload.yaml',
+      body(`  ${users.carol}: { address: 198.18.16.115 }\n`, 'pool: 198.18.16.100-198.18.16.118'),
+    );
+    gw.child.kill('SIGHUP');
+    await gw.waitFor(
+      /gateway: reloaded .*gateway-reload\.yaml: 2 users, 0 groups, unknown users refused; for sessions that start from now on; not applied until a restart: pool\/pools/,
+    );
+    const c = up(users.carol, '', cli2);
+    await c.waitFor(/tunnel up: \S+ 198\.18\.16\.115 /);
+    expect(lan.exec('ping', ['-c', '1', '-W', '3', '198.18.16.115'])).toMatch(/1 received/);
+    expect(lan.exec('ping', ['-c', '1', '-W', '3', ALICE_ADDR])).toMatch(/1 received/);
+
+    // A broken file: the reason with its line, and the gateway serves on as it was.
+    lab.gatewayYaml('gateway-reload.yaml', body(`  ${users.carol}: { pool: nope }\n`));
+    gw.child.kill('SIGHUP');
+    await gw.waitFor(
+      /reload refused, still serving with the file as it was: .*gateway-reload\.yaml:\d+ users\.\S+\.pool: no pool named "nope"/,
+    );
+
+    // alice is no longer listed: her session keeps running, and the log says so.
+    lab.gatewayYaml(
+      'gateway-reload.yaml',
+      body('').replace(`  ${users.alice}: { address: ${ALICE_ADDR} }\n`, `  ${users.carol}: {}\n`),
+    );
+    gw.child.kill('SIGHUP');
+    await gw.waitFor(
+      new RegExp(`1 session of users the file now refuses keep running \\(s\\d+ ${users.alice}\\)`),
+    );
+    expect(lan.exec('ping', ['-c', '1', '-W', '3', ALICE_ADDR])).toMatch(/1 received/);
+    expect(await gw.stop()).toBe(0);
+    await a.exited;
+    await c.exited;
+  });
+
   it('ends one session on ts-vpn down --session, and clients reconnect after a gateway restart', async () => {
     let gw = startGateway();
     await gw.waitFor(/gateway: listening on/);
