@@ -53,7 +53,10 @@ export async function runGateway(
     return await serveUntilSignal(path, makeLog, io, {
       onHup: (reload) => {
         onHup = reload;
-        if (hupPending) reload();
+        if (hupPending) {
+          hupPending = false;
+          reload();
+        }
       },
       requested: () => requested,
       wait: () =>
@@ -142,6 +145,7 @@ async function serveUntilSignal(
     reloading = reloading.then(() => gw.reload(() => loadGatewayConfig(path)));
   });
   const sig = await stop.wait();
+  stop.onHup(() => log.info('gateway: SIGHUP while stopping: not reading gateway.yaml again'));
   await reloading;
   log.info(`gateway: ${sig}: stopping`);
   const again = (s: NodeJS.Signals) => log.info(`gateway: ${s}: already stopping`);
