@@ -5,7 +5,8 @@
  *   SSH connect (host key checked before auth) → exec the remote command (no pty)
  *   → LinkSession (src/link) → on ipv4-up: TUN, address, MTU, up, routes, DNS, up hook
  *   → packets both ways until close(), `ts-vpn down` or link loss
- *   → down hook, LCP Terminate (bounded), routes removed, TUN closed, SSH closed, state released.
+ *   → down hook, LCP Terminate (bounded), routes removed, TUN closed, SSH closed, state released
+ *     (client-teardown.ts).
  *
  * Staying up: LCP echo failure, SSH keepalive timeout, the transport closing, the far
  * end exiting and a change of the route to the SSH server (rtnetlink watch) all end
@@ -22,8 +23,10 @@ import { AttemptBackground } from './attempt-background.js';
 import { TunnelHooks } from './client-hooks.js';
 import { ClientLink, type ClientLinkHost } from './client-link.js';
 import { ClientNetwork } from './client-network.js';
+import type { ClientTunnelEvents, ClientTunnelOptions } from './client-options.js';
 import { cleanStaleRun, lockState, writeState } from './client-state.js';
 import { LinkTotals, tunnelStatus } from './client-status.js';
+import { ClientTeardown, type TunnelExit } from './client-teardown.js';
 import { type ControlRequest, ControlServer } from './control.js';
 import { type FailureKind, TunnelError, toTunnelError } from './errors.js';
 import { Logger } from './logger.js';
@@ -34,49 +37,9 @@ import { ServerRouteWatch } from './server-watch.js';
 import { DEFAULT_STATE_ROOT, TunnelStateDir } from './state-dir.js';
 import type { TunnelPhase, TunnelStatus } from './status-format.js';
 
+export type { ClientTunnelEvents, ClientTunnelOptions } from './client-options.js';
+export type { TunnelExit } from './client-teardown.js';
 export type { TrafficCounters, TunnelPhase, TunnelStatus } from './status-format.js';
-
-export interface ClientTunnelOptions {
-  logger?: Logger;
-  /** Root of the per-tunnel state directories; default /run/ts-vpn. */
-  stateRoot?: string;
-  /** Listen on <state dir>/control.sock for `ts-vpn status/down`; default true. */
-  controlSocket?: boolean;
-  /**
-   * Keep retrying (per `reconnect:`) when the very first attempt fails, instead of
-   * rejecting start(). `ts-vpn up` sets this; default false (connect() rejects).
-   */
-  retryStart?: boolean;
-  /**
-   * Once the TUN device exists, keep only CAP_NET_ADMIN (and become `tunnel.user`)
-   * for the rest of the process's life. `ts-vpn up` sets this; a library caller gets it
-   * only when the config names `tunnel.user`/`tunnel.group` (docs/SECURITY.md).
-   */
-  dropPrivileges?: boolean;
-  /** systemd notifications (READY, STATUS, STOPPING); the CLI creates it first thing. */
-  notifier?: SdNotifier;
-  /** Watch the route to the SSH server and reconnect when it changes; default true. */
-  watchNetwork?: boolean;
-  /**
-   * Asks for SSH passwords / keyboard-interactive answers on each attempt when keys do not
-   * do (`ts-vpn up` passes a terminal prompter when stdin is a TTY); default none.
-   */
-  sshPrompter?: SshPrompter;
-}
-
-/** How a tunnel ended. */
-export interface TunnelExit {
-  kind: FailureKind;
-  message: string;
-}
-
-export interface ClientTunnelEvents {
-  phase: [TunnelPhase];
-  up: [TunnelStatus];
-  /** The link went away (reconnecting or finishing follows). */
-  down: [string];
-  closed: [TunnelExit];
-}
 
 const ms = (t: number) => `${Math.round(t)} ms`;
 const secs = (t: number) => `${(t / 1000).toFixed(1)} s`;
@@ -89,7 +52,6 @@ export class ClientTunnel
   readonly log: Logger;
   /** Resolves once, after teardown, with how the tunnel ended. Never rejects. */
   readonly done: Promise<TunnelExit>;
-  private resolveDone!: (e: TunnelExit) => void;
   private readonly stateDir: TunnelStateDir;
   private readonly useControl: boolean;
   private readonly retryStart: boolean;
@@ -106,14 +68,12 @@ export class ClientTunnel
   private phaseValue: TunnelPhase = 'idle';
   private link: ClientLink | null = null;
   private linkSeq = 0;
-  private closing = false;
-  /** Fired by close() and teardown: a connect in flight gives up rather than waiting out connect-timeout. */
-  private readonly stopConnecting = new AbortController();
+  /** close(), fail() and the teardown; owns `closing`. */
+  private readonly teardown: ClientTeardown;
   private started = false;
   private locked = false;
   private everUpValue = false;
   private readySent = false;
-  private tornDown: Promise<void> | null = null;
   private startedAt = 0;
   private startedWall = new Date();
   private upSince: number | null = null;
@@ -148,7 +108,7 @@ export class ClientTunnel
     const drop =
       opts.dropPrivileges ?? (config.tunnel.user !== null || config.tunnel.group !== null);
     this.net = new ClientNetwork(config, this.log, this.stateDir.dir, drop, (err) => {
-      if (!this.closing) void this.fail('system', `TUN device: ${err.message}`);
+      if (!this.isClosing) void this.fail('system', `TUN device: ${err.message}`);
     });
     this.hooks = new TunnelHooks(config, this.log, () => ({
       iface: this.net.iface,
@@ -159,9 +119,22 @@ export class ClientTunnel
       },
     }));
     this.remote = describeRemote(config);
-    this.done = new Promise((r) => {
-      this.resolveDone = r;
+    this.teardown = new ClientTeardown({
+      sd: this.sd,
+      reconnect: this.reconnect,
+      routeWatch: this.routeWatch,
+      net: this.net,
+      stateDir: this.stateDir,
+      phase: () => this.phaseValue,
+      started: () => this.started,
+      link: () => this.link,
+      control: () => this.control,
+      setPhase: (p) => this.setPhase(p),
+      runDownHook: (phase) => this.runDownHook(phase),
+      endLink: (link, kind, message) => this.endLink(link, kind, message),
+      closed: (exit) => this.emit('closed', exit),
     });
+    this.done = this.teardown.done;
   }
 
   get phase(): TunnelPhase {
@@ -174,7 +147,7 @@ export class ClientTunnel
   }
 
   get isClosing(): boolean {
-    return this.closing;
+    return this.teardown.closing;
   }
 
   get everUp(): boolean {
@@ -207,44 +180,24 @@ export class ClientTunnel
       this.started = true;
     } catch (err) {
       const e = toTunnelError(err);
-      if (this.closing && !this.tornDown) {
+      if (this.isClosing && !this.teardown.finishing) {
         // close() during start-up: a clean end, not a failure.
-        await this.finish({ kind: 'ok', message: 'closed before the tunnel came up' });
+        await this.teardown.finish({ kind: 'ok', message: 'closed before the tunnel came up' });
         throw e;
       }
-      if (this.retryStart && this.locked && !this.closing) {
+      if (this.retryStart && this.locked && !this.isClosing) {
         this.started = true;
         if (this.reconnect.retryFirst(e)) return;
         this.started = false;
       }
-      await this.finish({ kind: e.kind, message: e.message });
+      await this.teardown.finish({ kind: e.kind, message: e.message });
       throw e;
     }
   }
 
   /** Graceful teardown (down hook, LCP Terminate, bounded wait); resolves when everything is removed. */
-  async close(reason = 'User request'): Promise<TunnelExit> {
-    if (!this.closing) {
-      const neverStarted = this.phaseValue === 'idle';
-      this.closing = true;
-      this.sd?.stopping(`stopping: ${reason}`);
-      this.setPhase('closing');
-      this.reconnect.wake();
-      this.stopConnecting.abort();
-      const link = this.link;
-      // The down hook runs while the link and routes still exist.
-      if (link && !link.ended && link.up) await this.runDownHook('stopping');
-      if (link && !link.ended) {
-        link.session.close(reason);
-        await Promise.race([link.finished, delay(1000)]);
-        this.endLink(link, 'ok', 'closed');
-      }
-      // Before the first bring-up completed, start() finishes (its attempt fails and sees `closing`).
-      if (this.started || neverStarted) {
-        void this.finish({ kind: 'ok', message: reason === 'User request' ? 'closed' : reason });
-      }
-    }
-    return this.done;
+  close(reason = 'User request'): Promise<TunnelExit> {
+    return this.teardown.close(reason);
   }
 
   /**
@@ -252,7 +205,7 @@ export class ClientTunnel
    * A manual reconnect is not a failure: it resets the failure count.
    */
   reconnectNow(reason = 'reconnect requested'): void {
-    if (this.closing) return;
+    if (this.isClosing) return;
     if (this.reconnect.waiting) {
       this.reconnect.requestManual();
       this.log.info(`${reason}: retrying now`);
@@ -319,13 +272,13 @@ export class ClientTunnel
     const connecting = connectTransport(cfg, {
       log: this.log,
       prompter: this.sshPrompter,
-      signal: this.stopConnecting.signal,
+      signal: this.teardown.signal,
       onTcpConnected: () => background.start(),
       beforeStart: async (addr) => {
         background.start();
         await background.routeGuard; // the snapshot predates any route of ours
-        if (this.closing) throw new TunnelError('internal', 'closed');
-        if (addr) await this.routeWatch?.ensure(addr, () => this.closing);
+        if (this.isClosing) throw new TunnelError('internal', 'closed');
+        if (addr) await this.routeWatch?.ensure(addr, () => this.isClosing);
       },
     });
     // Both settle before the link listens: the transport delivers no data until a 'data'
@@ -364,7 +317,7 @@ export class ClientTunnel
     const net = this.net;
     net
       .serialize(async () => {
-        if (link.ended || this.closing) return;
+        if (link.ended || this.isClosing) return;
         const v4 = { local, peer, dns };
         const mtu = await net.configure4(link.session, link.serverAddr, v4, () => !link.ended);
         if (mtu !== null) this.linkUp(link, local, peer, mtu);
@@ -438,7 +391,7 @@ export class ClientTunnel
   // ---- link loss, reconnect, teardown --------------------------------------------------------
 
   private onNetworkChange(reason: string, pathUp: boolean): void {
-    if (this.closing) return;
+    if (this.isClosing) return;
     if (this.reconnect.waiting) {
       if (pathUp) {
         this.log.info(`network change: ${reason}; retrying now`);
@@ -478,48 +431,15 @@ export class ClientTunnel
       link.failUp(new TunnelError(k, message, { refusal }));
       return;
     }
-    if (this.closing) return;
+    if (this.isClosing) return;
     const upSince = this.upSince;
     this.upSince = null;
     this.emit('down', message);
     this.reconnect.onLinkLost(message, link.immediate, upSince);
   }
 
-  async fail(kind: FailureKind, message: string): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    this.sd?.stopping(`stopping: ${message}`);
-    const link = this.link;
-    if (link && !link.ended) {
-      link.session.close('Link failure');
-      await Promise.race([link.finished, delay(1000)]);
-      this.endLink(link, kind, message);
-    }
-    await this.finish({ kind, message });
-  }
-
-  /** Removes everything, once, then resolves `done`. */
-  private finish(exit: TunnelExit): Promise<void> {
-    if (this.tornDown) return this.tornDown;
-    this.closing = true;
-    this.stopConnecting.abort();
-    this.tornDown = (async () => {
-      this.setPhase('closing');
-      this.reconnect.wake();
-      this.routeWatch?.close();
-      const link = this.link;
-      if (link && !link.ended) {
-        if (link.up) await this.runDownHook('stopping');
-        this.endLink(link, exit.kind, exit.message);
-      } else if (this.net.iface && this.net.routesAdded) await this.runDownHook('stopping');
-      await Promise.all([link?.transport.close(), this.net.close()]);
-      if (this.control) await this.control.close().catch(() => undefined);
-      this.stateDir.release();
-      this.setPhase('closed');
-      this.emit('closed', exit);
-      this.resolveDone(exit);
-    })();
-    return this.tornDown;
+  fail(kind: FailureKind, message: string): Promise<void> {
+    return this.teardown.fail(kind, message);
   }
 
   private async onControl(req: ControlRequest): Promise<Record<string, unknown> | undefined> {
@@ -545,8 +465,4 @@ export class ClientTunnel
     this.phaseValue = p;
     this.emit('phase', p);
   }
-}
-
-function delay(t: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, t).unref());
 }
