@@ -1,7 +1,6 @@
 /** A human summary of a loaded gateway.yaml, for `ts-vpn check`. Never prints secrets. */
+import { echoText } from './describe.js';
 import type { GatewayConfig, GatewayPolicy } from './gateway-schema.js';
-
-const s = (ms: number) => `${ms / 1000} s`;
 
 /** `pool lan, routes 192.168.1.0/24, dns 192.168.1.1, 2 sessions` or `refused`. */
 function policyText(p: GatewayPolicy): string {
@@ -35,7 +34,7 @@ export function describeGateway(cfg: GatewayConfig): string {
     `  LAN: ${cfg.lanInterface ?? 'no lan-interface'}, proxy ARP ${cfg.proxyArp ? 'on' : 'off'}, masquerade ${cfg.masquerade ? 'on' : 'off'}, forwarding ${cfg.forwarding === 'enable' ? 'enabled at start' : 'checked at start'}`,
   );
   lines.push(
-    `  ppp: interfaces ${cfg.interfaceName}, mru ${cfg.mru}, echo ${cfg.echoIntervalMs ? `${s(cfg.echoIntervalMs)} x${cfg.echoFailures}` : 'off'}, ipv6 ${cfg.ipv6 ? 'on' : 'off'}, offload ${cfg.offload ? 'on' : 'off'}${cfg.debug ? ', debug' : ''}`,
+    `  ppp: interfaces ${cfg.interfaceName}, mru ${cfg.mru}, echo ${echoText(cfg.echoIntervalMs, cfg.echoFailures)}, ipv6 ${cfg.ipv6 ? 'on' : 'off'}, offload ${cfg.offload ? 'on' : 'off'}${cfg.debug ? ', debug' : ''}`,
   );
   if (cfg.auth.users.length)
     lines.push(

@@ -4,6 +4,11 @@ import type { ServerConfig } from './server.js';
 
 const s = (ms: number) => `${ms / 1000} s`;
 
+/** The LCP echo setting as `check` prints it: `10 s x3`, or `off`. */
+export function echoText(intervalMs: number, failures: number): string {
+  return intervalMs ? `${s(intervalMs)} x${failures}` : 'off';
+}
+
 /** `keyboard-interactive, password (on a terminal, 3 prompts)` or `none`. */
 function typedAuthText(t: PeerConfig['ssh']['typedAuth']): string {
   const methods = [t.keyboardInteractive && 'keyboard-interactive', t.password && 'password'];
@@ -75,7 +80,7 @@ export function describeConfig(cfg: PeerConfig | ServerConfig): string {
       `  ppp: local ${ppp.localAddress ?? 'ask'} (accept ${ppp.acceptLocal.join(', ')}), peer ${ppp.peerAddress ?? 'ask'} (accept ${ppp.acceptPeer.join(', ')})`,
     );
     lines.push(
-      `  ppp: mru ${ppp.mru}, accm 0x${ppp.accm.toString(16)}, echo ${ppp.echoIntervalMs ? `${s(ppp.echoIntervalMs)} x${ppp.echoFailures}` : 'off'}, ipv6 ${ppp.ipv6 ? 'on' : 'off'}, peer dns ${ppp.usePeerDns ? `on → ${cfg.dns.writeTo}` : 'off'}${ppp.debug ? ', debug' : ''}`,
+      `  ppp: mru ${ppp.mru}, accm 0x${ppp.accm.toString(16)}, echo ${echoText(ppp.echoIntervalMs, ppp.echoFailures)}, ipv6 ${ppp.ipv6 ? 'on' : 'off'}, peer dns ${ppp.usePeerDns ? `on → ${cfg.dns.writeTo}` : 'off'}${ppp.debug ? ', debug' : ''}`,
     );
     if (ppp.auth)
       lines.push(
@@ -105,7 +110,7 @@ export function describeConfig(cfg: PeerConfig | ServerConfig): string {
       `  routes to clients: ${cfg.routes.join(', ') || 'none'}; client routes allowed: ${cfg.allowClientRoutes.join(', ') || 'none'}`,
     );
     lines.push(
-      `  ppp: mru ${cfg.mru}, echo ${cfg.echoIntervalMs ? `${s(cfg.echoIntervalMs)} x${cfg.echoFailures}` : 'off'}, ipv6 ${cfg.ipv6 ? 'on' : 'off'}${cfg.debug ? ', debug' : ''}`,
+      `  ppp: mru ${cfg.mru}, echo ${echoText(cfg.echoIntervalMs, cfg.echoFailures)}, ipv6 ${cfg.ipv6 ? 'on' : 'off'}${cfg.debug ? ', debug' : ''}`,
     );
     lines.push(
       `  auth: ${cfg.auth.require}${cfg.auth.require !== 'none' ? ` as "${cfg.auth.name}", users: ${cfg.auth.users.map((u) => u.user).join(', ')}` : ''}`,

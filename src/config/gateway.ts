@@ -263,6 +263,25 @@ export async function loadGatewayConfig(
   return cfg;
 }
 
+/** Every policy of a config with where it stands: `defaults`, `users.NAME`, `groups.NAME`. */
+export function policiesOf(c: GatewayConfig): Array<[string, GatewayPolicy]> {
+  return [
+    ['defaults', c.defaults],
+    ...[...c.users].map(([n, p]): [string, GatewayPolicy] => [`users.${n}`, p]),
+    ...[...c.groups].map(([n, p]): [string, GatewayPolicy] => [`groups.${n}`, p]),
+  ];
+}
+
+/** True when some policy routes an IPv6 prefix (IPv6 forwarding is checked at start then). */
+export function needsIpv6Forwarding(c: GatewayConfig): boolean {
+  return policiesOf(c).some(([, p]) => p.routes.some((r) => r.includes(':')));
+}
+
+/** Every fixed client address of a config's policies (kept out of the pools). */
+export function fixedAddresses(c: GatewayConfig): string[] {
+  return policiesOf(c).flatMap(([, p]) => (p.address !== null ? [p.address] : []));
+}
+
 /** The policy for a user: their own entry, else their first listed group, else the defaults (or null: refused). */
 export function policyFor(
   cfg: GatewayConfig,

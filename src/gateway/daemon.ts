@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { GatewayConfig } from '../config/gateway.js';
-import { policyFor } from '../config/gateway.js';
+import { fixedAddresses, policyFor } from '../config/gateway.js';
 import { GATEWAY_REFUSAL, LinkSession } from '../link/index.js';
 import { type ControlRequest, ControlServer } from '../runtime/control.js';
 import { dropTunnelPrivileges } from '../runtime/drop-privileges.js';
@@ -22,7 +22,7 @@ import { gatewayEngineOptions } from './engine-options.js';
 import { GatewaySetupError, LanSide } from './lan.js';
 import { identityOf, peerCred } from './peercred.js';
 import { AddressBook } from './pool.js';
-import { fixedAddresses, planReload } from './reload.js';
+import { planReload } from './reload.js';
 import { GatewaySession, type SessionEndCause, type SessionStatus } from './session.js';
 
 export interface GatewayStatus {
@@ -101,8 +101,6 @@ export class Gateway {
   private stopping: Promise<void> | null = null;
   /** The socket's directory, when this process made it (given to `run-as`). */
   private madeSocketDir: string | null = null;
-  /** Who the process is after {@link dropPrivileges}: named in messages about what it cannot do. */
-  private runningAs: string | null = null;
 
   constructor(cfg: GatewayConfig, log: Logger, notifier?: SdNotifier) {
     this.current = cfg;
@@ -238,7 +236,6 @@ export class Gateway {
       openLater: ['/dev/net/tun'],
       log: this.log,
     });
-    if (account) this.runningAs = `${account.user ?? account.uid}`;
   }
 
   private onConnection(sock: Socket): void {
@@ -356,13 +353,14 @@ export class Gateway {
   /** Removes the listening socket; as `run-as` it may lack write access to its directory. */
   private removeSocket(): void {
     const path = this.cfg.socket.path;
+    const { user, group } = this.cfg.runAs;
     try {
       rmSync(path, { force: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EPERM') throw err;
       this.log.warn(
-        `gateway: left ${path}: its directory is not writable by ${this.runningAs ?? 'this process'} (run-as); the next start replaces it. A directory of its own (socket.path: /run/ts-vpn-gateway/gateway.sock) is given to run-as and avoids this`,
+        `gateway: left ${path}: its directory is not writable by ${user ?? group ?? 'this process'} (run-as); the next start replaces it. A directory of its own (socket.path: /run/ts-vpn-gateway/gateway.sock) is given to run-as and avoids this`,
       );
     }
   }

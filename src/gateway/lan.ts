@@ -9,9 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { CodedError } from '../coded-error.js';
-import type { GatewayConfig } from '../config/gateway.js';
+import { type GatewayConfig, needsIpv6Forwarding } from '../config/gateway.js';
 import { ipv4Bytes as ipv4BytesOf, parseIpv4 } from '../wire/ip.js';
-import { needsIpv6Forwarding } from './reload.js';
 
 const AF_INET = 2;
 const NUD_PERMANENT = 0x80;

@@ -24,31 +24,29 @@ export class AddressBook {
   private readonly ranges = new Map<string, Range>();
   /** Address → owner (a session id). */
   private readonly taken = new Map<number, string>();
-  private reserved: Set<number>;
+  private reserved = new Set<number>();
 
   constructor(pools: readonly GatewayPool[], reserved: readonly string[] = []) {
-    this.reserved = new Set(reserved.map(toInt));
     for (const p of pools) {
       const first = toInt(p.first);
       const last = toInt(p.last);
-      let free = last - first + 1;
-      for (const r of this.reserved) if (r >= first && r <= last) free--;
-      this.ranges.set(p.name, { first, last, next: first, free });
+      this.ranges.set(p.name, { first, last, next: first, free: 0 });
     }
+    this.setReserved(reserved);
   }
 
   /**
-   * Replaces the reserved addresses (a reloaded gateway.yaml's fixed addresses). An
-   * address a session holds stays its own until released; then a newly reserved one
-   * is no longer leased from the pool.
+   * Sets the reserved addresses (the gateway's own and the users' fixed ones; again
+   * after a reload) and counts each pool's free addresses: neither reserved nor held.
+   * An address a session holds stays its own until released; a newly reserved one is
+   * then no longer leased from the pool.
    */
   setReserved(reserved: readonly string[]): void {
     this.reserved = new Set(reserved.map(toInt));
+    const unavailable = new Set([...this.reserved, ...this.taken.keys()]);
     for (const r of this.ranges.values()) {
-      let free = r.last - r.first + 1;
-      for (const a of new Set([...this.reserved, ...this.taken.keys()]))
-        if (a >= r.first && a <= r.last) free--;
-      r.free = free;
+      r.free = r.last - r.first + 1;
+      for (const a of unavailable) if (a >= r.first && a <= r.last) r.free--;
     }
   }
 

@@ -6,22 +6,25 @@
  * state dir, run-as) keep their running values until a restart, and are named. Sessions
  * already up keep the policy they started with. Pure: no I/O.
  */
-import type { GatewayConfig, GatewayPolicy } from '../config/gateway.js';
+import { type GatewayConfig, needsIpv6Forwarding, policiesOf } from '../config/gateway.js';
 
-/** Keys only a restart applies, each with how to read it from a config. */
-const RESTART_ONLY: ReadonlyArray<readonly [string, (c: GatewayConfig) => unknown]> = [
-  ['socket', (c) => c.socket],
-  ['local-address', (c) => c.localAddress],
-  ['pool/pools', (c) => c.pools.map((p) => [p.name, p.text])],
-  ['lan-interface', (c) => c.lanInterface],
-  ['proxy-arp', (c) => c.proxyArp],
-  ['masquerade', (c) => c.masquerade],
-  ['forwarding', (c) => c.forwarding],
-  ['interface-name', (c) => c.interfaceName],
-  ['ipv6', (c) => c.ipv6],
-  ['state-dir', (c) => c.stateDir],
-  ['run-as', (c) => c.runAs],
-];
+/**
+ * Keys only a restart applies: the name a user knows, and the field of the config. A
+ * reload compares each and keeps its running value.
+ */
+const RESTART_ONLY = [
+  ['socket', 'socket'],
+  ['local-address', 'localAddress'],
+  ['pool/pools', 'pools'],
+  ['lan-interface', 'lanInterface'],
+  ['proxy-arp', 'proxyArp'],
+  ['masquerade', 'masquerade'],
+  ['forwarding', 'forwarding'],
+  ['interface-name', 'interfaceName'],
+  ['ipv6', 'ipv6'],
+  ['state-dir', 'stateDir'],
+  ['run-as', 'runAs'],
+] as const satisfies ReadonlyArray<readonly [string, keyof GatewayConfig]>;
 
 export type ReloadPlan =
   | {
@@ -31,19 +34,6 @@ export type ReloadPlan =
       restartNeeded: string[];
     }
   | { error: string };
-
-function policies(c: GatewayConfig): Array<[string, GatewayPolicy]> {
-  return [
-    ['defaults', c.defaults],
-    ...[...c.users].map(([n, p]): [string, GatewayPolicy] => [`users.${n}`, p]),
-    ...[...c.groups].map(([n, p]): [string, GatewayPolicy] => [`groups.${n}`, p]),
-  ];
-}
-
-/** True when some policy routes an IPv6 prefix (IPv6 forwarding is checked at start then). */
-export function needsIpv6Forwarding(c: GatewayConfig): boolean {
-  return policies(c).some(([, p]) => p.routes.some((r) => r.includes(':')));
-}
 
 /**
  * Merges a re-read `next` into the `running` config, or says why it cannot be served
@@ -56,25 +46,12 @@ export function planReload(
   ipv6ForwardingChecked: boolean,
 ): ReloadPlan {
   const restartNeeded = RESTART_ONLY.filter(
-    ([, get]) => JSON.stringify(get(running)) !== JSON.stringify(get(next)),
+    ([, field]) => JSON.stringify(running[field]) !== JSON.stringify(next[field]),
   ).map(([key]) => key);
-  const cfg: GatewayConfig = {
-    ...next,
-    source: running.source,
-    socket: running.socket,
-    localAddress: running.localAddress,
-    pools: running.pools,
-    lanInterface: running.lanInterface,
-    proxyArp: running.proxyArp,
-    masquerade: running.masquerade,
-    forwarding: running.forwarding,
-    interfaceName: running.interfaceName,
-    ipv6: running.ipv6,
-    stateDir: running.stateDir,
-    runAs: running.runAs,
-  };
+  const cfg: GatewayConfig = { ...next, source: running.source };
+  for (const [, field] of RESTART_ONLY) Object.assign(cfg, { [field]: running[field] });
   const poolNames = new Set(running.pools.map((p) => p.name));
-  for (const [where, p] of policies(cfg)) {
+  for (const [where, p] of policiesOf(cfg)) {
     if (p.address === null && !poolNames.has(p.pool))
       return {
         error: `${where}.pool: pool ${p.pool} exists only in the file, not in the running gateway (pools change on restart)`,
@@ -90,9 +67,4 @@ export function planReload(
         'routes to IPv6 prefixes need IPv6 forwarding, which is checked only at start: restart the gateway to apply this file',
     };
   return { cfg, restartNeeded };
-}
-
-/** Every fixed client address of a config's policies (kept out of the pools). */
-export function fixedAddresses(c: GatewayConfig): string[] {
-  return policies(c).flatMap(([, p]) => (p.address !== null ? [p.address] : []));
 }

@@ -12,14 +12,13 @@ import { lchownSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   type Account,
+  CAP_DAC_OVERRIDE,
+  CAP_DAC_READ_SEARCH,
   CAP_NET_ADMIN,
   describeDrop,
   dropPrivileges,
   resolveAccount,
 } from '../sys/privileges.js';
-
-const CAP_DAC_OVERRIDE = 1;
-const CAP_DAC_READ_SEARCH = 2;
 
 export interface DropOptions {
   user: string | null;

@@ -23,6 +23,8 @@ import { readFileSync } from 'node:fs';
 import { CodedError } from '../coded-error.js';
 import { cfunc, errno } from './libc.js';
 
+export const CAP_DAC_OVERRIDE = 1;
+export const CAP_DAC_READ_SEARCH = 2;
 export const CAP_NET_ADMIN = 12;
 const PR_CAPBSET_DROP = 24;
 const PR_SET_KEEPCAPS = 8;
@@ -194,8 +196,8 @@ export function dropPrivileges(
 }
 
 const CAP_NAMES: Record<number, string> = {
-  1: 'CAP_DAC_OVERRIDE',
-  2: 'CAP_DAC_READ_SEARCH',
+  [CAP_DAC_OVERRIDE]: 'CAP_DAC_OVERRIDE',
+  [CAP_DAC_READ_SEARCH]: 'CAP_DAC_READ_SEARCH',
   [CAP_NET_ADMIN]: 'CAP_NET_ADMIN',
 };
 

@@ -3,9 +3,9 @@
  * addresses after a reload. The daemon's side is in test/e2e/gateway.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { parseGatewayConfig } from '../../src/config/gateway.js';
+import { fixedAddresses, parseGatewayConfig } from '../../src/config/gateway.js';
 import { AddressBook } from '../../src/gateway/pool.js';
-import { fixedAddresses, planReload } from '../../src/gateway/reload.js';
+import { planReload } from '../../src/gateway/reload.js';
 import { ENV } from '../config/fixtures.js';
 
 const BASE = `local-address: 10.77.0.1
