@@ -21,19 +21,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Proc, track } from '../support/gateway-lab.js';
 import { CLI, NODE } from '../support/lab.js';
 import { createNetns, type Netns, requireNetns, uniqueId } from '../support/netns.js';
+import { procStatus } from '../support/proc-status.js';
 
 const enabled = requireNetns('gateway daemon tests') && existsSync('/usr/bin/setpriv');
 
 /** The unit's CapabilityBoundingSet, as setpriv writes it. */
 const UNIT_SET = '-all,+net_admin,+net_raw,+chown,+dac_override,+setpcap,+setuid,+setgid';
 const WITHOUT_SETPCAP = '-all,+net_admin,+net_raw,+chown,+dac_override';
-
-function capLine(pid: number, field: string): string {
-  const m = new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(
-    readFileSync(`/proc/${pid}/status`, 'utf8'),
-  );
-  return m?.[1] ?? '';
-}
 
 describe.skipIf(!enabled)('the gateway daemon: privileges and stopping at any moment', () => {
   let ns: Netns;
@@ -75,9 +69,9 @@ describe.skipIf(!enabled)('the gateway daemon: privileges and stopping at any mo
       'privileges: kept CAP_NET_ADMIN only (the bounding set stays as it was: no CAP_SETPCAP to narrow it)',
     );
     const pid = gw.child.pid!;
-    expect(capLine(pid, 'CapEff')).toBe('0000000000001000');
-    expect(capLine(pid, 'CapPrm')).toBe('0000000000001000');
-    expect(capLine(pid, 'CapBnd')).toBe('0000000000003003');
+    expect(procStatus(pid).CapEff).toBe('0000000000001000');
+    expect(procStatus(pid).CapPrm).toBe('0000000000001000');
+    expect(procStatus(pid).CapBnd).toBe('0000000000003003');
     expect(await gw.stop('SIGTERM'), gw.log()).toBe(0);
     expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
   });
@@ -87,8 +81,8 @@ describe.skipIf(!enabled)('the gateway daemon: privileges and stopping at any mo
     await gw.waitFor(/privileges: /);
     expect(gw.log()).toMatch(/privileges: kept CAP_NET_ADMIN only\n/);
     const pid = gw.child.pid!;
-    expect(capLine(pid, 'CapEff')).toBe('0000000000001000');
-    expect(capLine(pid, 'CapBnd')).toBe('0000000000001000');
+    expect(procStatus(pid).CapEff).toBe('0000000000001000');
+    expect(procStatus(pid).CapBnd).toBe('0000000000001000');
     expect(await gw.stop('SIGTERM'), gw.log()).toBe(0);
     expect(ns.exec('cat', ['/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
   });

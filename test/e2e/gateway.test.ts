@@ -6,7 +6,7 @@
  * NO route to the clients: it reaches them through proxy ARP only (the lab:
  * test/support/gateway-lab.ts; masquerading: gateway-masquerade.test.ts).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,22 +19,13 @@ import {
 } from '../support/gateway-lab.js';
 import { CLI, NODE, REPO } from '../support/lab.js';
 import { type Netns, requireNetns } from '../support/netns.js';
+import { procStatus } from '../support/proc-status.js';
 
 const enabled = requireNetns('gateway e2e tests');
 
 /** Client addresses come from the LAN subnet: the LAN reaches them by proxy ARP. */
 const POOL = '198.18.16.100-198.18.16.119';
 const ALICE_ADDR = '198.18.16.110';
-
-/** /proc/…/status as fields. */
-function procStatus(path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
-  }
-  return out;
-}
 
 describe.skipIf(!enabled)('ts-vpn gateway end to end', () => {
   let lab: GatewayLab;
@@ -124,10 +115,10 @@ run-as: { user: nobody, group: nogroup }
       expect(gw.log()).toMatch(/keeping CAP_DAC_OVERRIDE: uid 65534 cannot open \/dev\/net\/tun/);
     const pid = gw.child.pid!;
     for (const task of readdirSync(`/proc/${pid}/task`)) {
-      const t = procStatus(`/proc/${pid}/task/${task}/status`);
+      const t = procStatus(pid, task);
       expect(t.Uid?.split(/\s+/), `task ${task}`).toEqual(['65534', '65534', '65534', '65534']);
     }
-    const main = procStatus(`/proc/${pid}/status`);
+    const main = procStatus(pid);
     const caps = tunOpen ? '0000000000001000' : '0000000000001002';
     expect(main.CapEff).toBe(caps);
     expect(main.CapBnd).toBe(caps);

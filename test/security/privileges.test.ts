@@ -9,19 +9,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LAN_ADDR, routes } from '../support/lab.js';
 import { requireNetns } from '../support/netns.js';
+import { procStatus as status } from '../support/proc-status.js';
 import { useLab } from '../support/use-lab.js';
 
 const enabled = requireNetns('privilege tests');
-
-function status(pid: number, task?: string): Record<string, string> {
-  const path = task ? `/proc/${pid}/task/${task}/status` : `/proc/${pid}/status`;
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
-  }
-  return out;
-}
 
 describe.skipIf(!enabled)('privileges of a running tunnel', () => {
   const lab = useLab();
